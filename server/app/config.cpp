@@ -1,0 +1,109 @@
+#include "app/config.hpp"
+
+#include <fstream>
+
+namespace parta::app {
+
+namespace {
+
+std::string trim(const std::string& s) {
+  auto b = s.find_first_not_of(" \t\r");
+  if (b == std::string::npos) return "";
+  auto e = s.find_last_not_of(" \t\r");
+  return s.substr(b, e - b + 1);
+}
+
+std::optional<std::string> set(Config* cfg, const std::string& key, const std::string& value) {
+  try {
+    if (key == "data") {
+      cfg->data_dir = value;
+    } else if (key == "listen") {
+      cfg->listen = value;
+    } else if (key == "threads") {
+      int n = std::stoi(value);
+      if (n < 2 || n > 1024) return "threads must be between 2 and 1024";
+      cfg->threads = n;
+    } else if (key == "max_body") {
+      long long n = std::stoll(value);
+      if (n < 1024 || n > (1LL << 32)) return "max_body must be between 1024 and 4294967296";
+      cfg->max_body = static_cast<std::size_t>(n);
+    } else if (key == "log_level") {
+      if (value != "error" && value != "warning" && value != "info" && value != "debug")
+        return "log_level must be error, warning, info or debug";
+      cfg->log_level = value;
+    } else {
+      return "unknown setting '" + key + "'";
+    }
+  } catch (const std::exception&) {
+    return "'" + value + "' is not a number for " + key;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+const char* partad_usage() {
+  return "Usage: partad [options]\n"
+         "Parta's daemon: serves the school portal over HTTP.\n\n"
+         "  --data DIR          data folder (database, files); created on first start [data]\n"
+         "  --listen ADDR:PORT  where to listen [127.0.0.1:8080]\n"
+         "  --config FILE       read settings from FILE (key = value: data, listen, threads,\n"
+         "                      max_body, log_level); later options override it\n"
+         "  --threads N         worker threads, one per open connection [64]\n"
+         "  --max-body BYTES    largest request body accepted [8388608]\n"
+         "  --log-level LEVEL   error, warning, info or debug [info]\n"
+         "  --demo              fill an empty database with a demo school and print its logins\n"
+         "  --list-routes       print every route with the roles allowed, then exit\n"
+         "  --help              this text\n";
+}
+
+std::optional<std::string> read_config_file(const std::string& path, Config* cfg) {
+  std::ifstream in(path);
+  if (!in) return "cannot read config file " + path;
+  std::string line;
+  int n = 0;
+  while (std::getline(in, line)) {
+    ++n;
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) return path + ":" + std::to_string(n) + ": expected key = value";
+    if (auto err = set(cfg, trim(line.substr(0, eq)), trim(line.substr(eq + 1))))
+      return path + ":" + std::to_string(n) + ": " + *err;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> parse_args(const std::vector<std::string>& args, Config* cfg) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    auto value = [&]() -> std::optional<std::string> {
+      if (i + 1 >= args.size()) return std::nullopt;
+      return args[++i];
+    };
+    if (a == "--help" || a == "-h") {
+      cfg->help = true;
+    } else if (a == "--demo") {
+      cfg->demo = true;
+    } else if (a == "--list-routes") {
+      cfg->list_routes = true;
+    } else if (a == "--config" || a == "--data" || a == "--listen" || a == "--threads" ||
+               a == "--max-body" || a == "--log-level") {
+      auto v = value();
+      if (!v) return a + " needs a value";
+      if (a == "--config") {
+        if (auto err = read_config_file(*v, cfg)) return err;
+        continue;
+      }
+      std::string key = a.substr(2);
+      if (key == "max-body") key = "max_body";
+      if (key == "log-level") key = "log_level";
+      if (auto err = set(cfg, key, *v)) return err;
+    } else {
+      return "unknown option " + a + " (see --help)";
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace parta::app

@@ -1,0 +1,26 @@
+#pragma once
+// partad's settings: command line over an optional config file (`key = value` lines).
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace parta::app {
+
+struct Config {
+  std::string data_dir = "data";
+  std::string listen = "127.0.0.1:8080";
+  int threads = 64;
+  std::size_t max_body = 8 * 1024 * 1024;
+  std::string log_level = "info";
+  bool demo = false;
+  bool list_routes = false;
+  bool help = false;
+};
+
+// Parses argv (and --config FILE, read where it appears). Returns an error message on bad input.
+std::optional<std::string> parse_args(const std::vector<std::string>& args, Config* cfg);
+// Applies one `key = value` config file. Returns an error message naming the line.
+std::optional<std::string> read_config_file(const std::string& path, Config* cfg);
+const char* partad_usage();
+
+}  // namespace parta::app

@@ -1,0 +1,107 @@
+#include "app/daemon.hpp"
+
+#include <sodium.h>
+#include <clocale>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "app/config.hpp"
+#include "app/data_dir.hpp"
+#include "app/log.hpp"
+#include "domain/demo.hpp"
+#include "http/server.hpp"
+#include "web/app.hpp"
+
+namespace parta::app {
+
+namespace {
+
+void print_demo_logins(const std::vector<domain::Credential>& creds, const std::string& url) {
+  std::printf("\nДемо-школа создана. Откройте %s\nDemo school created. Open %s\n\n", url.c_str(),
+              url.c_str());
+  std::printf("%-10s %-36s %-5s %-16s %s\n", "role", "name", "class", "login", "password/PIN");
+  for (const auto& c : creds)
+    std::printf("%-10s %-36s %-5s %-16s %s\n", domain::role_code(c.role), c.name.c_str(),
+                c.class_name.c_str(), c.login.c_str(), c.secret.c_str());
+  std::printf("\n");
+  std::fflush(stdout);
+}
+
+}  // namespace
+
+int run_partad(int argc, char** argv) {
+  // libarchive and iconv need a UTF-8 locale for Cyrillic names.
+  std::setlocale(LC_CTYPE, "C.UTF-8");
+  Config cfg;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (auto err = parse_args(args, &cfg)) {
+    std::cerr << "partad: " << *err << "\n";
+    return 2;
+  }
+  if (cfg.help) {
+    std::cout << partad_usage();
+    return 0;
+  }
+  log::set_level(cfg.log_level == "debug"     ? log::Level::debug
+                 : cfg.log_level == "warning" ? log::Level::warning
+                 : cfg.log_level == "error"   ? log::Level::error
+                                              : log::Level::info);
+  if (sodium_init() < 0) {
+    log::error("libsodium failed to initialise");
+    return 1;
+  }
+  try {
+    domain::SystemClock clock;
+    if (cfg.list_routes) {
+      storage::Database db(":memory:");
+      web::App app(db, clock);
+      web::register_all_views(app);
+      for (const auto& r : app.routes())
+        std::cout << r.method << " " << r.pattern << " " << r.access << "\n";
+      return 0;
+    }
+    DataDir dir = open_data_dir(cfg.data_dir);
+    auto db = open_database(dir);
+    std::vector<domain::Credential> demo;
+    if (cfg.demo) {
+      auto c = db->acquire();
+      demo = domain::fill_demo(*c, clock);
+      if (demo.empty()) log::info("demo: the database already has a school; left as it is");
+    }
+    web::App app(*db, clock);
+    web::register_all_views(app);
+
+    // Block the stop signals in every thread; the main thread waits for them below.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+
+    http::Server server(
+        {cfg.listen, cfg.threads, cfg.max_body},
+        [&app](http::Request& req) { return app.handle(req); },
+        [&app](const http::Request& req, int status, const std::string& msgid) {
+          return app.render_error(req, status, msgid);
+        });
+    server.start();
+    std::string host = cfg.listen.substr(0, cfg.listen.rfind(':'));
+    if (host.empty() || host == cfg.listen) host = "127.0.0.1";
+    std::string url = "http://" + host + ":" + std::to_string(server.port()) + "/";
+    if (!demo.empty()) print_demo_logins(demo, url);
+    log::info("partad listening on " + cfg.listen + " (port " + std::to_string(server.port()) +
+              "), data in " + dir.root);
+    int sig = 0;
+    sigwait(&set, &sig);
+    log::info("stopping on signal " + std::to_string(sig));
+    server.stop();
+    return 0;
+  } catch (const std::exception& e) {
+    log::error(std::string("partad: ") + e.what());
+    return 1;
+  }
+}
+
+}  // namespace parta::app

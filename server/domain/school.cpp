@@ -1,0 +1,346 @@
+#include "domain/school.hpp"
+
+#include <cctype>
+
+namespace parta::domain {
+
+namespace {
+
+// Decodes one UTF-8 code point at s[i]; advances i. Returns 0xFFFD on a broken sequence.
+std::uint32_t next_cp(std::string_view s, std::size_t& i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) {
+    ++i;
+    return c;
+  }
+  int n = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
+  if (n < 0 || i + static_cast<std::size_t>(n) >= s.size()) {
+    ++i;
+    return 0xfffd;
+  }
+  std::uint32_t cp = c & (0x3f >> n);
+  for (int k = 1; k <= n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+  i += static_cast<std::size_t>(n) + 1;
+  return cp;
+}
+
+void append_cp(std::string& out, std::uint32_t cp) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xc0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  } else {
+    out += static_cast<char>(0xe0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (cp & 0x3f));
+  }
+}
+
+bool is_cyrillic_letter(std::uint32_t cp) {
+  return (cp >= 0x410 && cp <= 0x44f) || cp == 0x401 || cp == 0x451;
+}
+
+User user_from(storage::Query& q, int o) {
+  User u;
+  u.id = q.integer(o);
+  u.login = q.text(o + 1);
+  u.last_name = q.text(o + 2);
+  u.first_name = q.text(o + 3);
+  u.middle_name = q.text(o + 4);
+  u.role = parse_role(q.text(o + 5)).value_or(Role::student);
+  u.secret_kind = q.text(o + 6) == "pin" ? SecretKind::pin : SecretKind::password;
+  u.phone = q.text(o + 7);
+  u.active = q.integer(o + 8) != 0;
+  return u;
+}
+#define USER_COLS(a)                                                                         \
+  a ".id, " a ".login, " a ".last_name, " a ".first_name, " a ".middle_name, " a ".role, " a \
+    ".secret_kind, " a ".phone, " a ".active"
+
+Student student_from(storage::Query& q) {
+  Student s;
+  s.user = user_from(q, 0);
+  s.student_no = q.text(9);
+  s.class_id = q.integer(10);
+  s.class_name = q.text(11);
+  s.paper = q.integer(12) != 0;
+  return s;
+}
+constexpr const char* kStudentSelect =
+    "SELECT " USER_COLS("u") ", s.student_no, s.class_id, c.name, s.paper "
+    "FROM students s JOIN users u ON u.id = s.user_id JOIN classes c ON c.id = s.class_id ";
+
+}  // namespace
+
+SchoolInfo school_info(storage::Connection& c) {
+  auto q = c.query(
+      "SELECT name, short_name, address, hotline, email, director, wifi_name, how_to_connect "
+      "FROM school WHERE id = 1");
+  SchoolInfo s;
+  if (q.next()) {
+    s = {q.text(0), q.text(1), q.text(2), q.text(3), q.text(4), q.text(5), q.text(6), q.text(7)};
+  }
+  return s;
+}
+
+void save_school_info(storage::Connection& c, const SchoolInfo& s) {
+  c.run(
+      "INSERT INTO school (id, name, short_name, address, hotline, email, director, wifi_name, "
+      "how_to_connect) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(id) DO UPDATE SET "
+      "name = ?1, short_name = ?2, address = ?3, hotline = ?4, email = ?5, director = ?6, "
+      "wifi_name = ?7, how_to_connect = ?8",
+      s.name, s.short_name, s.address, s.hotline, s.email, s.director, s.wifi_name,
+      s.how_to_connect);
+}
+
+std::optional<std::string> normalize_class_name(std::string_view raw) {
+  std::size_t i = 0;
+  int grade = 0, digits = 0;
+  while (i < raw.size() && (raw[i] == ' ')) ++i;
+  while (i < raw.size() && std::isdigit(static_cast<unsigned char>(raw[i]))) {
+    grade = grade * 10 + (raw[i] - '0');
+    ++i;
+    if (++digits > 2) return std::nullopt;
+  }
+  if (grade < 1 || grade > 11) return std::nullopt;
+  while (i < raw.size() && (raw[i] == ' ' || raw[i] == '-')) ++i;
+  if (i >= raw.size()) return std::nullopt;
+  std::uint32_t cp = next_cp(raw, i);
+  // Latin look-alikes typed on an English keyboard.
+  static constexpr std::pair<char, std::uint32_t> kLookAlike[] = {
+      {'A', 0x410}, {'B', 0x412}, {'E', 0x415}, {'K', 0x41a}, {'M', 0x41c}, {'H', 0x41d},
+      {'O', 0x41e}, {'P', 0x420}, {'C', 0x421}, {'T', 0x422}, {'X', 0x425}};
+  if (cp < 0x80) {
+    cp = static_cast<std::uint32_t>(std::toupper(static_cast<int>(cp)));
+    std::uint32_t mapped = 0;
+    for (auto [l, cy] : kLookAlike)
+      if (static_cast<std::uint32_t>(l) == cp) mapped = cy;
+    if (!mapped) return std::nullopt;
+    cp = mapped;
+  }
+  if (!is_cyrillic_letter(cp)) return std::nullopt;
+  if (cp >= 0x430 && cp <= 0x44f) cp -= 0x20;
+  if (cp == 0x451) cp = 0x401;
+  while (i < raw.size() && raw[i] == ' ') ++i;
+  if (i != raw.size()) return std::nullopt;
+  std::string out = std::to_string(grade);
+  append_cp(out, cp);
+  return out;
+}
+
+bool valid_name(std::string_view s, bool required) {
+  if (s.empty()) return !required;
+  std::size_t i = 0, letters = 0;
+  while (i < s.size()) {
+    std::uint32_t cp = next_cp(s, i);
+    if (is_cyrillic_letter(cp) || (cp < 0x80 && std::isalpha(static_cast<int>(cp)))) {
+      ++letters;
+    } else if (cp != '-' && cp != ' ' && cp != '\'') {
+      return false;
+    }
+    if (letters > 60) return false;
+  }
+  return letters > 0;
+}
+
+std::vector<ClassInfo> list_classes(storage::Connection& c) {
+  std::vector<ClassInfo> out;
+  auto q = c.query(
+      "SELECT c.id, c.name, c.grade, c.class_teacher_id, "
+      "COALESCE(u.last_name || ' ' || u.first_name || ' ' || u.middle_name, ''), "
+      "(SELECT COUNT(*) FROM students s WHERE s.class_id = c.id) "
+      "FROM classes c LEFT JOIN users u ON u.id = c.class_teacher_id ORDER BY c.grade, c.name");
+  while (q.next())
+    out.push_back({q.integer(0), q.text(1), static_cast<int>(q.integer(2)), q.opt_integer(3),
+                   q.text(4), static_cast<int>(q.integer(5))});
+  return out;
+}
+
+std::optional<ClassInfo> find_class(storage::Connection& c, std::int64_t id) {
+  for (auto& k : list_classes(c))
+    if (k.id == id) return k;
+  return std::nullopt;
+}
+
+std::optional<ClassInfo> find_class_by_name(storage::Connection& c, const std::string& name) {
+  for (auto& k : list_classes(c))
+    if (k.name == name) return k;
+  return std::nullopt;
+}
+
+std::int64_t create_class(storage::Connection& c, const std::string& name) {
+  int grade = std::stoi(name);
+  c.run("INSERT INTO classes (name, grade) VALUES (?1, ?2)", name, grade);
+  return c.last_insert_id();
+}
+
+void set_class_teacher(storage::Connection& c, std::int64_t class_id,
+                       std::optional<std::int64_t> teacher_id) {
+  c.run("UPDATE classes SET class_teacher_id = ?1 WHERE id = ?2", teacher_id, class_id);
+}
+
+std::vector<Subject> list_subjects(storage::Connection& c) {
+  std::vector<Subject> out;
+  auto q = c.query("SELECT id, name FROM subjects ORDER BY name");
+  while (q.next()) out.push_back({q.integer(0), q.text(1)});
+  return out;
+}
+
+std::int64_t create_subject(storage::Connection& c, const std::string& name) {
+  c.run("INSERT INTO subjects (name) VALUES (?1)", name);
+  return c.last_insert_id();
+}
+
+std::vector<User> list_users(storage::Connection& c, Role role) {
+  std::vector<User> out;
+  auto q = c.query("SELECT " USER_COLS("u") " FROM users u WHERE u.role = ?1 "
+                   "ORDER BY u.last_name, u.first_name, u.middle_name",
+                   role_code(role));
+  while (q.next()) out.push_back(user_from(q, 0));
+  return out;
+}
+
+namespace {
+std::vector<Teaching> teaching_where(storage::Connection& c, const char* where, std::int64_t id) {
+  std::vector<Teaching> out;
+  auto q = c.query(std::string("SELECT t.class_id, t.subject_id, t.teacher_id, c.name, s.name, "
+                               "u.last_name || ' ' || u.first_name || ' ' || u.middle_name "
+                               "FROM teaching t JOIN classes c ON c.id = t.class_id "
+                               "JOIN subjects s ON s.id = t.subject_id "
+                               "JOIN users u ON u.id = t.teacher_id WHERE ") +
+                       where + " ORDER BY c.grade, c.name, s.name",
+                   id);
+  while (q.next())
+    out.push_back({q.integer(0), q.integer(1), q.integer(2), q.text(3), q.text(4), q.text(5)});
+  return out;
+}
+}  // namespace
+
+std::vector<Teaching> teaching_of_teacher(storage::Connection& c, std::int64_t teacher_id) {
+  return teaching_where(c, "t.teacher_id = ?1", teacher_id);
+}
+std::vector<Teaching> teaching_of_class(storage::Connection& c, std::int64_t class_id) {
+  return teaching_where(c, "t.class_id = ?1", class_id);
+}
+
+void add_teaching(storage::Connection& c, std::int64_t teacher_id, std::int64_t class_id,
+                  std::int64_t subject_id) {
+  c.run("INSERT OR IGNORE INTO teaching (teacher_id, class_id, subject_id) VALUES (?1, ?2, ?3)",
+        teacher_id, class_id, subject_id);
+}
+
+void remove_teaching(storage::Connection& c, std::int64_t teacher_id, std::int64_t class_id,
+                     std::int64_t subject_id) {
+  c.run("DELETE FROM teaching WHERE teacher_id = ?1 AND class_id = ?2 AND subject_id = ?3",
+        teacher_id, class_id, subject_id);
+}
+
+std::vector<ClassInfo> classes_led_by(storage::Connection& c, std::int64_t teacher_id) {
+  std::vector<ClassInfo> out;
+  for (auto& k : list_classes(c))
+    if (k.class_teacher_id == teacher_id) out.push_back(k);
+  return out;
+}
+
+std::vector<Student> list_students(storage::Connection& c, std::optional<std::int64_t> class_id) {
+  std::vector<Student> out;
+  auto q = c.query(std::string(kStudentSelect) +
+                       "WHERE ?1 IS NULL OR s.class_id = ?1 "
+                       "ORDER BY c.grade, c.name, u.last_name, u.first_name, u.middle_name",
+                   class_id);
+  while (q.next()) out.push_back(student_from(q));
+  return out;
+}
+
+std::optional<Student> find_student(storage::Connection& c, std::int64_t user_id) {
+  auto q = c.query(std::string(kStudentSelect) + "WHERE s.user_id = ?1", user_id);
+  if (!q.next()) return std::nullopt;
+  return student_from(q);
+}
+
+std::optional<Student> find_student_by_no(storage::Connection& c, const std::string& no) {
+  auto q = c.query(std::string(kStudentSelect) + "WHERE s.student_no = ?1", no);
+  if (!q.next()) return std::nullopt;
+  return student_from(q);
+}
+
+std::int64_t create_student(storage::Connection& c, const Clock& clock, const NewUser& u,
+                            const std::string& student_no, std::int64_t class_id, bool paper,
+                            std::string_view secret) {
+  std::int64_t id = create_user(c, clock, u, secret);
+  c.run("INSERT INTO students (user_id, student_no, class_id, paper) VALUES (?1, ?2, ?3, ?4)", id,
+        student_no, class_id, paper);
+  return id;
+}
+
+void update_student(storage::Connection& c, std::int64_t user_id, std::int64_t class_id,
+                    bool paper) {
+  c.run("UPDATE students SET class_id = ?1, paper = ?2 WHERE user_id = ?3", class_id, paper,
+        user_id);
+}
+
+std::vector<Student> children_of(storage::Connection& c, std::int64_t parent_id) {
+  std::vector<Student> out;
+  auto q = c.query(std::string(kStudentSelect) +
+                       "JOIN parent_child pc ON pc.student_id = s.user_id WHERE pc.parent_id = ?1 "
+                       "ORDER BY u.first_name",
+                   parent_id);
+  while (q.next()) out.push_back(student_from(q));
+  return out;
+}
+
+std::vector<User> parents_of(storage::Connection& c, std::int64_t student_id) {
+  std::vector<User> out;
+  auto q = c.query("SELECT " USER_COLS("u") " FROM users u JOIN parent_child pc "
+                   "ON pc.parent_id = u.id WHERE pc.student_id = ?1 ORDER BY u.last_name",
+                   student_id);
+  while (q.next()) out.push_back(user_from(q, 0));
+  return out;
+}
+
+void link_parent(storage::Connection& c, std::int64_t parent_id, std::int64_t student_id) {
+  c.run("INSERT OR IGNORE INTO parent_child (parent_id, student_id) VALUES (?1, ?2)", parent_id,
+        student_id);
+}
+
+void unlink_parent(storage::Connection& c, std::int64_t parent_id, std::int64_t student_id) {
+  c.run("DELETE FROM parent_child WHERE parent_id = ?1 AND student_id = ?2", parent_id, student_id);
+}
+
+bool can_view_class(storage::Connection& c, const User& viewer, std::int64_t class_id) {
+  switch (viewer.role) {
+    case Role::admin:
+      return true;
+    case Role::teacher:
+      return c
+          .scalar(
+              "SELECT 1 FROM classes WHERE id = ?1 AND class_teacher_id = ?2 UNION "
+              "SELECT 1 FROM teaching WHERE class_id = ?1 AND teacher_id = ?2",
+              class_id, viewer.id)
+          .has_value();
+    default:
+      return false;
+  }
+}
+
+bool can_view_student(storage::Connection& c, const User& viewer, std::int64_t student_id) {
+  switch (viewer.role) {
+    case Role::admin:
+      return true;
+    case Role::student:
+      return viewer.id == student_id;
+    case Role::parent:
+      return c
+          .scalar("SELECT 1 FROM parent_child WHERE parent_id = ?1 AND student_id = ?2", viewer.id,
+                  student_id)
+          .has_value();
+    case Role::teacher: {
+      auto cls = c.scalar("SELECT class_id FROM students WHERE user_id = ?1", student_id);
+      return cls && can_view_class(c, viewer, *cls);
+    }
+  }
+  return false;
+}
+
+}  // namespace parta::domain

@@ -1,0 +1,41 @@
+#pragma once
+// The one request type handlers see: typed getters over what CivetWeb parsed. No CivetWeb types
+// leak past http/server.cpp.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "http/errors.hpp"
+#include "http/form.hpp"
+
+namespace parta::http {
+
+class Request {
+ public:
+  std::string method;
+  std::string path;          // decoded path, without the query string
+  std::string query_string;  // raw
+  std::string remote_addr;
+  std::string body;
+  std::map<std::string, std::string, std::less<>> headers;  // lower-case names
+  std::map<std::string, std::string, std::less<>> params;   // from the route pattern
+
+  std::string header(std::string_view name) const;
+  std::optional<std::string> cookie(std::string_view name) const;
+  // Query-string parameter; a malformed query throws BadRequest.
+  std::optional<std::string> query(std::string_view name) const;
+  // A numeric route parameter such as {id}; anything but a positive integer is a 404.
+  std::int64_t id(std::string_view name) const;
+  // The parsed body (URL-encoded or multipart). Malformed bodies throw BadRequest.
+  const Form& form() const;
+  bool accepts_gzip() const;
+
+ private:
+  mutable std::optional<Form> form_;
+  mutable std::optional<std::map<std::string, std::string, std::less<>>> cookies_;
+  mutable std::optional<Form> query_;
+};
+
+}  // namespace parta::http

@@ -1,0 +1,32 @@
+#pragma once
+// What a handler returns. The server adds compression and writes it; handlers never write to the
+// connection themselves.
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace parta::http {
+
+struct Response {
+  int status = 200;
+  std::string content_type = "text/html; charset=utf-8";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  Response& header(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  // Set-Cookie with the safe defaults: HttpOnly, SameSite=Lax, Path=/.
+  Response& cookie(const std::string& name, const std::string& value, long max_age_seconds = -1);
+
+  static Response html(std::string body, int status = 200);
+  static Response json(std::string body, int status = 200);
+  static Response text(std::string body, int status = 200);
+  // 303 See Other: the browser follows with a GET, so a refresh never re-posts a form.
+  static Response redirect(const std::string& location);
+};
+
+std::string gzip(std::string_view data);
+
+}  // namespace parta::http

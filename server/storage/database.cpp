@@ -1,0 +1,188 @@
+#include "storage/database.hpp"
+
+#include "storage/migrations.hpp"
+
+namespace parta::storage {
+
+namespace {
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
+  throw DbError(rc, std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+}
+}  // namespace
+
+Query::Query(sqlite3_stmt* stmt, bool owned, bool* in_use)
+    : stmt_(stmt), owned_(owned), in_use_(in_use) {}
+
+Query::Query(Query&& o) noexcept
+    : stmt_(o.stmt_), owned_(o.owned_), in_use_(o.in_use_), done_(o.done_) {
+  o.stmt_ = nullptr;
+}
+
+Query::~Query() {
+  if (!stmt_) return;
+  if (owned_) {
+    sqlite3_finalize(stmt_);
+  } else {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+    *in_use_ = false;
+  }
+}
+
+Query& Query::bind(int i, std::int64_t v) {
+  int rc = sqlite3_bind_int64(stmt_, i, v);
+  if (rc != SQLITE_OK) fail(sqlite3_db_handle(stmt_), rc, "bind");
+  return *this;
+}
+Query& Query::bind(int i, double v) {
+  int rc = sqlite3_bind_double(stmt_, i, v);
+  if (rc != SQLITE_OK) fail(sqlite3_db_handle(stmt_), rc, "bind");
+  return *this;
+}
+Query& Query::bind(int i, std::string_view v) {
+  int rc = sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) fail(sqlite3_db_handle(stmt_), rc, "bind");
+  return *this;
+}
+Query& Query::bind(int i, std::nullptr_t) {
+  int rc = sqlite3_bind_null(stmt_, i);
+  if (rc != SQLITE_OK) fail(sqlite3_db_handle(stmt_), rc, "bind");
+  return *this;
+}
+
+bool Query::next() {
+  if (done_) return false;
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  done_ = true;
+  if (rc == SQLITE_DONE) return false;
+  fail(sqlite3_db_handle(stmt_), rc, "step");
+}
+
+void Query::run() {
+  while (next()) {
+  }
+}
+
+bool Query::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+std::int64_t Query::integer(int c) const { return sqlite3_column_int64(stmt_, c); }
+double Query::real(int c) const { return sqlite3_column_double(stmt_, c); }
+std::string Query::text(int c) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
+  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)))
+           : std::string();
+}
+std::optional<std::int64_t> Query::opt_integer(int c) const {
+  if (is_null(c)) return std::nullopt;
+  return integer(c);
+}
+
+Connection::Connection(const std::string& path) {
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = "cannot open database " + path + ": " + sqlite3_errstr(rc);
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw DbError(rc, msg);
+  }
+  sqlite3_busy_timeout(db_, 5000);
+  // WAL survives power loss with synchronous=NORMAL losing at most the last transactions, never
+  // corrupting; FULL makes every commit durable, which is what a teacher expects after "Saved".
+  exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+      "PRAGMA temp_store=MEMORY;");
+}
+
+Connection::~Connection() {
+  for (auto& [sql, c] : cache_) sqlite3_finalize(c->stmt);
+  sqlite3_close_v2(db_);
+}
+
+Query Connection::prepare(std::string_view sql) {
+  std::string key(sql);
+  auto it = cache_.find(key);
+  if (it != cache_.end() && !it->second->in_use) {
+    it->second->in_use = true;
+    return Query(it->second->stmt, false, &it->second->in_use);
+  }
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                              SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) fail(db_, rc, "prepare " + key);
+  if (it != cache_.end()) return Query(stmt, true, nullptr);  // nested use of the same SQL
+  auto c = std::make_unique<Cached>();
+  c->stmt = stmt;
+  c->in_use = true;
+  bool* flag = &c->in_use;
+  cache_.emplace(std::move(key), std::move(c));
+  return Query(stmt, false, flag);
+}
+
+void Connection::exec(const std::string& sql) {
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw DbError(rc, msg);
+  }
+}
+
+std::int64_t Connection::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
+int Connection::changes() const { return sqlite3_changes(db_); }
+
+Transaction::Transaction(Connection& c) : c_(c) { c_.exec("BEGIN IMMEDIATE"); }
+Transaction::~Transaction() {
+  if (!done_) {
+    try {
+      c_.exec("ROLLBACK");
+    } catch (...) {
+      // Nothing more to do: SQLite rolls back an unfinished transaction on close anyway.
+    }
+  }
+}
+void Transaction::commit() {
+  c_.exec("COMMIT");
+  done_ = true;
+}
+
+Database::Database(std::string path) : path_(std::move(path)) {
+  auto c = std::make_unique<Connection>(path_);
+  migrate(*c);
+  free_.push_back(std::move(c));
+}
+
+Database::Lease::~Lease() {
+  if (!c_) return;
+  std::lock_guard lock(db_->mu_);
+  db_->free_.push_back(std::move(c_));
+}
+
+Database::Lease Database::acquire() {
+  {
+    std::lock_guard lock(mu_);
+    if (!free_.empty()) {
+      auto c = std::move(free_.back());
+      free_.pop_back();
+      return Lease(this, std::move(c));
+    }
+  }
+  return Lease(this, std::make_unique<Connection>(path_));
+}
+
+int Database::schema_version() {
+  auto c = acquire();
+  return static_cast<int>(c->scalar("PRAGMA user_version").value_or(0));
+}
+
+std::vector<std::string> Database::integrity_check() {
+  auto c = acquire();
+  std::vector<std::string> out;
+  auto q = c->query("PRAGMA integrity_check");
+  while (q.next()) out.push_back(q.text(0));
+  return out;
+}
+
+}  // namespace parta::storage

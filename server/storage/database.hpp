@@ -1,0 +1,158 @@
+#pragma once
+// SQLite behind RAII handles: bound parameters only, cached prepared statements, typed errors,
+// and a small pool so each HTTP worker thread gets a connection of its own.
+#include <sqlite3.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace parta::storage {
+
+class DbError : public std::runtime_error {
+ public:
+  DbError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
+  int code() const { return code_; }
+  bool is_constraint() const { return (code_ & 0xff) == SQLITE_CONSTRAINT; }
+
+ private:
+  int code_;
+};
+
+// One execution of a prepared statement. Resets the statement when it goes out of scope, so a
+// cached statement is always clean for its next user.
+class Query {
+ public:
+  Query(sqlite3_stmt* stmt, bool owned, bool* in_use);
+  Query(Query&& other) noexcept;
+  Query& operator=(Query&&) = delete;
+  ~Query();
+
+  Query& bind(int index, std::int64_t value);
+  Query& bind(int index, int value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Query& bind(int index, bool value) { return bind(index, static_cast<std::int64_t>(value)); }
+  Query& bind(int index, double value);
+  Query& bind(int index, std::string_view value);
+  Query& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
+  Query& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  Query& bind(int index, std::nullptr_t);
+  template <class T>
+  Query& bind(int index, const std::optional<T>& value) {
+    return value ? bind(index, *value) : bind(index, nullptr);
+  }
+
+  // Binds all arguments to ?1, ?2, ... in order.
+  template <class... A>
+  Query& bind_all(const A&... args) {
+    int i = 0;
+    (bind(++i, args), ...);
+    return *this;
+  }
+
+  bool next();  // steps; true while there is a row
+  void run();   // steps to completion, for statements without result rows
+
+  bool is_null(int col) const;
+  std::int64_t integer(int col) const;
+  double real(int col) const;
+  std::string text(int col) const;
+  std::optional<std::int64_t> opt_integer(int col) const;
+
+ private:
+  sqlite3_stmt* stmt_;
+  bool owned_;
+  bool* in_use_;
+  bool done_ = false;
+};
+
+class Connection {
+ public:
+  explicit Connection(const std::string& path);
+  ~Connection();
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Prepares (or reuses) a statement and binds the arguments to ?1..?N.
+  template <class... A>
+  Query query(std::string_view sql, const A&... args) {
+    Query q = prepare(sql);
+    q.bind_all(args...);
+    return q;
+  }
+  // Runs a statement that returns no rows.
+  template <class... A>
+  void run(std::string_view sql, const A&... args) {
+    query(sql, args...).run();
+  }
+  // First column of the first row, or nullopt.
+  template <class... A>
+  std::optional<std::int64_t> scalar(std::string_view sql, const A&... args) {
+    Query q = query(sql, args...);
+    if (!q.next() || q.is_null(0)) return std::nullopt;
+    return q.integer(0);
+  }
+
+  Query prepare(std::string_view sql);
+  void exec(const std::string& sql);  // several statements, no parameters: schema only
+  std::int64_t last_insert_id() const;
+  int changes() const;
+  sqlite3* handle() { return db_; }
+
+ private:
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    bool in_use = false;
+  };
+  sqlite3* db_ = nullptr;
+  std::unordered_map<std::string, std::unique_ptr<Cached>> cache_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT; rolls back unless commit() was called.
+class Transaction {
+ public:
+  explicit Transaction(Connection& c);
+  ~Transaction();
+  void commit();
+
+ private:
+  Connection& c_;
+  bool done_ = false;
+};
+
+class Database {
+ public:
+  // Opens (creating if needed) the database file and applies migrations. Throws DbError with a
+  // clear message when the file's schema is newer than this program knows.
+  explicit Database(std::string path);
+
+  class Lease {
+   public:
+    Lease(Database* db, std::unique_ptr<Connection> c) : db_(db), c_(std::move(c)) {}
+    Lease(Lease&&) = default;
+    ~Lease();
+    Connection& operator*() { return *c_; }
+    Connection* operator->() { return c_.get(); }
+
+   private:
+    Database* db_;
+    std::unique_ptr<Connection> c_;
+  };
+  Lease acquire();
+  const std::string& path() const { return path_; }
+  int schema_version();
+  // PRAGMA integrity_check: "ok" or the problems SQLite found.
+  std::vector<std::string> integrity_check();
+
+ private:
+  std::string path_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Connection>> free_;
+};
+
+}  // namespace parta::storage

@@ -1,0 +1,107 @@
+#include "storage/migrations.hpp"
+
+#include <array>
+
+namespace parta::storage {
+
+namespace {
+
+// Never edit a migration that has shipped: add a new one.
+constexpr std::array<const char*, kSchemaVersion> kMigrations = {
+    // 1: school structure, accounts, sessions
+    R"sql(
+CREATE TABLE school (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  name TEXT NOT NULL,
+  short_name TEXT NOT NULL DEFAULT '',
+  address TEXT NOT NULL DEFAULT '',
+  hotline TEXT NOT NULL DEFAULT '',
+  email TEXT NOT NULL DEFAULT '',
+  director TEXT NOT NULL DEFAULT '',
+  wifi_name TEXT NOT NULL DEFAULT '',
+  how_to_connect TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  login TEXT NOT NULL UNIQUE,
+  last_name TEXT NOT NULL,
+  first_name TEXT NOT NULL,
+  middle_name TEXT NOT NULL DEFAULT '',
+  role TEXT NOT NULL CHECK (role IN ('admin', 'teacher', 'student', 'parent')),
+  secret_hash TEXT NOT NULL,
+  secret_kind TEXT NOT NULL DEFAULT 'password' CHECK (secret_kind IN ('password', 'pin')),
+  phone TEXT NOT NULL DEFAULT '',
+  active INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX users_role ON users(role, last_name, first_name);
+CREATE TABLE classes (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE,
+  grade INTEGER NOT NULL CHECK (grade BETWEEN 1 AND 11),
+  class_teacher_id INTEGER REFERENCES users(id) ON DELETE SET NULL
+);
+CREATE TABLE subjects (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE students (
+  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+  student_no TEXT NOT NULL UNIQUE,
+  class_id INTEGER NOT NULL REFERENCES classes(id),
+  paper INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX students_class ON students(class_id);
+CREATE TABLE parent_child (
+  parent_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  student_id INTEGER NOT NULL REFERENCES students(user_id) ON DELETE CASCADE,
+  PRIMARY KEY (parent_id, student_id)
+);
+CREATE INDEX parent_child_student ON parent_child(student_id);
+CREATE TABLE teaching (
+  teacher_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  class_id INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+  subject_id INTEGER NOT NULL REFERENCES subjects(id) ON DELETE CASCADE,
+  PRIMARY KEY (class_id, subject_id, teacher_id)
+);
+CREATE INDEX teaching_teacher ON teaching(teacher_id);
+CREATE TABLE sessions (
+  token_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  csrf TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id);
+CREATE TABLE api_tokens (
+  token_hash TEXT PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  label TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql",
+};
+
+}  // namespace
+
+void migrate(Connection& c) {
+  int version = static_cast<int>(c.scalar("PRAGMA user_version").value_or(0));
+  if (version > kSchemaVersion) {
+    throw DbError(SQLITE_ERROR, "database schema version " + std::to_string(version) +
+                                    " is newer than this partad knows (" +
+                                    std::to_string(kSchemaVersion) +
+                                    "): install the newer Parta or restore a matching backup");
+  }
+  for (int v = version; v < kSchemaVersion; ++v) {
+    Transaction tx(c);
+    c.exec(kMigrations[static_cast<std::size_t>(v)]);
+    c.exec("PRAGMA user_version = " + std::to_string(v + 1));
+    tx.commit();
+  }
+}
+
+}  // namespace parta::storage

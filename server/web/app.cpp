@@ -1,0 +1,161 @@
+#include "web/app.hpp"
+
+#include <sodium.h>
+#include <nlohmann/json.hpp>
+
+#include "app/log.hpp"
+#include "domain/school.hpp"
+#include "web/static_assets.hpp"
+#include "web/templates.hpp"
+
+namespace parta::web {
+
+unsigned role_bit(domain::Role r) {
+  switch (r) {
+    case domain::Role::admin:
+      return kAdmin;
+    case domain::Role::teacher:
+      return kTeacher;
+    case domain::Role::student:
+      return kStudent;
+    case domain::Role::parent:
+      return kParent;
+  }
+  return 0;
+}
+
+Lang request_lang(const http::Request& req) {
+  if (auto c = req.cookie(kLangCookie)) return parse_lang(*c);
+  return Lang::ru;  // Russian first, whatever the phone's browser asks for
+}
+
+namespace {
+
+bool same_token(const std::string& a, const std::string& b) {
+  return !a.empty() && a.size() == b.size() && sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+bool is_api(const std::string& path) { return path.rfind("/api/", 0) == 0; }
+
+// Fills ctx.user / ctx.csrf from the bearer token or the session cookie.
+void authenticate(Ctx& ctx) {
+  const std::string auth = ctx.req.header("authorization");
+  if (is_api(ctx.req.path) && auth.rfind("Bearer ", 0) == 0) {
+    if (auto uid = domain::find_api_token(ctx.db, auth.substr(7))) {
+      ctx.user = domain::find_user(ctx.db, *uid);
+      ctx.via_token = ctx.user.has_value();
+    }
+    if (!ctx.user) throw http::HttpError(401, "The API token is not valid.");
+    return;
+  }
+  if (auto token = ctx.req.cookie(kSessionCookie)) {
+    if (auto s = domain::find_session(ctx.db, ctx.clock, *token)) {
+      ctx.user = domain::find_user(ctx.db, s->user_id);
+      ctx.csrf = s->csrf;
+    }
+  }
+  if (!ctx.user) ctx.csrf = ctx.req.cookie(kAnonCsrfCookie).value_or("");
+}
+
+}  // namespace
+
+App::App(storage::Database& db, const domain::Clock& clock)
+    : db_(db), clock_(clock), limiter_(clock) {}
+
+void App::route(const std::string& method, const std::string& pattern, unsigned access, View view) {
+  routes_.push_back({method, pattern, access});
+  router_.add(method, pattern, [this, method, access, view](http::Request& req) {
+    auto lease = db_.acquire();
+    Ctx ctx{req, *lease, clock_, request_lang(req), std::nullopt, "", false};
+    authenticate(ctx);
+    if (access != kPublic) {
+      if (!ctx.user) {
+        if (is_api(req.path)) throw http::Unauthorized();
+        return http::Response::redirect("/login?next=" + http::url_encode(req.path));
+      }
+      if (!(access & role_bit(ctx.user->role))) throw http::Forbidden();
+    }
+    if (method == "POST" && !ctx.via_token) {
+      std::string sent = req.header("x-csrf-token");
+      if (sent.empty()) sent = req.form().value("csrf");
+      if (!same_token(sent, ctx.csrf))
+        throw http::HttpError(403,
+                              "This form has expired. Go back, reload the page and try again.");
+    }
+    return view(ctx);
+  });
+}
+
+http::Response App::handle(http::Request& req) { return router_.dispatch(req); }
+
+http::Response App::render_error(const http::Request& req, int status, const std::string& msgid) {
+  Lang lang = request_lang(req);
+  std::string text = Catalogue::instance().tr(lang, msgid);
+  if (is_api(req.path)) {
+    nlohmann::json j = {{"error", text}, {"status", status}};
+    return http::Response::json(j.dump(), status);
+  }
+  auto lease = db_.acquire();
+  http::Request copy = req;
+  Ctx ctx{copy, *lease, clock_, lang, std::nullopt, "", false};
+  try {
+    authenticate(ctx);
+  } catch (const std::exception&) {
+    // An error page for a bad token still renders, as an anonymous page.
+  }
+  mstch::map data{{"status", std::to_string(status)}, {"message", text}};
+  if (status == 401 || status == 403) data["signin"] = !ctx.user.has_value();
+  const char* title = status == 404 ? "Page not found" : status >= 500 ? "Server error" : "Error";
+  auto resp = page(ctx, "error", std::move(data), title, status);
+  return resp;
+}
+
+mstch::map base_context(Ctx& ctx) {
+  Lang lang = ctx.lang;
+  mstch::map m;
+  m["t"] = mstch::lambda{[lang](const std::string& text) -> mstch::node {
+    return Catalogue::instance().tr(lang, text);
+  }};
+  m["lang"] = std::string(lang_code(lang));
+  m["other_lang"] = std::string(lang == Lang::ru ? "en" : "ru");
+  m["other_lang_label"] = std::string(lang == Lang::ru ? "English" : "Русский");
+  m["here"] = http::url_encode(ctx.req.path);
+  m["csrf"] = ctx.csrf;
+  m["css"] = StaticAssets::instance().url("app.css");
+  auto school = domain::school_info(ctx.db);
+  m["school"] =
+      mstch::map{{"name", school.name},
+                 {"short_name", school.short_name.empty() ? school.name : school.short_name},
+                 {"hotline", school.hotline}};
+  if (ctx.user) {
+    const auto& u = *ctx.user;
+    mstch::array nav;
+    auto item = [&](const char* href, const char* label) {
+      nav.push_back(mstch::map{{"href", std::string(href)}, {"label", ctx.tr(label)}});
+    };
+    item("/", "Home");
+    if (u.role == domain::Role::admin) {
+      item("/admin/classes", "Classes");
+      item("/admin/teachers", "Teachers");
+      item("/admin/students", "Students");
+      item("/admin/parents", "Parents");
+      item("/admin/roster", "Import");
+      item("/admin/school", "School");
+    }
+    m["has_nav"] = !nav.empty();
+    m["nav"] = nav;
+    m["me"] = mstch::map{{"name", u.short_name()}, {"login", u.login}};
+  }
+  return m;
+}
+
+http::Response page(Ctx& ctx, const std::string& name, mstch::map data,
+                    const std::string& title_msgid, int status) {
+  for (auto& [k, v] : base_context(ctx)) data.emplace(k, v);
+  const auto& t = Templates::instance();
+  data["title"] = ctx.tr(title_msgid);
+  data["body"] = t.render(name, data);
+  return http::Response::html(t.render("layout", data), status);
+}
+
+}  // namespace parta::web

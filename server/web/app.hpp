@@ -1,0 +1,103 @@
+#pragma once
+// The web application: resolves the session and language, checks the route's roles and the CSRF
+// token centrally (so no handler can forget), then calls the view. Views never see CivetWeb.
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <mstch/mstch.hpp>
+
+#include "domain/accounts.hpp"
+#include "domain/login_limiter.hpp"
+#include "http/request.hpp"
+#include "http/response.hpp"
+#include "http/router.hpp"
+#include "storage/database.hpp"
+#include "web/i18n.hpp"
+
+namespace parta::web {
+
+// Who may use a route: a bit per role; kPublic needs no sign-in.
+enum Access : unsigned {
+  kPublic = 0,
+  kAdmin = 1u << 0,
+  kTeacher = 1u << 1,
+  kStudent = 1u << 2,
+  kParent = 1u << 3,
+  kStaff = kAdmin | kTeacher,
+  kSignedIn = kAdmin | kTeacher | kStudent | kParent,
+};
+unsigned role_bit(domain::Role r);
+
+struct Ctx {
+  http::Request& req;
+  storage::Connection& db;
+  const domain::Clock& clock;
+  Lang lang = Lang::ru;
+  std::optional<domain::User> user;
+  std::string csrf;        // the token this user's forms carry
+  bool via_token = false;  // API bearer token instead of a session cookie
+
+  std::string tr(std::string_view msgid) const { return Catalogue::instance().tr(lang, msgid); }
+  std::string tr(const domain::Message& m) const { return Catalogue::instance().format(lang, m); }
+  const domain::User& me() const { return *user; }
+};
+
+using View = std::function<http::Response(Ctx&)>;
+
+struct RouteInfo {
+  std::string method;
+  std::string pattern;
+  unsigned access;
+};
+
+class App {
+ public:
+  App(storage::Database& db, const domain::Clock& clock);
+
+  void route(const std::string& method, const std::string& pattern, unsigned access, View view);
+  const std::vector<RouteInfo>& routes() const { return routes_; }
+
+  http::Response handle(http::Request& req);
+  http::Response render_error(const http::Request& req, int status, const std::string& msgid);
+
+  domain::LoginLimiter& limiter() { return limiter_; }
+
+ private:
+  storage::Database& db_;
+  const domain::Clock& clock_;
+  domain::LoginLimiter limiter_;
+  http::Router router_;
+  std::vector<RouteInfo> routes_;
+};
+
+// Session cookie names.
+inline constexpr const char* kSessionCookie = "parta_session";
+inline constexpr const char* kAnonCsrfCookie = "parta_csrf";
+inline constexpr const char* kLangCookie = "parta_lang";
+
+Lang request_lang(const http::Request& req);
+
+// Renders templates/<name>.html inside the layout. `title_msgid` is translated.
+http::Response page(Ctx& ctx, const std::string& name, mstch::map data,
+                    const std::string& title_msgid, int status = 200);
+// The context every template gets: t (translate), lang, csrf, me, nav, css, school.
+mstch::map base_context(Ctx& ctx);
+
+// All route registrations, one function per area.
+void register_auth_views(App& app);
+void register_home_views(App& app);
+void register_admin_views(App& app);
+void register_api_views(App& app);
+void register_static_views(App& app);
+inline void register_all_views(App& app) {
+  register_static_views(app);
+  register_auth_views(app);
+  register_home_views(app);
+  register_admin_views(app);
+  register_api_views(app);
+}
+
+}  // namespace parta::web

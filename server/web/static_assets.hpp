@@ -1,0 +1,31 @@
+#pragma once
+// Static files (web/static/*) served with a content hash in the URL, so phones cache them for a
+// year and still get a new version after an update. Compressed once at start.
+#include <map>
+#include <optional>
+#include <string>
+
+namespace parta::web {
+
+struct Asset {
+  std::string url;  // "/static/app.3f2a9c1d.css"
+  std::string content_type;
+  std::string etag;
+  std::string body;
+  std::string gzipped;
+};
+
+class StaticAssets {
+ public:
+  static const StaticAssets& instance();
+  // URL of a file by its name in web/static ("app.css").
+  const std::string& url(const std::string& name) const;
+  const Asset* by_url(const std::string& url) const;
+
+ private:
+  StaticAssets();
+  std::map<std::string, Asset> by_name_;
+  std::map<std::string, const Asset*> by_url_;
+};
+
+}  // namespace parta::web

@@ -1,0 +1,120 @@
+// Sign-in, sign-out, language switch and static files.
+#include "domain/accounts.hpp"
+#include "web/app.hpp"
+#include "web/static_assets.hpp"
+
+namespace parta::web {
+
+namespace {
+
+// Only local paths: never redirect a child's phone to another site after sign-in.
+std::string safe_next(const std::string& next) {
+  if (next.empty() || next[0] != '/' || (next.size() > 1 && (next[1] == '/' || next[1] == '\\')))
+    return "/";
+  for (char c : next)
+    if (static_cast<unsigned char>(c) < 0x20) return "/";
+  return next;
+}
+
+http::Response login_page(Ctx& ctx, const std::string& next, const std::string& login,
+                          const std::string& error, int status) {
+  if (ctx.csrf.empty()) ctx.csrf = domain::random_token();
+  mstch::map data{{"next", next}, {"login", login}};
+  if (!error.empty()) data["error"] = error;
+  auto resp = page(ctx, "login", std::move(data), "Sign in", status);
+  if (!ctx.req.cookie(kAnonCsrfCookie)) resp.cookie(kAnonCsrfCookie, ctx.csrf);
+  return resp;
+}
+
+std::string normalize_login(std::string s) {
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  while (!s.empty() && s.front() == ' ') s.erase(0, 1);
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+}  // namespace
+
+void register_auth_views(App& app) {
+  app.route("GET", "/login", kPublic, [](Ctx& ctx) {
+    std::string next = safe_next(ctx.req.query("next").value_or("/"));
+    if (ctx.user) return http::Response::redirect(next);
+    return login_page(ctx, next, "", "", 200);
+  });
+
+  app.route("POST", "/login", kPublic, [&app](Ctx& ctx) {
+    const auto& f = ctx.req.form();
+    std::string login = normalize_login(f.value("login"));
+    std::string secret = f.value("secret");
+    std::string next = safe_next(f.value("next"));
+    if (login.empty() || secret.empty())
+      return login_page(ctx, next, login, ctx.tr("Enter your login and password or PIN."), 422);
+    if (login.size() > 64 || secret.size() > 256)
+      return login_page(ctx, next, "", ctx.tr("Wrong login or password."), 401);
+    if (auto wait = app.limiter().wait(login, ctx.req.remote_addr); wait > 0) {
+      std::string minutes = std::to_string((wait + 59) / 60);
+      return login_page(
+          ctx, next, login,
+          ctx.tr(domain::Message{"Too many failed attempts. Try again in {minutes} min.",
+                                 {{"minutes", minutes}}}),
+          429);
+    }
+    auto user = domain::check_credentials(ctx.db, login, secret);
+    if (!user) {
+      app.limiter().failed(login, ctx.req.remote_addr);
+      return login_page(ctx, next, login, ctx.tr("Wrong login or password."), 401);
+    }
+    app.limiter().succeeded(login);
+    // A fresh token on every sign-in: a token planted before sign-in is worth nothing after.
+    std::string token = domain::create_session(ctx.db, ctx.clock, user->id);
+    auto resp = http::Response::redirect(next);
+    resp.cookie(kSessionCookie, token, domain::kSessionLifetime);
+    return resp;
+  });
+
+  app.route("POST", "/logout", kSignedIn, [](Ctx& ctx) {
+    if (auto token = ctx.req.cookie(kSessionCookie)) domain::end_session(ctx.db, *token);
+    auto resp = http::Response::redirect("/");
+    resp.cookie(kSessionCookie, "", 0);
+    return resp;
+  });
+
+  app.route("GET", "/lang/{code}", kPublic, [](Ctx& ctx) {
+    const std::string& code = ctx.req.params.at("code");
+    if (code != "ru" && code != "en") throw http::NotFound();
+    auto resp = http::Response::redirect(safe_next(ctx.req.query("next").value_or("/")));
+    resp.cookie(kLangCookie, code, 365L * 24 * 3600);
+    return resp;
+  });
+}
+
+void register_static_views(App& app) {
+  app.route("GET", "/static/{file}", kPublic, [](Ctx& ctx) {
+    const Asset* a = StaticAssets::instance().by_url(ctx.req.path);
+    if (!a) throw http::NotFound();
+    http::Response r;
+    r.content_type = a->content_type;
+    r.header("Cache-Control", "public, max-age=31536000, immutable");
+    r.header("ETag", a->etag);
+    if (ctx.req.header("if-none-match") == a->etag) {
+      r.status = 304;
+      return r;
+    }
+    if (ctx.req.accepts_gzip()) {
+      r.body = a->gzipped;
+      r.header("Content-Encoding", "gzip");
+      r.header("Vary", "Accept-Encoding");
+    } else {
+      r.body = a->body;
+    }
+    return r;
+  });
+  app.route("GET", "/favicon.ico", kPublic, [](Ctx&) {
+    http::Response r;
+    r.status = 204;
+    r.header("Cache-Control", "public, max-age=86400");
+    return r;
+  });
+}
+
+}  // namespace parta::web

@@ -1,0 +1,119 @@
+// Start pages per role, the public school page, a student's card and a class's roster.
+#include "domain/school.hpp"
+#include "web/app.hpp"
+#include "web/view_data.hpp"
+
+namespace parta::web {
+
+namespace {
+
+http::Response school_page(Ctx& ctx) {
+  auto s = domain::school_info(ctx.db);
+  mstch::map data{{"info", school_data(s)}, {"signed_in", ctx.user.has_value()}};
+  return page(ctx, "school", std::move(data), "School");
+}
+
+http::Response admin_home(Ctx& ctx) {
+  auto count = [&](const char* sql) { return std::to_string(ctx.db.scalar(sql).value_or(0)); };
+  mstch::map data{
+      {"classes", count("SELECT COUNT(*) FROM classes")},
+      {"teachers", count("SELECT COUNT(*) FROM users WHERE role = 'teacher'")},
+      {"students", count("SELECT COUNT(*) FROM students")},
+      {"paper", count("SELECT COUNT(*) FROM students WHERE paper = 1")},
+      {"parents", count("SELECT COUNT(*) FROM users WHERE role = 'parent'")},
+      {"no_teacher", count("SELECT COUNT(*) FROM classes WHERE class_teacher_id IS NULL")},
+  };
+  return page(ctx, "home_admin", std::move(data), "Home");
+}
+
+http::Response teacher_home(Ctx& ctx) {
+  mstch::array led, teaching;
+  for (const auto& k : domain::classes_led_by(ctx.db, ctx.me().id)) led.push_back(class_data(k));
+  for (const auto& t : domain::teaching_of_teacher(ctx.db, ctx.me().id))
+    teaching.push_back(mstch::map{{"class_id", std::to_string(t.class_id)},
+                                  {"class_name", t.class_name},
+                                  {"subject", t.subject_name}});
+  mstch::map data{{"led", led},
+                  {"has_led", !led.empty()},
+                  {"teaching", teaching},
+                  {"has_teaching", !teaching.empty()}};
+  return page(ctx, "home_teacher", std::move(data), "Home");
+}
+
+mstch::map student_card(Ctx& ctx, const domain::Student& s) {
+  mstch::map m = student_data(s);
+  auto k = domain::find_class(ctx.db, s.class_id);
+  if (k && k->class_teacher_id) m["class_teacher"] = k->class_teacher_name;
+  mstch::array subjects;
+  for (const auto& t : domain::teaching_of_class(ctx.db, s.class_id))
+    subjects.push_back(mstch::map{{"subject", t.subject_name}, {"teacher", t.teacher_name}});
+  m["subjects"] = subjects;
+  mstch::array parents;
+  for (const auto& p : domain::parents_of(ctx.db, s.user.id))
+    parents.push_back(mstch::map{{"name", p.full_name()}, {"phone", p.phone}});
+  m["parents"] = parents;
+  m["has_parents"] = !parents.empty();
+  return m;
+}
+
+http::Response student_home(Ctx& ctx) {
+  auto s = domain::find_student(ctx.db, ctx.me().id);
+  if (!s) throw http::NotFound();
+  mstch::map data{{"student", student_card(ctx, *s)}};
+  return page(ctx, "home_student", std::move(data), "Home");
+}
+
+http::Response parent_home(Ctx& ctx) {
+  mstch::array children;
+  for (const auto& s : domain::children_of(ctx.db, ctx.me().id))
+    children.push_back(student_card(ctx, s));
+  mstch::map data{{"children", children}, {"has_children", !children.empty()}};
+  return page(ctx, "home_parent", std::move(data), "Home");
+}
+
+}  // namespace
+
+void register_home_views(App& app) {
+  app.route("GET", "/", kPublic, [](Ctx& ctx) {
+    if (!ctx.user) return school_page(ctx);
+    switch (ctx.me().role) {
+      case domain::Role::admin:
+        return admin_home(ctx);
+      case domain::Role::teacher:
+        return teacher_home(ctx);
+      case domain::Role::student:
+        return student_home(ctx);
+      case domain::Role::parent:
+        return parent_home(ctx);
+    }
+    throw http::NotFound();
+  });
+
+  app.route("GET", "/school", kPublic, school_page);
+
+  app.route("GET", "/students/{id}", kSignedIn, [](Ctx& ctx) {
+    std::int64_t id = ctx.req.id("id");
+    // Same answer for "no such student" and "not yours": IDs cannot be probed.
+    if (!domain::can_view_student(ctx.db, ctx.me(), id)) throw http::Forbidden();
+    auto s = domain::find_student(ctx.db, id);
+    if (!s) throw http::NotFound();  // only an admin gets here for an unknown ID
+    mstch::map data{{"student", student_card(ctx, *s)},
+                    {"is_admin", ctx.me().role == domain::Role::admin}};
+    return page(ctx, "student", std::move(data), "Student");
+  });
+
+  app.route("GET", "/classes/{id}", kStaff, [](Ctx& ctx) {
+    std::int64_t id = ctx.req.id("id");
+    if (!domain::can_view_class(ctx.db, ctx.me(), id)) throw http::Forbidden();
+    auto k = domain::find_class(ctx.db, id);
+    if (!k) throw http::NotFound();
+    mstch::array students, teaching;
+    for (const auto& s : domain::list_students(ctx.db, id)) students.push_back(student_data(s));
+    for (const auto& t : domain::teaching_of_class(ctx.db, id))
+      teaching.push_back(mstch::map{{"subject", t.subject_name}, {"teacher", t.teacher_name}});
+    mstch::map data{{"class", class_data(*k)}, {"students", students}, {"teaching", teaching}};
+    return page(ctx, "class", std::move(data), "Class");
+  });
+}
+
+}  // namespace parta::web

@@ -1,0 +1,40 @@
+// Fuzzes the parsers of what browsers send: URL-encoded forms, multipart uploads, cookies.
+// The first byte picks the parser; for multipart the boundary is taken from the first line.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+
+#include "http/form.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  std::string in(reinterpret_cast<const char*>(data) + 1, size - 1);
+  using namespace parta::http;
+  switch (data[0] % 3) {
+    case 0: {
+      auto r = parse_urlencoded(in);
+      if (r.ok())
+        for (const auto& [k, v] : r.form.fields)
+          if (!is_valid_utf8(k) || !is_valid_utf8(v)) std::abort();
+      break;
+    }
+    case 1: {
+      auto nl = in.find('\n');
+      std::string type = in.substr(0, nl);
+      std::string body = nl == std::string::npos ? "" : in.substr(nl + 1);
+      auto r = parse_multipart(body, type);
+      if (r.ok()) {
+        for (const auto& [k, v] : r.form.fields)
+          if (!is_valid_utf8(v)) std::abort();
+        for (const auto& f : r.form.files)
+          if (f.data.size() > body.size() || !is_valid_utf8(f.filename)) std::abort();
+      }
+      break;
+    }
+    default:
+      parse_cookies(in);
+      url_decode(in);
+      break;
+  }
+  return 0;
+}

@@ -1,0 +1,195 @@
+// The role × route table: every route partad has, asked by every role, including students and
+// parents asking for someone else's data by ID. A route missing from the table fails the test.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "harness.hpp"
+
+namespace parta::testing {
+namespace {
+
+enum Outcome { kOk, kLogin, kDeny, kNotFound };
+const char* name(Outcome o) {
+  switch (o) {
+    case kOk:
+      return "allowed";
+    case kLogin:
+      return "sign-in required";
+    case kDeny:
+      return "forbidden";
+    case kNotFound:
+      return "not found";
+  }
+  return "?";
+}
+
+Outcome classify(const Reply& r) {
+  if (r.status == 401 || (r.status == 303 && r.location().rfind("/login", 0) == 0)) return kLogin;
+  if (r.status == 403) return kDeny;
+  if (r.status == 404) return kNotFound;
+  return kOk;  // 2xx, redirects elsewhere, and form validation errors (400/422) of allowed users
+}
+
+// Roles, in the column order of the table.
+constexpr int kRoles = 5;
+const char* kRoleNames[kRoles] = {"anonymous", "admin", "teacher", "student", "parent"};
+
+struct Row {
+  std::string method;
+  std::string pattern;  // the route as partad lists it
+  std::string url;      // with IDs filled in
+  std::vector<std::pair<std::string, std::string>> form;
+  Outcome expect[kRoles];
+};
+
+class Permissions : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    server_ = new Partad();
+    Client admin(*server_);
+    if (admin.login("admin", kDemoPassword).status != 200) throw std::runtime_error("admin login");
+    auto classes = nlohmann::json::parse(admin.get("/api/v1/classes").body);
+    for (const auto& k : classes) class_ids_[k["name"]] = k["id"];
+    for (const auto& [name, id] : class_ids_) {
+      auto students = nlohmann::json::parse(
+          admin.get("/api/v1/classes/" + std::to_string(id) + "/students").body);
+      for (const auto& s : students) student_ids_[s["login"]] = s["id"];
+    }
+    auto teachers = nlohmann::json::parse(admin.get("/api/v1/teachers").body);
+    for (const auto& t : teachers) teacher_ids_[t["login"]] = t["id"];
+  }
+  static void TearDownTestSuite() { delete server_; }
+
+  static Partad* server_;
+  static std::map<std::string, std::int64_t> class_ids_, student_ids_, teacher_ids_;
+};
+Partad* Permissions::server_ = nullptr;
+std::map<std::string, std::int64_t> Permissions::class_ids_, Permissions::student_ids_,
+    Permissions::teacher_ids_;
+
+TEST_F(Permissions, RoleByRouteTable) {
+  auto id = [](std::int64_t v) { return std::to_string(v); };
+  // The demo: teacher = smirnova (5А, 5Б; class teacher of 5А), student = ivanov.a (5А),
+  // parent = ivanova.s (mother of ivanov.a in 5А and ivanova.e in 9А).
+  const std::string own = id(student_ids_.at("ivanov.a"));
+  const std::string sibling = id(student_ids_.at("ivanova.e"));     // 9А: not smirnova's class
+  const std::string classmate = id(student_ids_.at("sokolova.m"));  // 5А, another family
+  const std::string other5b = id(student_ids_.at("morozova.p"));    // 5Б
+  const std::string c5a = id(class_ids_.at("5А")), c5b = id(class_ids_.at("5Б")),
+                    c9a = id(class_ids_.at("9А"));
+  const std::string vasiliev = id(teacher_ids_.at("vasiliev"));
+  const Outcome A = kOk, L = kLogin, D = kDeny, N = kNotFound;
+  std::vector<Row> rows = {
+      {"GET", "/", "/", {}, {A, A, A, A, A}},
+      {"GET", "/school", "/school", {}, {A, A, A, A, A}},
+      {"GET", "/login", "/login", {}, {A, A, A, A, A}},
+      {"POST", "/login", "/login", {{"login", "nobody"}, {"secret", "x"}}, {L, L, L, L, L}},
+      {"GET", "/lang/{code}", "/lang/ru", {}, {A, A, A, A, A}},
+      {"GET", "/static/{file}", "/static/app.0.css", {}, {N, N, N, N, N}},
+      {"GET", "/favicon.ico", "/favicon.ico", {}, {A, A, A, A, A}},
+      {"GET", "/students/{id}", "/students/" + own, {}, {L, A, A, A, A}},
+      {"GET", "/students/{id}", "/students/" + sibling, {}, {L, A, D, D, A}},
+      {"GET", "/students/{id}", "/students/" + classmate, {}, {L, A, A, D, D}},
+      {"GET", "/students/{id}", "/students/" + other5b, {}, {L, A, A, D, D}},
+      {"GET", "/students/{id}", "/students/999999", {}, {L, N, D, D, D}},
+      {"GET", "/classes/{id}", "/classes/" + c5a, {}, {L, A, A, D, D}},
+      {"GET", "/classes/{id}", "/classes/" + c9a, {}, {L, A, D, D, D}},
+      {"GET", "/admin/school", "/admin/school", {}, {L, A, D, D, D}},
+      {"POST", "/admin/school", "/admin/school", {{"name", ""}}, {L, A, D, D, D}},
+      {"GET", "/admin/classes", "/admin/classes", {}, {L, A, D, D, D}},
+      {"POST", "/admin/classes", "/admin/classes", {{"name", "bad"}}, {L, A, D, D, D}},
+      {"POST",
+       "/admin/classes/{id}/teacher",
+       "/admin/classes/" + c5b + "/teacher",
+       {{"teacher_id", ""}},
+       {L, A, D, D, D}},
+      {"POST", "/admin/subjects", "/admin/subjects", {{"name", ""}}, {L, A, D, D, D}},
+      {"GET", "/admin/teachers", "/admin/teachers", {}, {L, A, D, D, D}},
+      {"POST", "/admin/teachers", "/admin/teachers", {}, {L, A, D, D, D}},
+      {"GET", "/admin/teachers/{id}", "/admin/teachers/" + vasiliev, {}, {L, A, D, D, D}},
+      {"POST",
+       "/admin/teachers/{id}/teaching",
+       "/admin/teachers/" + vasiliev + "/teaching",
+       {},
+       {L, A, D, D, D}},
+      {"GET", "/admin/students", "/admin/students", {}, {L, A, D, D, D}},
+      {"POST", "/admin/students", "/admin/students", {}, {L, A, D, D, D}},
+      {"GET", "/admin/students/{id}", "/admin/students/" + own, {}, {L, A, D, D, D}},
+      {"POST", "/admin/students/{id}", "/admin/students/" + own, {}, {L, A, D, D, D}},
+      {"POST",
+       "/admin/students/{id}/parents",
+       "/admin/students/" + own + "/parents",
+       {{"parent_login", ""}},
+       {L, A, D, D, D}},
+      {"GET", "/admin/parents", "/admin/parents", {}, {L, A, D, D, D}},
+      {"POST", "/admin/parents", "/admin/parents", {}, {L, A, D, D, D}},
+      {"POST",
+       "/admin/users/{id}/reset",
+       "/admin/users/" + vasiliev + "/reset",
+       {},
+       {L, A, D, D, D}},
+      {"GET", "/admin/roster", "/admin/roster", {}, {L, A, D, D, D}},
+      {"POST", "/admin/roster", "/admin/roster", {}, {L, A, D, D, D}},
+      {"GET", "/api/v1/school", "/api/v1/school", {}, {A, A, A, A, A}},
+      {"GET", "/api/v1/me", "/api/v1/me", {}, {L, A, A, A, A}},
+      {"GET", "/api/v1/classes", "/api/v1/classes", {}, {L, A, A, D, D}},
+      {"GET",
+       "/api/v1/classes/{id}/students",
+       "/api/v1/classes/" + c5a + "/students",
+       {},
+       {L, A, A, D, D}},
+      {"GET",
+       "/api/v1/classes/{id}/students",
+       "/api/v1/classes/" + c9a + "/students",
+       {},
+       {L, A, D, D, D}},
+      {"GET", "/api/v1/students/{id}", "/api/v1/students/" + own, {}, {L, A, A, A, A}},
+      {"GET", "/api/v1/students/{id}", "/api/v1/students/" + sibling, {}, {L, A, D, D, A}},
+      {"GET", "/api/v1/students/{id}", "/api/v1/students/" + classmate, {}, {L, A, A, D, D}},
+      {"GET", "/api/v1/children", "/api/v1/children", {}, {L, D, D, D, A}},
+      {"GET", "/api/v1/teachers", "/api/v1/teachers", {}, {L, A, D, D, D}},
+      // Signing out last: it ends the session the other rows use.
+      {"POST", "/logout", "/logout", {}, {L, A, A, A, A}},
+  };
+
+  // Every route partad has must be in the table.
+  int rc = 0;
+  std::istringstream routes(run_command(std::string(PARTAD_PATH) + " --list-routes", &rc));
+  ASSERT_EQ(rc, 0);
+  std::set<std::string> covered;
+  for (const auto& r : rows) covered.insert(r.method + " " + r.pattern);
+  int listed = 0;
+  for (std::string method, pattern, access; routes >> method >> pattern >> access; ++listed)
+    EXPECT_TRUE(covered.count(method + " " + pattern))
+        << "route not in the table: " << method << " " << pattern;
+  EXPECT_GT(listed, 30);
+
+  const char* logins[kRoles][2] = {{nullptr, nullptr},
+                                   {"admin", kDemoPassword},
+                                   {"smirnova", kDemoPassword},
+                                   {"ivanov.a", kDemoPin},
+                                   {"ivanova.s", kDemoPassword}};
+  int checked = 0;
+  for (int role = 0; role < kRoles; ++role) {
+    Client c(*server_);
+    if (logins[role][0]) {
+      ASSERT_EQ(c.login(logins[role][0], logins[role][1]).status, 200);
+    }
+    for (const auto& row : rows) {
+      Reply r = row.method == "GET" ? c.get(row.url) : c.post(row.url, row.form);
+      EXPECT_EQ(name(classify(r)), name(row.expect[role]))
+          << kRoleNames[role] << " " << row.method << " " << row.url << " → " << r.status;
+      EXPECT_LT(r.status, 500) << row.url;
+      ++checked;
+    }
+  }
+  std::printf("role x route: %d checks over %zu rows and %d roles\n", checked, rows.size(), kRoles);
+}
+
+}  // namespace
+}  // namespace parta::testing

@@ -1,0 +1,169 @@
+#include <gtest/gtest.h>
+#include <sodium.h>
+
+#include "domain/demo.hpp"
+#include "domain/roster_import.hpp"
+#include "domain/school.hpp"
+#include "domain/translit.hpp"
+#include "test_db.hpp"
+
+namespace parta::domain {
+namespace {
+
+class DomainTest : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_GE(sodium_init(), 0); }
+  testing::TestDb t;
+  storage::Database::Lease c = t.db->acquire();
+  FakeClock clock;
+};
+
+TEST(ClassName, Normalizes) {
+  EXPECT_EQ(normalize_class_name("5а"), "5А");
+  EXPECT_EQ(normalize_class_name(" 11 б "), "11Б");
+  EXPECT_EQ(normalize_class_name("5-A"), "5А");  // Latin look-alike
+  EXPECT_EQ(normalize_class_name("9ё"), "9Ё");
+  EXPECT_EQ(normalize_class_name("12А"), std::nullopt);
+  EXPECT_EQ(normalize_class_name("0А"), std::nullopt);
+  EXPECT_EQ(normalize_class_name("5"), std::nullopt);
+  EXPECT_EQ(normalize_class_name("5АБ"), std::nullopt);
+  EXPECT_EQ(normalize_class_name("5Z"), std::nullopt);
+}
+
+TEST(Translit, RussianToLatin) {
+  EXPECT_EQ(translit("Щукина"), "shchukina");
+  EXPECT_EQ(translit("Семёнов"), "semenov");
+  EXPECT_EQ(translit("Юрьева"), "iureva");
+  EXPECT_EQ(translit("O'Neil"), "oneil");
+}
+
+TEST(Names, Validation) {
+  EXPECT_TRUE(valid_name("Салтыков-Щедрин", true));
+  EXPECT_TRUE(valid_name("", false));
+  EXPECT_FALSE(valid_name("", true));
+  EXPECT_FALSE(valid_name("<b>", true));
+  EXPECT_FALSE(valid_name("Иван1", true));
+}
+
+TEST_F(DomainTest, SecretsAreArgon2idAndVerify) {
+  std::string h = hash_secret("correct horse");
+  EXPECT_EQ(h.rfind("$argon2id$", 0), 0u);
+  EXPECT_TRUE(verify_secret(h, "correct horse"));
+  EXPECT_FALSE(verify_secret(h, "correct hors"));
+  EXPECT_EQ(generate_pin().size(), 6u);
+  EXPECT_EQ(generate_password().size(), 10u);
+}
+
+TEST_F(DomainTest, UsersLoginsAndCredentials) {
+  NewUser u{"", "Иванова", "Мария", "Петровна", Role::teacher, SecretKind::password, ""};
+  std::int64_t a = create_user(*c, clock, u, "pw-one");
+  std::int64_t b = create_user(*c, clock, u, "pw-two");
+  EXPECT_EQ(find_user(*c, a)->login, "ivanova.m");
+  EXPECT_EQ(find_user(*c, b)->login, "ivanova.m2");
+  EXPECT_EQ(find_user(*c, a)->short_name(), "Иванова М. П.");
+  EXPECT_TRUE(check_credentials(*c, "ivanova.m", "pw-one"));
+  EXPECT_FALSE(check_credentials(*c, "ivanova.m", "pw-two"));
+  EXPECT_FALSE(check_credentials(*c, "nobody", "pw-one"));
+  std::string fresh = reset_secret(*c, a, SecretKind::password);
+  EXPECT_FALSE(check_credentials(*c, "ivanova.m", "pw-one"));
+  EXPECT_TRUE(check_credentials(*c, "ivanova.m", fresh));
+}
+
+TEST_F(DomainTest, SessionsExpireAndEndOnReset) {
+  std::int64_t id =
+      create_user(*c, clock, {"u1", "А", "Б", "", Role::student, SecretKind::pin, ""}, "123456");
+  std::string token = create_session(*c, clock, id);
+  auto s = find_session(*c, clock, token);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->user_id, id);
+  EXPECT_GE(s->csrf.size(), 40u);
+  EXPECT_FALSE(find_session(*c, clock, token + "x"));
+  // The token itself is not stored.
+  EXPECT_FALSE(c->scalar("SELECT 1 FROM sessions WHERE token_hash = ?1", token));
+  clock.advance(kSessionLifetime + 1);
+  EXPECT_FALSE(find_session(*c, clock, token));
+  std::string t2 = create_session(*c, clock, id);
+  reset_secret(*c, id, SecretKind::pin);
+  EXPECT_FALSE(find_session(*c, clock, t2));
+}
+
+TEST_F(DomainTest, ApiTokens) {
+  std::int64_t id = create_user(
+      *c, clock, {"dist", "Район", "Отдел", "", Role::admin, SecretKind::password, ""}, "x");
+  std::string tok = create_api_token(*c, clock, id, "district");
+  EXPECT_EQ(find_api_token(*c, tok), id);
+  EXPECT_FALSE(find_api_token(*c, tok.substr(0, tok.size() - 1)));
+}
+
+TEST_F(DomainTest, DemoSchoolAndPermissions) {
+  auto creds = fill_demo(*c, clock);
+  EXPECT_GE(creds.size(), 35u);
+  EXPECT_TRUE(fill_demo(*c, clock).empty());  // only into an empty database
+  auto classes = list_classes(*c);
+  ASSERT_EQ(classes.size(), 3u);
+  EXPECT_EQ(classes[0].name, "5А");
+  auto students = list_students(*c, std::nullopt);
+  EXPECT_GE(students.size(), 25u);
+  int paper = 0;
+  for (const auto& s : students) paper += s.paper;
+  EXPECT_EQ(paper, 2);
+
+  auto student = *find_user_by_login(*c, students[0].user.login);
+  auto other = students[1].user.id;
+  EXPECT_TRUE(can_view_student(*c, student, student.id));
+  EXPECT_FALSE(can_view_student(*c, student, other));
+  auto parent = find_user_by_login(*c, "ivanova.s");  // mother of Иванов Артём (5А), Иванова (9А)
+  ASSERT_TRUE(parent);
+  auto kids = children_of(*c, parent->id);
+  ASSERT_EQ(kids.size(), 2u);
+  for (const auto& k : kids) EXPECT_TRUE(can_view_student(*c, *parent, k.user.id));
+  for (const auto& s : students) {
+    if (s.user.last_name == "Лебедев") {
+      EXPECT_FALSE(can_view_student(*c, *parent, s.user.id));
+    }
+  }
+  auto smirnova = *find_user_by_login(*c, "smirnova");  // 5А and 5Б only
+  auto c9 = *find_class_by_name(*c, "9А");
+  EXPECT_FALSE(can_view_class(*c, smirnova, c9.id));
+  EXPECT_TRUE(can_view_class(*c, smirnova, classes[0].id));
+  auto ninth = list_students(*c, c9.id);
+  EXPECT_FALSE(can_view_student(*c, smirnova, ninth[0].user.id));
+  auto popova = *find_user_by_login(*c, "popova");  // class teacher of 9А
+  EXPECT_TRUE(can_view_student(*c, popova, ninth[0].user.id));
+}
+
+RosterParse rows(std::vector<RosterRow> r) {
+  RosterParse p;
+  p.rows = std::move(r);
+  return p;
+}
+
+TEST_F(DomainTest, RosterImportIsAllOrNothingAndIdempotent) {
+  RosterRow a{2,  "7В",  "Орлова",           "Анна",        "", "77001",
+              "", false, "Орлов Пётр Ильич", "+79120000001"};
+  RosterRow b{3, "7В", "Орлов", "Иван", "", "77002", "", true, "Орлов Пётр Ильич", "+79120000001"};
+  auto r1 = import_roster(*c, clock, rows({a, b}));
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1.created, 2);
+  EXPECT_EQ(r1.parents_created, 1);  // siblings share one parent account
+  EXPECT_EQ(r1.classes_created, 1);
+  EXPECT_EQ(r1.credentials.size(), 3u);
+  auto r2 = import_roster(*c, clock, rows({a, b}));
+  ASSERT_TRUE(r2.ok());
+  EXPECT_EQ(r2.created, 0);
+  EXPECT_EQ(r2.updated, 2);
+  EXPECT_EQ(r2.parents_created, 0);
+  EXPECT_EQ(c->scalar("SELECT COUNT(*) FROM students"), 2);
+
+  // A bad row anywhere: nothing of the file is written.
+  RosterRow d{2, "8А", "Новый", "Ученик", "", "88001", "", false, "", ""};
+  RosterRow e{3, "8А", "Плохой", "Родитель", "", "88002", "", false, "Одно", ""};
+  auto r3 = import_roster(*c, clock, rows({d, e}));
+  ASSERT_FALSE(r3.ok());
+  EXPECT_EQ(r3.errors[0].args[0].second, "3");
+  EXPECT_FALSE(find_student_by_no(*c, "88001"));
+  EXPECT_FALSE(find_class_by_name(*c, "8А"));
+}
+
+}  // namespace
+}  // namespace parta::domain

@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Checks that every UI string has a Russian translation.
+
+Message ids are English: {{#t}}...{{/t}} sections in server/web/templates, and string literals in
+the UI sources that read like text (start with a capital letter). Prints the missing ones in .po
+form (paste them into server/i18n/ui.ru.po and translate) and exits 1 if there are any.
+Usage: tools/i18n_check.py [--all]   (--all lists every msgid, translated or not)
+"""
+import pathlib
+import re
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cpp",
+              "server/domain/roster_csv.cpp", "server/domain/roster_import.cpp",
+              "tools/cli/commands.cpp"]
+# Literals that look like text but are protocol or data, not UI.
+IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-Cookie",
+          "Bearer ", "English", "Accept-Encoding", "Content-Disposition", "Content-Type",
+          "Windows-1251", "UTF-8"}
+LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
+TEMPLATE_T = re.compile(r"\{\{#t\}\}(.*?)\{\{/t\}\}", re.S)
+
+
+def unescape(s):
+    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t"}.get(m.group(1), m.group(1)), s)
+
+
+def po_entries(text):
+    out, msgid, msgstr, cur = {}, None, None, None
+    for line in text.splitlines() + [""]:
+        line = line.strip()
+        if line.startswith("msgid "):
+            if msgid is not None and msgstr:
+                out[msgid] = msgstr
+            msgid, msgstr, cur = unescape(line[7:-1]), "", "id"
+        elif line.startswith("msgstr "):
+            msgstr, cur = unescape(line[8:-1]), "str"
+        elif line.startswith('"') and cur:
+            if cur == "id":
+                msgid += unescape(line[1:-1])
+            else:
+                msgstr += unescape(line[1:-1])
+        elif not line:
+            if msgid is not None and msgstr:
+                out[msgid] = msgstr
+            msgid, msgstr, cur = None, None, None
+    return out
+
+
+def wanted():
+    ids = {}
+    for f in sorted((ROOT / "server/web/templates").glob("*.html")):
+        for m in TEMPLATE_T.finditer(f.read_text()):
+            ids.setdefault(m.group(1), f.relative_to(ROOT))
+    for pattern in UI_SOURCES:
+        for f in sorted(ROOT.glob(pattern)):
+            text = f.read_text()
+            # Adjacent literals ("a" "b") are one string in C++.
+            text = re.sub(r"^\s*//.*$", "", text, flags=re.M)  # comments are not UI
+            text = re.sub(r'"\s*\n\s*"', "", text)
+            for m in LITERAL.finditer(text):
+                s = unescape(m.group(1))
+                if re.match(r"^[A-Z][a-z' -]", s) and s not in IGNORE and not s.startswith("Usage:") and not re.match(
+                        r"^(SELECT|INSERT|UPDATE|DELETE|CREATE|PRAGMA|BEGIN)\b", s):
+                    ids.setdefault(s, f.relative_to(ROOT))
+    return ids
+
+
+def main():
+    have = {}
+    for po in sorted((ROOT / "server/i18n").glob("*.ru.po")):
+        have.update(po_entries(po.read_text()))
+    ids = wanted()
+    missing = [(i, f) for i, f in ids.items() if i not in have or "--all" in sys.argv]
+    for i, f in missing:
+        esc = i.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        print(f'#: {f}\nmsgid "{esc}"\nmsgstr "{have.get(i, "")}"\n')
+    for i in ids:
+        t = have.get(i)
+        if t and set(re.findall(r"\{+\w+\}+", i)) != set(re.findall(r"\{+\w+\}+", t)):
+            print(f"placeholders differ: {i!r} -> {t!r}")
+            return 1
+    if "--all" not in sys.argv:
+        print(f"i18n: {len(ids)} UI strings, {len(missing)} without a Russian translation",
+              file=sys.stderr)
+    return 1 if missing and "--all" not in sys.argv else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs everything Parta needs to build, run and test, from Debian packages only.
+# Idempotent: run it as often as you like; it installs only what is missing.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
+  # design card and chosen libraries
+  libboost-dev libcivetweb-dev civetweb libsqlite3-dev sqlite3 libsodium-dev
+  nlohmann-json3-dev libmstch-dev libcsv-dev libarchive-dev libzstd-dev
+  libqrencode-dev libcairo2-dev libpango1.0-dev libzxing-dev libcups2-dev
+  fonts-dejavu-core fonts-noto-core
+  # tests and benchmarks
+  zlib1g-dev libcurl4-openssl-dev
+  libgtest-dev libgmock-dev libbenchmark-dev curl poppler-utils chromium chromium-driver python3-selenium
+  nginx-light wrk
+  procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y --no-install-recommends "${missing[@]}"

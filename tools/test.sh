@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Builds Parta and runs the whole test suite: unit, integration (real partad over HTTP), role x
+# route permissions, fuzz smoke runs, the i18n check and the headless-Chromium browser test.
+#   tools/test.sh              normal build in build/
+#   tools/test.sh --sanitize   ASan + UBSan build in build-asan/
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh
+
+build=build
+opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTA_WERROR=ON)
+if [[ "${1:-}" == "--sanitize" ]]; then
+  build=build-asan
+  opts+=(-DPARTA_SANITIZE=ON)
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+cmake -S . -B "$build" "${opts[@]}" >/dev/null
+cmake --build "$build" -j2
+ctest --test-dir "$build" --output-on-failure -j2 --timeout 600
