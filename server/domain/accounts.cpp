@@ -122,15 +122,6 @@ std::string random_token() {
   return out;
 }
 
-bool valid_login(std::string_view login) {
-  if (login.size() < 3 || login.size() > 32) return false;
-  for (char c : login) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
-      return false;
-  }
-  return true;
-}
-
 std::string make_login(storage::Connection& c, std::string_view last, std::string_view first) {
   std::string base = translit(last);
   std::string f = translit(first_letter(first));

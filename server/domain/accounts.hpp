@@ -48,7 +48,6 @@ std::string random_token();  // 32 random bytes, base64url
 
 // Latin login from a Russian name ("Иванова Мария" → "ivanova.m"), unique in the database.
 std::string make_login(storage::Connection& c, std::string_view last, std::string_view first);
-bool valid_login(std::string_view login);
 
 // Creates the user with the given secret; throws DbError on a duplicate login.
 std::int64_t create_user(storage::Connection& c, const Clock& clock, const NewUser& u,

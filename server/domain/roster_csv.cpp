@@ -1,5 +1,8 @@
 #include "domain/roster_csv.hpp"
 
+#include "domain/validate.hpp"
+#include "text/utf8.hpp"
+
 #include <csv.h>
 #include <iconv.h>
 
@@ -73,100 +76,18 @@ constexpr std::size_t kMaxStudentNoChars = 32;
 constexpr std::size_t kMinPhoneDigits = 5;
 constexpr std::size_t kMaxPhoneDigits = 15;  // E.164
 constexpr std::size_t kMaxShownChars = 40;   // of a value quoted back in a message
-constexpr char32_t kBadCodePoint = 0xFFFFFFFF;
 
 using Args = std::vector<std::pair<std::string, std::string>>;
 
 // --- UTF-8 -------------------------------------------------------------------------------------
 
-// Decodes the code point at s[i] and advances i; malformed input (overlong, surrogate, truncated,
-// > U+10FFFF) yields kBadCodePoint and advances one byte.
-char32_t next_code_point(std::string_view s, std::size_t& i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char b = byte(i);
-  if (b < 0x80) {
-    ++i;
-    return b;
-  }
-  std::size_t len;
-  char32_t cp, min;
-  if ((b & 0xE0) == 0xC0) {
-    len = 2, cp = b & 0x1F, min = 0x80;
-  } else if ((b & 0xF0) == 0xE0) {
-    len = 3, cp = b & 0x0F, min = 0x800;
-  } else if ((b & 0xF8) == 0xF0) {
-    len = 4, cp = b & 0x07, min = 0x10000;
-  } else {
-    ++i;
-    return kBadCodePoint;
-  }
-  if (s.size() - i < len) {
-    ++i;
-    return kBadCodePoint;
-  }
-  for (std::size_t k = 1; k < len; ++k) {
-    unsigned char c = byte(i + k);
-    if ((c & 0xC0) != 0x80) {
-      ++i;
-      return kBadCodePoint;
-    }
-    cp = (cp << 6) | (c & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
-    ++i;
-    return kBadCodePoint;
-  }
-  i += len;
-  return cp;
-}
-
-bool is_valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    if (next_code_point(s, i) == kBadCodePoint) return false;
-  }
-  return true;
-}
-
-void append_utf8(std::string& out, char32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
-std::u32string to_code_points(std::string_view s) {
-  std::u32string out;
-  for (std::size_t i = 0; i < s.size();) out += next_code_point(s, i);
-  return out;
-}
-
-std::size_t char_count(std::string_view s) {
-  std::size_t n = 0;
-  for (std::size_t i = 0; i < s.size(); ++n) next_code_point(s, i);
-  return n;
-}
+using text::append_utf8;
+using text::char_count;
+using text::kBadCodePoint;
+using text::next_code_point;
+using text::to_code_points;
 
 bool is_cyrillic(char32_t c) { return c >= 0x0400 && c <= 0x052F; }
-
-// Letters of the alphabets a Russian school roster meets: Latin (with accents) and Cyrillic,
-// including the letters of Russia's other languages (ә, ө, ү, ...).
-bool is_letter(char32_t c) {
-  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) return true;
-  if (c >= 0x00C0 && c <= 0x024F) return c != 0x00D7 && c != 0x00F7;
-  if (c >= 0x0482 && c <= 0x0489) return false;  // Cyrillic signs and combining marks
-  return is_cyrillic(c);
-}
 
 bool is_space(char32_t c) { return c == ' ' || c == 0x00A0; }  // Excel writes no-break spaces
 
@@ -180,12 +101,6 @@ char32_t to_lower(char32_t c) {
   if (c >= 'A' && c <= 'Z') return c + 0x20;
   if (c >= 0x0410 && c <= 0x042F) return c + 0x20;
   if (c >= 0x0400 && c <= 0x040F) return c + 0x50;
-  return c;
-}
-
-char32_t to_upper_cyrillic(char32_t c) {
-  if (c >= 0x0430 && c <= 0x044F) return c - 0x20;
-  if (c == 0x0451) return 0x0401;
   return c;
 }
 
@@ -484,67 +399,6 @@ std::optional<Column> column_of(std::string_view cell) {
 
 // --- Value checks ------------------------------------------------------------------------------
 
-// "5А", "11 б", "5-а", "5A" (Latin) → "5А"; nullopt when it is not a class.
-std::optional<std::string> normalise_class(std::string_view value) {
-  std::u32string cps = to_code_points(value);
-  std::size_t i = 0;
-  int number = 0, digits = 0;
-  for (; i < cps.size() && cps[i] >= '0' && cps[i] <= '9'; ++i, ++digits) {
-    number = number * 10 + static_cast<int>(cps[i] - '0');
-    if (digits == 2) return std::nullopt;
-  }
-  if (digits == 0 || number < 1 || number > 11) return std::nullopt;
-  while (i < cps.size() && (is_space(cps[i]) || cps[i] == '-')) ++i;
-  if (i + 1 != cps.size()) return std::nullopt;
-  char32_t letter = cps[i];
-  // Latin letters that look like Cyrillic ones, typed with the wrong keyboard layout. Lowercase
-  // only where the lowercase letters look alike too: "5b" might mean 5Б or 5В.
-  static constexpr std::pair<char32_t, char32_t> kLookAlikes[] = {
-      {'A', 0x0410}, {'B', 0x0412}, {'E', 0x0415}, {'K', 0x041A}, {'M', 0x041C}, {'H', 0x041D},
-      {'O', 0x041E}, {'P', 0x0420}, {'C', 0x0421}, {'T', 0x0422}, {'X', 0x0425}, {'a', 0x0410},
-      {'e', 0x0415}, {'o', 0x041E}, {'p', 0x0420}, {'c', 0x0421}, {'x', 0x0425}};
-  for (auto [latin, cyrillic] : kLookAlikes) {
-    if (letter == latin) letter = cyrillic;
-  }
-  letter = to_upper_cyrillic(letter);
-  if (!((letter >= 0x0410 && letter <= 0x042F) || letter == 0x0401)) return std::nullopt;
-  std::string out = std::to_string(number);
-  append_utf8(out, letter);
-  return out;
-}
-
-// Letters, hyphens, spaces, apostrophes, and at least one letter.
-bool is_name(std::string_view value) {
-  bool has_letter = false;
-  for (std::size_t i = 0; i < value.size();) {
-    char32_t c = next_code_point(value, i);
-    if (is_letter(c)) {
-      has_letter = true;
-    } else if (!(c == '-' || c == ' ' || c == '\'' || c == 0x2019 || c == 0x02BC)) {
-      return false;
-    }
-  }
-  return has_letter;
-}
-
-bool is_student_no(std::string_view value) {
-  for (std::size_t i = 0; i < value.size();) {
-    char32_t c = next_code_point(value, i);
-    if (!(is_letter(c) || (c >= '0' && c <= '9') || c == '-' || c == '/')) return false;
-  }
-  return true;
-}
-
-bool is_login(std::string_view value) {
-  if (value.size() < 3 || value.size() > 32) return false;
-  for (char c : value) {
-    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) {
-      return false;
-    }
-  }
-  return true;
-}
-
 std::string ascii_lower(std::string_view value) {
   std::string out(value);
   for (char& c : out) {
@@ -745,7 +599,7 @@ class RosterBuilder {
 
   // A name part: letters etc. and not too long; errors name the column it came from.
   bool check_name(const CsvRecord& record, Column c, std::string_view value, std::size_t max) {
-    if (!is_name(value)) {
+    if (!valid_person_name(value)) {
       problems_.add(kMsgBadName, {line_arg(record), {"value", shown(value)}, column_arg(c)});
       return false;
     }
@@ -764,7 +618,7 @@ class RosterBuilder {
     row.line = record.line;
 
     if (auto value = cell(record, kClass); require(record, kClass, value)) {
-      if (auto normal = normalise_class(*value)) {
+      if (auto normal = normalize_class_name(*value)) {
         row.class_name = *normal;
       } else {
         problems_.add(kMsgBadClass, {line_arg(record), {"value", shown(*value)}});
@@ -786,9 +640,11 @@ class RosterBuilder {
     }
 
     if (auto value = cell(record, kStudentNo); require(record, kStudentNo, value)) {
-      if (!is_student_no(*value)) {
+      if (!check_length(record, kStudentNo, *value, kMaxStudentNoChars)) {
+        // check_length said what is wrong
+      } else if (!valid_student_no(*value)) {
         problems_.add(kMsgBadStudentNo, {line_arg(record), {"value", shown(*value)}});
-      } else if (check_length(record, kStudentNo, *value, kMaxStudentNoChars)) {
+      } else {
         auto [it, fresh] = student_no_lines_.emplace(*value, record.line);
         if (!fresh) {
           problems_.add(kMsgDuplicateStudentNo, {line_arg(record),
@@ -801,7 +657,7 @@ class RosterBuilder {
 
     if (auto value = cell(record, kLogin); value && !value->empty()) {
       std::string login = ascii_lower(*value);
-      if (!is_login(login)) {
+      if (!valid_login(login)) {
         problems_.add(kMsgBadLogin, {line_arg(record), {"value", shown(*value)}});
       } else {
         auto [it, fresh] = login_lines_.emplace(login, record.line);
@@ -906,7 +762,7 @@ RosterParse parse_roster_csv(std::string_view bytes) {
   std::string text;
   std::string_view without_bom = bytes;
   if (without_bom.starts_with("\xEF\xBB\xBF")) without_bom.remove_prefix(3);
-  if (is_valid_utf8(without_bom)) {
+  if (text::is_valid_utf8(without_bom)) {
     result.encoding = "UTF-8";
     text = without_bom;
   } else {

@@ -1,45 +1,8 @@
 #include "domain/school.hpp"
 
-#include <cctype>
-
 namespace parta::domain {
 
 namespace {
-
-// Decodes one UTF-8 code point at s[i]; advances i. Returns 0xFFFD on a broken sequence.
-std::uint32_t next_cp(std::string_view s, std::size_t& i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) {
-    ++i;
-    return c;
-  }
-  int n = (c & 0xe0) == 0xc0 ? 1 : (c & 0xf0) == 0xe0 ? 2 : (c & 0xf8) == 0xf0 ? 3 : -1;
-  if (n < 0 || i + static_cast<std::size_t>(n) >= s.size()) {
-    ++i;
-    return 0xfffd;
-  }
-  std::uint32_t cp = c & (0x3f >> n);
-  for (int k = 1; k <= n; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
-  i += static_cast<std::size_t>(n) + 1;
-  return cp;
-}
-
-void append_cp(std::string& out, std::uint32_t cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xc0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    out += static_cast<char>(0xe0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3f));
-    out += static_cast<char>(0x80 | (cp & 0x3f));
-  }
-}
-
-bool is_cyrillic_letter(std::uint32_t cp) {
-  return (cp >= 0x410 && cp <= 0x44f) || cp == 0x401 || cp == 0x451;
-}
 
 User user_from(storage::Query& q, int o) {
   User u;
@@ -92,56 +55,6 @@ void save_school_info(storage::Connection& c, const SchoolInfo& s) {
       "wifi_name = ?7, how_to_connect = ?8",
       s.name, s.short_name, s.address, s.hotline, s.email, s.director, s.wifi_name,
       s.how_to_connect);
-}
-
-std::optional<std::string> normalize_class_name(std::string_view raw) {
-  std::size_t i = 0;
-  int grade = 0, digits = 0;
-  while (i < raw.size() && (raw[i] == ' ')) ++i;
-  while (i < raw.size() && std::isdigit(static_cast<unsigned char>(raw[i]))) {
-    grade = grade * 10 + (raw[i] - '0');
-    ++i;
-    if (++digits > 2) return std::nullopt;
-  }
-  if (grade < 1 || grade > 11) return std::nullopt;
-  while (i < raw.size() && (raw[i] == ' ' || raw[i] == '-')) ++i;
-  if (i >= raw.size()) return std::nullopt;
-  std::uint32_t cp = next_cp(raw, i);
-  // Latin look-alikes typed on an English keyboard.
-  static constexpr std::pair<char, std::uint32_t> kLookAlike[] = {
-      {'A', 0x410}, {'B', 0x412}, {'E', 0x415}, {'K', 0x41a}, {'M', 0x41c}, {'H', 0x41d},
-      {'O', 0x41e}, {'P', 0x420}, {'C', 0x421}, {'T', 0x422}, {'X', 0x425}};
-  if (cp < 0x80) {
-    cp = static_cast<std::uint32_t>(std::toupper(static_cast<int>(cp)));
-    std::uint32_t mapped = 0;
-    for (auto [l, cy] : kLookAlike)
-      if (static_cast<std::uint32_t>(l) == cp) mapped = cy;
-    if (!mapped) return std::nullopt;
-    cp = mapped;
-  }
-  if (!is_cyrillic_letter(cp)) return std::nullopt;
-  if (cp >= 0x430 && cp <= 0x44f) cp -= 0x20;
-  if (cp == 0x451) cp = 0x401;
-  while (i < raw.size() && raw[i] == ' ') ++i;
-  if (i != raw.size()) return std::nullopt;
-  std::string out = std::to_string(grade);
-  append_cp(out, cp);
-  return out;
-}
-
-bool valid_name(std::string_view s, bool required) {
-  if (s.empty()) return !required;
-  std::size_t i = 0, letters = 0;
-  while (i < s.size()) {
-    std::uint32_t cp = next_cp(s, i);
-    if (is_cyrillic_letter(cp) || (cp < 0x80 && std::isalpha(static_cast<int>(cp)))) {
-      ++letters;
-    } else if (cp != '-' && cp != ' ' && cp != '\'') {
-      return false;
-    }
-    if (letters > 60) return false;
-  }
-  return letters > 0;
 }
 
 std::vector<ClassInfo> list_classes(storage::Connection& c) {

@@ -8,6 +8,7 @@
 
 #include "domain/accounts.hpp"
 #include "domain/message.hpp"
+#include "domain/validate.hpp"
 
 namespace parta::domain {
 
@@ -25,8 +26,6 @@ struct ClassInfo {
   std::string class_teacher_name;
   int students = 0;
 };
-// "5а", "5 А", "5-a" → "5А"; nullopt if it is not a class name (grade 1–11 + one letter).
-std::optional<std::string> normalize_class_name(std::string_view raw);
 std::vector<ClassInfo> list_classes(storage::Connection& c);
 std::optional<ClassInfo> find_class(storage::Connection& c, std::int64_t id);
 std::optional<ClassInfo> find_class_by_name(storage::Connection& c, const std::string& name);
@@ -80,8 +79,5 @@ void unlink_parent(storage::Connection& c, std::int64_t parent_id, std::int64_t 
 bool can_view_student(storage::Connection& c, const User& viewer, std::int64_t student_id);
 // Who may see a class's roster: admin; a teacher who teaches or leads it.
 bool can_view_class(storage::Connection& c, const User& viewer, std::int64_t class_id);
-
-// Validation shared by forms and imports: a person's name part.
-bool valid_name(std::string_view s, bool required);
 
 }  // namespace parta::domain

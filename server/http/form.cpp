@@ -1,5 +1,7 @@
 #include "http/form.hpp"
 
+#include "text/utf8.hpp"
+
 #include <algorithm>
 #include <cctype>
 
@@ -92,41 +94,6 @@ const UploadedFile* Form::file(std::string_view name) const {
   return nullptr;
 }
 
-bool is_valid_utf8(std::string_view s) {
-  std::size_t i = 0;
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  while (i < s.size()) {
-    unsigned char c = p[i];
-    std::size_t n;
-    std::uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c & 0xe0) == 0xc0) {
-      n = 1;
-      cp = c & 0x1f;
-    } else if ((c & 0xf0) == 0xe0) {
-      n = 2;
-      cp = c & 0x0f;
-    } else if ((c & 0xf8) == 0xf0) {
-      n = 3;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    for (std::size_t k = 1; k <= n; ++k) {
-      if (i + k >= s.size() || (p[i + k] & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (p[i + k] & 0x3f);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
-    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-      return false;
-    i += n + 1;
-  }
-  return true;
-}
-
 std::optional<std::string> url_decode(std::string_view s, bool plus_is_space) {
   std::string out;
   out.reserve(s.size());
@@ -188,7 +155,7 @@ FormParse parse_urlencoded(std::string_view body) {
       r.error = "The form data is malformed.";
       return r;
     }
-    if (!is_valid_utf8(*name) || !is_valid_utf8(*value)) {
+    if (!text::is_valid_utf8(*name) || !text::is_valid_utf8(*value)) {
       r.error = "The form contains text that is not valid UTF-8.";
       return r;
     }
@@ -259,7 +226,7 @@ FormParse parse_multipart(std::string_view body, std::string_view content_type) 
       }
       if (eol == head.size()) break;
     }
-    if (!name || !is_valid_utf8(*name) || has_bad_controls(*name)) {
+    if (!name || !text::is_valid_utf8(*name) || has_bad_controls(*name)) {
       r.error = "The form data is malformed.";
       return r;
     }
@@ -269,10 +236,11 @@ FormParse parse_multipart(std::string_view body, std::string_view content_type) 
     }
     if (filename) {
       // A filename is only shown to people, never used as a path; still it must be printable.
-      std::string fn = is_valid_utf8(*filename) && !has_bad_controls(*filename) ? *filename : "";
+      std::string fn =
+          text::is_valid_utf8(*filename) && !has_bad_controls(*filename) ? *filename : "";
       r.form.files.push_back({*name, fn, type, std::string(data)});
     } else {
-      if (!is_valid_utf8(data)) {
+      if (!text::is_valid_utf8(data)) {
         r.error = "The form contains text that is not valid UTF-8.";
         return r;
       }

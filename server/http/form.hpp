@@ -37,7 +37,6 @@ struct FormParse {
 
 inline constexpr std::size_t kMaxFormFields = 2000;
 
-bool is_valid_utf8(std::string_view s);
 // Decodes %XX and '+'. Returns nullopt on a malformed escape.
 std::optional<std::string> url_decode(std::string_view s, bool plus_is_space = true);
 std::string url_encode(std::string_view s);

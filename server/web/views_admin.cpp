@@ -160,8 +160,8 @@ std::string read_person(Ctx& ctx, PersonFields* p) {
   p->first = field(ctx, "first_name", 120);
   p->middle = field(ctx, "middle_name", 120);
   if (p->last.empty() || p->first.empty()) return "Enter the last name and the first name.";
-  if (!domain::valid_name(p->last, true) || !domain::valid_name(p->first, true) ||
-      !domain::valid_name(p->middle, false))
+  if (!domain::valid_person_name(p->last) || !domain::valid_person_name(p->first) ||
+      (!p->middle.empty() && !domain::valid_person_name(p->middle)))
     return "A name may contain only letters, spaces, hyphens and apostrophes.";
   return "";
 }
@@ -282,9 +282,8 @@ void register_admin_views(App& app) {
     if (err.empty()) err = read_login(ctx, &login);
     std::string no = field(ctx, "student_no", 32);
     if (err.empty() && no.empty()) err = "Enter the student ID.";
-    if (err.empty() && no.find_first_not_of("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnop"
-                                            "qrstuvwxyz-/") != std::string::npos)
-      err = "A student ID may contain only Latin letters, digits, hyphens and slashes.";
+    if (err.empty() && !domain::valid_student_no(no))
+      err = "A student ID may contain only letters, digits, hyphens and slashes.";
     if (err.empty() && domain::find_student_by_no(ctx.db, no))
       err = "A student with this ID already exists.";
     std::int64_t class_id = 0;

@@ -5,11 +5,13 @@
 #include <string>
 
 #include "http/form.hpp"
+#include "text/utf8.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   std::string in(reinterpret_cast<const char*>(data) + 1, size - 1);
   using namespace parta::http;
+  using parta::text::is_valid_utf8;
   switch (data[0] % 3) {
     case 0: {
       auto r = parse_urlencoded(in);

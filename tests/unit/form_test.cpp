@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "http/form.hpp"
+#include "text/utf8.hpp"
 
 namespace parta::http {
 namespace {
@@ -68,10 +69,10 @@ TEST(Form, Cookies) {
 }
 
 TEST(Form, Utf8Validation) {
-  EXPECT_TRUE(is_valid_utf8("Ёжик 🦔"));
-  EXPECT_FALSE(is_valid_utf8("\xff"));
-  EXPECT_FALSE(is_valid_utf8("\xe2\x82"));
-  EXPECT_FALSE(is_valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
+  EXPECT_TRUE(text::is_valid_utf8("Ёжик 🦔"));
+  EXPECT_FALSE(text::is_valid_utf8("\xff"));
+  EXPECT_FALSE(text::is_valid_utf8("\xe2\x82"));
+  EXPECT_FALSE(text::is_valid_utf8("\xf4\x90\x80\x80"));  // past U+10FFFF
 }
 
 }  // namespace

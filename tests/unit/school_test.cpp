@@ -28,6 +28,8 @@ TEST(ClassName, Normalizes) {
   EXPECT_EQ(normalize_class_name("5"), std::nullopt);
   EXPECT_EQ(normalize_class_name("5АБ"), std::nullopt);
   EXPECT_EQ(normalize_class_name("5Z"), std::nullopt);
+  EXPECT_EQ(normalize_class_name("5b"), std::nullopt);  // 5Б or 5В? Ask rather than guess.
+  EXPECT_EQ(normalize_class_name("05д"), "5Д");
 }
 
 TEST(Translit, RussianToLatin) {
@@ -38,11 +40,18 @@ TEST(Translit, RussianToLatin) {
 }
 
 TEST(Names, Validation) {
-  EXPECT_TRUE(valid_name("Салтыков-Щедрин", true));
-  EXPECT_TRUE(valid_name("", false));
-  EXPECT_FALSE(valid_name("", true));
-  EXPECT_FALSE(valid_name("<b>", true));
-  EXPECT_FALSE(valid_name("Иван1", true));
+  EXPECT_TRUE(valid_person_name("Салтыков-Щедрин"));
+  EXPECT_TRUE(valid_person_name("Д'Артаньян"));
+  EXPECT_FALSE(valid_person_name(""));
+  EXPECT_FALSE(valid_person_name("<b>"));
+  EXPECT_FALSE(valid_person_name("Иван1"));
+  EXPECT_TRUE(valid_student_no("10260001"));
+  EXPECT_TRUE(valid_student_no("УИН-5/12"));
+  EXPECT_FALSE(valid_student_no("12 34"));
+  EXPECT_FALSE(valid_student_no(std::string(33, '1')));
+  EXPECT_TRUE(valid_login("ivanov.a"));
+  EXPECT_FALSE(valid_login("Ivanov"));
+  EXPECT_FALSE(valid_login("ab"));
 }
 
 TEST_F(DomainTest, SecretsAreArgon2idAndVerify) {
