@@ -57,29 +57,43 @@ void save_school_info(storage::Connection& c, const SchoolInfo& s) {
       s.how_to_connect);
 }
 
-std::vector<ClassInfo> list_classes(storage::Connection& c) {
+namespace {
+std::vector<ClassInfo> classes_where(storage::Connection& c, const char* where,
+                                     std::optional<std::int64_t> id, const std::string& name) {
   std::vector<ClassInfo> out;
   auto q = c.query(
-      "SELECT c.id, c.name, c.grade, c.class_teacher_id, "
-      "COALESCE(u.last_name || ' ' || u.first_name || ' ' || u.middle_name, ''), "
-      "(SELECT COUNT(*) FROM students s WHERE s.class_id = c.id) "
-      "FROM classes c LEFT JOIN users u ON u.id = c.class_teacher_id ORDER BY c.grade, c.name");
+      std::string("SELECT c.id, c.name, c.grade, c.class_teacher_id, "
+                  "COALESCE(u.last_name || ' ' || u.first_name || ' ' || u.middle_name, ''), "
+                  "(SELECT COUNT(*) FROM students s WHERE s.class_id = c.id) "
+                  "FROM classes c LEFT JOIN users u ON u.id = c.class_teacher_id ") +
+          where + " ORDER BY c.grade, c.name",
+      id, name);
   while (q.next())
     out.push_back({q.integer(0), q.text(1), static_cast<int>(q.integer(2)), q.opt_integer(3),
                    q.text(4), static_cast<int>(q.integer(5))});
   return out;
 }
 
+std::optional<ClassInfo> first(std::vector<ClassInfo> v) {
+  if (v.empty()) return std::nullopt;
+  return std::move(v.front());
+}
+}  // namespace
+
+std::vector<ClassInfo> list_classes(storage::Connection& c) {
+  return classes_where(c, "WHERE ?1 IS NULL AND ?2 = ''", std::nullopt, "");
+}
+
 std::optional<ClassInfo> find_class(storage::Connection& c, std::int64_t id) {
-  for (auto& k : list_classes(c))
-    if (k.id == id) return k;
-  return std::nullopt;
+  return first(classes_where(c, "WHERE c.id = ?1 AND ?2 = ''", id, ""));
 }
 
 std::optional<ClassInfo> find_class_by_name(storage::Connection& c, const std::string& name) {
-  for (auto& k : list_classes(c))
-    if (k.name == name) return k;
-  return std::nullopt;
+  return first(classes_where(c, "WHERE ?1 IS NULL AND c.name = ?2", std::nullopt, name));
+}
+
+std::vector<ClassInfo> classes_led_by(storage::Connection& c, std::int64_t teacher_id) {
+  return classes_where(c, "WHERE c.class_teacher_id = ?1 AND ?2 = ''", teacher_id, "");
 }
 
 std::int64_t create_class(storage::Connection& c, const std::string& name) {
@@ -147,13 +161,6 @@ void remove_teaching(storage::Connection& c, std::int64_t teacher_id, std::int64
                      std::int64_t subject_id) {
   c.run("DELETE FROM teaching WHERE teacher_id = ?1 AND class_id = ?2 AND subject_id = ?3",
         teacher_id, class_id, subject_id);
-}
-
-std::vector<ClassInfo> classes_led_by(storage::Connection& c, std::int64_t teacher_id) {
-  std::vector<ClassInfo> out;
-  for (auto& k : list_classes(c))
-    if (k.class_teacher_id == teacher_id) out.push_back(k);
-  return out;
 }
 
 std::vector<Student> list_students(storage::Connection& c, std::optional<std::int64_t> class_id) {

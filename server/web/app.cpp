@@ -113,9 +113,6 @@ http::Response App::render_error(const http::Request& req, int status, const std
 mstch::map base_context(Ctx& ctx) {
   Lang lang = ctx.lang;
   mstch::map m;
-  m["t"] = mstch::lambda{[lang](const std::string& text) -> mstch::node {
-    return Catalogue::instance().tr(lang, text);
-  }};
   m["lang"] = std::string(lang_code(lang));
   m["other_lang"] = std::string(lang == Lang::ru ? "en" : "ru");
   m["other_lang_label"] = std::string(lang == Lang::ru ? "English" : "Русский");
@@ -154,8 +151,8 @@ http::Response page(Ctx& ctx, const std::string& name, mstch::map data,
   for (auto& [k, v] : base_context(ctx)) data.emplace(k, v);
   const auto& t = Templates::instance();
   data["title"] = ctx.tr(title_msgid);
-  data["body"] = t.render(name, data);
-  return http::Response::html(t.render("layout", data), status);
+  data["body"] = t.render(ctx.lang, name, data);
+  return http::Response::html(t.render(ctx.lang, "layout", data), status);
 }
 
 }  // namespace parta::web

@@ -54,3 +54,20 @@ TEST(Templates, AllTemplatesLoadedAndLayoutRenders) {
 
 }  // namespace
 }  // namespace parta::web
+
+namespace parta::web {
+namespace {
+
+TEST(Templates, TranslatedOnceAtStartWithPlaceholdersKept) {
+  const auto& t = Templates::instance();
+  mstch::map ctx{{"first_name", std::string("Артём")},
+                 {"student", mstch::map{{"first_name", std::string("<Артём>")}}}};
+  std::string ru = t.render(Lang::ru, "home_student", ctx);
+  std::string en = t.render(Lang::en, "home_student", ctx);
+  EXPECT_NE(ru.find("Здравствуй, &lt;Артём&gt;!"), std::string::npos) << ru;
+  EXPECT_NE(en.find("Hello, &lt;Артём&gt;!"), std::string::npos) << en;
+  EXPECT_EQ(ru.find("{{#t}}"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace parta::web
