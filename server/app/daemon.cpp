@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "app/config.hpp"
+#include "app/credentials_table.hpp"
 #include "app/data_dir.hpp"
 #include "app/log.hpp"
 #include "domain/demo.hpp"
@@ -18,13 +19,8 @@ namespace parta::app {
 namespace {
 
 void print_demo_logins(const std::vector<domain::Credential>& creds, const std::string& url) {
-  std::printf("\nДемо-школа создана. Откройте %s\nDemo school created. Open %s\n\n", url.c_str(),
-              url.c_str());
-  std::printf("%-10s %-36s %-5s %-16s %s\n", "role", "name", "class", "login", "password/PIN");
-  for (const auto& c : creds)
-    std::printf("%-10s %-36s %-5s %-16s %s\n", domain::role_code(c.role), c.name.c_str(),
-                c.class_name.c_str(), c.login.c_str(), c.secret.c_str());
-  std::printf("\n");
+  std::printf("\nДемо-школа создана. Откройте %s\nDemo school created. Open %s\n\n%s\n",
+              url.c_str(), url.c_str(), credentials_table(creds).c_str());
   std::fflush(stdout);
 }
 

@@ -21,23 +21,7 @@ std::string hex_hash(std::string_view token) {
   return hex;
 }
 
-User read_user(storage::Query& q) {
-  User u;
-  u.id = q.integer(0);
-  u.login = q.text(1);
-  u.last_name = q.text(2);
-  u.first_name = q.text(3);
-  u.middle_name = q.text(4);
-  u.role = parse_role(q.text(5)).value_or(Role::student);
-  u.secret_kind = q.text(6) == "pin" ? SecretKind::pin : SecretKind::password;
-  u.phone = q.text(7);
-  u.active = q.integer(8) != 0;
-  return u;
-}
-
-constexpr const char* kUserColumns =
-    "SELECT id, login, last_name, first_name, middle_name, role, secret_kind, phone, active "
-    "FROM users ";
+constexpr const char* kUserSelect = "SELECT " PARTA_USER_COLUMNS("u") " FROM users u ";
 
 std::string first_letter(std::string_view utf8) {
   if (utf8.empty()) return "";
@@ -66,6 +50,20 @@ std::optional<Role> parse_role(std::string_view s) {
   if (s == "student") return Role::student;
   if (s == "parent") return Role::parent;
   return std::nullopt;
+}
+
+User user_from_row(const storage::Query& q, int o) {
+  User u;
+  u.id = q.integer(o);
+  u.login = q.text(o + 1);
+  u.last_name = q.text(o + 2);
+  u.first_name = q.text(o + 3);
+  u.middle_name = q.text(o + 4);
+  u.role = parse_role(q.text(o + 5)).value_or(Role::student);
+  u.secret_kind = q.text(o + 6) == "pin" ? SecretKind::pin : SecretKind::password;
+  u.phone = q.text(o + 7);
+  u.active = q.integer(o + 8) != 0;
+  return u;
 }
 
 std::string User::full_name() const {
@@ -146,21 +144,21 @@ std::int64_t create_user(storage::Connection& c, const Clock& clock, const NewUs
 }
 
 std::optional<User> find_user(storage::Connection& c, std::int64_t id) {
-  auto q = c.query(std::string(kUserColumns) + "WHERE id = ?1", id);
+  auto q = c.query(std::string(kUserSelect) + "WHERE u.id = ?1", id);
   if (!q.next()) return std::nullopt;
-  return read_user(q);
+  return user_from_row(q, 0);
 }
 
 std::optional<User> find_user_by_login(storage::Connection& c, std::string_view login) {
-  auto q = c.query(std::string(kUserColumns) + "WHERE login = ?1", login);
+  auto q = c.query(std::string(kUserSelect) + "WHERE u.login = ?1", login);
   if (!q.next()) return std::nullopt;
-  return read_user(q);
+  return user_from_row(q, 0);
 }
 
 std::optional<User> check_credentials(storage::Connection& c, std::string_view login,
                                       std::string_view secret) {
-  auto q =
-      c.query(std::string(kUserColumns).replace(7, 0, "secret_hash, ") + "WHERE login = ?1", login);
+  auto q = c.query(
+      "SELECT u.secret_hash, " PARTA_USER_COLUMNS("u") " FROM users u WHERE u.login = ?1", login);
   // Hash even for unknown logins, so timing does not tell which logins exist.
   static const std::string kDummy = hash_secret("not-a-real-password");
   if (!q.next()) {
@@ -168,16 +166,7 @@ std::optional<User> check_credentials(storage::Connection& c, std::string_view l
     return std::nullopt;
   }
   std::string hash = q.text(0);
-  User u;
-  u.id = q.integer(1);
-  u.login = q.text(2);
-  u.last_name = q.text(3);
-  u.first_name = q.text(4);
-  u.middle_name = q.text(5);
-  u.role = parse_role(q.text(6)).value_or(Role::student);
-  u.secret_kind = q.text(7) == "pin" ? SecretKind::pin : SecretKind::password;
-  u.phone = q.text(8);
-  u.active = q.integer(9) != 0;
+  User u = user_from_row(q, 1);
   if (!verify_secret(hash, secret) || !u.active) return std::nullopt;
   return u;
 }

@@ -37,6 +37,13 @@ struct NewUser {
   std::string phone;
 };
 
+// The users columns in the order user_from_row() reads them; `a` is the table alias.
+#define PARTA_USER_COLUMNS(a)                                                                \
+  a ".id, " a ".login, " a ".last_name, " a ".first_name, " a ".middle_name, " a ".role, " a \
+    ".secret_kind, " a ".phone, " a ".active"
+// Reads a User from the row's columns first .. first + 8 (PARTA_USER_COLUMNS).
+User user_from_row(const storage::Query& q, int first);
+
 // Argon2id, moderate memory: a Pi serving a classroom cannot give 64 MiB to every sign-in.
 std::string hash_secret(std::string_view secret);
 bool verify_secret(std::string_view hash, std::string_view secret);

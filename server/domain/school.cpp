@@ -4,26 +4,9 @@ namespace parta::domain {
 
 namespace {
 
-User user_from(storage::Query& q, int o) {
-  User u;
-  u.id = q.integer(o);
-  u.login = q.text(o + 1);
-  u.last_name = q.text(o + 2);
-  u.first_name = q.text(o + 3);
-  u.middle_name = q.text(o + 4);
-  u.role = parse_role(q.text(o + 5)).value_or(Role::student);
-  u.secret_kind = q.text(o + 6) == "pin" ? SecretKind::pin : SecretKind::password;
-  u.phone = q.text(o + 7);
-  u.active = q.integer(o + 8) != 0;
-  return u;
-}
-#define USER_COLS(a)                                                                         \
-  a ".id, " a ".login, " a ".last_name, " a ".first_name, " a ".middle_name, " a ".role, " a \
-    ".secret_kind, " a ".phone, " a ".active"
-
 Student student_from(storage::Query& q) {
   Student s;
-  s.user = user_from(q, 0);
+  s.user = user_from_row(q, 0);
   s.student_no = q.text(9);
   s.class_id = q.integer(10);
   s.class_name = q.text(11);
@@ -31,7 +14,7 @@ Student student_from(storage::Query& q) {
   return s;
 }
 constexpr const char* kStudentSelect =
-    "SELECT " USER_COLS("u") ", s.student_no, s.class_id, c.name, s.paper "
+    "SELECT " PARTA_USER_COLUMNS("u") ", s.student_no, s.class_id, c.name, s.paper "
     "FROM students s JOIN users u ON u.id = s.user_id JOIN classes c ON c.id = s.class_id ";
 
 }  // namespace
@@ -121,10 +104,10 @@ std::int64_t create_subject(storage::Connection& c, const std::string& name) {
 
 std::vector<User> list_users(storage::Connection& c, Role role) {
   std::vector<User> out;
-  auto q = c.query("SELECT " USER_COLS("u") " FROM users u WHERE u.role = ?1 "
+  auto q = c.query("SELECT " PARTA_USER_COLUMNS("u") " FROM users u WHERE u.role = ?1 "
                    "ORDER BY u.last_name, u.first_name, u.middle_name",
                    role_code(role));
-  while (q.next()) out.push_back(user_from(q, 0));
+  while (q.next()) out.push_back(user_from_row(q, 0));
   return out;
 }
 
@@ -212,10 +195,10 @@ std::vector<Student> children_of(storage::Connection& c, std::int64_t parent_id)
 
 std::vector<User> parents_of(storage::Connection& c, std::int64_t student_id) {
   std::vector<User> out;
-  auto q = c.query("SELECT " USER_COLS("u") " FROM users u JOIN parent_child pc "
+  auto q = c.query("SELECT " PARTA_USER_COLUMNS("u") " FROM users u JOIN parent_child pc "
                    "ON pc.parent_id = u.id WHERE pc.student_id = ?1 ORDER BY u.last_name",
                    student_id);
-  while (q.next()) out.push_back(user_from(q, 0));
+  while (q.next()) out.push_back(user_from_row(q, 0));
   return out;
 }
 

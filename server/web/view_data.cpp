@@ -24,6 +24,8 @@ mstch::map user_data(const domain::User& u) {
                     {"name", u.full_name()},
                     {"short_name", u.short_name()},
                     {"first_name", u.first_name},
+                    {"last_name", u.last_name},
+                    {"middle_name", u.middle_name},
                     {"login", u.login},
                     {"phone", u.phone},
                     {"pin", u.secret_kind == domain::SecretKind::pin},

@@ -362,6 +362,29 @@ void register_admin_views(App& app) {
                             "/admin/parents");
   });
 
+  // ---- a person's name and phone (fixing a typo must not need a new account) ----
+  app.route("POST", "/admin/users/{id}/profile", kAdmin, [](Ctx& ctx) {
+    std::int64_t id = ctx.req.id("id");
+    auto u = domain::find_user(ctx.db, id);
+    if (!u) throw http::NotFound();
+    PersonFields p;
+    std::string err = read_person(ctx, &p);
+    std::string phone = field(ctx, "phone", 40);
+    std::string back = u->role == domain::Role::student   ? "/admin/students/"
+                       : u->role == domain::Role::teacher ? "/admin/teachers/"
+                                                          : "";
+    if (!err.empty()) {
+      if (u->role == domain::Role::student) return student_admin_page(ctx, id, ctx.tr(err), 422);
+      if (u->role == domain::Role::teacher) return teacher_page(ctx, id, ctx.tr(err), 422);
+      return parents_page(ctx, ctx.tr(err), 422);
+    }
+    ctx.db.run(
+        "UPDATE users SET last_name = ?1, first_name = ?2, middle_name = ?3, phone = ?4 "
+        "WHERE id = ?5",
+        p.last, p.first, p.middle, phone, id);
+    return http::Response::redirect(back.empty() ? "/admin/parents" : back + std::to_string(id));
+  });
+
   // ---- password / PIN reset ----
   app.route("POST", "/admin/users/{id}/reset", kAdmin, [](Ctx& ctx) {
     std::int64_t id = ctx.req.id("id");

@@ -94,7 +94,8 @@ void register_api_views(App& app) {
       json j = user_json(t);
       j["teaching"] = json::array();
       for (const auto& x : domain::teaching_of_teacher(ctx.db, t.id))
-        j["teaching"].push_back({{"class_id", x.class_id}, {"subject", x.subject_name}});
+        j["teaching"].push_back(
+            {{"class_id", x.class_id}, {"subject_id", x.subject_id}, {"subject", x.subject_name}});
       a.push_back(j);
     }
     return ok(a);

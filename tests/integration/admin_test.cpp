@@ -94,11 +94,21 @@ TEST_F(Admin, CreatesStudentAndParentAndResetsPin) {
 
   Client s(server);
   EXPECT_EQ(s.login(login, pin).status, 200);
+  EXPECT_NE(s.get("/").body.find("Здравствуй, Пётр!"), std::string::npos);
   // Find the student's id from the API, then reset the PIN: the old one stops working at once.
   Reply me = s.get("/api/v1/me");
   std::smatch m;
   ASSERT_TRUE(std::regex_search(me.body, m, std::regex(R"("id":(\d+))")));
   admin.get("/admin/students/" + std::string(m[1]));
+  // A typo in the name is fixed in place; a bad name is refused and changes nothing.
+  Reply typo = admin.post("/admin/users/" + std::string(m[1]) + "/profile",
+                          {{"last_name", "Тестов"}, {"first_name", "Петя"}, {"phone", ""}});
+  EXPECT_EQ(typo.status, 303);
+  EXPECT_NE(s.get("/").body.find("Здравствуй, Петя!"), std::string::npos);
+  Reply bad = admin.post("/admin/users/" + std::string(m[1]) + "/profile",
+                         {{"last_name", "Тестов"}, {"first_name", "<b>"}});
+  EXPECT_EQ(bad.status, 422);
+  EXPECT_NE(s.get("/").body.find("Здравствуй, Петя!"), std::string::npos);
   Reply reset = admin.post("/admin/users/" + std::string(m[1]) + "/reset", {{"kind", "pin"}});
   ASSERT_EQ(reset.status, 200);
   std::string pin2 = secret_on(reset.body);

@@ -9,6 +9,7 @@
 #include <optional>
 #include <sstream>
 
+#include "app/credentials_table.hpp"
 #include "app/data_dir.hpp"
 #include "domain/demo.hpp"
 #include "domain/roster_import.hpp"
@@ -42,9 +43,7 @@ std::unique_ptr<storage::Database> open_db(const Options& o) {
 }
 
 void print_credentials(const std::vector<domain::Credential>& creds) {
-  for (const auto& c : creds)
-    std::printf("%-8s %-36s %-5s %-18s %s\n", domain::role_code(c.role), c.name.c_str(),
-                c.class_name.c_str(), c.login.c_str(), c.secret.c_str());
+  std::fputs(app::credentials_table(creds).c_str(), stdout);
 }
 
 int cmd_init(Options& o) {

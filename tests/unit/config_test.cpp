@@ -1,0 +1,65 @@
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "app/config.hpp"
+#include "app/credentials_table.hpp"
+#include "test_db.hpp"
+
+namespace parta::app {
+namespace {
+
+TEST(Config, DefaultsAndOptions) {
+  Config c;
+  ASSERT_FALSE(parse_args({}, &c));
+  EXPECT_EQ(c.listen, "127.0.0.1:8080");
+  EXPECT_EQ(c.data_dir, "data");
+  ASSERT_FALSE(parse_args({"--data", "/srv/parta", "--listen", "0.0.0.0:80", "--demo"}, &c));
+  EXPECT_EQ(c.data_dir, "/srv/parta");
+  EXPECT_EQ(c.listen, "0.0.0.0:80");
+  EXPECT_TRUE(c.demo);
+}
+
+TEST(Config, FileThenCommandLineOverrides) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("partad.conf")) << "# Parta\n"
+                                            "data = /var/lib/parta\n"
+                                            "listen = 10.0.0.1:80\n"
+                                            "threads = 32\n"
+                                            "log_level = debug\n";
+  Config c;
+  ASSERT_FALSE(parse_args({"--config", dir.file("partad.conf"), "--listen", "127.0.0.1:9000"}, &c));
+  EXPECT_EQ(c.data_dir, "/var/lib/parta");
+  EXPECT_EQ(c.listen, "127.0.0.1:9000");
+  EXPECT_EQ(c.threads, 32);
+  EXPECT_EQ(c.log_level, "debug");
+}
+
+TEST(Config, ErrorsNameTheProblem) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("bad.conf")) << "data = x\nthreads = many\n";
+  Config c;
+  auto err = parse_args({"--config", dir.file("bad.conf")}, &c);
+  ASSERT_TRUE(err);
+  EXPECT_NE(err->find("bad.conf:2"), std::string::npos) << *err;
+  EXPECT_TRUE(parse_args({"--threads", "1"}, &c));
+  EXPECT_TRUE(parse_args({"--listen"}, &c));
+  EXPECT_TRUE(parse_args({"--frobnicate"}, &c));
+  EXPECT_TRUE(parse_args({"--config", dir.file("missing.conf")}, &c));
+  std::ofstream(dir.file("unknown.conf")) << "colour = blue\n";
+  EXPECT_NE(parse_args({"--config", dir.file("unknown.conf")}, &c)->find("unknown setting"),
+            std::string::npos);
+}
+
+TEST(CredentialsTable, AlignsCyrillicByLetters) {
+  std::string t =
+      credentials_table({{"Ёлкина Вера", "5А", domain::Role::student, "elkina.v", "123456", true},
+                         {"Ли Ан", "", domain::Role::parent, "li.a", "abcd", false}});
+  EXPECT_EQ(t,
+            "role     name         class  login     secret\n"
+            "student  Ёлкина Вера  5А     elkina.v  123456\n"
+            "parent   Ли Ан               li.a      abcd\n");
+}
+
+}  // namespace
+}  // namespace parta::app
