@@ -13,6 +13,7 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cpp",
               "server/domain/roster_csv.cpp", "server/domain/roster_import.cpp",
+              "server/domain/coursework.cpp",
               "tools/cli/commands.cpp"]
 # Literals that look like text but are protocol or data, not UI.
 IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-Cookie",
@@ -59,6 +60,9 @@ def wanted():
             # Adjacent literals ("a" "b") are one string in C++.
             text = re.sub(r"^\s*//.*$", "", text, flags=re.M)  # comments are not UI
             text = re.sub(r'"\s*\n\s*"', "", text)
+            # Anything passed to tr() is UI text, whatever its case.
+            for m in re.finditer(r'\btr\("((?:[^"\\\n]|\\.)*)"', text):
+                ids.setdefault(unescape(m.group(1)), f.relative_to(ROOT))
             for m in LITERAL.finditer(text):
                 s = unescape(m.group(1))
                 if re.match(r"^[A-Z][a-z' -]", s) and s not in IGNORE and not s.startswith("Usage:") and not re.match(

@@ -8,7 +8,7 @@ packages=(
   build-essential cmake pkg-config clang clang-format libclang-rt-14-dev
   # design card and chosen libraries
   libboost-dev libcivetweb-dev civetweb libsqlite3-dev sqlite3 libsodium-dev
-  nlohmann-json3-dev libmstch-dev libcsv-dev libarchive-dev libzstd-dev
+  nlohmann-json3-dev libmstch-dev libcsv-dev libcmark-dev libxlsxwriter-dev libarchive-dev libzstd-dev
   libqrencode-dev libcairo2-dev libpango1.0-dev libzxing-dev libcups2-dev
   fonts-dejavu-core fonts-noto-core
   # tests and benchmarks

@@ -23,10 +23,14 @@ std::optional<std::string> set(Config* cfg, const std::string& key, const std::s
       int n = std::stoi(value);
       if (n < 2 || n > 1024) return "threads must be between 2 and 1024";
       cfg->threads = n;
-    } else if (key == "max_body") {
+    } else if (key == "max_form") {
       long long n = std::stoll(value);
-      if (n < 1024 || n > (1LL << 32)) return "max_body must be between 1024 and 4294967296";
-      cfg->max_body = static_cast<std::size_t>(n);
+      if (n < 1024 || n > (64LL << 20)) return "max_form must be between 1024 and 67108864";
+      cfg->max_form = static_cast<std::size_t>(n);
+    } else if (key == "max_upload_mb") {
+      long long n = std::stoll(value);
+      if (n < 1 || n > 4096) return "max_upload_mb must be between 1 and 4096";
+      cfg->max_upload_mb = static_cast<std::uint64_t>(n);
     } else if (key == "log_level") {
       if (value != "error" && value != "warning" && value != "info" && value != "debug")
         return "log_level must be error, warning, info or debug";
@@ -48,9 +52,10 @@ const char* partad_usage() {
          "  --data DIR          data folder (database, files); created on first start [data]\n"
          "  --listen ADDR:PORT  where to listen [127.0.0.1:8080]\n"
          "  --config FILE       read settings from FILE (key = value: data, listen, threads,\n"
-         "                      max_body, log_level); later options override it\n"
+         "                      max_form, max_upload_mb, log_level); later options override it\n"
          "  --threads N         worker threads, one per open connection [64]\n"
-         "  --max-body BYTES    largest request body accepted [8388608]\n"
+         "  --max-form BYTES    largest form (not upload) accepted [1048576]\n"
+         "  --max-upload-mb MB  largest upload accepted, e.g. a recording [200]\n"
          "  --log-level LEVEL   error, warning, info or debug [info]\n"
          "  --demo              fill an empty database with a demo school and print its logins\n"
          "  --list-routes       print every route with the roles allowed, then exit\n"
@@ -88,7 +93,7 @@ std::optional<std::string> parse_args(const std::vector<std::string>& args, Conf
     } else if (a == "--list-routes") {
       cfg->list_routes = true;
     } else if (a == "--config" || a == "--data" || a == "--listen" || a == "--threads" ||
-               a == "--max-body" || a == "--log-level") {
+               a == "--max-form" || a == "--max-upload-mb" || a == "--log-level") {
       auto v = value();
       if (!v) return a + " needs a value";
       if (a == "--config") {
@@ -96,8 +101,8 @@ std::optional<std::string> parse_args(const std::vector<std::string>& args, Conf
         continue;
       }
       std::string key = a.substr(2);
-      if (key == "max-body") key = "max_body";
-      if (key == "log-level") key = "log_level";
+      for (char& c : key)
+        if (c == '-') c = '_';
       if (auto err = set(cfg, key, *v)) return err;
     } else {
       return "unknown option " + a + " (see --help)";

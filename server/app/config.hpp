@@ -1,5 +1,6 @@
 #pragma once
 // partad's settings: command line over an optional config file (`key = value` lines).
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,7 +11,8 @@ struct Config {
   std::string data_dir = "data";
   std::string listen = "127.0.0.1:8080";
   int threads = 64;
-  std::size_t max_body = 8 * 1024 * 1024;
+  std::size_t max_form = 1024 * 1024;  // URL-encoded forms
+  std::uint64_t max_upload_mb = 200;    // one multipart upload (recordings are large)
   std::string log_level = "info";
   bool demo = false;
   bool list_routes = false;

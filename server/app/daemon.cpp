@@ -65,7 +65,8 @@ int run_partad(int argc, char** argv) {
       demo = domain::fill_demo(*c, clock);
       if (demo.empty()) log::info("demo: the database already has a school; left as it is");
     }
-    web::App app(*db, clock);
+    content::BlobStore blobs(dir.root);
+    web::App app(*db, clock, &blobs);
     web::register_all_views(app);
 
     // Block the stop signals in every thread; the main thread waits for them below.
@@ -77,7 +78,7 @@ int run_partad(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
 
     http::Server server(
-        {cfg.listen, cfg.threads, cfg.max_body},
+        {cfg.listen, cfg.threads, cfg.max_form, cfg.max_upload_mb * 1024 * 1024, dir.tmp_dir()},
         [&app](http::Request& req) { return app.handle(req); },
         [&app](const http::Request& req, int status, const std::string& msgid) {
           return app.render_error(req, status, msgid);

@@ -1,6 +1,15 @@
 #include "http/form.hpp"
 
+#include "http/multipart.hpp"
 #include "text/utf8.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <utility>
 
 #include <algorithm>
 #include <cctype>
@@ -16,56 +25,17 @@ int hex_value(char c) {
   return -1;
 }
 
-bool has_bad_controls(std::string_view s) {
-  return std::any_of(s.begin(), s.end(), [](char ch) {
-    auto c = static_cast<unsigned char>(ch);
-    return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
-  });
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-// Value of a parameter such as boundary=... or name="..." in a header value.
-std::optional<std::string> header_param(std::string_view header, std::string_view key) {
-  std::size_t pos = 0;
-  while (pos < header.size()) {
-    std::size_t semi = header.find(';', pos);
-    if (semi == std::string_view::npos) semi = header.size();
-    std::string_view part = trim(header.substr(pos, semi - pos));
-    pos = semi + 1;
-    auto eq = part.find('=');
-    if (eq == std::string_view::npos) continue;
-    if (!iequals(trim(part.substr(0, eq)), key)) continue;
-    std::string_view v = trim(part.substr(eq + 1));
-    if (v.size() >= 2 && v.front() == '"') {
-      // Quoted: the value may itself contain ';', so re-scan to the closing quote.
-      std::size_t start = static_cast<std::size_t>(v.data() - header.data()) + 1;
-      std::string out;
-      for (std::size_t i = start; i < header.size(); ++i) {
-        if (header[i] == '\\' && i + 1 < header.size()) {
-          out += header[++i];
-        } else if (header[i] == '"') {
-          return out;
-        } else {
-          out += header[i];
-        }
-      }
-      return std::nullopt;
-    }
-    return std::string(v);
-  }
-  return std::nullopt;
+bool has_bad_controls(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f;
+  });
 }
 
 }  // namespace
@@ -169,88 +139,183 @@ FormParse parse_urlencoded(std::string_view body) {
   return r;
 }
 
-FormParse parse_multipart(std::string_view body, std::string_view content_type) {
-  FormParse r;
-  auto boundary = header_param(content_type, "boundary");
-  if (!boundary || boundary->empty() || boundary->size() > 200) {
-    r.error = "The form data is malformed.";
-    return r;
-  }
-  const std::string delim = "--" + *boundary;
-  std::size_t pos = body.find(delim);
-  if (pos == std::string_view::npos) {
-    r.error = "The form data is malformed.";
-    return r;
-  }
-  pos += delim.size();
-  while (true) {
-    if (body.substr(pos, 2) == "--") return r;  // closing delimiter
-    if (body.substr(pos, 2) != "\r\n") {
-      r.error = "The form data is malformed.";
-      return r;
-    }
-    pos += 2;
-    std::size_t head_end = body.find("\r\n\r\n", pos);
-    if (head_end == std::string_view::npos) {
-      r.error = "The form data is malformed.";
-      return r;
-    }
-    std::string_view head = body.substr(pos, head_end - pos);
-    std::size_t data_start = head_end + 4;
-    std::size_t next = body.find("\r\n" + delim, data_start);
-    if (next == std::string_view::npos) {
-      r.error = "The upload was cut off. Please send it again.";
-      return r;
-    }
-    std::string_view data = body.substr(data_start, next - data_start);
-    pos = next + 2 + delim.size();
+UploadedFile::UploadedFile(UploadedFile&& o) noexcept
+    : field(std::move(o.field)),
+      filename(std::move(o.filename)),
+      content_type(std::move(o.content_type)),
+      data(std::move(o.data)),
+      temp_path(std::exchange(o.temp_path, std::string())),
+      size(o.size) {}
 
-    std::optional<std::string> name, filename;
-    std::string type;
-    std::size_t hp = 0;
-    while (hp <= head.size()) {
-      std::size_t eol = head.find("\r\n", hp);
-      if (eol == std::string_view::npos) eol = head.size();
-      std::string_view line = head.substr(hp, eol - hp);
-      hp = eol + 2;
-      auto colon = line.find(':');
-      if (colon != std::string_view::npos) {
-        std::string_view key = trim(line.substr(0, colon));
-        std::string_view value = trim(line.substr(colon + 1));
-        if (iequals(key, "Content-Disposition")) {
-          name = header_param(value, "name");
-          filename = header_param(value, "filename");
-        } else if (iequals(key, "Content-Type")) {
-          type = std::string(value);
-        }
-      }
-      if (eol == head.size()) break;
-    }
-    if (!name || !text::is_valid_utf8(*name) || has_bad_controls(*name)) {
-      r.error = "The form data is malformed.";
-      return r;
-    }
-    if (r.form.fields.size() + r.form.files.size() >= kMaxFormFields) {
-      r.error = "The form has too many fields.";
-      return r;
-    }
-    if (filename) {
-      // A filename is only shown to people, never used as a path; still it must be printable.
-      std::string fn =
-          text::is_valid_utf8(*filename) && !has_bad_controls(*filename) ? *filename : "";
-      r.form.files.push_back({*name, fn, type, std::string(data)});
-    } else {
-      if (!text::is_valid_utf8(data)) {
-        r.error = "The form contains text that is not valid UTF-8.";
-        return r;
-      }
-      if (has_bad_controls(data)) {
-        r.error = "The form contains control characters.";
-        return r;
-      }
-      r.form.fields.emplace_back(*name, std::string(data));
-    }
+UploadedFile& UploadedFile::operator=(UploadedFile&& o) noexcept {
+  if (this != &o) {
+    if (!temp_path.empty()) ::unlink(temp_path.c_str());
+    field = std::move(o.field);
+    filename = std::move(o.filename);
+    content_type = std::move(o.content_type);
+    data = std::move(o.data);
+    temp_path = std::exchange(o.temp_path, std::string());
+    size = o.size;
   }
+  return *this;
+}
+
+UploadedFile::~UploadedFile() {
+  if (!temp_path.empty()) ::unlink(temp_path.c_str());
+}
+
+std::string UploadedFile::read() const {
+  if (temp_path.empty()) return data;
+  std::ifstream in(temp_path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string UploadedFile::release_temp() { return std::exchange(temp_path, std::string()); }
+
+namespace {
+
+// Builds a Form from multipart parts: text fields checked like URL-encoded ones, files to memory or
+// to temp files (O_EXCL, mode 0600) in the data folder's tmp/.
+class FormBuilder : public MultipartSink {
+ public:
+  FormBuilder(const MultipartLimits& limits, FormParse& out) : limits_(limits), out_(out) {}
+  ~FormBuilder() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  bool begin_part(const PartHeaders& h) override {
+    if (out_.form.fields.size() + out_.form.files.size() >= kMaxFormFields)
+      return stop("The form has too many fields.");
+    if (!text::is_valid_utf8(h.name) || has_bad_controls(h.name))
+      return stop("The form data is malformed.");
+    in_file_ = h.filename.has_value();
+    if (in_file_) {
+      UploadedFile f;
+      f.field = h.name;
+      // The name is only shown to people; still it must be printable.
+      f.filename = text::is_valid_utf8(*h.filename) && !has_bad_controls(*h.filename) ? *h.filename : "";
+      f.content_type = h.content_type;
+      if (!limits_.temp_dir.empty()) {
+        std::string templ = limits_.temp_dir + "/upload-XXXXXX";
+        fd_ = ::mkstemp(templ.data());
+        if (fd_ < 0) return stop("The server could not store the upload. Please try again.");
+        f.temp_path = templ;
+      }
+      out_.form.files.push_back(std::move(f));
+    } else {
+      out_.form.fields.emplace_back(h.name, std::string());
+    }
+    return true;
+  }
+
+  bool data(std::string_view bytes) override {
+    total_ += bytes.size();
+    if (total_ > limits_.max_total) {
+      too_large_ = true;
+      return stop("The file or form is too large.");
+    }
+    if (!in_file_) {
+      std::string& v = out_.form.fields.back().second;
+      if (v.size() + bytes.size() > limits_.max_field) {
+        too_large_ = true;
+        return stop("The file or form is too large.");
+      }
+      v.append(bytes);
+      return true;
+    }
+    UploadedFile& f = out_.form.files.back();
+    f.size += bytes.size();
+    if (fd_ < 0) {
+      f.data.append(bytes);
+      return true;
+    }
+    while (!bytes.empty()) {
+      ssize_t n = ::write(fd_, bytes.data(), bytes.size());
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return stop("The server could not store the upload. Please try again.");
+      bytes.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  bool end_part() override {
+    if (in_file_) {
+      if (fd_ >= 0) {
+        ::close(fd_);
+        fd_ = -1;
+      }
+      return true;
+    }
+    const std::string& v = out_.form.fields.back().second;
+    if (!text::is_valid_utf8(v)) return stop("The form contains text that is not valid UTF-8.");
+    if (has_bad_controls(v)) return stop("The form contains control characters.");
+    return true;
+  }
+
+  bool too_large() const { return too_large_; }
+
+ private:
+  bool stop(const char* msgid) {
+    out_.error = msgid;
+    return false;
+  }
+  const MultipartLimits& limits_;
+  FormParse& out_;
+  bool in_file_ = false;
+  int fd_ = -1;
+  std::uint64_t total_ = 0;
+  bool too_large_ = false;
+};
+
+}  // namespace
+
+FormParse read_multipart(const std::function<long(char*, std::size_t)>& read,
+                         std::string_view content_type, const MultipartLimits& limits,
+                         bool* too_large) {
+  FormParse r;
+  auto boundary = multipart_boundary(content_type);
+  if (!boundary) {
+    r.error = "The form data is malformed.";
+    return r;
+  }
+  {
+    FormBuilder builder(limits, r);
+    MultipartParser parser(*boundary, builder);
+    char buf[16384];
+    bool ok = true;
+    while (ok) {
+      long n = read(buf, sizeof buf);
+      if (n < 0) {
+        r.error = "The upload was cut off. Please send it again.";
+        ok = false;
+        break;
+      }
+      if (n == 0) break;
+      ok = parser.feed(std::string_view(buf, static_cast<std::size_t>(n)));
+    }
+    if (ok) ok = parser.finish();
+    if (!ok && r.error.empty()) r.error = parser.error();
+    if (too_large) *too_large = builder.too_large();
+  }
+  if (!r.ok()) r.form.files.clear();  // removes the temp files: nothing half-kept
+  return r;
+}
+
+FormParse parse_multipart(std::string_view body, std::string_view content_type) {
+  std::size_t pos = 0;
+  // Odd chunk sizes on purpose: the parser must not care where chunks end.
+  auto read = [&](char* buf, std::size_t cap) -> long {
+    std::size_t n = std::min<std::size_t>({cap, body.size() - pos, 4093});
+    std::copy_n(body.data() + pos, n, buf);
+    pos += n;
+    return static_cast<long>(n);
+  };
+  MultipartLimits limits;
+  limits.max_total = body.size() + 1;
+  limits.max_field = body.size() + 1;
+  return read_multipart(read, content_type, limits, nullptr);
 }
 
 std::map<std::string, std::string, std::less<>> parse_cookies(std::string_view header) {

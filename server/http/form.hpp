@@ -1,6 +1,8 @@
 #pragma once
 // Parsers for what browsers send: URL-encoded and multipart forms, cookies. All input here is
 // untrusted; every parser reports what was wrong instead of guessing (fuzzed in tests/fuzz/).
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -9,11 +11,28 @@
 
 namespace parta::http {
 
-struct UploadedFile {
+// A file from a multipart form: small ones in memory, uploads streamed to a temp file that is
+// removed with this object unless a handler takes it (release_temp()).
+class UploadedFile {
+ public:
+  UploadedFile() = default;
+  UploadedFile(UploadedFile&& o) noexcept;
+  UploadedFile& operator=(UploadedFile&& o) noexcept;
+  UploadedFile(const UploadedFile&) = delete;
+  UploadedFile& operator=(const UploadedFile&) = delete;
+  ~UploadedFile();
+
   std::string field;
-  std::string filename;  // as the browser sent it: never use it as a path
+  std::string filename;  // as the browser sent it: shown to people, never used as a path
   std::string content_type;
-  std::string data;
+  std::string data;       // the bytes, when kept in memory
+  std::string temp_path;  // the bytes, when streamed to disk
+  std::uint64_t size = 0;
+
+  // The whole content (reads the temp file when on disk): only for small files.
+  std::string read() const;
+  // Hands the temp file over to the caller, who must move or delete it.
+  std::string release_temp();
 };
 
 class Form {
@@ -43,7 +62,18 @@ std::string url_encode(std::string_view s);
 
 // Text fields must be valid UTF-8 without control characters other than tab/CR/LF.
 FormParse parse_urlencoded(std::string_view body);
-// content_type is the whole Content-Type header (it carries the boundary).
+
+struct MultipartLimits {
+  std::string temp_dir;                       // "" = keep files in memory
+  std::uint64_t max_total = 8 * 1024 * 1024;  // all parts together
+  std::size_t max_field = 1024 * 1024;        // one text field
+};
+// Streams a multipart body from `read` (returns bytes read, 0 at the end, <0 on error) into a
+// Form. Over max_total is error "too large" (HTTP 413); temp files are removed on any error.
+FormParse read_multipart(const std::function<long(char*, std::size_t)>& read,
+                         std::string_view content_type, const MultipartLimits& limits,
+                         bool* too_large);
+// The same over a whole body in memory (tests, fuzzing).
 FormParse parse_multipart(std::string_view body, std::string_view content_type);
 std::map<std::string, std::string, std::less<>> parse_cookies(std::string_view header);
 

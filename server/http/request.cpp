@@ -1,5 +1,6 @@
 #include "http/request.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace parta::http {
@@ -39,14 +40,50 @@ std::int64_t Request::id(std::string_view name) const {
   return v;
 }
 
+const std::string& Request::text_body() const {
+  if (!body_loaded_) {
+    body_loaded_ = true;
+    if (body_reader) {
+      char buf[16384];
+      while (true) {
+        long n = body_reader(buf, sizeof buf);
+        if (n <= 0) break;
+        if (body_.size() + static_cast<std::size_t>(n) > max_form) throw PayloadTooLarge();
+        body_.append(buf, static_cast<std::size_t>(n));
+      }
+    }
+  }
+  return body_;
+}
+
+void Request::set_body(std::string body) {
+  body_ = std::move(body);
+  body_loaded_ = true;
+}
+
 const Form& Request::form() const {
   if (!form_) {
     std::string type = header("content-type");
     FormParse r;
     if (type.rfind("multipart/form-data", 0) == 0) {
-      r = parse_multipart(body, type);
+      bool too_large = false;
+      std::size_t pos = 0;
+      auto from_memory = [this, &pos](char* buf, std::size_t cap) -> long {
+        std::size_t n = std::min(cap, body_.size() - pos);
+        std::copy_n(body_.data() + pos, n, buf);
+        pos += n;
+        return static_cast<long>(n);
+      };
+      const bool streaming = !body_loaded_ && body_reader;
+      body_loaded_ = true;
+      if (streaming) {
+        r = read_multipart(body_reader, type, upload_limits, &too_large);
+      } else {
+        r = read_multipart(from_memory, type, upload_limits, &too_large);
+      }
+      if (too_large) throw PayloadTooLarge();
     } else if (type.empty() || type.rfind("application/x-www-form-urlencoded", 0) == 0) {
-      r = parse_urlencoded(body);
+      r = parse_urlencoded(text_body());
     } else {
       throw BadRequest("The form was sent in a format the server does not accept.");
     }

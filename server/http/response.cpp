@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <cctype>
 #include <stdexcept>
 
 namespace parta::http {
@@ -58,6 +59,32 @@ struct Deflater {
   }
 };
 }  // namespace
+
+Response Response::file(std::string path, std::string content_type,
+                        const std::string& download_name, bool inline_view) {
+  Response r;
+  r.file_path = std::move(path);
+  r.content_type = std::move(content_type);
+  // RFC 6266 / 5987: an ASCII fallback plus the UTF-8 name for Cyrillic filenames.
+  std::string ascii;
+  std::string encoded;
+  static const char* kHex = "0123456789ABCDEF";
+  for (char ch : download_name) {
+    auto c = static_cast<unsigned char>(ch);
+    ascii += (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') ? ch : '_';
+    if (std::isalnum(c) || c == '.' || c == '-' || c == '_') {
+      encoded += ch;
+    } else {
+      encoded += '%';
+      encoded += kHex[c >> 4];
+      encoded += kHex[c & 15];
+    }
+  }
+  r.header("Content-Disposition", std::string(inline_view ? "inline" : "attachment") +
+                                      "; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded);
+  r.header("Cache-Control", "private, max-age=86400");
+  return r;
+}
 
 std::string gzip(std::string_view data) {
   thread_local Deflater d;

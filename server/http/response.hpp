@@ -12,6 +12,9 @@ struct Response {
   std::string content_type = "text/html; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // When set, the server streams this file instead of body (with Range, ETag, Last-Modified and
+  // 304 handled by CivetWeb) as content_type; headers go along.
+  std::string file_path;
 
   Response& header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
@@ -25,6 +28,9 @@ struct Response {
   static Response text(std::string body, int status = 200);
   // 303 See Other: the browser follows with a GET, so a refresh never re-posts a form.
   static Response redirect(const std::string& location);
+  // A stored file; `download_name` is what the browser saves it as; inline = shown in the page.
+  static Response file(std::string path, std::string content_type,
+                       const std::string& download_name, bool inline_view);
 };
 
 std::string gzip(std::string_view data);

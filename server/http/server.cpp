@@ -72,20 +72,6 @@ int on_log(const mg_connection*, const char* message) {
   return 1;
 }
 
-// Reads the body, up to max bytes. Returns false when it is larger.
-bool read_body(mg_connection* conn, const mg_request_info* ri, std::size_t max, std::string* out) {
-  if (ri->content_length > 0 && static_cast<unsigned long long>(ri->content_length) > max)
-    return false;
-  char buf[16384];
-  while (true) {
-    int n = mg_read(conn, buf, sizeof buf);
-    if (n <= 0) break;
-    if (out->size() + static_cast<std::size_t>(n) > max) return false;
-    out->append(buf, static_cast<std::size_t>(n));
-  }
-  return true;
-}
-
 }  // namespace
 
 Server::Server(ServerOptions options, Dispatcher dispatch, ErrorRenderer render_error)
@@ -149,7 +135,17 @@ int Server::handle(mg_connection* conn) {
                      [](unsigned char c) { return std::tolower(c); });
       req.headers[name] = ri->http_headers[i].value;
     }
-    if (!read_body(conn, ri, options_.max_body, &req.body)) {
+    req.body_reader = [conn](char* buf, std::size_t cap) -> long {
+      return mg_read(conn, buf, cap);
+    };
+    req.max_form = options_.max_form;
+    req.upload_limits.temp_dir = options_.temp_dir;
+    req.upload_limits.max_total = options_.max_upload;
+    bool declared_too_large =
+        ri->content_length > 0 &&
+        static_cast<unsigned long long>(ri->content_length) > options_.max_upload + 64 * 1024;
+    if (declared_too_large) {
+      // Refused before a byte is read: nothing of it reaches the disk.
       resp = render_error_(req, 413, "The file or form is too large.");
       resp.header("Connection", "close");
     } else {
@@ -161,6 +157,11 @@ int Server::handle(mg_connection* conn) {
         log::error(std::string("500 on ") + req.method + " " + req.path + ": " + e.what());
         resp = render_error_(req, 500, "Something went wrong on the server.");
       }
+      // A body the handler did not read would be taken for the next request: close instead.
+      bool has_body = ri->content_length > 0 || ri->content_length < 0;
+      if (has_body && !req.body_consumed() && std::string(req.method) != "GET")
+        resp.header("Connection", "close");
+      if (resp.status == 413) resp.header("Connection", "close");
     }
   } catch (const std::exception& e) {
     // Even the error page failed: answer with plain text, never let it reach CivetWeb.
@@ -179,6 +180,16 @@ int Server::handle(mg_connection* conn) {
 }
 
 void Server::write(mg_connection* conn, const Request& req, Response& resp) {
+  if (!resp.file_path.empty()) {
+    std::string extra;
+    for (const auto& [k, v] : resp.headers) extra += k + ": " + v + "\r\n";
+    // Files people uploaded are never run as a page of ours.
+    extra +=
+        "X-Content-Type-Options: nosniff\r\n"
+        "Content-Security-Policy: sandbox; default-src 'none'; img-src 'self'; media-src 'self'";
+    mg_send_mime_file2(conn, resp.file_path.c_str(), resp.content_type.c_str(), extra.c_str());
+    return;
+  }
   bool has_type = !resp.body.empty() || resp.status == 200;
   if (!resp.body.empty() && resp.body.size() > 256 && compressible(resp.content_type) &&
       req.accepts_gzip()) {

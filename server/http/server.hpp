@@ -2,6 +2,7 @@
 // The only file that knows CivetWeb. It turns a CivetWeb connection into a Request, calls the
 // dispatcher, and writes the Response (gzip when the client takes it). Exceptions never cross into
 // CivetWeb: anything escaping the dispatcher becomes a logged 500.
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -17,7 +18,9 @@ namespace parta::http {
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // CivetWeb syntax: "ADDR:PORT", "PORT", comma-separated
   int threads = 64;                       // one per connection: a classroom of phones at once
-  std::size_t max_body = 8 * 1024 * 1024;
+  std::size_t max_form = 1024 * 1024;              // URL-encoded forms
+  std::uint64_t max_upload = 200ull * 1024 * 1024;  // multipart uploads (recordings are large)
+  std::string temp_dir;                             // where uploads stream to ("" = memory)
 };
 
 using Dispatcher = std::function<Response(Request&)>;

@@ -84,6 +84,91 @@ CREATE TABLE settings (
   value TEXT NOT NULL
 );
 )sql",
+    // 2: coursework — assignments, attachments, submissions, threads, grades; blobs they point to
+    R"sql(
+CREATE TABLE blobs (
+  sha256 TEXT PRIMARY KEY CHECK (length(sha256) = 64),
+  size INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE assignments (
+  id INTEGER PRIMARY KEY,
+  class_id INTEGER NOT NULL REFERENCES classes(id),
+  subject_id INTEGER NOT NULL REFERENCES subjects(id),
+  teacher_id INTEGER NOT NULL REFERENCES users(id),
+  topic TEXT NOT NULL DEFAULT '',
+  title TEXT NOT NULL,
+  body TEXT NOT NULL DEFAULT '',
+  grading TEXT NOT NULL CHECK (grading IN ('mark', 'pass', 'none')),
+  whole_class INTEGER NOT NULL DEFAULT 1,
+  publish_at INTEGER NOT NULL,
+  due_at INTEGER NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX assignments_class ON assignments(class_id, subject_id, due_at);
+-- Who an assignment is for when it is not the whole class, and their individual variant.
+CREATE TABLE assignment_students (
+  assignment_id INTEGER NOT NULL REFERENCES assignments(id) ON DELETE CASCADE,
+  student_id INTEGER NOT NULL REFERENCES students(user_id) ON DELETE CASCADE,
+  variant TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (assignment_id, student_id)
+);
+CREATE TABLE attachments (
+  id INTEGER PRIMARY KEY,
+  assignment_id INTEGER NOT NULL REFERENCES assignments(id) ON DELETE CASCADE,
+  student_id INTEGER REFERENCES students(user_id),  -- set: only this student's variant
+  sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+  filename TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size INTEGER NOT NULL
+);
+CREATE INDEX attachments_assignment ON attachments(assignment_id);
+-- Immutable: a resubmission is a new row.
+CREATE TABLE submissions (
+  id INTEGER PRIMARY KEY,
+  assignment_id INTEGER NOT NULL REFERENCES assignments(id),
+  student_id INTEGER NOT NULL REFERENCES students(user_id),
+  submitted_by INTEGER NOT NULL REFERENCES users(id),
+  body TEXT NOT NULL DEFAULT '',
+  created_at INTEGER NOT NULL,
+  late INTEGER NOT NULL DEFAULT 0,
+  via TEXT NOT NULL DEFAULT 'web' CHECK (via IN ('web', 'paper')),
+  client TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX submissions_thread ON submissions(assignment_id, student_id, id);
+CREATE TABLE submission_files (
+  id INTEGER PRIMARY KEY,
+  submission_id INTEGER NOT NULL REFERENCES submissions(id),
+  position INTEGER NOT NULL,
+  sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+  filename TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size INTEGER NOT NULL
+);
+CREATE INDEX submission_files_submission ON submission_files(submission_id);
+CREATE TABLE comments (
+  id INTEGER PRIMARY KEY,
+  assignment_id INTEGER NOT NULL REFERENCES assignments(id),
+  student_id INTEGER NOT NULL REFERENCES students(user_id),
+  author_id INTEGER NOT NULL REFERENCES users(id),
+  kind TEXT NOT NULL DEFAULT 'comment' CHECK (kind IN ('comment', 'returned')),
+  -- The latest submission when the comment was written: "returned" means that one, whatever
+  -- the clock said (a Pi's clock can jump).
+  submission_id INTEGER REFERENCES submissions(id),
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX comments_thread ON comments(assignment_id, student_id, id);
+CREATE TABLE grades (
+  assignment_id INTEGER NOT NULL REFERENCES assignments(id),
+  student_id INTEGER NOT NULL REFERENCES students(user_id),
+  mark TEXT NOT NULL,
+  comment TEXT NOT NULL DEFAULT '',
+  teacher_id INTEGER NOT NULL REFERENCES users(id),
+  graded_at INTEGER NOT NULL,
+  PRIMARY KEY (assignment_id, student_id)
+);
+)sql",
 };
 
 }  // namespace

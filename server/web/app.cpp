@@ -59,14 +59,14 @@ void authenticate(Ctx& ctx) {
 
 }  // namespace
 
-App::App(storage::Database& db, const domain::Clock& clock)
-    : db_(db), clock_(clock), limiter_(clock) {}
+App::App(storage::Database& db, const domain::Clock& clock, content::BlobStore* blobs)
+    : db_(db), clock_(clock), blobs_(blobs), limiter_(clock) {}
 
 void App::route(const std::string& method, const std::string& pattern, unsigned access, View view) {
   routes_.push_back({method, pattern, access});
   router_.add(method, pattern, [this, method, access, view](http::Request& req) {
     auto lease = db_.acquire();
-    Ctx ctx{req, *lease, clock_, request_lang(req), std::nullopt, "", false};
+    Ctx ctx{req, *lease, clock_, request_lang(req), std::nullopt, "", false, blobs_};
     authenticate(ctx);
     if (access != kPublic) {
       if (!ctx.user) {
@@ -96,8 +96,7 @@ http::Response App::render_error(const http::Request& req, int status, const std
     return http::Response::json(j.dump(), status);
   }
   auto lease = db_.acquire();
-  http::Request copy = req;
-  Ctx ctx{copy, *lease, clock_, lang, std::nullopt, "", false};
+  Ctx ctx{req, *lease, clock_, lang, std::nullopt, "", false};
   try {
     authenticate(ctx);
   } catch (const std::exception&) {
@@ -131,6 +130,13 @@ mstch::map base_context(Ctx& ctx) {
       nav.push_back(mstch::map{{"href", std::string(href)}, {"label", ctx.tr(label)}});
     };
     item("/", "Home");
+    if (u.role == domain::Role::teacher) item("/assignments", "Assignments");
+    if (u.role == domain::Role::student) {
+      nav.push_back(mstch::map{{"href", "/students/" + std::to_string(u.id) + "/assignments"},
+                               {"label", ctx.tr("Assignments")}});
+      nav.push_back(mstch::map{{"href", "/students/" + std::to_string(u.id) + "/diary"},
+                               {"label", ctx.tr("Diary")}});
+    }
     if (u.role == domain::Role::admin) {
       item("/admin/classes", "Classes");
       item("/admin/teachers", "Teachers");

@@ -9,6 +9,7 @@
 
 #include <mstch/mstch.hpp>
 
+#include "content/blob_store.hpp"
 #include "domain/accounts.hpp"
 #include "domain/login_limiter.hpp"
 #include "http/request.hpp"
@@ -32,13 +33,14 @@ enum Access : unsigned {
 unsigned role_bit(domain::Role r);
 
 struct Ctx {
-  http::Request& req;
+  const http::Request& req;
   storage::Connection& db;
   const domain::Clock& clock;
   Lang lang = Lang::ru;
   std::optional<domain::User> user;
   std::string csrf;        // the token this user's forms carry
-  bool via_token = false;  // API bearer token instead of a session cookie
+  bool via_token = false;               // API bearer token instead of a session cookie
+  content::BlobStore* blobs = nullptr;  // where uploaded files are kept
 
   std::string tr(std::string_view msgid) const { return Catalogue::instance().tr(lang, msgid); }
   std::string tr(const domain::Message& m) const { return Catalogue::instance().format(lang, m); }
@@ -55,7 +57,7 @@ struct RouteInfo {
 
 class App {
  public:
-  App(storage::Database& db, const domain::Clock& clock);
+  App(storage::Database& db, const domain::Clock& clock, content::BlobStore* blobs = nullptr);
 
   void route(const std::string& method, const std::string& pattern, unsigned access, View view);
   const std::vector<RouteInfo>& routes() const { return routes_; }
@@ -68,6 +70,7 @@ class App {
  private:
   storage::Database& db_;
   const domain::Clock& clock_;
+  content::BlobStore* blobs_;
   domain::LoginLimiter limiter_;
   http::Router router_;
   std::vector<RouteInfo> routes_;
@@ -91,12 +94,14 @@ void register_auth_views(App& app);
 void register_home_views(App& app);
 void register_admin_views(App& app);
 void register_api_views(App& app);
+void register_coursework_views(App& app);
 void register_static_views(App& app);
 inline void register_all_views(App& app) {
   register_static_views(app);
   register_auth_views(app);
   register_home_views(app);
   register_admin_views(app);
+  register_coursework_views(app);
   register_api_views(app);
 }
 

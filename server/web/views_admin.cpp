@@ -418,9 +418,9 @@ void register_admin_views(App& app) {
       mstch::map data{{"errors", errors}, {"has_errors", !errors.empty()}};
       return page(ctx, "admin_roster", std::move(data), "Import students", 422);
     };
-    if (!f || f->data.empty()) return fail({ctx.tr("Choose a CSV file with the student list.")});
-    if (f->data.size() > domain::kMaxRosterBytes) throw http::PayloadTooLarge();
-    auto parsed = domain::parse_roster_csv(f->data);
+    if (!f || f->size == 0) return fail({ctx.tr("Choose a CSV file with the student list.")});
+    if (f->size > domain::kMaxRosterBytes) throw http::PayloadTooLarge();
+    auto parsed = domain::parse_roster_csv(f->read());
     auto report = domain::import_roster(ctx.db, ctx.clock, parsed);
     if (!report.ok()) {
       mstch::array errors;

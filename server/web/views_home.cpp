@@ -1,5 +1,7 @@
 // Start pages per role, the public school page, a student's card and a class's roster.
+#include "domain/coursework.hpp"
 #include "domain/school.hpp"
+#include "web/time_format.hpp"
 #include "web/app.hpp"
 #include "web/view_data.hpp"
 
@@ -31,6 +33,7 @@ http::Response teacher_home(Ctx& ctx) {
   for (const auto& k : domain::classes_led_by(ctx.db, ctx.me().id)) led.push_back(class_data(k));
   for (const auto& t : domain::teaching_of_teacher(ctx.db, ctx.me().id))
     teaching.push_back(mstch::map{{"class_id", std::to_string(t.class_id)},
+                                  {"subject_id", std::to_string(t.subject_id)},
                                   {"class_name", t.class_name},
                                   {"subject", t.subject_name}});
   mstch::map data{{"led", led},
@@ -60,6 +63,25 @@ http::Response student_home(Ctx& ctx) {
   auto s = domain::find_student(ctx.db, ctx.me().id);
   if (!s) throw http::NotFound();
   mstch::map data{{"student", student_card(ctx, *s)}};
+  // What is due next, soonest first: the first thing a student needs.
+  mstch::array due;
+  std::int64_t now = ctx.clock.now();
+  for (const auto& a : domain::assignments_for_student(ctx.db, s->user.id, now)) {
+    auto st = domain::state_of(ctx.db, a, s->user.id, now);
+    if (st.status == domain::WorkStatus::graded || st.status == domain::WorkStatus::submitted ||
+        st.status == domain::WorkStatus::late)
+      continue;
+    due.push_back(mstch::map{
+        {"title", a.title},
+        {"subject", a.subject_name},
+        {"due_at", format_datetime(a.due_at)},
+        {"overdue", now > a.due_at},
+        {"returned", st.status == domain::WorkStatus::returned},
+        {"url", "/assignments/" + std::to_string(a.id) + "/students/" + std::to_string(s->user.id)}});
+    if (due.size() == 8) break;
+  }
+  data["due"] = due;
+  data["has_due"] = !due.empty();
   return page(ctx, "home_student", std::move(data), "Home");
 }
 

@@ -182,14 +182,25 @@ Reply Client::post_raw(const std::string& path, const std::string& body,
   return perform(path, &body, content_type, headers);
 }
 
+Reply Client::multipart(const std::string& path,
+                        std::vector<std::pair<std::string, std::string>> fields,
+                        const std::vector<FilePart>& files) {
+  const std::string b = "----partaTestBoundary7MA4YWxk";
+  fields.emplace_back("csrf", csrf);
+  std::string body;
+  for (const auto& [k, v] : fields)
+    body +=
+        "--" + b + "\r\nContent-Disposition: form-data; name=\"" + k + "\"\r\n\r\n" + v + "\r\n";
+  for (const auto& f : files)
+    body += "--" + b + "\r\nContent-Disposition: form-data; name=\"" + f.field + "\"; filename=\"" +
+            f.filename + "\"\r\nContent-Type: " + f.content_type + "\r\n\r\n" + f.data + "\r\n";
+  body += "--" + b + "--\r\n";
+  return perform(path, &body, "multipart/form-data; boundary=" + b, {});
+}
+
 Reply Client::upload(const std::string& path, const std::string& field, const std::string& filename,
                      const std::string& data) {
-  const std::string b = "----partaTestBoundary7MA4YWxk";
-  std::string body = "--" + b + "\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n" + csrf +
-                     "\r\n--" + b + "\r\nContent-Disposition: form-data; name=\"" + field +
-                     "\"; filename=\"" + filename + "\"\r\nContent-Type: text/csv\r\n\r\n" + data +
-                     "\r\n--" + b + "--\r\n";
-  return perform(path, &body, "multipart/form-data; boundary=" + b, {});
+  return multipart(path, {}, {{field, filename, "text/csv", data}});
 }
 
 Reply Client::login(const std::string& login, const std::string& secret) {

@@ -51,6 +51,12 @@ class Client {
              bool with_csrf = true);
   Reply post_raw(const std::string& path, const std::string& body, const std::string& content_type,
                  const std::vector<std::string>& headers = {});
+  struct FilePart {
+    std::string field, filename, content_type, data;
+  };
+  // A multipart form: fields (plus the CSRF token) and files.
+  Reply multipart(const std::string& path, std::vector<std::pair<std::string, std::string>> fields,
+                  const std::vector<FilePart>& files);
   // Multipart upload of one file plus the CSRF token.
   Reply upload(const std::string& path, const std::string& field, const std::string& filename,
                const std::string& data);

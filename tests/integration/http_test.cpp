@@ -99,7 +99,7 @@ TEST(Http, FormsWithoutValidCsrfAreRefusedAndWriteNothing) {
 }
 
 TEST(Http, OversizeBodyIs413WithMessage) {
-  Partad server({"--demo", "--max-body", "65536"});
+  Partad server({"--demo", "--max-form", "65536"});
   Client c(server);
   c.get("/login");
   std::string big(70000, 'a');

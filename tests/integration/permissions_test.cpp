@@ -80,15 +80,53 @@ class Permissions : public ::testing::Test {
         admin.post("/admin/teachers/" + std::to_string(teacher_ids_["novikova.z"]) + "/teaching",
                    {{"class_id", std::to_string(class_ids_["5Б"])}, {"subject_id", subject}});
     if (add.status != 303) throw std::runtime_error("teaching not added");
+    for (const auto& t : teachers)
+      for (const auto& x : t["teaching"])
+        if (x["subject"] == "Русский язык") rus_ = x["subject_id"].get<std::int64_t>();
+    // Coursework: smirnova sets Russian in 5А with a file; ivanov.a and sokolova.m hand in photos.
+    Client teacher(*server_);
+    teacher.login("smirnova", kDemoPassword);
+    teacher.get("/assignments/new?class=" + std::to_string(class_ids_["5А"]) +
+                "&subject=" + std::to_string(rus_));
+    Reply made_a = teacher.multipart("/assignments",
+                                     {{"class_id", std::to_string(class_ids_["5А"])},
+                                      {"subject_id", std::to_string(rus_)},
+                                      {"title", "Упражнение 5"},
+                                      {"grading", "mark"},
+                                      {"due_date", "2099-01-01"},
+                                      {"due_time", "18:00"}},
+                                     {{"files", "task.pdf", "application/pdf", "%PDF-1.4 test"}});
+    if (made_a.status != 303) throw std::runtime_error("assignment not created: " + made_a.body);
+    assignment_ = std::stoll(made_a.location().substr(std::string("/assignments/").size()));
+    for (const char* who : {"ivanov.a", "sokolova.m"}) {
+      Client st(*server_);
+      st.login(who, kDemoPin);
+      std::string thread = "/assignments/" + std::to_string(assignment_) + "/students/" +
+                           std::to_string(student_ids_[who]);
+      st.get(thread);
+      Reply sub = st.multipart(thread + "/submit", {{"text", "готово"}},
+                               {{"files", "photo.jpg", "image/jpeg", "\xFF\xD8\xFF\xE0 photo"}});
+      if (sub.status != 303) throw std::runtime_error("submission failed: " + sub.body);
+      Reply page = st.get(thread);
+      std::smatch f;
+      if (std::regex_search(page.body, f, std::regex("/files/submission/(\\d+)")))
+        file_ids_[who] = std::stoll(f[1]);
+      if (std::regex_search(page.body, f, std::regex("/files/attachment/(\\d+)")))
+        attachment_ = std::stoll(f[1]);
+    }
   }
   static void TearDownTestSuite() { delete server_; }
 
   static Partad* server_;
   static std::string plain_teacher_password_;
+  static std::int64_t rus_, assignment_, attachment_;
+  static std::map<std::string, std::int64_t> file_ids_;
   static std::map<std::string, std::int64_t> class_ids_, student_ids_, teacher_ids_;
 };
 Partad* Permissions::server_ = nullptr;
 std::string Permissions::plain_teacher_password_;
+std::int64_t Permissions::rus_ = 0, Permissions::assignment_ = 0, Permissions::attachment_ = 0;
+std::map<std::string, std::int64_t> Permissions::file_ids_;
 std::map<std::string, std::int64_t> Permissions::class_ids_, Permissions::student_ids_,
     Permissions::teacher_ids_;
 
@@ -104,6 +142,9 @@ TEST_F(Permissions, RoleByRouteTable) {
   const std::string c5a = id(class_ids_.at("5А")), c5b = id(class_ids_.at("5Б")),
                     c9a = id(class_ids_.at("9А"));
   const std::string vasiliev = id(teacher_ids_.at("vasiliev"));
+  const std::string rus = id(rus_), asg = id(assignment_);
+  const std::string thread_own = "/assignments/" + asg + "/students/" + own;
+  const std::string thread_mate = "/assignments/" + asg + "/students/" + classmate;
   const Outcome A = kOk, L = kLogin, D = kDeny, N = kNotFound;
   std::vector<Row> rows = {
       {"GET", "/", "/", {}, {A, A, A, A, A, A}},
@@ -179,6 +220,98 @@ TEST_F(Permissions, RoleByRouteTable) {
       {"GET", "/api/v1/students/{id}", "/api/v1/students/" + classmate, {}, {L, A, A, D, D, D}},
       {"GET", "/api/v1/children", "/api/v1/children", {}, {L, D, D, D, D, A}},
       {"GET", "/api/v1/teachers", "/api/v1/teachers", {}, {L, A, D, D, D, D}},
+      // Coursework: assignment in 5А Russian by smirnova; own = ivanov.a, classmate = sokolova.m.
+      {"GET", "/assignments", "/assignments", {}, {L, A, A, A, D, D}},
+      {"GET",
+       "/assignments/new",
+       "/assignments/new?class=" + c5a + "&subject=" + rus,
+       {},
+       {L, D, A, D, D, D}},
+      {"POST",
+       "/assignments",
+       "/assignments",
+       {{"class_id", c5a}, {"subject_id", rus}},
+       {L, D, A, D, D, D}},
+      {"GET", "/assignments/{id}", "/assignments/" + asg, {}, {L, A, A, D, A, D}},
+      {"POST",
+       "/assignments/{id}/variants",
+       "/assignments/" + asg + "/variants",
+       {},
+       {L, D, A, D, D, D}},
+      {"GET", "/assignments/{id}/students/{sid}", thread_own, {}, {L, A, A, D, A, A}},
+      {"GET", "/assignments/{id}/students/{sid}", thread_mate, {}, {L, A, A, D, D, D}},
+      {"POST",
+       "/assignments/{id}/students/{sid}/submit",
+       thread_own + "/submit",
+       {},
+       {L, D, D, D, A, D}},
+      {"POST",
+       "/assignments/{id}/students/{sid}/submit",
+       thread_mate + "/submit",
+       {},
+       {L, D, D, D, D, D}},
+      {"POST",
+       "/assignments/{id}/students/{sid}/comment",
+       thread_own + "/comment",
+       {},
+       {L, D, A, D, A, D}},
+      {"POST",
+       "/assignments/{id}/students/{sid}/comment",
+       thread_mate + "/comment",
+       {},
+       {L, D, A, D, D, D}},
+      {"POST",
+       "/assignments/{id}/students/{sid}/grade",
+       thread_own + "/grade",
+       {{"mark", "9"}},
+       {L, D, A, D, D, D}},
+      {"GET",
+       "/files/attachment/{id}",
+       "/files/attachment/" + id(attachment_),
+       {},
+       {L, A, A, D, A, A}},
+      {"GET",
+       "/files/submission/{id}",
+       "/files/submission/" + id(file_ids_.at("ivanov.a")),
+       {},
+       {L, A, A, D, A, A}},
+      {"GET",
+       "/files/submission/{id}",
+       "/files/submission/" + id(file_ids_.at("sokolova.m")),
+       {},
+       {L, A, A, D, D, D}},
+      {"GET",
+       "/gradebook/{class}/{subject}",
+       "/gradebook/" + c5a + "/" + rus,
+       {},
+       {L, A, A, D, D, D}},
+      {"GET",
+       "/gradebook/{class}/{subject}",
+       "/gradebook/" + c9a + "/" + rus,
+       {},
+       {L, A, D, D, D, D}},
+      {"GET",
+       "/gradebook/{class}/{subject}/export.csv",
+       "/gradebook/" + c5a + "/" + rus + "/export.csv",
+       {},
+       {L, A, A, D, D, D}},
+      {"GET",
+       "/gradebook/{class}/{subject}/export.xlsx",
+       "/gradebook/" + c5a + "/" + rus + "/export.xlsx",
+       {},
+       {L, A, A, D, D, D}},
+      {"GET",
+       "/students/{id}/assignments",
+       "/students/" + own + "/assignments",
+       {},
+       {L, A, A, D, A, A}},
+      {"GET",
+       "/students/{id}/assignments",
+       "/students/" + classmate + "/assignments",
+       {},
+       {L, A, A, D, D, D}},
+      {"GET", "/students/{id}/diary", "/students/" + own + "/diary", {}, {L, A, A, D, A, A}},
+      {"GET", "/students/{id}/diary", "/students/" + sibling + "/diary", {}, {L, A, D, D, D, A}},
       // Signing out last: it ends the session the other rows use.
       {"POST", "/logout", "/logout", {}, {L, A, A, A, A, A}},
   };

@@ -1,0 +1,122 @@
+#include "blob_store.hpp"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace parta::content {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+[[noreturn]] void fail(const std::string& what) {
+  throw std::runtime_error(what + ": " + std::strerror(errno));
+}
+
+void fsync_path(const std::string& path, int flags) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+  if (fd < 0) fail("open " + path);
+  if (::fsync(fd) != 0) {
+    ::close(fd);
+    fail("fsync " + path);
+  }
+  ::close(fd);
+}
+
+}  // namespace
+
+std::string sha256_file(const std::string& path, std::uint64_t* size) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("open " + path);
+  crypto_hash_sha256_state st;
+  crypto_hash_sha256_init(&st);
+  unsigned char buf[65536];
+  std::uint64_t total = 0;
+  while (true) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      ::close(fd);
+      fail("read " + path);
+    }
+    if (n == 0) break;
+    crypto_hash_sha256_update(&st, buf, static_cast<unsigned long long>(n));
+    total += static_cast<std::uint64_t>(n);
+  }
+  ::close(fd);
+  unsigned char h[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&st, h);
+  char hex[sizeof h * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+  if (size) *size = total;
+  return hex;
+}
+
+BlobStore::BlobStore(std::string root)
+    : root_(std::move(root)), blobs_(root_ + "/blobs"), tmp_(root_ + "/tmp") {
+  fs::create_directories(blobs_);
+  fs::create_directories(tmp_);
+}
+
+bool BlobStore::valid_hash(std::string_view h) {
+  if (h.size() != 64) return false;
+  for (char c : h)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+std::string BlobStore::path_of(std::string_view h) const {
+  if (!valid_hash(h)) throw std::invalid_argument("not a blob hash");
+  return blobs_ + "/" + std::string(h.substr(0, 2)) + "/" + std::string(h);
+}
+
+bool BlobStore::has(std::string_view h) const {
+  if (!valid_hash(h)) return false;
+  struct stat st;
+  return ::stat(path_of(h).c_str(), &st) == 0;
+}
+
+BlobInfo BlobStore::adopt(const std::string& temp_path) {
+  BlobInfo info;
+  info.sha256 = sha256_file(temp_path, &info.size);
+  std::string dest = path_of(info.sha256);
+  std::string dir = dest.substr(0, dest.rfind('/'));
+  if (has(info.sha256)) {
+    ::unlink(temp_path.c_str());  // stored once
+    return info;
+  }
+  fsync_path(temp_path, O_RDONLY);
+  fs::create_directories(dir);
+  ::chmod(temp_path.c_str(), 0640);
+  if (::rename(temp_path.c_str(), dest.c_str()) != 0) fail("rename to " + dest);
+  fsync_path(dir, O_RDONLY | O_DIRECTORY);
+  return info;
+}
+
+BlobInfo BlobStore::put(std::string_view bytes) {
+  std::string templ = tmp_ + "/put-XXXXXX";
+  int fd = ::mkstemp(templ.data());
+  if (fd < 0) fail("mkstemp in " + tmp_);
+  std::size_t off = 0;
+  while (off < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      ::close(fd);
+      ::unlink(templ.c_str());
+      fail("write " + templ);
+    }
+    off += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  return adopt(templ);
+}
+
+}  // namespace parta::content

@@ -1,0 +1,60 @@
+#include "web/time_format.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+namespace parta::web {
+
+namespace {
+std::tm local(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  localtime_r(&tt, &tm);
+  return tm;
+}
+}  // namespace
+
+std::string format_date(std::int64_t t) {
+  std::tm tm = local(t);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%02d.%02d.%04d", tm.tm_mday, tm.tm_mon + 1, tm.tm_year + 1900);
+  return buf;
+}
+
+std::string format_datetime(std::int64_t t) {
+  std::tm tm = local(t);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%02d.%02d.%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1,
+                tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
+  return buf;
+}
+
+std::string iso_date(std::int64_t t) {
+  std::tm tm = local(t);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+  return buf;
+}
+
+std::optional<std::int64_t> parse_local(std::string_view date, std::string_view time) {
+  int y, mo, d, h, mi;
+  char tail;
+  std::string ds(date), ts(time);
+  if (std::sscanf(ds.c_str(), "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3) return std::nullopt;
+  if (std::sscanf(ts.c_str(), "%2d:%2d%c", &h, &mi, &tail) != 2) return std::nullopt;
+  if (y < 2000 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
+      mi > 59)
+    return std::nullopt;
+  std::tm tm{};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_isdst = -1;
+  std::time_t t = std::mktime(&tm);
+  if (t == -1 || tm.tm_mday != d) return std::nullopt;  // 31.02 rolls over: not a date
+  return static_cast<std::int64_t>(t);
+}
+
+}  // namespace parta::web

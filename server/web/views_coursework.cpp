@@ -1,0 +1,796 @@
+// Coursework pages: teachers post assignments and grade; students submit and talk to the teacher
+// in a thread per assignment; parents read along; gradebook (with CSV/XLSX export) and diary.
+#include <xlsxwriter.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
+
+#include "domain/coursework.hpp"
+#include "web/app.hpp"
+#include "web/markdown.hpp"
+#include "web/time_format.hpp"
+#include "web/view_data.hpp"
+
+namespace parta::web {
+
+namespace {
+
+using domain::Assignment;
+using domain::Role;
+
+std::string trim(std::string s) {
+  auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!s.empty() && sp(s.back())) s.pop_back();
+  std::size_t i = 0;
+  while (i < s.size() && sp(s[i])) ++i;
+  return s.substr(i);
+}
+
+std::string field(Ctx& ctx, const char* name, std::size_t max_len) {
+  std::string v = trim(ctx.req.form().value(name));
+  if (v.size() > max_len) throw http::BadRequest("A field in the form is too long.");
+  return v;
+}
+
+std::optional<std::int64_t> parse_id(const std::string& v) {
+  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::stoll(v);
+}
+
+std::string human_size(std::uint64_t n) {
+  char buf[32];
+  if (n >= 1024 * 1024)
+    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(n) / (1024.0 * 1024.0));
+  else
+    std::snprintf(buf, sizeof buf, "%.0f KB", std::max(1.0, static_cast<double>(n) / 1024.0));
+  return buf;
+}
+
+std::string mark_label(Ctx& ctx, const std::string& mark) {
+  if (mark == "pass") return ctx.tr("pass");
+  if (mark == "fail") return ctx.tr("fail");
+  return mark;
+}
+
+std::string status_label(Ctx& ctx, domain::WorkStatus s) {
+  switch (s) {
+    case domain::WorkStatus::none: return ctx.tr("not submitted");
+    case domain::WorkStatus::overdue: return ctx.tr("overdue");
+    case domain::WorkStatus::submitted: return ctx.tr("submitted");
+    case domain::WorkStatus::late: return ctx.tr("submitted late");
+    case domain::WorkStatus::returned: return ctx.tr("returned for corrections");
+    case domain::WorkStatus::graded: return ctx.tr("graded");
+  }
+  return "";
+}
+
+mstch::map assignment_data(Ctx& ctx, const Assignment& a) {
+  std::int64_t now = ctx.clock.now();
+  mstch::map m{{"id", std::to_string(a.id)},
+               {"title", a.title},
+               {"topic", a.topic},
+               {"class_name", a.class_name},
+               {"class_id", std::to_string(a.class_id)},
+               {"subject", a.subject_name},
+               {"subject_id", std::to_string(a.subject_id)},
+               {"teacher", a.teacher_name},
+               {"due", format_datetime(a.due_at)},
+               {"published", format_datetime(a.publish_at)},
+               {"overdue", now > a.due_at},
+               {"scheduled", a.publish_at > now},
+               {"whole_class", a.whole_class}};
+  m["grading"] = ctx.tr(a.grading == domain::Grading::mark   ? "5-point mark"
+                        : a.grading == domain::Grading::pass ? "pass/fail"
+                                                             : "not graded");
+  return m;
+}
+
+mstch::array files_data(const std::vector<domain::FileRef>& files, const std::string& prefix) {
+  mstch::array out;
+  for (const auto& f : files)
+    out.push_back(mstch::map{{"url", prefix + std::to_string(f.id)},
+                             {"name", f.filename.empty() ? std::string("file") : f.filename},
+                             {"size", human_size(f.size)},
+                             {"image", f.content_type.rfind("image/", 0) == 0}});
+  return out;
+}
+
+// ---- uploads ----
+
+struct Accepted {
+  const char* type;
+  const char* exts;  // space-separated, with dots
+};
+// What students and teachers may upload: photos of written work, PDFs, office documents,
+// recordings. Anything else is refused with its name.
+constexpr Accepted kAccepted[] = {
+    {"image/jpeg", ".jpg .jpeg"},
+    {"image/png", ".png"},
+    {"image/webp", ".webp"},
+    {"image/heic", ".heic"},
+    {"image/heif", ".heif"},
+    {"image/gif", ".gif"},
+    {"application/pdf", ".pdf"},
+    {"text/plain", ".txt"},
+    {"application/rtf", ".rtf"},
+    {"application/msword", ".doc"},
+    {"application/vnd.openxmlformats-officedocument.wordprocessingml.document", ".docx"},
+    {"application/vnd.ms-excel", ".xls"},
+    {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", ".xlsx"},
+    {"application/vnd.ms-powerpoint", ".ppt"},
+    {"application/vnd.openxmlformats-officedocument.presentationml.presentation", ".pptx"},
+    {"application/vnd.oasis.opendocument.text", ".odt"},
+    {"application/vnd.oasis.opendocument.spreadsheet", ".ods"},
+    {"application/vnd.oasis.opendocument.presentation", ".odp"},
+    {"audio/mpeg", ".mp3"},
+    {"audio/mp4", ".m4a"},
+    {"audio/ogg", ".ogg .oga .opus"},
+    {"audio/wav", ".wav"},
+    {"audio/webm", ".weba"},
+    {"audio/amr", ".amr"},
+    {"audio/aac", ".aac"},
+    {"audio/3gpp", ".3ga"},
+    {"video/mp4", ".mp4 .m4v"},
+    {"video/webm", ".webm"},
+    {"video/3gpp", ".3gp"},
+    {"video/quicktime", ".mov"},
+};
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The content type we store: the declared one when accepted, else from the extension
+// (phones often say application/octet-stream). "" = not accepted.
+std::string accepted_type(const http::UploadedFile& f) {
+  std::string declared = lower(f.content_type.substr(0, f.content_type.find(';')));
+  if (declared == "image/jpg") declared = "image/jpeg";
+  if (declared == "audio/x-wav" || declared == "audio/wave") declared = "audio/wav";
+  if (declared == "audio/mp3") declared = "audio/mpeg";
+  if (declared == "audio/x-m4a") declared = "audio/mp4";
+  for (const auto& a : kAccepted)
+    if (declared == a.type) return a.type;
+  std::string name = lower(f.filename);
+  auto dot = name.rfind('.');
+  if (dot == std::string::npos) return "";
+  std::string ext = name.substr(dot);
+  if (!declared.empty() && declared != "application/octet-stream") return "";
+  for (const auto& a : kAccepted) {
+    std::string exts = std::string(a.exts) + " ";
+    if (exts.find(ext + " ") != std::string::npos) return a.type;
+  }
+  return "";
+}
+
+// A photo that is not a photo: the first bytes must match what the type says.
+bool content_matches(const std::string& type, const std::string& head) {
+  auto starts = [&](std::string_view magic) { return head.compare(0, magic.size(), magic) == 0; };
+  if (type == "image/jpeg") return starts("\xFF\xD8\xFF");
+  if (type == "image/png") return starts("\x89PNG\r\n\x1a\n");
+  if (type == "image/gif") return starts("GIF8");
+  if (type == "application/pdf") return starts("%PDF-");
+  return true;
+}
+
+std::string file_head(const http::UploadedFile& f) {
+  if (f.temp_path.empty()) return f.data.substr(0, 16);
+  std::FILE* fp = std::fopen(f.temp_path.c_str(), "rb");
+  if (!fp) return "";
+  char buf[16];
+  std::size_t n = std::fread(buf, 1, sizeof buf, fp);
+  std::fclose(fp);
+  return std::string(buf, n);
+}
+
+// Checks every file of the field and moves them into the blob store. Returns the files, or fills
+// `error` (nothing is stored then).
+std::vector<domain::FileRef> take_uploads(Ctx& ctx, const char* field_name, std::string* error) {
+  std::vector<http::UploadedFile*> chosen;
+  // The request owns the temp files; taking one into the store is the only change made to it.
+  for (auto& f : const_cast<http::Form&>(ctx.req.form()).files) {
+    if (f.field != field_name) continue;
+    if (f.size == 0 && f.filename.empty()) continue;  // the browser's "no file chosen"
+    chosen.push_back(&f);
+  }
+  for (auto* f : chosen) {
+    std::string shown = f->filename.empty() ? "?" : f->filename;
+    if (f->size == 0) {
+      *error = ctx.tr(domain::Message{"The file {name} is empty.", {{"name", shown}}});
+      return {};
+    }
+    std::string type = accepted_type(*f);
+    if (type.empty()) {
+      *error = ctx.tr(domain::Message{
+          "The file {name} is of a type that is not accepted. Send photos, PDF, documents, audio "
+          "or video.",
+          {{"name", shown}}});
+      return {};
+    }
+    if (!content_matches(type, file_head(*f))) {
+      *error = ctx.tr(domain::Message{"The file {name} is damaged or not what its name says.",
+                                      {{"name", shown}}});
+      return {};
+    }
+    f->content_type = type;
+  }
+  if (!ctx.blobs) throw std::runtime_error("no blob store");
+  std::vector<domain::FileRef> out;
+  for (auto* f : chosen) {
+    content::BlobInfo info;
+    if (f->temp_path.empty()) {
+      info = ctx.blobs->put(f->data);
+    } else {
+      std::string path = f->release_temp();
+      info = ctx.blobs->adopt(path);
+    }
+    out.push_back({0, info.sha256, f->filename, f->content_type, info.size});
+  }
+  return out;
+}
+
+// ---- pages ----
+
+http::Response new_assignment_page(Ctx& ctx, std::int64_t class_id, std::int64_t subject_id,
+                                   const std::string& error, int status) {
+  auto k = domain::find_class(ctx.db, class_id);
+  if (!k || !domain::teaches(ctx.db, ctx.me(), class_id, subject_id)) throw http::Forbidden();
+  std::string subject;
+  for (const auto& s : domain::list_subjects(ctx.db))
+    if (s.id == subject_id) subject = s.name;
+  static const http::Form kEmpty;
+  const http::Form& f = ctx.req.method == "POST" ? ctx.req.form() : kEmpty;
+  std::vector<std::string> picked = f.all("student");
+  mstch::array students;
+  for (const auto& s : domain::list_students(ctx.db, class_id)) {
+    mstch::map m = student_data(s);
+    m["checked"] = std::find(picked.begin(), picked.end(), std::to_string(s.user.id)) != picked.end();
+    students.push_back(m);
+  }
+  std::int64_t tomorrow = ctx.clock.now() + 24 * 3600;
+  mstch::map data{{"class_id", std::to_string(class_id)},
+                  {"subject_id", std::to_string(subject_id)},
+                  {"class_name", k->name},
+                  {"subject", subject},
+                  {"students", students},
+                  {"title", f.value("title")},
+                  {"topic", f.value("topic")},
+                  {"body", f.value("body")},
+                  {"due_date", f.has("due_date") ? f.value("due_date") : iso_date(tomorrow)},
+                  {"due_time", f.has("due_time") ? f.value("due_time") : std::string("18:00")},
+                  {"publish_date", f.value("publish_date")},
+                  {"publish_time", f.value("publish_time")}};
+  std::string grading = f.has("grading") ? f.value("grading") : "mark";
+  data["g_" + grading] = true;
+  if (!error.empty()) data["error"] = error;
+  return page(ctx, "assignment_new", std::move(data), "New assignment", status);
+}
+
+http::Response thread_page(Ctx& ctx, const Assignment& a, std::int64_t student_id,
+                           const std::string& error, int status) {
+  auto student = domain::find_student(ctx.db, student_id);
+  if (!student) throw http::NotFound();
+  bool is_teacher = domain::teaches(ctx.db, ctx.me(), a.class_id, a.subject_id);
+  bool is_student = ctx.me().id == student_id;
+  mstch::map data = assignment_data(ctx, a);
+  data["body_html"] = markdown_to_html(a.body);
+  std::string variant = domain::variant_for(ctx.db, a.id, student_id);
+  if (!variant.empty()) data["variant_html"] = markdown_to_html(variant);
+  data["attachments"] =
+      files_data(domain::attachments_for(ctx.db, a.id, student_id), "/files/attachment/");
+  data["student"] = student_data(*student);
+  auto state = domain::state_of(ctx.db, a, student_id, ctx.clock.now());
+  data["status"] = status_label(ctx, state.status);
+  data["status_code"] = std::string(domain::status_code(state.status));
+  if (state.grade) {
+    data["mark"] = mark_label(ctx, state.grade->mark);
+    data["mark_comment"] = state.grade->comment;
+  }
+  // The thread: submissions and comments in the order they were made.
+  struct Item {
+    std::int64_t at;
+    int order;
+    mstch::map m;
+  };
+  std::vector<Item> items;
+  int n = 0;
+  for (const auto& s : domain::submissions_of(ctx.db, a.id, student_id)) {
+    mstch::map m{{"submission", true},
+                 {"number", std::to_string(++n)},
+                 {"when", format_datetime(s.created_at)},
+                 {"late", s.late},
+                 {"paper", s.via == "paper"},
+                 {"text", s.body},
+                 {"files", files_data(s.files, "/files/submission/")}};
+    items.push_back({s.created_at, n * 2, m});
+  }
+  int k = 0;
+  for (const auto& c : domain::comments_of(ctx.db, a.id, student_id)) {
+    mstch::map m{{"comment", true},
+                 {"author", c.author_name},
+                 {"when", format_datetime(c.created_at)},
+                 {"returned", c.kind == "returned"},
+                 {"text", c.body}};
+    items.push_back({c.created_at, ++k * 2 + 1, m});
+  }
+  std::stable_sort(items.begin(), items.end(),
+                   [](const Item& x, const Item& y) { return x.at < y.at; });
+  mstch::array thread;
+  for (auto& i : items) thread.push_back(i.m);
+  data["thread"] = thread;
+  data["has_thread"] = !thread.empty();
+  data["can_submit"] = is_student;
+  data["can_comment"] = is_student || is_teacher;
+  data["can_grade"] = is_teacher && a.grading != domain::Grading::none;
+  data["is_teacher"] = is_teacher;
+  data["pass_fail"] = a.grading == domain::Grading::pass;
+  data["thread_url"] =
+      "/assignments/" + std::to_string(a.id) + "/students/" + std::to_string(student_id);
+  if (!error.empty()) data["error"] = error;
+  return page(ctx, "thread", std::move(data), "Assignment", status);
+}
+
+// The assignment as `ctx` may see it for `student_id`, or 403/404.
+Assignment thread_access(Ctx& ctx, std::int64_t& student_id) {
+  auto a = domain::find_assignment(ctx.db, ctx.req.id("id"));
+  student_id = ctx.req.id("sid");
+  if (!a) throw http::NotFound();
+  if (!domain::can_view_thread(ctx.db, ctx.me(), *a, student_id)) throw http::Forbidden();
+  if (ctx.me().role != Role::admin && ctx.me().role != Role::teacher &&
+      a->publish_at > ctx.clock.now())
+    throw http::Forbidden();  // not published yet
+  return *a;
+}
+
+std::string thread_url(const Assignment& a, std::int64_t sid) {
+  return "/assignments/" + std::to_string(a.id) + "/students/" + std::to_string(sid);
+}
+
+http::Response gradebook_page(Ctx& ctx, std::int64_t class_id, std::int64_t subject_id) {
+  auto k = domain::find_class(ctx.db, class_id);
+  if (!k) throw http::NotFound();
+  if (!domain::can_view_gradebook(ctx.db, ctx.me(), class_id, subject_id)) throw http::Forbidden();
+  std::string subject;
+  for (const auto& s : domain::list_subjects(ctx.db))
+    if (s.id == subject_id) subject = s.name;
+  if (subject.empty()) throw http::NotFound();
+  auto g = domain::gradebook(ctx.db, class_id, subject_id);
+  mstch::array columns, rows;
+  for (const auto& a : g.columns)
+    columns.push_back(mstch::map{{"id", std::to_string(a.id)},
+                                 {"date", format_date(a.due_at).substr(0, 5)},
+                                 {"title", a.title}});
+  for (const auto& r : g.rows) {
+    mstch::array marks;
+    for (std::size_t i = 0; i < r.marks.size(); ++i)
+      marks.push_back(mstch::map{{"mark", mark_label(ctx, r.marks[i])},
+                                 {"url", thread_url(g.columns[i], r.student.user.id)}});
+    char avg[16] = "";
+    if (r.average) std::snprintf(avg, sizeof avg, "%.2f", *r.average);
+    std::string a = avg;
+    if (ctx.lang == Lang::ru)
+      std::replace(a.begin(), a.end(), '.', ',');  // 4,25 in Russian
+    rows.push_back(mstch::map{{"name", r.student.user.short_name()}, {"marks", marks}, {"avg", a}});
+  }
+  mstch::map data{{"class_name", k->name},
+                  {"subject", subject},
+                  {"columns", columns},
+                  {"rows", rows},
+                  {"export", "/gradebook/" + std::to_string(class_id) + "/" +
+                                 std::to_string(subject_id) + "/export"}};
+  return page(ctx, "gradebook", std::move(data), "Gradebook");
+}
+
+// Rows of the export: a header, then one row per student (marks as in the journal).
+std::vector<std::vector<std::string>> gradebook_table(Ctx& ctx, std::int64_t class_id,
+                                                      std::int64_t subject_id,
+                                                      std::string* name) {
+  auto k = domain::find_class(ctx.db, class_id);
+  if (!k) throw http::NotFound();
+  if (!domain::can_view_gradebook(ctx.db, ctx.me(), class_id, subject_id)) throw http::Forbidden();
+  std::string subject;
+  for (const auto& s : domain::list_subjects(ctx.db))
+    if (s.id == subject_id) subject = s.name;
+  if (subject.empty()) throw http::NotFound();
+  *name = k->name + " " + subject;
+  auto g = domain::gradebook(ctx.db, class_id, subject_id);
+  std::vector<std::vector<std::string>> t;
+  std::vector<std::string> head{ctx.tr("Student"), ctx.tr("Student ID")};
+  for (const auto& a : g.columns) head.push_back(format_date(a.due_at) + " " + a.title);
+  head.push_back(ctx.tr("Average"));
+  t.push_back(head);
+  for (const auto& r : g.rows) {
+    std::vector<std::string> row{r.student.user.full_name(), r.student.student_no};
+    for (const auto& m : r.marks) row.push_back(mark_label(ctx, m));
+    char avg[16] = "";
+    if (r.average) std::snprintf(avg, sizeof avg, "%.2f", *r.average);
+    std::string a = avg;
+    if (ctx.lang == Lang::ru) std::replace(a.begin(), a.end(), '.', ',');
+    row.push_back(a);
+    t.push_back(row);
+  }
+  return t;
+}
+
+std::string csv_cell(const std::string& v) {
+  if (v.find_first_of(";\"\n\r") == std::string::npos) return v;
+  std::string out = "\"";
+  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+}  // namespace
+
+void register_coursework_views(App& app) {
+  // ---- teacher: list and create ----
+  app.route("GET", "/assignments", kStaff, [](Ctx& ctx) {
+    mstch::array list, teaching;
+    auto mine = ctx.me().role == Role::admin ? std::vector<Assignment>{}
+                                             : domain::assignments_of_teacher(ctx.db, ctx.me().id);
+    for (const auto& a : mine) list.push_back(assignment_data(ctx, a));
+    for (const auto& t : domain::teaching_of_teacher(ctx.db, ctx.me().id))
+      teaching.push_back(mstch::map{{"class_id", std::to_string(t.class_id)},
+                                    {"subject_id", std::to_string(t.subject_id)},
+                                    {"class_name", t.class_name},
+                                    {"subject", t.subject_name}});
+    mstch::map data{{"assignments", list},
+                    {"has_assignments", !list.empty()},
+                    {"teaching", teaching}};
+    return page(ctx, "assignments", std::move(data), "Assignments");
+  });
+
+  app.route("GET", "/assignments/new", kTeacher, [](Ctx& ctx) {
+    auto cls = parse_id(ctx.req.query("class").value_or(""));
+    auto subj = parse_id(ctx.req.query("subject").value_or(""));
+    if (!cls || !subj) throw http::NotFound();
+    return new_assignment_page(ctx, *cls, *subj, "", 200);
+  });
+
+  app.route("POST", "/assignments", kTeacher, [](Ctx& ctx) {
+    const auto& f = ctx.req.form();
+    auto cls = parse_id(f.value("class_id"));
+    auto subj = parse_id(f.value("subject_id"));
+    if (!cls || !subj) throw http::BadRequest("The form refers to something that does not exist.");
+    if (!domain::teaches(ctx.db, ctx.me(), *cls, *subj)) throw http::Forbidden();
+    domain::NewAssignment a;
+    a.class_id = *cls;
+    a.subject_id = *subj;
+    a.title = field(ctx, "title", 1000);
+    a.topic = field(ctx, "topic", 1000);
+    a.body = field(ctx, "body", 100000);
+    auto grading = domain::parse_grading(f.value("grading"));
+    if (!grading) throw http::BadRequest("The form refers to something that does not exist.");
+    a.grading = *grading;
+    std::int64_t now = ctx.clock.now();
+    auto due = parse_local(f.value("due_date"), f.value("due_time"));
+    if (!due)
+      return new_assignment_page(ctx, *cls, *subj, ctx.tr("Enter the due date and time."), 422);
+    a.due_at = *due;
+    a.publish_at = now;
+    if (!f.value("publish_date").empty()) {
+      auto pub = parse_local(f.value("publish_date"),
+                             f.value("publish_time").empty() ? "08:00" : f.value("publish_time"));
+      if (!pub)
+        return new_assignment_page(ctx, *cls, *subj, ctx.tr("Enter a real publish date."), 422);
+      a.publish_at = std::max(now, *pub);
+    }
+    for (const auto& s : f.all("student")) {
+      auto id = parse_id(s);
+      if (!id) throw http::BadRequest("The form refers to something that does not exist.");
+      a.students.push_back(*id);
+    }
+    if (auto err = domain::check_assignment(ctx.db, a, now))
+      return new_assignment_page(ctx, *cls, *subj, ctx.tr(*err), 422);
+    std::string upload_error;
+    auto files = take_uploads(ctx, "files", &upload_error);
+    if (!upload_error.empty()) return new_assignment_page(ctx, *cls, *subj, upload_error, 422);
+    storage::Transaction tx(ctx.db);
+    std::int64_t id = domain::create_assignment(ctx.db, ctx.clock, ctx.me().id, a);
+    for (const auto& file : files) {
+      domain::record_blob(ctx.db, ctx.clock, file.sha256, file.size);
+      domain::add_attachment(ctx.db, id, std::nullopt, file);
+    }
+    tx.commit();
+    return http::Response::redirect("/assignments/" + std::to_string(id));
+  });
+
+  // ---- teacher: one assignment, everybody's status ----
+  app.route("GET", "/assignments/{id}", kSignedIn, [](Ctx& ctx) {
+    auto a = domain::find_assignment(ctx.db, ctx.req.id("id"));
+    if (!a) throw http::NotFound();
+    const auto& me = ctx.me();
+    if (me.role == Role::student) {
+      if (!domain::can_view_thread(ctx.db, me, *a, me.id)) throw http::Forbidden();
+      return http::Response::redirect(thread_url(*a, me.id));
+    }
+    bool class_teacher =
+        ctx.db.scalar("SELECT 1 FROM classes WHERE id = ?1 AND class_teacher_id = ?2", a->class_id,
+                      me.id)
+            .has_value();
+    if (me.role == Role::parent ||
+        (!domain::teaches(ctx.db, me, a->class_id, a->subject_id) && !class_teacher))
+      throw http::Forbidden();
+    mstch::map data = assignment_data(ctx, *a);
+    data["body_html"] = markdown_to_html(a->body);
+    data["attachments"] = files_data(domain::attachments_for(ctx.db, a->id, 0), "/files/attachment/");
+    mstch::array rows;
+    int submitted = 0, late = 0, nothing = 0;
+    std::int64_t now = ctx.clock.now();
+    for (const auto& s : domain::students_of(ctx.db, *a)) {
+      auto st = domain::state_of(ctx.db, *a, s.user.id, now);
+      if (st.status == domain::WorkStatus::late) ++late;
+      if (st.submissions > 0) ++submitted;
+      if (st.submissions == 0) ++nothing;
+      mstch::map m = student_data(s);
+      m["status"] = status_label(ctx, st.status);
+      m["status_code"] = std::string(domain::status_code(st.status));
+      m["mark"] = st.grade ? mark_label(ctx, st.grade->mark) : std::string();
+      m["thread"] = thread_url(*a, s.user.id);
+      m["variant"] = !domain::variant_for(ctx.db, a->id, s.user.id).empty();
+      rows.push_back(m);
+    }
+    data["rows"] = rows;
+    data["count_submitted"] = std::to_string(submitted);
+    data["count_late"] = std::to_string(late);
+    data["count_nothing"] = std::to_string(nothing);
+    data["can_edit"] = domain::teaches(ctx.db, me, a->class_id, a->subject_id);
+    return page(ctx, "assignment", std::move(data), "Assignment");
+  });
+
+  // Individual variant: text and files for one student.
+  app.route("POST", "/assignments/{id}/variants", kTeacher, [](Ctx& ctx) {
+    auto a = domain::find_assignment(ctx.db, ctx.req.id("id"));
+    if (!a) throw http::NotFound();
+    if (!domain::teaches(ctx.db, ctx.me(), a->class_id, a->subject_id)) throw http::Forbidden();
+    auto sid = parse_id(ctx.req.form().value("student_id"));
+    if (!sid || !domain::assigned_to(ctx.db, *a, *sid))
+      throw http::BadRequest("The form refers to something that does not exist.");
+    std::string text = field(ctx, "variant", domain::kMaxText);
+    std::string upload_error;
+    auto files = take_uploads(ctx, "files", &upload_error);
+    if (!upload_error.empty()) return thread_page(ctx, *a, *sid, upload_error, 422);
+    storage::Transaction tx(ctx.db);
+    domain::set_variant(ctx.db, a->id, *sid, text);
+    for (const auto& file : files) {
+      domain::record_blob(ctx.db, ctx.clock, file.sha256, file.size);
+      domain::add_attachment(ctx.db, a->id, *sid, file);
+    }
+    tx.commit();
+    return http::Response::redirect(thread_url(*a, *sid));
+  });
+
+  // ---- the thread ----
+  app.route("GET", "/assignments/{id}/students/{sid}", kSignedIn, [](Ctx& ctx) {
+    std::int64_t sid = 0;
+    Assignment a = thread_access(ctx, sid);
+    return thread_page(ctx, a, sid, "", 200);
+  });
+
+  app.route("POST", "/assignments/{id}/students/{sid}/submit", kStudent, [](Ctx& ctx) {
+    std::int64_t sid = 0;
+    Assignment a = thread_access(ctx, sid);
+    if (ctx.me().id != sid) throw http::Forbidden();
+    std::string text = field(ctx, "text", domain::kMaxText);
+    std::string upload_error;
+    auto files = take_uploads(ctx, "files", &upload_error);
+    if (!upload_error.empty()) return thread_page(ctx, a, sid, upload_error, 422);
+    if (text.empty() && files.empty())
+      return thread_page(ctx, a, sid, ctx.tr("Write an answer or attach at least one file."), 422);
+    storage::Transaction tx(ctx.db);
+    domain::submit(ctx.db, ctx.clock, a, sid, ctx.me().id, text, files, "web",
+                   ctx.req.header("user-agent"));
+    tx.commit();
+    return http::Response::redirect(thread_url(a, sid));
+  });
+
+  app.route("POST", "/assignments/{id}/students/{sid}/comment", kTeacher | kStudent, [](Ctx& ctx) {
+    std::int64_t sid = 0;
+    Assignment a = thread_access(ctx, sid);
+    bool teacher = domain::teaches(ctx.db, ctx.me(), a.class_id, a.subject_id);
+    if (!teacher && ctx.me().id != sid) throw http::Forbidden();
+    std::string text = field(ctx, "text", domain::kMaxText);
+    bool returned = teacher && ctx.req.form().value("return") == "1";
+    if (text.empty()) return thread_page(ctx, a, sid, ctx.tr("The comment is empty."), 422);
+    domain::add_comment(ctx.db, ctx.clock, a.id, sid, ctx.me().id,
+                        returned ? "returned" : "comment", text);
+    return http::Response::redirect(thread_url(a, sid));
+  });
+
+  app.route("POST", "/assignments/{id}/students/{sid}/grade", kTeacher, [](Ctx& ctx) {
+    std::int64_t sid = 0;
+    Assignment a = thread_access(ctx, sid);
+    if (!domain::teaches(ctx.db, ctx.me(), a.class_id, a.subject_id)) throw http::Forbidden();
+    auto mark = domain::normalize_mark(a.grading, ctx.req.form().value("mark"));
+    if (!mark)
+      return thread_page(ctx, a, sid,
+                         ctx.tr(a.grading == domain::Grading::pass
+                                    ? "Choose pass or fail."
+                                    : "A mark is 2, 3, 4 or 5, optionally with + or -."),
+                         422);
+    std::string comment = field(ctx, "comment", domain::kMaxText);
+    storage::Transaction tx(ctx.db);
+    domain::set_grade(ctx.db, ctx.clock, a.id, sid, ctx.me().id, *mark, comment);
+    if (!comment.empty()) domain::add_comment(ctx.db, ctx.clock, a.id, sid, ctx.me().id, "comment", comment);
+    tx.commit();
+    return http::Response::redirect(thread_url(a, sid));
+  });
+
+  // ---- files ----
+  app.route("GET", "/files/attachment/{id}", kSignedIn, [](Ctx& ctx) {
+    auto q = ctx.db.query(
+        "SELECT assignment_id, student_id, sha256, filename, content_type FROM attachments "
+        "WHERE id = ?1",
+        ctx.req.id("id"));
+    if (!q.next()) throw http::NotFound();
+    auto a = domain::find_assignment(ctx.db, q.integer(0));
+    std::optional<std::int64_t> only_for = q.opt_integer(1);
+    std::string sha = q.text(2), name = q.text(3), type = q.text(4);
+    const auto& me = ctx.me();
+    bool ok = false;
+    if (me.role == Role::admin || domain::teaches(ctx.db, me, a->class_id, a->subject_id)) {
+      ok = true;
+    } else if (me.role == Role::student) {
+      ok = domain::assigned_to(ctx.db, *a, me.id) && a->publish_at <= ctx.clock.now() &&
+           (!only_for || *only_for == me.id);
+    } else if (me.role == Role::parent) {
+      for (const auto& child : domain::children_of(ctx.db, me.id))
+        ok = ok || (domain::assigned_to(ctx.db, *a, child.user.id) &&
+                    (!only_for || *only_for == child.user.id));
+    }
+    if (!ok) throw http::Forbidden();
+    bool view = type.rfind("image/", 0) == 0 || type == "application/pdf" ||
+                type.rfind("audio/", 0) == 0 || type.rfind("video/", 0) == 0;
+    return http::Response::file(ctx.blobs->path_of(sha), type, name, view);
+  });
+
+  app.route("GET", "/files/submission/{id}", kSignedIn, [](Ctx& ctx) {
+    auto q = ctx.db.query(
+        "SELECT s.assignment_id, s.student_id, f.sha256, f.filename, f.content_type "
+        "FROM submission_files f JOIN submissions s ON s.id = f.submission_id WHERE f.id = ?1",
+        ctx.req.id("id"));
+    if (!q.next()) throw http::NotFound();
+    auto a = domain::find_assignment(ctx.db, q.integer(0));
+    std::int64_t sid = q.integer(1);
+    std::string sha = q.text(2), name = q.text(3), type = q.text(4);
+    if (!a || !domain::can_view_thread(ctx.db, ctx.me(), *a, sid)) throw http::Forbidden();
+    bool view = type.rfind("image/", 0) == 0 || type == "application/pdf" ||
+                type.rfind("audio/", 0) == 0 || type.rfind("video/", 0) == 0;
+    return http::Response::file(ctx.blobs->path_of(sha), type, name, view);
+  });
+
+  // ---- gradebook ----
+  app.route("GET", "/gradebook/{class}/{subject}", kStaff, [](Ctx& ctx) {
+    return gradebook_page(ctx, ctx.req.id("class"), ctx.req.id("subject"));
+  });
+  app.route("GET", "/gradebook/{class}/{subject}/export.csv", kStaff, [](Ctx& ctx) {
+    std::string name;
+    auto t = gradebook_table(ctx, ctx.req.id("class"), ctx.req.id("subject"), &name);
+    std::string csv = "\xEF\xBB\xBF";  // BOM: Excel then reads UTF-8 Cyrillic correctly
+    for (const auto& row : t) {
+      for (std::size_t i = 0; i < row.size(); ++i) csv += (i ? ";" : "") + csv_cell(row[i]);
+      csv += "\r\n";
+    }
+    http::Response r = http::Response::text(csv);
+    r.content_type = "text/csv; charset=utf-8";
+    r.header("Content-Disposition", "attachment; filename=\"gradebook.csv\"; filename*=UTF-8''" +
+                                        http::url_encode(name + ".csv"));
+    return r;
+  });
+  app.route("GET", "/gradebook/{class}/{subject}/export.xlsx", kStaff, [](Ctx& ctx) {
+    std::string name;
+    auto t = gradebook_table(ctx, ctx.req.id("class"), ctx.req.id("subject"), &name);
+    std::string path = (std::filesystem::temp_directory_path() /
+                        ("parta-xlsx-" + domain::random_token() + ".xlsx"))
+                           .string();
+    lxw_workbook* wb = workbook_new(path.c_str());
+    if (!wb) throw std::runtime_error("cannot create workbook");
+    lxw_worksheet* ws = workbook_add_worksheet(wb, nullptr);
+    lxw_format* bold = workbook_add_format(wb);
+    format_set_bold(bold);
+    for (std::size_t r = 0; r < t.size(); ++r) {
+      for (std::size_t c = 0; c < t[r].size(); ++c) {
+        const std::string& v = t[r][c];
+        auto mv = domain::mark_value(v);
+        if (r > 0 && c >= 2 && mv && v.size() == 1) {
+          worksheet_write_number(ws, static_cast<lxw_row_t>(r), static_cast<lxw_col_t>(c), *mv,
+                                 nullptr);
+        } else {
+          worksheet_write_string(ws, static_cast<lxw_row_t>(r), static_cast<lxw_col_t>(c),
+                                 v.c_str(), r == 0 ? bold : nullptr);
+        }
+      }
+    }
+    worksheet_set_column(ws, 0, 0, 32, nullptr);
+    if (workbook_close(wb) != LXW_NO_ERROR) throw std::runtime_error("cannot write workbook");
+    http::Response r;
+    {
+      std::ifstream in(path, std::ios::binary);
+      r.body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    std::filesystem::remove(path);
+    r.content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    r.header("Content-Disposition", "attachment; filename=\"gradebook.xlsx\"; filename*=UTF-8''" +
+                                        http::url_encode(name + ".xlsx"));
+    return r;
+  });
+
+  // ---- a student's assignments (student, parents, staff) and diary ----
+  app.route("GET", "/students/{id}/assignments", kSignedIn, [](Ctx& ctx) {
+    std::int64_t sid = ctx.req.id("id");
+    if (!domain::can_view_student(ctx.db, ctx.me(), sid)) throw http::Forbidden();
+    auto s = domain::find_student(ctx.db, sid);
+    if (!s) throw http::NotFound();
+    std::int64_t now = ctx.clock.now();
+    mstch::array current, done;
+    for (const auto& a : domain::assignments_for_student(ctx.db, sid, now)) {
+      if (ctx.me().role == Role::teacher && !domain::can_view_thread(ctx.db, ctx.me(), a, sid))
+        continue;
+      auto st = domain::state_of(ctx.db, a, sid, now);
+      mstch::map m = assignment_data(ctx, a);
+      m["status"] = status_label(ctx, st.status);
+      m["status_code"] = std::string(domain::status_code(st.status));
+      m["mark"] = st.grade ? mark_label(ctx, st.grade->mark) : std::string();
+      m["thread"] = thread_url(a, sid);
+      bool finished = st.status == domain::WorkStatus::graded ||
+                      (a.grading == domain::Grading::none && st.submissions > 0);
+      (finished ? done : current).push_back(m);
+    }
+    mstch::map data{{"student", student_data(*s)},
+                    {"current", current},
+                    {"done", done},
+                    {"has_current", !current.empty()},
+                    {"has_done", !done.empty()}};
+    return page(ctx, "student_assignments", std::move(data), "Assignments");
+  });
+
+  app.route("GET", "/students/{id}/diary", kSignedIn, [](Ctx& ctx) {
+    std::int64_t sid = ctx.req.id("id");
+    if (!domain::can_view_student(ctx.db, ctx.me(), sid)) throw http::Forbidden();
+    auto s = domain::find_student(ctx.db, sid);
+    if (!s) throw http::NotFound();
+    mstch::array subjects;
+    std::string current;
+    mstch::array entries;
+    int sum = 0, n = 0;
+    auto flush = [&] {
+      if (current.empty()) return;
+      char avg[16] = "";
+      if (n) std::snprintf(avg, sizeof avg, "%.2f", static_cast<double>(sum) / n);
+      std::string a = avg;
+      if (ctx.lang == Lang::ru) std::replace(a.begin(), a.end(), '.', ',');
+      subjects.push_back(mstch::map{{"subject", current}, {"entries", entries}, {"avg", a}});
+      entries = {};
+      sum = n = 0;
+    };
+    for (const auto& e : domain::diary(ctx.db, sid)) {
+      if (ctx.me().role == Role::teacher &&
+          !domain::can_view_thread(ctx.db, ctx.me(), e.assignment, sid))
+        continue;
+      if (e.assignment.subject_name != current) {
+        flush();
+        current = e.assignment.subject_name;
+      }
+      if (auto v = domain::mark_value(e.grade.mark)) {
+        sum += *v;
+        ++n;
+      }
+      entries.push_back(mstch::map{{"date", format_date(e.grade.graded_at)},
+                                   {"title", e.assignment.title},
+                                   {"mark", mark_label(ctx, e.grade.mark)},
+                                   {"comment", e.grade.comment},
+                                   {"thread", thread_url(e.assignment, sid)}});
+    }
+    flush();
+    mstch::map data{{"student", student_data(*s)},
+                    {"subjects", subjects},
+                    {"has_subjects", !subjects.empty()}};
+    return page(ctx, "diary", std::move(data), "Diary");
+  });
+}
+
+}  // namespace parta::web
