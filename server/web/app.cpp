@@ -156,7 +156,7 @@ http::Response page(Ctx& ctx, const std::string& name, mstch::map data,
                     const std::string& title_msgid, int status) {
   for (auto& [k, v] : base_context(ctx)) data.emplace(k, v);
   const auto& t = Templates::instance();
-  data["title"] = ctx.tr(title_msgid);
+  data["page_title"] = ctx.tr(title_msgid);
   data["body"] = t.render(ctx.lang, name, data);
   return http::Response::html(t.render(ctx.lang, "layout", data), status);
 }

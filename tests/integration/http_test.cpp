@@ -177,10 +177,46 @@ TEST(Http, PageBudget14KB) {
        {"/", "/admin/classes", "/admin/teachers", "/admin/teachers/2", "/admin/students",
         "/admin/students?class=1", "/admin/students/20", "/admin/parents", "/admin/roster",
         "/admin/school", "/classes/1", "/students/20"}},
-      {"smirnova", kDemoPassword, {"/", "/classes/1", "/classes/2", "/students/20"}},
-      {"ivanov.a", kDemoPin, {"/", "/students/19"}},
-      {"ivanova.s", kDemoPassword, {"/", "/school"}},
+      {"smirnova",
+       kDemoPassword,
+       {"/", "/classes/1", "/classes/2", "/students/20", "/assignments",
+        "/assignments/new?class=1&subject=1", "/assignments/1", "/assignments/1/students/19",
+        "/gradebook/1/1"}},
+      {"ivanov.a",
+       kDemoPin,
+       {"/", "/students/19", "/students/19/assignments", "/students/19/diary",
+        "/assignments/1/students/19"}},
+      {"ivanova.s",
+       kDemoPassword,
+       {"/", "/school", "/students/19/assignments", "/students/19/diary",
+        "/assignments/1/students/19"}},
   };
+  // Some coursework to show: an assignment (Russian, 5А) handed in and graded.
+  {
+    Client t(demo_server()), s(demo_server());
+    ASSERT_EQ(t.login("smirnova", kDemoPassword).status, 200);
+    t.get("/assignments/new?class=1&subject=1");
+    Reply a = t.multipart("/assignments",
+                          {{"class_id", "1"},
+                           {"subject_id", "1"},
+                           {"title", "Упражнение 112"},
+                           {"body", "Выполните **упражнение 112**.\n\n- вставьте буквы"},
+                           {"grading", "mark"},
+                           {"due_date", "2099-01-01"},
+                           {"due_time", "18:00"}},
+                          {{"files", "task.pdf", "application/pdf", "%PDF-1.4"}});
+    ASSERT_EQ(a.location(), "/assignments/1");
+    ASSERT_EQ(s.login("ivanov.a", kDemoPin).status, 200);
+    s.get("/assignments/1/students/19");
+    ASSERT_EQ(s.multipart("/assignments/1/students/19/submit", {{"text", "Готово"}},
+                          {{"files", "p.jpg", "image/jpeg", "\xFF\xD8\xFF\xE0"}})
+                  .status,
+              303);
+    t.get("/assignments/1/students/19");
+    ASSERT_EQ(
+        t.post("/assignments/1/students/19/grade", {{"mark", "4+"}, {"comment", "Хорошо"}}).status,
+        303);
+  }
   for (const auto& w : who) {
     Client c(demo_server());
     if (w.login) {
