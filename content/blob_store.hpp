@@ -19,8 +19,8 @@ class BlobStore {
   // root/blobs/ab/abcdef… holds the blobs, root/tmp the files being written.
   explicit BlobStore(std::string root);
 
-  // Takes a finished temp file (on the same filesystem): hashes it, makes it durable and moves it to
-  // its hash name, or removes it when that blob already exists. Throws std::runtime_error.
+  // Takes a finished temp file (on the same filesystem): hashes it, makes it durable and moves it
+  // to its hash name, or removes it when that blob already exists. Throws std::runtime_error.
   BlobInfo adopt(const std::string& temp_path);
   // Writes bytes as a blob (temp file, then adopt).
   BlobInfo put(std::string_view bytes);

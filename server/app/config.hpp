@@ -12,7 +12,7 @@ struct Config {
   std::string listen = "127.0.0.1:8080";
   int threads = 64;
   std::size_t max_form = 1024 * 1024;  // URL-encoded forms
-  std::uint64_t max_upload_mb = 200;    // one multipart upload (recordings are large)
+  std::uint64_t max_upload_mb = 200;   // one multipart upload (recordings are large)
   std::string log_level = "info";
   bool demo = false;
   bool list_routes = false;

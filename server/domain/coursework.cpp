@@ -47,8 +47,8 @@ std::vector<FileRef> files_where(storage::Connection& c, const char* sql, std::i
   std::vector<FileRef> out;
   auto q = c.query(sql, p1, p2);
   while (q.next())
-    out.push_back({q.integer(0), q.text(1), q.text(2), q.text(3),
-                   static_cast<std::uint64_t>(q.integer(4))});
+    out.push_back(
+        {q.integer(0), q.text(1), q.text(2), q.text(3), static_cast<std::uint64_t>(q.integer(4))});
   return out;
 }
 
@@ -58,9 +58,12 @@ Message msg(const char* id) { return Message{id, {}}; }
 
 const char* grading_code(Grading g) {
   switch (g) {
-    case Grading::mark: return "mark";
-    case Grading::pass: return "pass";
-    case Grading::none: return "none";
+    case Grading::mark:
+      return "mark";
+    case Grading::pass:
+      return "pass";
+    case Grading::none:
+      return "none";
   }
   return "none";
 }
@@ -134,11 +137,13 @@ void set_variant(storage::Connection& c, std::int64_t assignment_id, std::int64_
 
 bool assigned_to(storage::Connection& c, const Assignment& a, std::int64_t student_id) {
   if (a.whole_class)
-    return c.scalar("SELECT 1 FROM students WHERE user_id = ?1 AND class_id = ?2", student_id,
-                    a.class_id)
+    return c
+        .scalar("SELECT 1 FROM students WHERE user_id = ?1 AND class_id = ?2", student_id,
+                a.class_id)
         .has_value();
-  return c.scalar("SELECT 1 FROM assignment_students WHERE assignment_id = ?1 AND student_id = ?2",
-                  a.id, student_id)
+  return c
+      .scalar("SELECT 1 FROM assignment_students WHERE assignment_id = ?1 AND student_id = ?2",
+              a.id, student_id)
       .has_value();
 }
 
@@ -163,9 +168,8 @@ std::vector<Assignment> assignments_for_student(storage::Connection& c, std::int
 }
 
 std::vector<Assignment> assignments_of_teacher(storage::Connection& c, std::int64_t teacher_id) {
-  return assignments_where(c,
-                           "WHERE a.teacher_id = ?1 AND ?2 = 0 ORDER BY a.due_at DESC, a.id DESC",
-                           teacher_id, 0);
+  return assignments_where(
+      c, "WHERE a.teacher_id = ?1 AND ?2 = 0 ORDER BY a.due_at DESC, a.id DESC", teacher_id, 0);
 }
 
 std::vector<Assignment> assignments_of_class(storage::Connection& c, std::int64_t class_id,
@@ -304,12 +308,18 @@ std::optional<Grade> grade_of(storage::Connection& c, std::int64_t assignment_id
 
 const char* status_code(WorkStatus s) {
   switch (s) {
-    case WorkStatus::none: return "none";
-    case WorkStatus::overdue: return "overdue";
-    case WorkStatus::submitted: return "submitted";
-    case WorkStatus::late: return "late";
-    case WorkStatus::returned: return "returned";
-    case WorkStatus::graded: return "graded";
+    case WorkStatus::none:
+      return "none";
+    case WorkStatus::overdue:
+      return "overdue";
+    case WorkStatus::submitted:
+      return "submitted";
+    case WorkStatus::late:
+      return "late";
+    case WorkStatus::returned:
+      return "returned";
+    case WorkStatus::graded:
+      return "graded";
   }
   return "none";
 }
@@ -332,21 +342,25 @@ WorkState state_of(storage::Connection& c, const Assignment& a, std::int64_t stu
     st.status = now > a.due_at ? WorkStatus::overdue : WorkStatus::none;
     return st;
   }
-  bool returned = c.scalar("SELECT 1 FROM comments WHERE assignment_id = ?1 AND student_id = ?2 "
-                           "AND kind = 'returned' AND submission_id = ?3",
-                           a.id, student_id, *last)
+  bool returned = c.scalar(
+                       "SELECT 1 FROM comments WHERE assignment_id = ?1 AND student_id = ?2 "
+                       "AND kind = 'returned' AND submission_id = ?3",
+                       a.id, student_id, *last)
                       .has_value();
   bool late = c.scalar("SELECT late FROM submissions WHERE id = ?1", *last).value_or(0) != 0;
   st.status = returned ? WorkStatus::returned : late ? WorkStatus::late : WorkStatus::submitted;
   return st;
 }
 
-bool teaches(storage::Connection& c, const User& u, std::int64_t class_id, std::int64_t subject_id) {
+bool teaches(storage::Connection& c, const User& u, std::int64_t class_id,
+             std::int64_t subject_id) {
   if (u.role == Role::admin) return true;
   if (u.role != Role::teacher) return false;
-  return c.scalar("SELECT 1 FROM teaching WHERE teacher_id = ?1 AND class_id = ?2 AND "
-                  "subject_id = ?3",
-                  u.id, class_id, subject_id)
+  return c
+      .scalar(
+          "SELECT 1 FROM teaching WHERE teacher_id = ?1 AND class_id = ?2 AND "
+          "subject_id = ?3",
+          u.id, class_id, subject_id)
       .has_value();
 }
 
@@ -354,16 +368,19 @@ bool can_view_thread(storage::Connection& c, const User& u, const Assignment& a,
                      std::int64_t student_id) {
   if (!assigned_to(c, a, student_id)) return u.role == Role::admin;
   switch (u.role) {
-    case Role::admin: return true;
+    case Role::admin:
+      return true;
     case Role::teacher:
       return teaches(c, u, a.class_id, a.subject_id) ||
              c.scalar("SELECT 1 FROM classes WHERE id = ?1 AND class_teacher_id = ?2", a.class_id,
                       u.id)
                  .has_value();
-    case Role::student: return u.id == student_id;
+    case Role::student:
+      return u.id == student_id;
     case Role::parent:
-      return c.scalar("SELECT 1 FROM parent_child WHERE parent_id = ?1 AND student_id = ?2", u.id,
-                      student_id)
+      return c
+          .scalar("SELECT 1 FROM parent_child WHERE parent_id = ?1 AND student_id = ?2", u.id,
+                  student_id)
           .has_value();
   }
   return false;
@@ -412,7 +429,8 @@ std::vector<DiaryEntry> diary(storage::Connection& c, std::int64_t student_id) {
       "SELECT assignment_id, mark, comment, graded_at, teacher_id FROM grades "
       "WHERE student_id = ?1",
       student_id);
-  while (q.next()) grades.push_back({q.integer(0), {q.text(1), q.text(2), q.integer(3), q.integer(4)}});
+  while (q.next())
+    grades.push_back({q.integer(0), {q.text(1), q.text(2), q.integer(3), q.integer(4)}});
   for (auto& [aid, g] : grades)
     if (auto a = find_assignment(c, aid)) out.push_back({std::move(*a), std::move(g)});
   std::sort(out.begin(), out.end(), [](const DiaryEntry& x, const DiaryEntry& y) {

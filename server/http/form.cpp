@@ -195,7 +195,8 @@ class FormBuilder : public MultipartSink {
       UploadedFile f;
       f.field = h.name;
       // The name is only shown to people; still it must be printable.
-      f.filename = text::is_valid_utf8(*h.filename) && !has_bad_controls(*h.filename) ? *h.filename : "";
+      f.filename =
+          text::is_valid_utf8(*h.filename) && !has_bad_controls(*h.filename) ? *h.filename : "";
       f.content_type = h.content_type;
       if (!limits_.temp_dir.empty()) {
         std::string templ = limits_.temp_dir + "/upload-XXXXXX";

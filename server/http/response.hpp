@@ -29,8 +29,8 @@ struct Response {
   // 303 See Other: the browser follows with a GET, so a refresh never re-posts a form.
   static Response redirect(const std::string& location);
   // A stored file; `download_name` is what the browser saves it as; inline = shown in the page.
-  static Response file(std::string path, std::string content_type,
-                       const std::string& download_name, bool inline_view);
+  static Response file(std::string path, std::string content_type, const std::string& download_name,
+                       bool inline_view);
 };
 
 std::string gzip(std::string_view data);

@@ -18,7 +18,7 @@ namespace parta::http {
 struct ServerOptions {
   std::string listen = "127.0.0.1:8080";  // CivetWeb syntax: "ADDR:PORT", "PORT", comma-separated
   int threads = 64;                       // one per connection: a classroom of phones at once
-  std::size_t max_form = 1024 * 1024;              // URL-encoded forms
+  std::size_t max_form = 1024 * 1024;     // URL-encoded forms
   std::uint64_t max_upload = 200ull * 1024 * 1024;  // multipart uploads (recordings are large)
   std::string temp_dir;                             // where uploads stream to ("" = memory)
 };

@@ -38,7 +38,7 @@ struct Ctx {
   const domain::Clock& clock;
   Lang lang = Lang::ru;
   std::optional<domain::User> user;
-  std::string csrf;        // the token this user's forms carry
+  std::string csrf;                     // the token this user's forms carry
   bool via_token = false;               // API bearer token instead of a session cookie
   content::BlobStore* blobs = nullptr;  // where uploaded files are kept
 

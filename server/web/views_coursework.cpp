@@ -59,12 +59,18 @@ std::string mark_label(Ctx& ctx, const std::string& mark) {
 
 std::string status_label(Ctx& ctx, domain::WorkStatus s) {
   switch (s) {
-    case domain::WorkStatus::none: return ctx.tr("not submitted");
-    case domain::WorkStatus::overdue: return ctx.tr("overdue");
-    case domain::WorkStatus::submitted: return ctx.tr("submitted");
-    case domain::WorkStatus::late: return ctx.tr("submitted late");
-    case domain::WorkStatus::returned: return ctx.tr("returned for corrections");
-    case domain::WorkStatus::graded: return ctx.tr("graded");
+    case domain::WorkStatus::none:
+      return ctx.tr("not submitted");
+    case domain::WorkStatus::overdue:
+      return ctx.tr("overdue");
+    case domain::WorkStatus::submitted:
+      return ctx.tr("submitted");
+    case domain::WorkStatus::late:
+      return ctx.tr("submitted late");
+    case domain::WorkStatus::returned:
+      return ctx.tr("returned for corrections");
+    case domain::WorkStatus::graded:
+      return ctx.tr("graded");
   }
   return "";
 }
@@ -249,7 +255,8 @@ http::Response new_assignment_page(Ctx& ctx, std::int64_t class_id, std::int64_t
   mstch::array students;
   for (const auto& s : domain::list_students(ctx.db, class_id)) {
     mstch::map m = student_data(s);
-    m["checked"] = std::find(picked.begin(), picked.end(), std::to_string(s.user.id)) != picked.end();
+    m["checked"] =
+        std::find(picked.begin(), picked.end(), std::to_string(s.user.id)) != picked.end();
     students.push_back(m);
   }
   std::int64_t tomorrow = ctx.clock.now() + 24 * 3600;
@@ -373,8 +380,7 @@ http::Response gradebook_page(Ctx& ctx, std::int64_t class_id, std::int64_t subj
     char avg[16] = "";
     if (r.average) std::snprintf(avg, sizeof avg, "%.2f", *r.average);
     std::string a = avg;
-    if (ctx.lang == Lang::ru)
-      std::replace(a.begin(), a.end(), '.', ',');  // 4,25 in Russian
+    if (ctx.lang == Lang::ru) std::replace(a.begin(), a.end(), '.', ',');  // 4,25 in Russian
     rows.push_back(mstch::map{{"name", r.student.user.short_name()}, {"marks", marks}, {"avg", a}});
   }
   mstch::map data{{"class_name", k->name},
@@ -388,8 +394,7 @@ http::Response gradebook_page(Ctx& ctx, std::int64_t class_id, std::int64_t subj
 
 // Rows of the export: a header, then one row per student (marks as in the journal).
 std::vector<std::vector<std::string>> gradebook_table(Ctx& ctx, std::int64_t class_id,
-                                                      std::int64_t subject_id,
-                                                      std::string* name) {
+                                                      std::int64_t subject_id, std::string* name) {
   auto k = domain::find_class(ctx.db, class_id);
   if (!k) throw http::NotFound();
   if (!domain::can_view_gradebook(ctx.db, ctx.me(), class_id, subject_id)) throw http::Forbidden();
@@ -438,9 +443,8 @@ void register_coursework_views(App& app) {
                                     {"subject_id", std::to_string(t.subject_id)},
                                     {"class_name", t.class_name},
                                     {"subject", t.subject_name}});
-    mstch::map data{{"assignments", list},
-                    {"has_assignments", !list.empty()},
-                    {"teaching", teaching}};
+    mstch::map data{
+        {"assignments", list}, {"has_assignments", !list.empty()}, {"teaching", teaching}};
     return page(ctx, "assignments", std::move(data), "Assignments");
   });
 
@@ -509,15 +513,17 @@ void register_coursework_views(App& app) {
       return http::Response::redirect(thread_url(*a, me.id));
     }
     bool class_teacher =
-        ctx.db.scalar("SELECT 1 FROM classes WHERE id = ?1 AND class_teacher_id = ?2", a->class_id,
-                      me.id)
+        ctx.db
+            .scalar("SELECT 1 FROM classes WHERE id = ?1 AND class_teacher_id = ?2", a->class_id,
+                    me.id)
             .has_value();
     if (me.role == Role::parent ||
         (!domain::teaches(ctx.db, me, a->class_id, a->subject_id) && !class_teacher))
       throw http::Forbidden();
     mstch::map data = assignment_data(ctx, *a);
     data["body_html"] = markdown_to_html(a->body);
-    data["attachments"] = files_data(domain::attachments_for(ctx.db, a->id, 0), "/files/attachment/");
+    data["attachments"] =
+        files_data(domain::attachments_for(ctx.db, a->id, 0), "/files/attachment/");
     mstch::array rows;
     int submitted = 0, late = 0, nothing = 0;
     std::int64_t now = ctx.clock.now();
@@ -615,7 +621,8 @@ void register_coursework_views(App& app) {
     std::string comment = field(ctx, "comment", domain::kMaxText);
     storage::Transaction tx(ctx.db);
     domain::set_grade(ctx.db, ctx.clock, a.id, sid, ctx.me().id, *mark, comment);
-    if (!comment.empty()) domain::add_comment(ctx.db, ctx.clock, a.id, sid, ctx.me().id, "comment", comment);
+    if (!comment.empty())
+      domain::add_comment(ctx.db, ctx.clock, a.id, sid, ctx.me().id, "comment", comment);
     tx.commit();
     return http::Response::redirect(thread_url(a, sid));
   });
@@ -786,9 +793,8 @@ void register_coursework_views(App& app) {
                                    {"thread", thread_url(e.assignment, sid)}});
     }
     flush();
-    mstch::map data{{"student", student_data(*s)},
-                    {"subjects", subjects},
-                    {"has_subjects", !subjects.empty()}};
+    mstch::map data{
+        {"student", student_data(*s)}, {"subjects", subjects}, {"has_subjects", !subjects.empty()}};
     return page(ctx, "diary", std::move(data), "Diary");
   });
 }

@@ -1,8 +1,8 @@
 // Start pages per role, the public school page, a student's card and a class's roster.
 #include "domain/coursework.hpp"
 #include "domain/school.hpp"
-#include "web/time_format.hpp"
 #include "web/app.hpp"
+#include "web/time_format.hpp"
 #include "web/view_data.hpp"
 
 namespace parta::web {
@@ -71,13 +71,13 @@ http::Response student_home(Ctx& ctx) {
     if (st.status == domain::WorkStatus::graded || st.status == domain::WorkStatus::submitted ||
         st.status == domain::WorkStatus::late)
       continue;
-    due.push_back(mstch::map{
-        {"title", a.title},
-        {"subject", a.subject_name},
-        {"due_at", format_datetime(a.due_at)},
-        {"overdue", now > a.due_at},
-        {"returned", st.status == domain::WorkStatus::returned},
-        {"url", "/assignments/" + std::to_string(a.id) + "/students/" + std::to_string(s->user.id)}});
+    due.push_back(mstch::map{{"title", a.title},
+                             {"subject", a.subject_name},
+                             {"due_at", format_datetime(a.due_at)},
+                             {"overdue", now > a.due_at},
+                             {"returned", st.status == domain::WorkStatus::returned},
+                             {"url", "/assignments/" + std::to_string(a.id) + "/students/" +
+                                         std::to_string(s->user.id)}});
     if (due.size() == 8) break;
   }
   data["due"] = due;
