@@ -4,11 +4,13 @@
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <vector>
 
 namespace parta::content {
 
@@ -37,17 +39,18 @@ std::string sha256_file(const std::string& path, std::uint64_t* size) {
   if (fd < 0) fail("open " + path);
   crypto_hash_sha256_state st;
   crypto_hash_sha256_init(&st);
-  unsigned char buf[65536];
+  // On the heap: CivetWeb's worker threads have small stacks.
+  std::vector<unsigned char> buf(65536);
   std::uint64_t total = 0;
   while (true) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       ::close(fd);
       fail("read " + path);
     }
     if (n == 0) break;
-    crypto_hash_sha256_update(&st, buf, static_cast<unsigned long long>(n));
+    crypto_hash_sha256_update(&st, buf.data(), static_cast<unsigned long long>(n));
     total += static_cast<std::uint64_t>(n);
   }
   ::close(fd);
@@ -98,6 +101,32 @@ BlobInfo BlobStore::adopt(const std::string& temp_path) {
   if (::rename(temp_path.c_str(), dest.c_str()) != 0) fail("rename to " + dest);
   fsync_path(dir, O_RDONLY | O_DIRECTORY);
   return info;
+}
+
+std::string BlobStore::ensure_gzip(std::string_view h) {
+  std::string gz = gzip_path_of(h);
+  struct stat st;
+  if (::stat(gz.c_str(), &st) == 0) return gz;
+  std::string templ = tmp_ + "/gz-XXXXXX";
+  int fd = ::mkstemp(templ.data());
+  if (fd < 0) fail("mkstemp in " + tmp_);
+  gzFile out = gzdopen(fd, "wb9");
+  int in = ::open(path_of(h).c_str(), O_RDONLY | O_CLOEXEC);
+  if (!out || in < 0) {
+    if (out) gzclose(out);
+    if (in >= 0) ::close(in);
+    ::unlink(templ.c_str());
+    fail("gzip " + std::string(h));
+  }
+  std::vector<char> buf(65536);
+  ssize_t n;
+  while ((n = ::read(in, buf.data(), buf.size())) > 0)
+    gzwrite(out, buf.data(), static_cast<unsigned>(n));
+  ::close(in);
+  gzclose(out);
+  fsync_path(templ, O_RDONLY);
+  if (::rename(templ.c_str(), gz.c_str()) != 0) fail("rename to " + gz);
+  return gz;
 }
 
 BlobInfo BlobStore::put(std::string_view bytes) {

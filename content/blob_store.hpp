@@ -29,6 +29,10 @@ class BlobStore {
   // The blob's path; throws std::invalid_argument for anything but a valid hash.
   std::string path_of(std::string_view sha256) const;
   bool has(std::string_view sha256) const;
+  // A gzip copy beside the blob ("<hash>.gz") for text that phones fetch compressed; written like
+  // a blob (temp, fsync, rename). Returns its path.
+  std::string ensure_gzip(std::string_view sha256);
+  std::string gzip_path_of(std::string_view sha256) const { return path_of(sha256) + ".gz"; }
   const std::string& tmp_dir() const { return tmp_; }
 
  private:

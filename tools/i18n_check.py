@@ -13,12 +13,12 @@ import sys
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cpp",
               "server/domain/roster_csv.cpp", "server/domain/roster_import.cpp",
-              "server/domain/coursework.cpp",
+              "server/domain/coursework.cpp", "server/domain/library.cpp", "content/pack.cpp",
               "tools/cli/commands.cpp"]
 # Literals that look like text but are protocol or data, not UI.
 IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-Cookie",
           "Bearer ", "English", "Accept-Encoding", "Content-Disposition", "Content-Type",
-          "Windows-1251", "UTF-8"}
+          "Windows-1251", "UTF-8", "Unrecognized archive format"}
 LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 TEMPLATE_T = re.compile(r"\{\{#t\}\}(.*?)\{\{/t\}\}", re.S)
 

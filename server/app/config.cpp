@@ -31,6 +31,12 @@ std::optional<std::string> set(Config* cfg, const std::string& key, const std::s
       long long n = std::stoll(value);
       if (n < 1 || n > 4096) return "max_upload_mb must be between 1 and 4096";
       cfg->max_upload_mb = static_cast<std::uint64_t>(n);
+    } else if (key == "usb_dir") {
+      cfg->usb_dir = value;
+    } else if (key == "disk_reserve_mb") {
+      long long n = std::stoll(value);
+      if (n < 0 || n > 1000000) return "disk_reserve_mb must be between 0 and 1000000";
+      cfg->disk_reserve_mb = static_cast<std::uint64_t>(n);
     } else if (key == "log_level") {
       if (value != "error" && value != "warning" && value != "info" && value != "debug")
         return "log_level must be error, warning, info or debug";
@@ -52,11 +58,15 @@ const char* partad_usage() {
          "  --data DIR          data folder (database, files); created on first start [data]\n"
          "  --listen ADDR:PORT  where to listen [127.0.0.1:8080]\n"
          "  --config FILE       read settings from FILE (key = value: data, listen, threads,\n"
-         "                      max_form, max_upload_mb, log_level); later options override it\n"
+         "                      max_form, max_upload_mb, log_level, usb_dir, disk_reserve_mb);\n"
+         "                      later options override it\n"
          "  --threads N         worker threads, one per open connection [64]\n"
          "  --max-form BYTES    largest form (not upload) accepted [1048576]\n"
          "  --max-upload-mb MB  largest upload accepted, e.g. a recording [200]\n"
          "  --log-level LEVEL   error, warning, info or debug [info]\n"
+         "  --usb-dir DIR       where a USB stick with content packs is mounted "
+         "[/media/parta-usb]\n"
+         "  --disk-reserve-mb MB  free space imports never use [500]\n"
          "  --demo              fill an empty database with a demo school and print its logins\n"
          "  --list-routes       print every route with the roles allowed, then exit\n"
          "  --help              this text\n";
@@ -93,7 +103,8 @@ std::optional<std::string> parse_args(const std::vector<std::string>& args, Conf
     } else if (a == "--list-routes") {
       cfg->list_routes = true;
     } else if (a == "--config" || a == "--data" || a == "--listen" || a == "--threads" ||
-               a == "--max-form" || a == "--max-upload-mb" || a == "--log-level") {
+               a == "--max-form" || a == "--max-upload-mb" || a == "--log-level" ||
+               a == "--usb-dir" || a == "--disk-reserve-mb") {
       auto v = value();
       if (!v) return a + " needs a value";
       if (a == "--config") {

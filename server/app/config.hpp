@@ -14,6 +14,8 @@ struct Config {
   std::size_t max_form = 1024 * 1024;  // URL-encoded forms
   std::uint64_t max_upload_mb = 200;   // one multipart upload (recordings are large)
   std::string log_level = "info";
+  std::string usb_dir = "/media/parta-usb";
+  std::uint64_t disk_reserve_mb = 500;
   bool demo = false;
   bool list_routes = false;
   bool help = false;

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 
-#include "text/utf8.hpp"
+#include "content/utf8.hpp"
 
 namespace parta::app {
 

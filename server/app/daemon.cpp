@@ -11,8 +11,10 @@
 #include "app/data_dir.hpp"
 #include "app/log.hpp"
 #include "domain/demo.hpp"
+#include "domain/library.hpp"
 #include "http/server.hpp"
 #include "web/app.hpp"
+#include "web/resources.hpp"
 
 namespace parta::app {
 
@@ -66,7 +68,25 @@ int run_partad(int argc, char** argv) {
       if (demo.empty()) log::info("demo: the database already has a school; left as it is");
     }
     content::BlobStore blobs(dir.root);
+    if (!demo.empty()) {
+      // The demo library: the sample content pack compiled into the binary.
+      if (auto pack = web::resource("../content/sample/sample-pack.tar.gz")) {
+        std::string path = dir.tmp_dir() + "/sample-pack.tar.gz";
+        std::FILE* f = std::fopen(path.c_str(), "wb");
+        if (f) {
+          std::fwrite(pack->data(), 1, pack->size(), f);
+          std::fclose(f);
+          auto c = db->acquire();
+          auto r = domain::import_pack_file(*c, clock, blobs, path, 0, 0);
+          if (r.problem)
+            log::warning("demo: the sample pack was not imported: " + r.problem->msgid);
+          std::remove(path.c_str());
+        }
+      }
+    }
     web::App app(*db, clock, &blobs);
+    app.settings.usb_dir = cfg.usb_dir;
+    app.settings.disk_reserve = cfg.disk_reserve_mb * 1024 * 1024;
     web::register_all_views(app);
 
     // Block the stop signals in every thread; the main thread waits for them below.

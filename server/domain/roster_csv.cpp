@@ -1,7 +1,7 @@
 #include "domain/roster_csv.hpp"
 
+#include "content/utf8.hpp"
 #include "domain/validate.hpp"
-#include "text/utf8.hpp"
 
 #include <csv.h>
 #include <iconv.h>

@@ -2,7 +2,7 @@
 
 #include <utility>
 
-#include "text/utf8.hpp"
+#include "content/utf8.hpp"
 
 namespace parta::domain {
 

@@ -1,7 +1,7 @@
 #include "http/form.hpp"
 
+#include "content/utf8.hpp"
 #include "http/multipart.hpp"
-#include "text/utf8.hpp"
 
 #include <fcntl.h>
 #include <unistd.h>

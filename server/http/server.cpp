@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "app/log.hpp"
+#include "http/worker_pool.hpp"
 
 namespace parta::http {
 
@@ -82,6 +83,7 @@ Server::Server(ServerOptions options, Dispatcher dispatch, ErrorRenderer render_
 Server::~Server() { stop(); }
 
 void Server::start() {
+  if (!pool_) pool_ = std::make_unique<WorkerPool>(options_.threads);
   mg_init_library(0);
   std::string threads = std::to_string(options_.threads);
   const char* opts[] = {"listening_ports",
@@ -121,6 +123,13 @@ int Server::port() const {
 }
 
 int Server::handle(mg_connection* conn) {
+  int status = 500;
+  std::function<void()> job = [&] { status = handle_here(conn); };
+  pool_->run(job);
+  return status;
+}
+
+int Server::handle_here(mg_connection* conn) {
   const mg_request_info* ri = mg_get_request_info(conn);
   Request req;
   Response resp;

@@ -23,6 +23,8 @@ struct ServerOptions {
   std::string temp_dir;                             // where uploads stream to ("" = memory)
 };
 
+class WorkerPool;
+
 using Dispatcher = std::function<Response(Request&)>;
 // Renders the page for an HttpError or an unexpected failure (status 500).
 using ErrorRenderer = std::function<Response(const Request&, int status, const std::string& msgid)>;
@@ -30,7 +32,7 @@ using ErrorRenderer = std::function<Response(const Request&, int status, const s
 class Server {
  public:
   Server(ServerOptions options, Dispatcher dispatch, ErrorRenderer render_error);
-  ~Server();
+  ~Server();  // defined where WorkerPool is complete
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
 
@@ -42,7 +44,9 @@ class Server {
   int handle(mg_connection* conn);
 
  private:
+  int handle_here(mg_connection* conn);
   void write(mg_connection* conn, const Request& req, Response& resp);
+  std::unique_ptr<WorkerPool> pool_;
   ServerOptions options_;
   Dispatcher dispatch_;
   ErrorRenderer render_error_;

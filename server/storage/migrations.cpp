@@ -169,6 +169,44 @@ CREATE TABLE grades (
   PRIMARY KEY (assignment_id, student_id)
 );
 )sql",
+    // 3: materials library — content packs from the district and teachers' own files
+    R"sql(
+CREATE TABLE packs (
+  id TEXT PRIMARY KEY,
+  version INTEGER NOT NULL,
+  title TEXT NOT NULL,
+  subjects TEXT NOT NULL DEFAULT '',
+  grades TEXT NOT NULL DEFAULT '',
+  items INTEGER NOT NULL DEFAULT 0,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  imported_at INTEGER NOT NULL,
+  imported_by INTEGER REFERENCES users(id)
+);
+-- Items of older pack versions stay (listed = 0) so assignments that link them keep working.
+CREATE TABLE library_items (
+  id INTEGER PRIMARY KEY,
+  pack_id TEXT REFERENCES packs(id),
+  pack_version INTEGER,
+  path TEXT NOT NULL DEFAULT '',
+  title TEXT NOT NULL,
+  type TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+  subject TEXT NOT NULL DEFAULT '',
+  grade INTEGER,
+  uploaded_by INTEGER REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  listed INTEGER NOT NULL DEFAULT 1
+);
+CREATE UNIQUE INDEX library_pack_path ON library_items(pack_id, pack_version, path)
+  WHERE pack_id IS NOT NULL;
+CREATE INDEX library_listed ON library_items(listed, subject, grade);
+CREATE TABLE assignment_materials (
+  assignment_id INTEGER NOT NULL REFERENCES assignments(id) ON DELETE CASCADE,
+  item_id INTEGER NOT NULL REFERENCES library_items(id),
+  PRIMARY KEY (assignment_id, item_id)
+);
+)sql",
 };
 
 }  // namespace

@@ -66,7 +66,7 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
   routes_.push_back({method, pattern, access});
   router_.add(method, pattern, [this, method, access, view](http::Request& req) {
     auto lease = db_.acquire();
-    Ctx ctx{req, *lease, clock_, request_lang(req), std::nullopt, "", false, blobs_};
+    Ctx ctx{req, *lease, clock_, request_lang(req), std::nullopt, "", false, blobs_, &settings};
     authenticate(ctx);
     if (access != kPublic) {
       if (!ctx.user) {
@@ -131,6 +131,7 @@ mstch::map base_context(Ctx& ctx) {
     };
     item("/", "Home");
     if (u.role == domain::Role::teacher) item("/assignments", "Assignments");
+    item("/library", "Library");
     if (u.role == domain::Role::student) {
       nav.push_back(mstch::map{{"href", "/students/" + std::to_string(u.id) + "/assignments"},
                                {"label", ctx.tr("Assignments")}});
@@ -143,6 +144,7 @@ mstch::map base_context(Ctx& ctx) {
       item("/admin/students", "Students");
       item("/admin/parents", "Parents");
       item("/admin/roster", "Import");
+      item("/admin/packs", "Packs");
       item("/admin/school", "School");
     }
     m["has_nav"] = !nav.empty();

@@ -1,6 +1,7 @@
 #pragma once
 // The web application: resolves the session and language, checks the route's roles and the CSRF
 // token centrally (so no handler can forget), then calls the view. Views never see CivetWeb.
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -32,6 +33,12 @@ enum Access : unsigned {
 };
 unsigned role_bit(domain::Role r);
 
+// Deployment settings the views need.
+struct Settings {
+  std::string usb_dir = "/media/parta-usb";           // where the box mounts a USB stick
+  std::uint64_t disk_reserve = 500ull * 1024 * 1024;  // never fill the card past this
+};
+
 struct Ctx {
   const http::Request& req;
   storage::Connection& db;
@@ -41,6 +48,7 @@ struct Ctx {
   std::string csrf;                     // the token this user's forms carry
   bool via_token = false;               // API bearer token instead of a session cookie
   content::BlobStore* blobs = nullptr;  // where uploaded files are kept
+  const Settings* settings = nullptr;
 
   std::string tr(std::string_view msgid) const { return Catalogue::instance().tr(lang, msgid); }
   std::string tr(const domain::Message& m) const { return Catalogue::instance().format(lang, m); }
@@ -66,6 +74,7 @@ class App {
   http::Response render_error(const http::Request& req, int status, const std::string& msgid);
 
   domain::LoginLimiter& limiter() { return limiter_; }
+  Settings settings;
 
  private:
   storage::Database& db_;
@@ -95,6 +104,7 @@ void register_home_views(App& app);
 void register_admin_views(App& app);
 void register_api_views(App& app);
 void register_coursework_views(App& app);
+void register_library_views(App& app);
 void register_static_views(App& app);
 inline void register_all_views(App& app) {
   register_static_views(app);
@@ -102,6 +112,7 @@ inline void register_all_views(App& app) {
   register_home_views(app);
   register_admin_views(app);
   register_coursework_views(app);
+  register_library_views(app);
   register_api_views(app);
 }
 

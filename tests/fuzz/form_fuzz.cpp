@@ -5,8 +5,8 @@
 #include <cstdlib>
 #include <string>
 
+#include "content/utf8.hpp"
 #include "http/form.hpp"
-#include "text/utf8.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;

@@ -12,8 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include "content/utf8.hpp"
 #include "domain/roster_csv.hpp"
-#include "text/utf8.hpp"
 
 namespace {
 

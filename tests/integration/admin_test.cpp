@@ -25,9 +25,8 @@ class Admin : public ::testing::Test {
   void SetUp() override {
     Reply home = admin.login("admin", kDemoPassword);
     ASSERT_EQ(home.status, 200);
-    EXPECT_NE(
-        home.body.find("<nav class=\"nav\"><a href=\"/\">Главная</a><a href=\"/admin/classes\">"),
-        std::string::npos);
+    EXPECT_NE(home.body.find("<nav class=\"nav\"><a href=\"/\">Главная</a><a href=\"/library\">"),
+              std::string::npos);
   }
   Partad server;
   Client admin{server};

@@ -232,6 +232,7 @@ TEST(CourseworkLimits, OversizeUploadIs413AndNothingKept) {
   Ids ids = demo_ids(admin);
   ASSERT_EQ(teacher.login("smirnova", kDemoPassword).status, 200);
   teacher.get("/assignments");
+  std::int64_t blobs_before = count_files(server.data_dir() + "/blobs");  // the sample pack
   Reply big =
       teacher.multipart("/assignments",
                         {{"class_id", std::to_string(ids.class5a)},
@@ -244,7 +245,7 @@ TEST(CourseworkLimits, OversizeUploadIs413AndNothingKept) {
   EXPECT_EQ(big.status, 413);
   EXPECT_NE(big.body.find("слишком большие"), std::string::npos);
   EXPECT_EQ(count_files(server.data_dir() + "/tmp"), 0);
-  EXPECT_EQ(count_files(server.data_dir() + "/blobs"), 0);
+  EXPECT_EQ(count_files(server.data_dir() + "/blobs"), blobs_before);
   EXPECT_EQ(teacher.get("/assignments").body.find("Большой файл"), std::string::npos);
 }
 
@@ -271,6 +272,7 @@ TEST(CourseworkCrash, KillDuringUploadLeavesNothing) {
   std::string thread = made.location() + "/students/" + std::to_string(ids.ivanov);
   ASSERT_EQ(student.login("ivanov.a", kDemoPin).status, 200);
   student.get(thread);
+  std::int64_t blobs_before = count_files(data + "/blobs");  // the demo's sample pack
 
   // Send half of a 4 MB photo by hand, then kill partad.
   int fd = ::socket(AF_INET, SOCK_STREAM, 0);
@@ -322,10 +324,10 @@ TEST(CourseworkCrash, KillDuringUploadLeavesNothing) {
   EXPECT_EQ(count_files(data + "/tmp"), 0);  // parta opening the data folder cleans it too
   std::string subs = run_command("sqlite3 " + data +
                                      "/parta.db 'SELECT COUNT(*) FROM submissions; "
-                                     "SELECT COUNT(*) FROM blobs;'",
+                                     "SELECT COUNT(*) FROM submission_files;'",
                                  &rc);
   EXPECT_EQ(subs, "0\n0\n");
-  EXPECT_EQ(count_files(data + "/blobs"), 0);
+  EXPECT_EQ(count_files(data + "/blobs"), blobs_before);
   server.reset();  // the harness's destructor: process already gone
 }
 

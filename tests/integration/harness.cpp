@@ -73,9 +73,17 @@ Partad::Partad(std::vector<std::string> extra) {
 
 Partad::~Partad() {
   if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    int st;
-    waitpid(pid_, &st, 0);
+    int st = 0;
+    // Died on its own (a crash, a sanitizer report)? Then show what it said, or CI hides it.
+    if (waitpid(pid_, &st, WNOHANG) == pid_) {
+      std::fprintf(stderr, "partad exited by itself (status %d); its log:\n%s\n", st,
+                   log().c_str());
+    } else {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, &st, 0);
+      if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        std::fprintf(stderr, "partad stopped badly (status %d); its log:\n%s\n", st, log().c_str());
+    }
   }
   std::error_code ec;
   fs::remove_all(data_dir_, ec);

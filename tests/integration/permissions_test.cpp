@@ -83,6 +83,18 @@ class Permissions : public ::testing::Test {
     for (const auto& t : teachers)
       for (const auto& x : t["teaching"])
         if (x["subject"] == "Русский язык") rus_ = x["subject_id"].get<std::int64_t>();
+    // A content pack, so the library has an item.
+    admin.get("/admin/packs");
+    Reply pack = admin.multipart(
+        "/admin/packs", {},
+        {{"pack", "good.tar.gz", "application/gzip",
+          read_file(std::string(PARTA_SOURCE_DIR) + "/tests/fixtures/packs/good.tar.gz")}});
+    if (pack.status != 200) throw std::runtime_error("pack not imported: " + pack.body);
+    std::smatch li;
+    std::string lib = admin.get("/library").body;
+    if (!std::regex_search(lib, li, std::regex("/library/(\\d+)\"")))
+      throw std::runtime_error("no library item");
+    item_ = std::stoll(li[1]);
     // Coursework: smirnova sets Russian in 5А with a file; ivanov.a and sokolova.m hand in photos.
     Client teacher(*server_);
     teacher.login("smirnova", kDemoPassword);
@@ -119,13 +131,14 @@ class Permissions : public ::testing::Test {
 
   static Partad* server_;
   static std::string plain_teacher_password_;
-  static std::int64_t rus_, assignment_, attachment_;
+  static std::int64_t rus_, assignment_, attachment_, item_;
   static std::map<std::string, std::int64_t> file_ids_;
   static std::map<std::string, std::int64_t> class_ids_, student_ids_, teacher_ids_;
 };
 Partad* Permissions::server_ = nullptr;
 std::string Permissions::plain_teacher_password_;
-std::int64_t Permissions::rus_ = 0, Permissions::assignment_ = 0, Permissions::attachment_ = 0;
+std::int64_t Permissions::rus_ = 0, Permissions::assignment_ = 0, Permissions::attachment_ = 0,
+             Permissions::item_ = 0;
 std::map<std::string, std::int64_t> Permissions::file_ids_;
 std::map<std::string, std::int64_t> Permissions::class_ids_, Permissions::student_ids_,
     Permissions::teacher_ids_;
@@ -312,6 +325,24 @@ TEST_F(Permissions, RoleByRouteTable) {
        {L, A, A, D, D, D}},
       {"GET", "/students/{id}/diary", "/students/" + own + "/diary", {}, {L, A, A, D, A, A}},
       {"GET", "/students/{id}/diary", "/students/" + sibling + "/diary", {}, {L, A, D, D, D, A}},
+      // Library and content packs.
+      {"GET", "/library", "/library?q=%D1%83%D1%80%D0%BE%D0%BA", {}, {L, A, A, A, A, A}},
+      {"GET", "/library/add", "/library/add", {}, {L, A, A, A, D, D}},
+      {"GET", "/library/{id}", "/library/" + id(item_), {}, {L, A, A, A, A, A}},
+      {"GET", "/library/{id}/file", "/library/" + id(item_) + "/file", {}, {L, A, A, A, A, A}},
+      {"POST", "/library", "/library", {}, {L, A, A, A, D, D}},
+      {"POST",
+       "/assignments/{id}/materials",
+       "/assignments/" + asg + "/materials",
+       {{"item_id", id(item_)}},
+       {L, D, A, D, D, D}},
+      {"GET", "/admin/packs", "/admin/packs", {}, {L, A, D, D, D, D}},
+      {"POST", "/admin/packs", "/admin/packs", {}, {L, A, D, D, D, D}},
+      {"POST",
+       "/admin/packs/usb",
+       "/admin/packs/usb",
+       {{"name", "../../etc/passwd"}},
+       {L, A, D, D, D, D}},
       // Signing out last: it ends the session the other rows use.
       {"POST", "/logout", "/logout", {}, {L, A, A, A, A, A}},
   };

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
+#include "content/utf8.hpp"
 #include "http/form.hpp"
-#include "text/utf8.hpp"
 
 namespace parta::http {
 namespace {

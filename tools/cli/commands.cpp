@@ -12,6 +12,7 @@
 #include "app/credentials_table.hpp"
 #include "app/data_dir.hpp"
 #include "domain/demo.hpp"
+#include "domain/library.hpp"
 #include "domain/roster_import.hpp"
 #include "storage/migrations.hpp"
 #include "web/i18n.hpp"
@@ -160,6 +161,42 @@ int cmd_user(Options& o) {
   return 2;
 }
 
+int cmd_content(Options& o) {
+  auto dir = app::open_data_dir(o.data);
+  auto db = app::open_database(dir);
+  content::BlobStore blobs(dir.root);
+  auto c = db->acquire();
+  domain::SystemClock clock;
+  if (o.words.size() == 2 && o.words[0] == "import") {
+    std::uint64_t reserve = 500ull << 20;
+    if (o.flags.count("reserve-mb")) reserve = std::stoull(o.flags["reserve-mb"]) << 20;
+    auto r = domain::import_pack_file(*c, clock, blobs, o.words[1], 0, reserve);
+    if (r.problem) {
+      std::cerr << tr(o, {"The pack was not imported: {why}", {{"why", tr(o, *r.problem)}}})
+                << "\n";
+      return 1;
+    }
+    const char* msg =
+        r.outcome == domain::PackOutcome::imported  ? "Imported: {items} items."
+        : r.outcome == domain::PackOutcome::updated ? "Updated to a newer version: {items} items."
+        : r.outcome == domain::PackOutcome::unchanged
+            ? "This version of the pack is already imported; nothing changed."
+            : "A newer version ({version}) of this pack is already imported; nothing changed.";
+    std::cout << tr(o, {msg,
+                        {{"items", std::to_string(r.items)},
+                         {"version", std::to_string(r.previous_version)}}})
+              << "\n";
+    return 0;
+  }
+  if (o.words.size() == 1 && o.words[0] == "gc") {
+    std::size_t n = domain::collect_garbage(*c, blobs, 3600);
+    std::printf("removed %zu unreferenced files\n", n);
+    return 0;
+  }
+  std::fprintf(stderr, "usage: parta content import PACK [--reserve-mb MB] | parta content gc\n");
+  return 2;
+}
+
 int cmd_token(Options& o) {
   if (o.words.size() != 2 || o.words[0] != "create") {
     std::fprintf(stderr, "usage: parta token create LOGIN [--label TEXT]\n");
@@ -188,6 +225,8 @@ const std::vector<Command>& commands() {
       {"user", "user reset LOGIN [--pin] | user add --role R --login L --name N",
        "reset a password (or a student's PIN) and print it; add an admin or teacher", cmd_user},
       {"token", "token create LOGIN [--label TEXT]", "create an API token for /api/v1/", cmd_token},
+      {"content", "content import PACK | content gc",
+       "import a content pack (all or nothing); remove files nothing refers to", cmd_content},
   };
   return kCommands;
 }

@@ -1,5 +1,6 @@
 #pragma once
-// UTF-8 decoding and encoding for the parsers of untrusted text (forms, rosters, names).
+// UTF-8 decoding and encoding for the parsers of untrusted text (forms, rosters, names, packs).
+// It lives in the lowest library, parta_content, so that every other library can use it.
 #include <cstddef>
 #include <string>
 #include <string_view>

@@ -1,4 +1,4 @@
-#include "text/utf8.hpp"
+#include "content/utf8.hpp"
 
 namespace parta::text {
 

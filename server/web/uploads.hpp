@@ -1,0 +1,19 @@
+#pragma once
+// Files people upload (submissions, assignment materials, library items): which types are
+// accepted, a check that the bytes match the type, and the move into the blob store.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "domain/coursework.hpp"
+#include "web/app.hpp"
+
+namespace parta::web {
+
+// Checks every file of the form field and moves them into the blob store. Returns the files, or
+// fills `error` in the user's language (nothing is stored then). Empty "no file chosen" parts
+// are skipped.
+std::vector<domain::FileRef> take_uploads(Ctx& ctx, const char* field_name, std::string* error);
+std::string human_size(std::uint64_t n);
+
+}  // namespace parta::web
