@@ -14,7 +14,7 @@ packages=(
   # tests and benchmarks
   zlib1g-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev curl poppler-utils chromium chromium-driver python3-selenium
-  nginx-light wrk
+  nginx-light wrk time zstd
   procps
 )
 

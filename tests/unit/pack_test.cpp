@@ -110,3 +110,46 @@ TEST(Manifest, RoundTripAndChecks) {
 
 }  // namespace
 }  // namespace parta::content
+
+#include "domain/library.hpp"
+#include "storage/database.hpp"
+
+namespace parta::domain {
+namespace {
+
+TEST(LibraryStore, ImportIsIdempotentAndGcKeepsWhatIsReferenced) {
+  ASSERT_GE(sodium_init(), 0);
+  testing::TempDir dir;
+  storage::Database db(dir.file("t.db"));
+  auto c = db.acquire();
+  FakeClock clock;
+  content::BlobStore blobs(dir.path());
+  std::string pack = std::string(PARTA_SOURCE_DIR) + "/tests/fixtures/packs/good.tar.gz";
+  auto r = import_pack_file(*c, clock, blobs, pack, 0, 0);
+  ASSERT_FALSE(r.problem) << r.problem->msgid;
+  EXPECT_EQ(r.outcome, PackOutcome::imported);
+  EXPECT_EQ(import_pack_file(*c, clock, blobs, pack, 0, 0).outcome, PackOutcome::unchanged);
+  EXPECT_EQ(c->scalar("SELECT COUNT(*) FROM library_items"), 2);
+  // A file nothing refers to (say, left by a power cut between rename and record).
+  content::BlobInfo orphan = blobs.put("orphan bytes");
+  EXPECT_EQ(collect_garbage(*c, blobs, 3600), 0u);  // too young: maybe being recorded now
+  EXPECT_EQ(collect_garbage(*c, blobs, -1), 1u);
+  EXPECT_FALSE(blobs.has(orphan.sha256));
+  for (const auto& i : search_library(*c, "", 0, "")) EXPECT_TRUE(blobs.has(i.sha256));
+  // Not enough room once the reserve is kept: refused with a clear message.
+  testing::TempDir dir2;
+  storage::Database db2(dir2.file("t.db"));
+  auto c2 = db2.acquire();
+  content::BlobStore blobs2(dir2.path());
+  auto full = import_pack_file(*c2, clock, blobs2, pack, 0, free_space(dir2.path()) + 1);
+  ASSERT_TRUE(full.problem);
+  EXPECT_EQ(full.problem->msgid.rfind("Not enough free space on the box", 0), 0u);
+  EXPECT_EQ(c2->scalar("SELECT COUNT(*) FROM library_items"), 0);
+}
+
+TEST(LibrarySearch, CaseInsensitiveRussian) {
+  EXPECT_EQ(fold_case("Ёлка ГЛАГОЛ Verb"), "елка глагол verb");
+}
+
+}  // namespace
+}  // namespace parta::domain
