@@ -34,7 +34,9 @@ item=$(curl -s -b "$tmp/jar" "$base/library?q=%D0%92%D0%B8%D0%B4%D0%B5%D0%BE" | 
 url="$base$item/file"
 sha=$(sqlite3 "$tmp/data/parta.db" "SELECT sha256 FROM library_items WHERE title = 'Видеоурок 1'")
 mkdir -p "$tmp/www"
-ln "$tmp/data/blobs/${sha:0:2}/$sha" "$tmp/www/video.mp4"
+cp "$tmp/data/blobs/${sha:0:2}/$sha" "$tmp/www/video.mp4"
+chmod 755 "$tmp" "$tmp/www"
+chmod 644 "$tmp/www/video.mp4"
 nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$tmp/nginx.conf" <<NGINX
 worker_processes auto;
@@ -48,7 +50,8 @@ NGINX
 nginx -c "$tmp/nginx.conf" -g 'daemon off;' &
 pids+=($!)
 sleep 0.5
-# A sanity check: the bytes arrive whole.
+# A sanity check: the bytes arrive whole, from both.
+[ "$(curl -s "http://127.0.0.1:$nport/video.mp4" | sha256sum | cut -d" " -f1)" = "$sha" ]
 [ "$(curl -s -H "Cookie: parta_session=$session" "$url" | sha256sum | cut -d' ' -f1)" = "$sha" ]
 
 rate() {  # wrk output → MB/s
