@@ -41,6 +41,10 @@ class Request {
   const Form& form() const;
   bool accepts_gzip() const;
 
+  // Drops the parsed form, removing upload temp files no handler took. Called before the response
+  // goes out, so the client never sees an answer while a refused upload is still on disk.
+  void discard_uploads() { form_.reset(); }
+
   // For tests: a request whose body is the given bytes.
   void set_body(std::string body);
 

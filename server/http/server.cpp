@@ -180,6 +180,7 @@ int Server::handle_here(mg_connection* conn) {
     log::error("unknown exception on " + req.path);
     resp = Response::text("500 Internal Server Error", 500);
   }
+  req.discard_uploads();
   try {
     write(conn, req, resp);
   } catch (...) {

@@ -207,6 +207,22 @@ CREATE TABLE assignment_materials (
   PRIMARY KEY (assignment_id, item_id)
 );
 )sql",
+    // 4: school life — announcements and the distance-learning switch
+    R"sql(
+CREATE TABLE announcements (
+  id INTEGER PRIMARY KEY,
+  author_id INTEGER NOT NULL REFERENCES users(id),
+  class_id INTEGER REFERENCES classes(id) ON DELETE CASCADE,  -- NULL: the whole school
+  title TEXT NOT NULL,
+  body TEXT NOT NULL DEFAULT '',
+  pinned INTEGER NOT NULL DEFAULT 0,
+  distance INTEGER NOT NULL DEFAULT 0,  -- posted by the distance-mode switch
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX announcements_class ON announcements(class_id, id);
+ALTER TABLE classes ADD COLUMN distance INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE school ADD COLUMN distance INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/log.hpp"
+#include "domain/announcements.hpp"
 #include "domain/school.hpp"
 #include "web/static_assets.hpp"
 #include "web/templates.hpp"
@@ -130,6 +131,7 @@ mstch::map base_context(Ctx& ctx) {
       nav.push_back(mstch::map{{"href", std::string(href)}, {"label", ctx.tr(label)}});
     };
     item("/", "Home");
+    item("/announcements", "Announcements");
     if (u.role == domain::Role::teacher) item("/assignments", "Assignments");
     item("/library", "Library");
     if (u.role == domain::Role::student) {
@@ -145,9 +147,11 @@ mstch::map base_context(Ctx& ctx) {
       item("/admin/parents", "Parents");
       item("/admin/roster", "Import");
       item("/admin/packs", "Packs");
+      item("/admin/distance", "Distance learning");
       item("/admin/school", "School");
     }
     m["has_nav"] = !nav.empty();
+    if (domain::distance_for(ctx.db, u)) m["distance_banner"] = true;
     m["nav"] = nav;
     m["me"] = mstch::map{{"name", u.short_name()}, {"login", u.login}};
   }

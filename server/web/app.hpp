@@ -105,6 +105,9 @@ void register_admin_views(App& app);
 void register_api_views(App& app);
 void register_coursework_views(App& app);
 void register_library_views(App& app);
+void register_board_views(App& app);
+// The latest announcements for the signed-in user (start pages).
+mstch::map board_data(Ctx& ctx, std::size_t limit);
 void register_static_views(App& app);
 inline void register_all_views(App& app) {
   register_static_views(app);
@@ -113,6 +116,7 @@ inline void register_all_views(App& app) {
   register_admin_views(app);
   register_coursework_views(app);
   register_library_views(app);
+  register_board_views(app);
   register_api_views(app);
 }
 

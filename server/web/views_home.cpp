@@ -25,6 +25,7 @@ http::Response admin_home(Ctx& ctx) {
       {"parents", count("SELECT COUNT(*) FROM users WHERE role = 'parent'")},
       {"no_teacher", count("SELECT COUNT(*) FROM classes WHERE class_teacher_id IS NULL")},
   };
+  data["board"] = board_data(ctx, 3);
   return page(ctx, "home_admin", std::move(data), "Home");
 }
 
@@ -40,6 +41,7 @@ http::Response teacher_home(Ctx& ctx) {
                   {"has_led", !led.empty()},
                   {"teaching", teaching},
                   {"has_teaching", !teaching.empty()}};
+  data["board"] = board_data(ctx, 3);
   return page(ctx, "home_teacher", std::move(data), "Home");
 }
 
@@ -82,6 +84,7 @@ http::Response student_home(Ctx& ctx) {
   }
   data["due"] = due;
   data["has_due"] = !due.empty();
+  data["board"] = board_data(ctx, 3);
   return page(ctx, "home_student", std::move(data), "Home");
 }
 
@@ -90,6 +93,7 @@ http::Response parent_home(Ctx& ctx) {
   for (const auto& s : domain::children_of(ctx.db, ctx.me().id))
     children.push_back(student_card(ctx, s));
   mstch::map data{{"children", children}, {"has_children", !children.empty()}};
+  data["board"] = board_data(ctx, 3);
   return page(ctx, "home_parent", std::move(data), "Home");
 }
 

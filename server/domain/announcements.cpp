@@ -1,0 +1,133 @@
+#include "domain/announcements.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "content/utf8.hpp"
+
+namespace parta::domain {
+
+namespace {
+
+constexpr const char* kSelect =
+    "SELECT a.id, a.author_id, a.class_id, u.last_name || ' ' || u.first_name || ' ' || "
+    "u.middle_name, COALESCE(c.name, ''), a.title, a.body, a.pinned, a.distance, a.created_at "
+    "FROM announcements a JOIN users u ON u.id = a.author_id "
+    "LEFT JOIN classes c ON c.id = a.class_id ";
+
+Announcement from(const storage::Query& q) {
+  Announcement a;
+  a.id = q.integer(0);
+  a.author_id = q.integer(1);
+  a.class_id = q.opt_integer(2);
+  a.author_name = q.text(3);
+  a.class_name = q.text(4);
+  a.title = q.text(5);
+  a.body = q.text(6);
+  a.pinned = q.integer(7) != 0;
+  a.distance = q.integer(8) != 0;
+  a.created_at = q.integer(9);
+  return a;
+}
+
+}  // namespace
+
+std::vector<ClassInfo> postable_classes(storage::Connection& c, const User& u) {
+  std::vector<ClassInfo> out;
+  for (auto& k : list_classes(c))
+    if (u.role == Role::admin || (u.role == Role::teacher && can_view_class(c, u, k.id)))
+      out.push_back(std::move(k));
+  return out;
+}
+
+bool can_post_school_wide(const User& u) { return u.role == Role::admin; }
+
+std::optional<Message> check_announcement(const std::string& title, const std::string& body) {
+  if (title.empty()) return Message{"Enter the announcement's title.", {}};
+  if (text::char_count(title) > kMaxAnnouncementTitle) return Message{"The title is too long.", {}};
+  if (text::char_count(body) > kMaxAnnouncementBody) return Message{"The text is too long.", {}};
+  return std::nullopt;
+}
+
+std::int64_t post_announcement(storage::Connection& c, const Clock& clock, std::int64_t author,
+                               std::optional<std::int64_t> class_id, const std::string& title,
+                               const std::string& body, bool pinned, bool distance) {
+  c.run(
+      "INSERT INTO announcements (author_id, class_id, title, body, pinned, distance, created_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      author, class_id, title, body, pinned, distance, clock.now());
+  return c.last_insert_id();
+}
+
+std::optional<Announcement> find_announcement(storage::Connection& c, std::int64_t id) {
+  auto q = c.query(std::string(kSelect) + "WHERE a.id = ?1", id);
+  if (!q.next()) return std::nullopt;
+  return from(q);
+}
+
+void delete_announcement(storage::Connection& c, std::int64_t id) {
+  c.run("DELETE FROM announcements WHERE id = ?1", id);
+}
+
+bool can_delete(const User& u, const Announcement& a) {
+  return u.role == Role::admin || u.id == a.author_id;
+}
+
+std::optional<std::vector<std::int64_t>> audience_classes(storage::Connection& c, const User& u) {
+  std::set<std::int64_t> ids;
+  switch (u.role) {
+    case Role::admin:
+      return std::nullopt;
+    case Role::student:
+      if (auto s = find_student(c, u.id)) ids.insert(s->class_id);
+      break;
+    case Role::parent:
+      for (const auto& s : children_of(c, u.id)) ids.insert(s.class_id);
+      break;
+    case Role::teacher:
+      for (const auto& t : teaching_of_teacher(c, u.id)) ids.insert(t.class_id);
+      for (const auto& k : classes_led_by(c, u.id)) ids.insert(k.id);
+      break;
+  }
+  return std::vector<std::int64_t>(ids.begin(), ids.end());
+}
+
+std::vector<Announcement> announcements_for(storage::Connection& c, const User& u,
+                                            std::size_t limit) {
+  auto classes = audience_classes(c, u);
+  std::vector<Announcement> out;
+  // Newest by id, not by clock: the box's clock may have jumped.
+  auto q = c.query(std::string(kSelect) + "ORDER BY a.pinned DESC, a.id DESC LIMIT ?1",
+                   static_cast<std::int64_t>(limit * 20 + 50));
+  while (q.next() && out.size() < limit) {
+    Announcement a = from(q);
+    if (a.class_id && classes &&
+        std::find(classes->begin(), classes->end(), *a.class_id) == classes->end())
+      continue;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+bool school_distance(storage::Connection& c) {
+  return c.scalar("SELECT distance FROM school WHERE id = 1").value_or(0) != 0;
+}
+
+void set_school_distance(storage::Connection& c, bool on) {
+  c.run("UPDATE school SET distance = ?1 WHERE id = 1", on);
+}
+
+void set_class_distance(storage::Connection& c, std::int64_t class_id, bool on) {
+  c.run("UPDATE classes SET distance = ?1 WHERE id = ?2", on, class_id);
+}
+
+bool distance_for(storage::Connection& c, const User& u) {
+  if (school_distance(c)) return true;
+  auto classes = audience_classes(c, u);
+  if (!classes) return c.scalar("SELECT 1 FROM classes WHERE distance = 1").has_value();
+  for (std::int64_t id : *classes)
+    if (c.scalar("SELECT 1 FROM classes WHERE id = ?1 AND distance = 1", id)) return true;
+  return false;
+}
+
+}  // namespace parta::domain
