@@ -223,6 +223,29 @@ CREATE INDEX announcements_class ON announcements(class_id, id);
 ALTER TABLE classes ADD COLUMN distance INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE school ADD COLUMN distance INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 5: the timetable, per class per school day, published day by day
+    R"sql(
+CREATE TABLE lessons (
+  id INTEGER PRIMARY KEY,
+  class_id INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+  day TEXT NOT NULL,
+  number INTEGER NOT NULL CHECK (number BETWEEN 0 AND 12),
+  starts TEXT NOT NULL,
+  ends TEXT NOT NULL,
+  subject_id INTEGER NOT NULL REFERENCES subjects(id),
+  teacher_id INTEGER REFERENCES users(id),
+  mode TEXT NOT NULL DEFAULT 'school' CHECK (mode IN ('school', 'online', 'materials')),
+  link TEXT NOT NULL DEFAULT '',
+  UNIQUE (class_id, day, number)
+);
+CREATE INDEX lessons_teacher ON lessons(teacher_id, day);
+CREATE TABLE schedule_days (
+  class_id INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+  day TEXT NOT NULL,
+  published INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (class_id, day)
+);
+)sql",
 };
 
 }  // namespace

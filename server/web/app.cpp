@@ -132,6 +132,7 @@ mstch::map base_context(Ctx& ctx) {
     };
     item("/", "Home");
     item("/announcements", "Announcements");
+    if (u.role != domain::Role::admin) item("/schedule", "Schedule");
     if (u.role == domain::Role::teacher) item("/assignments", "Assignments");
     item("/library", "Library");
     if (u.role == domain::Role::student) {
@@ -147,6 +148,7 @@ mstch::map base_context(Ctx& ctx) {
       item("/admin/parents", "Parents");
       item("/admin/roster", "Import");
       item("/admin/packs", "Packs");
+      item("/admin/schedule", "Schedule");
       item("/admin/distance", "Distance learning");
       item("/admin/school", "School");
     }

@@ -1,0 +1,46 @@
+#pragma once
+// The timetable: lessons per class per school day (number, time, subject, teacher, and whether it
+// is at school, an online lesson with a link, or work from materials), edited by the admin and
+// published day by day; students and parents see today and tomorrow first.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "domain/message.hpp"
+#include "domain/school.hpp"
+
+namespace parta::domain {
+
+struct Lesson {
+  std::int64_t id = 0, class_id = 0, subject_id = 0;
+  std::optional<std::int64_t> teacher_id;
+  std::string class_name, day, starts, ends, subject, teacher, mode, link;
+  int number = 0;
+};
+
+struct NewLesson {
+  std::int64_t class_id = 0, subject_id = 0;
+  std::optional<std::int64_t> teacher_id;
+  std::string day, starts, ends, mode = "school", link;
+  int number = 1;
+};
+
+// "2026-11-23" is a real date; "08:30" a real time.
+bool valid_day(const std::string& day);
+bool valid_time(const std::string& hhmm);
+// What is wrong with the lesson (nullopt: fine), including clashes: the class already has that
+// lesson number that day, or the teacher is in another class at an overlapping time.
+std::optional<Message> check_lesson(storage::Connection& c, const NewLesson& l);
+std::int64_t add_lesson(storage::Connection& c, const NewLesson& l);
+void delete_lesson(storage::Connection& c, std::int64_t id);
+std::optional<Lesson> find_lesson(storage::Connection& c, std::int64_t id);
+std::vector<Lesson> lessons_of(storage::Connection& c, std::int64_t class_id,
+                               const std::string& day);
+bool day_published(storage::Connection& c, std::int64_t class_id, const std::string& day);
+void publish_day(storage::Connection& c, std::int64_t class_id, const std::string& day, bool on);
+// Published days of a class from `from` on (at most `days` of them), in date order.
+std::vector<std::string> published_days(storage::Connection& c, std::int64_t class_id,
+                                        const std::string& from, int days);
+
+}  // namespace parta::domain

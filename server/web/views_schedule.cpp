@@ -1,0 +1,180 @@
+// The timetable: the admin edits and publishes it day by day; students, parents and teachers see
+// the published days from today on, today and tomorrow first.
+#include "domain/schedule.hpp"
+#include "web/app.hpp"
+#include "web/time_format.hpp"
+#include "web/view_data.hpp"
+
+namespace parta::web {
+
+namespace {
+
+using domain::Role;
+
+std::optional<std::int64_t> parse_id(const std::string& v) {
+  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  return std::stoll(v);
+}
+
+std::string mode_label(Ctx& ctx, const std::string& mode) {
+  if (mode == "online") return ctx.tr("online lesson");
+  if (mode == "materials") return ctx.tr("work from materials");
+  return ctx.tr("at school");
+}
+
+mstch::map lesson_data(Ctx& ctx, const domain::Lesson& l) {
+  return mstch::map{{"id", std::to_string(l.id)},
+                    {"number", std::to_string(l.number)},
+                    {"time", l.starts + "–" + l.ends},
+                    {"subject", l.subject},
+                    {"teacher", l.teacher},
+                    {"class_name", l.class_name},
+                    {"mode", mode_label(ctx, l.mode)},
+                    {"online", l.mode == "online"},
+                    {"link", l.link}};
+}
+
+std::string day_label(Ctx& ctx, const std::string& day, const std::string& today,
+                      const std::string& tomorrow) {
+  std::string d = day.substr(8, 2) + "." + day.substr(5, 2) + "." + day.substr(0, 4);
+  if (day == today) return ctx.tr("Today") + ", " + d;
+  if (day == tomorrow) return ctx.tr("Tomorrow") + ", " + d;
+  return d;
+}
+
+mstch::array class_days(Ctx& ctx, std::int64_t class_id) {
+  std::int64_t now = ctx.clock.now();
+  std::string today = iso_date(now), tomorrow = iso_date(now + 24 * 3600);
+  mstch::array days;
+  for (const auto& day : domain::published_days(ctx.db, class_id, today, 7)) {
+    mstch::array lessons;
+    for (const auto& l : domain::lessons_of(ctx.db, class_id, day))
+      lessons.push_back(lesson_data(ctx, l));
+    days.push_back(
+        mstch::map{{"label", day_label(ctx, day, today, tomorrow)}, {"lessons", lessons}});
+  }
+  return days;
+}
+
+http::Response admin_page(Ctx& ctx, std::int64_t class_id, const std::string& day,
+                          const std::string& error, int status) {
+  mstch::array classes, subjects, teachers, lessons;
+  for (const auto& k : domain::list_classes(ctx.db))
+    classes.push_back(
+        mstch::map{{"id", std::to_string(k.id)}, {"name", k.name}, {"selected", k.id == class_id}});
+  for (const auto& s : domain::list_subjects(ctx.db))
+    subjects.push_back(mstch::map{{"id", std::to_string(s.id)}, {"name", s.name}});
+  for (const auto& t : domain::list_users(ctx.db, Role::teacher))
+    teachers.push_back(mstch::map{{"id", std::to_string(t.id)}, {"name", t.short_name()}});
+  for (const auto& l : domain::lessons_of(ctx.db, class_id, day))
+    lessons.push_back(lesson_data(ctx, l));
+  mstch::map data{{"classes", classes},
+                  {"subjects", subjects},
+                  {"teachers", teachers},
+                  {"lessons", lessons},
+                  {"has_lessons", !lessons.empty()},
+                  {"class_id", std::to_string(class_id)},
+                  {"day", day},
+                  {"published", domain::day_published(ctx.db, class_id, day)},
+                  {"next_number", std::to_string(lessons.size() + 1)}};
+  if (!error.empty()) data["error"] = error;
+  return page(ctx, "admin_schedule", std::move(data), "Schedule", status);
+}
+
+}  // namespace
+
+void register_schedule_views(App& app) {
+  app.route("GET", "/schedule", kSignedIn, [](Ctx& ctx) {
+    const auto& me = ctx.me();
+    if (me.role == Role::admin) return http::Response::redirect("/admin/schedule");
+    mstch::array groups;
+    if (me.role == Role::student) {
+      if (auto s = domain::find_student(ctx.db, me.id))
+        groups.push_back(
+            mstch::map{{"title", s->class_name}, {"days", class_days(ctx, s->class_id)}});
+    } else if (me.role == Role::parent) {
+      for (const auto& s : domain::children_of(ctx.db, me.id))
+        groups.push_back(mstch::map{{"title", s.user.short_name() + ", " + s.class_name},
+                                    {"days", class_days(ctx, s.class_id)}});
+    } else {
+      // A teacher: the classes they lead, then those they teach.
+      std::vector<std::pair<std::int64_t, std::string>> classes;
+      auto add = [&](std::int64_t id, const std::string& name) {
+        for (const auto& c : classes)
+          if (c.first == id) return;
+        classes.emplace_back(id, name);
+      };
+      for (const auto& k : domain::classes_led_by(ctx.db, me.id)) add(k.id, k.name);
+      for (const auto& t : domain::teaching_of_teacher(ctx.db, me.id))
+        add(t.class_id, t.class_name);
+      for (const auto& [id, name] : classes)
+        groups.push_back(mstch::map{{"title", name}, {"days", class_days(ctx, id)}});
+    }
+    mstch::map data{{"groups", groups}};
+    return page(ctx, "schedule", std::move(data), "Schedule");
+  });
+
+  app.route("GET", "/admin/schedule", kAdmin, [](Ctx& ctx) {
+    auto classes = domain::list_classes(ctx.db);
+    auto cls = parse_id(ctx.req.query("class").value_or(""));
+    std::int64_t class_id = cls ? *cls : (classes.empty() ? 0 : classes.front().id);
+    std::string day = ctx.req.query("day").value_or(iso_date(ctx.clock.now()));
+    if (!domain::valid_day(day)) day = iso_date(ctx.clock.now());
+    return admin_page(ctx, class_id, day, "", 200);
+  });
+
+  app.route("POST", "/admin/schedule/lessons", kAdmin, [](Ctx& ctx) {
+    const auto& f = ctx.req.form();
+    auto cls = parse_id(f.value("class_id"));
+    auto subject = parse_id(f.value("subject_id"));
+    if (!cls || !subject || !domain::find_class(ctx.db, *cls))
+      throw http::BadRequest("The form refers to something that does not exist.");
+    domain::NewLesson l;
+    l.class_id = *cls;
+    l.subject_id = *subject;
+    if (!f.value("teacher_id").empty()) {
+      l.teacher_id = parse_id(f.value("teacher_id"));
+      if (!l.teacher_id)
+        throw http::BadRequest("The form refers to something that does not exist.");
+    }
+    l.day = f.value("day");
+    l.starts = f.value("starts");
+    l.ends = f.value("ends");
+    l.mode = f.value("mode");
+    l.link = f.value("link");
+    std::string number = f.value("number");
+    if (number.empty() || number.size() > 2 ||
+        number.find_first_not_of("0123456789") != std::string::npos)
+      l.number = -1;
+    else
+      l.number = std::stoi(number);
+    std::string day = domain::valid_day(l.day) ? l.day : iso_date(ctx.clock.now());
+    if (auto err = domain::check_lesson(ctx.db, l))
+      return admin_page(ctx, *cls, day, ctx.tr(*err), 422);
+    domain::add_lesson(ctx.db, l);
+    return http::Response::redirect("/admin/schedule?class=" + std::to_string(*cls) +
+                                    "&day=" + day);
+  });
+
+  app.route("POST", "/admin/schedule/lessons/{id}/delete", kAdmin, [](Ctx& ctx) {
+    auto l = domain::find_lesson(ctx.db, ctx.req.id("id"));
+    if (!l) throw http::NotFound();
+    domain::delete_lesson(ctx.db, l->id);
+    return http::Response::redirect("/admin/schedule?class=" + std::to_string(l->class_id) +
+                                    "&day=" + l->day);
+  });
+
+  app.route("POST", "/admin/schedule/publish", kAdmin, [](Ctx& ctx) {
+    const auto& f = ctx.req.form();
+    auto cls = parse_id(f.value("class_id"));
+    std::string day = f.value("day");
+    if (!cls || !domain::find_class(ctx.db, *cls) || !domain::valid_day(day))
+      throw http::BadRequest("The form refers to something that does not exist.");
+    domain::publish_day(ctx.db, *cls, day, f.value("on") == "1");
+    return http::Response::redirect("/admin/schedule?class=" + std::to_string(*cls) +
+                                    "&day=" + day);
+  });
+}
+
+}  // namespace parta::web

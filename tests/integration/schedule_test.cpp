@@ -1,0 +1,89 @@
+// The timetable over HTTP: the admin builds and publishes a day; clashes and bad input are refused;
+// students and parents see published days, today first.
+#include <gtest/gtest.h>
+
+#include <ctime>
+#include <nlohmann/json.hpp>
+
+#include "harness.hpp"
+
+namespace parta::testing {
+namespace {
+
+std::string local_day(std::time_t t) {
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[16];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
+  return buf;
+}
+
+TEST(Schedule, AdminBuildsAndPublishesStudentsAndParentsSeeIt) {
+  Partad server;
+  Client admin(server), student(server), parent(server), s9a(server);
+  ASSERT_EQ(admin.login("admin", kDemoPassword).status, 200);
+  ASSERT_EQ(student.login("ivanov.a", kDemoPin).status, 200);
+  ASSERT_EQ(parent.login("sokolov.d", kDemoPassword).status, 200);  // a child in 5А
+  ASSERT_EQ(s9a.login("egorov.d", kDemoPin).status, 200);
+  const std::string today = local_day(std::time(nullptr));
+  const std::string tomorrow = local_day(std::time(nullptr) + 86400);
+  std::int64_t smirnova = 0, kuznetsov = 0;
+  for (const auto& t : nlohmann::json::parse(admin.get("/api/v1/teachers").body)) {
+    if (t["login"] == "smirnova") smirnova = t["id"];
+    if (t["login"] == "kuznetsov") kuznetsov = t["id"];
+  }
+  admin.get("/admin/schedule?class=1&day=" + today);
+  auto lesson = [&](const std::string& cls, const std::string& day, const std::string& n,
+                    const std::string& from, const std::string& to, const std::string& subject,
+                    std::int64_t teacher, const std::string& mode, const std::string& link) {
+    return admin.post("/admin/schedule/lessons", {{"class_id", cls},
+                                                  {"day", day},
+                                                  {"number", n},
+                                                  {"starts", from},
+                                                  {"ends", to},
+                                                  {"subject_id", subject},
+                                                  {"teacher_id", std::to_string(teacher)},
+                                                  {"mode", mode},
+                                                  {"link", link}});
+  };
+  EXPECT_EQ(lesson("1", today, "1", "08:30", "09:10", "1", smirnova, "online",
+                   "https://meet.example/5a-rus")
+                .status,
+            303);
+  EXPECT_EQ(lesson("1", today, "2", "09:20", "10:00", "3", kuznetsov, "materials", "").status, 303);
+  EXPECT_EQ(lesson("1", tomorrow, "1", "08:30", "09:10", "2", smirnova, "school", "").status, 303);
+  // Clashes and bad input: refused, nothing added.
+  Reply same_number = lesson("1", today, "2", "11:00", "11:40", "6", 0, "school", "");
+  EXPECT_EQ(same_number.status, 422);
+  EXPECT_NE(same_number.body.find("уже есть 2-й урок"), std::string::npos);
+  Reply busy = lesson("2", today, "1", "08:50", "09:30", "1", smirnova, "school", "");
+  EXPECT_EQ(busy.status, 422);
+  EXPECT_NE(busy.body.find("уже урок в 5А с 08:30 до 09:10"), std::string::npos);
+  EXPECT_EQ(lesson("1", today, "3", "10:00", "09:00", "1", 0, "school", "").status, 422);
+  EXPECT_EQ(lesson("1", "2026-02-31", "3", "10:00", "10:40", "1", 0, "school", "").status, 422);
+  Reply nolink = lesson("1", today, "3", "10:10", "10:50", "1", 0, "online", "javascript:alert(1)");
+  EXPECT_EQ(nolink.status, 422);
+  EXPECT_NE(nolink.body.find("нужна ссылка"), std::string::npos);
+
+  // Not published yet: nobody sees it.
+  EXPECT_NE(student.get("/schedule").body.find("Расписание ещё не опубликовано."),
+            std::string::npos);
+  ASSERT_EQ(admin.post("/admin/schedule/publish", {{"class_id", "1"}, {"day", today}, {"on", "1"}})
+                .status,
+            303);
+  ASSERT_EQ(
+      admin.post("/admin/schedule/publish", {{"class_id", "1"}, {"day", tomorrow}, {"on", "1"}})
+          .status,
+      303);
+  Reply mine = student.get("/schedule");
+  EXPECT_NE(mine.body.find("Сегодня"), std::string::npos);
+  EXPECT_NE(mine.body.find("Завтра"), std::string::npos);
+  EXPECT_LT(mine.body.find("Сегодня"), mine.body.find("Завтра"));
+  EXPECT_NE(mine.body.find("https://meet.example/5a-rus"), std::string::npos);
+  EXPECT_NE(mine.body.find("работа по материалам"), std::string::npos);
+  EXPECT_NE(parent.get("/schedule").body.find("https://meet.example/5a-rus"), std::string::npos);
+  EXPECT_EQ(s9a.get("/schedule").body.find("meet.example"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace parta::testing
