@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 bash tools/install-deps.sh
 
 build=build
-opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTA_WERROR=ON)
+opts=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARTA_WERROR=ON -DPARTA_TESTS=ON)
 if [[ "${1:-}" == "--sanitize" ]]; then
   build=build-asan
   opts+=(-DPARTA_SANITIZE=ON)
