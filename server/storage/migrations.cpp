@@ -246,6 +246,26 @@ CREATE TABLE schedule_days (
   PRIMARY KEY (class_id, day)
 );
 )sql",
+    // 6: the register of school devices lent to students
+    R"sql(
+CREATE TABLE devices (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  model TEXT NOT NULL DEFAULT '',
+  serial TEXT NOT NULL UNIQUE,
+  note TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE loans (
+  id INTEGER PRIMARY KEY,
+  device_id INTEGER NOT NULL REFERENCES devices(id),
+  student_id INTEGER NOT NULL REFERENCES students(user_id),
+  lent_by INTEGER NOT NULL REFERENCES users(id),
+  lent_at INTEGER NOT NULL,
+  returned_at INTEGER
+);
+-- A device is with at most one student at a time.
+CREATE UNIQUE INDEX loans_open ON loans(device_id) WHERE returned_at IS NULL;
+)sql",
 };
 
 }  // namespace

@@ -150,6 +150,7 @@ mstch::map base_context(Ctx& ctx) {
       item("/admin/packs", "Packs");
       item("/admin/schedule", "Schedule");
       item("/admin/distance", "Distance learning");
+      item("/admin/devices", "Devices");
       item("/admin/school", "School");
     }
     m["has_nav"] = !nav.empty();

@@ -107,6 +107,7 @@ void register_coursework_views(App& app);
 void register_library_views(App& app);
 void register_board_views(App& app);
 void register_schedule_views(App& app);
+void register_device_views(App& app);
 // The latest announcements for the signed-in user (start pages).
 mstch::map board_data(Ctx& ctx, std::size_t limit);
 void register_static_views(App& app);
@@ -119,6 +120,7 @@ inline void register_all_views(App& app) {
   register_library_views(app);
   register_board_views(app);
   register_schedule_views(app);
+  register_device_views(app);
   register_api_views(app);
 }
 

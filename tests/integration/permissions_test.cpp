@@ -380,6 +380,19 @@ TEST_F(Permissions, RoleByRouteTable) {
        "/admin/schedule/publish",
        {{"class_id", c5a}},
        {L, A, D, D, D, D}},
+      // Device lending.
+      {"GET", "/admin/devices", "/admin/devices", {}, {L, A, D, D, D, D}},
+      {"POST", "/admin/devices", "/admin/devices", {}, {L, A, D, D, D, D}},
+      {"POST",
+       "/admin/devices/{id}/lend",
+       "/admin/devices/999999/lend",
+       {{"student_id", own}},
+       {L, A, D, D, D, D}},
+      {"POST",
+       "/admin/devices/{id}/return",
+       "/admin/devices/999999/return",
+       {},
+       {L, A, D, D, D, D}},
       // Signing out last: it ends the session the other rows use.
       {"POST", "/logout", "/logout", {}, {L, A, A, A, A, A}},
   };
