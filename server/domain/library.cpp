@@ -44,6 +44,17 @@ std::string join(const std::vector<std::string>& v) {
 
 Message to_message(const content::Problem& p) { return Message{p.msgid, p.args}; }
 
+Message import_summary(const PackImport& r) {
+  const char* msgid =
+      r.outcome == PackOutcome::imported  ? "Imported: {items} items."
+      : r.outcome == PackOutcome::updated ? "Updated to a newer version: {items} items."
+      : r.outcome == PackOutcome::unchanged
+          ? "This version of the pack is already imported; nothing changed."
+          : "A newer version ({version}) of this pack is already imported; nothing changed.";
+  return Message{
+      msgid, {{"items", std::to_string(r.items)}, {"version", std::to_string(r.previous_version)}}};
+}
+
 std::uint64_t free_space(const std::string& dir) {
   struct statvfs st;
   if (::statvfs(dir.c_str(), &st) != 0) return 0;

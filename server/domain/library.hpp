@@ -43,6 +43,8 @@ PackImport import_pack_file(storage::Connection& c, const Clock& clock, content:
                             const std::string& pack_path, std::int64_t imported_by,
                             std::uint64_t reserve);
 Message to_message(const content::Problem& p);
+// What to tell the admin about a successful import (imported, updated, unchanged, older).
+Message import_summary(const PackImport& r);
 
 std::vector<PackInfo> list_packs(storage::Connection& c);
 // Listed items, filtered by subject ("" = all), grade (0 = all) and words of the title.

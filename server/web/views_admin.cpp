@@ -4,26 +4,12 @@
 #include "domain/roster_import.hpp"
 #include "domain/school.hpp"
 #include "web/app.hpp"
+#include "web/form_fields.hpp"
 #include "web/view_data.hpp"
 
 namespace parta::web {
 
 namespace {
-
-std::string trim(std::string s) {
-  auto sp = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!s.empty() && sp(s.back())) s.pop_back();
-  std::size_t i = 0;
-  while (i < s.size() && sp(s[i])) ++i;
-  return s.substr(i);
-}
-
-// Field from the form, trimmed; over max_len is a 400 (no browser sends that from our forms).
-std::string field(Ctx& ctx, const char* name, std::size_t max_len = 200) {
-  std::string v = trim(ctx.req.form().value(name));
-  if (v.size() > max_len) throw http::BadRequest("A field in the form is too long.");
-  return v;
-}
 
 std::int64_t form_id(Ctx& ctx, const char* name) {
   std::string v = field(ctx, name, 18);

@@ -1,6 +1,7 @@
 // The bulletin board and the distance-learning switch.
 #include "domain/announcements.hpp"
 #include "web/app.hpp"
+#include "web/form_fields.hpp"
 #include "web/time_format.hpp"
 #include "web/view_data.hpp"
 
@@ -9,14 +10,6 @@ namespace parta::web {
 namespace {
 
 using domain::Role;
-
-std::string trimmed(const http::Form& f, const char* name) {
-  std::string v = f.value(name);
-  while (!v.empty() && (v.back() == ' ' || v.back() == '\n' || v.back() == '\r')) v.pop_back();
-  std::size_t i = 0;
-  while (i < v.size() && (v[i] == ' ' || v[i] == '\n' || v[i] == '\r')) ++i;
-  return v.substr(i);
-}
 
 mstch::map announcement_data(Ctx& ctx, const domain::Announcement& a) {
   return mstch::map{{"id", std::to_string(a.id)},
@@ -50,12 +43,6 @@ http::Response board_page(Ctx& ctx, const std::string& error, int status) {
   return page(ctx, "board", std::move(data), "Announcements", status);
 }
 
-std::optional<std::int64_t> parse_id(const std::string& v) {
-  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::stoll(v);
-}
-
 }  // namespace
 
 mstch::map board_data(Ctx& ctx, std::size_t limit) {
@@ -70,7 +57,7 @@ void register_board_views(App& app) {
 
   app.route("POST", "/announcements", kStaff, [](Ctx& ctx) {
     const auto& f = ctx.req.form();
-    std::string title = trimmed(f, "title"), body = trimmed(f, "body");
+    std::string title = field(ctx, "title", 4000), body = field(ctx, "body", 40000);
     std::optional<std::int64_t> class_id;
     std::string audience = f.value("audience");
     if (audience == "school") {
@@ -120,9 +107,7 @@ void register_board_views(App& app) {
       if (!class_id || !domain::find_class(ctx.db, *class_id))
         throw http::BadRequest("The form refers to something that does not exist.");
     }
-    std::string text = trimmed(f, "message");
-    if (text.size() > 4 * domain::kMaxAnnouncementBody)
-      throw http::BadRequest("A field in the form is too long.");
+    std::string text = field(ctx, "message", 4 * domain::kMaxAnnouncementBody);
     storage::Transaction tx(ctx.db);
     if (class_id)
       domain::set_class_distance(ctx.db, *class_id, on);

@@ -1,27 +1,13 @@
 // Device lending: the admin's register of school laptops and tablets lent to students.
 #include "domain/devices.hpp"
 #include "web/app.hpp"
+#include "web/form_fields.hpp"
 #include "web/time_format.hpp"
 #include "web/view_data.hpp"
 
 namespace parta::web {
 
 namespace {
-
-std::optional<std::int64_t> parse_id(const std::string& v) {
-  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::stoll(v);
-}
-
-std::string field(Ctx& ctx, const char* name) {
-  std::string v = ctx.req.form().value(name);
-  while (!v.empty() && v.back() == ' ') v.pop_back();
-  std::size_t i = 0;
-  while (i < v.size() && v[i] == ' ') ++i;
-  if (v.size() > 1000) throw http::BadRequest("A field in the form is too long.");
-  return v.substr(i);
-}
 
 http::Response devices_page(Ctx& ctx, const std::string& error, int status) {
   mstch::array devices, students;
@@ -57,10 +43,10 @@ void register_device_views(App& app) {
   app.route("GET", "/admin/devices", kAdmin, [](Ctx& ctx) { return devices_page(ctx, "", 200); });
 
   app.route("POST", "/admin/devices", kAdmin, [](Ctx& ctx) {
-    std::string kind = field(ctx, "kind"), serial = field(ctx, "serial");
+    std::string kind = field(ctx, "kind", 1000), serial = field(ctx, "serial", 1000);
     if (auto err = domain::check_device(ctx.db, kind, serial))
       return devices_page(ctx, ctx.tr(*err), 422);
-    domain::add_device(ctx.db, kind, field(ctx, "model"), serial, field(ctx, "note"));
+    domain::add_device(ctx.db, kind, field(ctx, "model", 1000), serial, field(ctx, "note", 1000));
     return http::Response::redirect("/admin/devices");
   });
 

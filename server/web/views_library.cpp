@@ -94,16 +94,7 @@ http::Response import_result(Ctx& ctx, const std::string& path) {
         ctx,
         ctx.tr(domain::Message{"The pack was not imported: {why}", {{"why", ctx.tr(*r.problem)}}}),
         "", 422);
-  const char* msg =
-      r.outcome == domain::PackOutcome::imported  ? "Imported: {items} items."
-      : r.outcome == domain::PackOutcome::updated ? "Updated to a newer version: {items} items."
-      : r.outcome == domain::PackOutcome::unchanged
-          ? "This version of the pack is already imported; nothing changed."
-          : "A newer version ({version}) of this pack is already imported; nothing changed.";
-  return packs_page(ctx, "",
-                    ctx.tr(domain::Message{msg,
-                                           {{"items", std::to_string(r.items)},
-                                            {"version", std::to_string(r.previous_version)}}}));
+  return packs_page(ctx, "", ctx.tr(domain::import_summary(r)));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 // the published days from today on, today and tomorrow first.
 #include "domain/schedule.hpp"
 #include "web/app.hpp"
+#include "web/form_fields.hpp"
 #include "web/time_format.hpp"
 #include "web/view_data.hpp"
 
@@ -10,12 +11,6 @@ namespace parta::web {
 namespace {
 
 using domain::Role;
-
-std::optional<std::int64_t> parse_id(const std::string& v) {
-  if (v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos)
-    return std::nullopt;
-  return std::stoll(v);
-}
 
 std::string mode_label(Ctx& ctx, const std::string& mode) {
   if (mode == "online") return ctx.tr("online lesson");

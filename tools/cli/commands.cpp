@@ -176,16 +176,7 @@ int cmd_content(Options& o) {
                 << "\n";
       return 1;
     }
-    const char* msg =
-        r.outcome == domain::PackOutcome::imported  ? "Imported: {items} items."
-        : r.outcome == domain::PackOutcome::updated ? "Updated to a newer version: {items} items."
-        : r.outcome == domain::PackOutcome::unchanged
-            ? "This version of the pack is already imported; nothing changed."
-            : "A newer version ({version}) of this pack is already imported; nothing changed.";
-    std::cout << tr(o, {msg,
-                        {{"items", std::to_string(r.items)},
-                         {"version", std::to_string(r.previous_version)}}})
-              << "\n";
+    std::cout << tr(o, domain::import_summary(r)) << "\n";
     return 0;
   }
   if (o.words.size() == 1 && o.words[0] == "gc") {
