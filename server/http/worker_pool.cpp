@@ -16,11 +16,11 @@ WorkerPool::~WorkerPool() {
 }
 
 void WorkerPool::run(const std::function<void()>& job) {
-  Task task{&job};
+  Task task{&job, false, {}};
   std::unique_lock lock(mu_);
   queue_.push_back(&task);
   work_.notify_one();
-  finished_.wait(lock, [&] { return task.done; });
+  task.finished.wait(lock, [&] { return task.done; });
 }
 
 void WorkerPool::loop() {
@@ -35,10 +35,11 @@ void WorkerPool::loop() {
     }
     (*task->job)();  // the job catches its own exceptions
     {
+      // Notify under the lock: once done is seen, the waiter returns and the task is gone.
       std::lock_guard lock(mu_);
       task->done = true;
+      task->finished.notify_one();
     }
-    finished_.notify_all();
   }
 }
 

@@ -25,10 +25,11 @@ class WorkerPool {
   struct Task {
     const std::function<void()>* job;
     bool done = false;
+    std::condition_variable finished;  // per task: waking all 64 waiters per job was the bottleneck
   };
   void loop();
   std::mutex mu_;
-  std::condition_variable work_, finished_;
+  std::condition_variable work_;
   std::deque<Task*> queue_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
