@@ -41,13 +41,6 @@ bool id_ok(const std::string& s) {
   return true;
 }
 
-// Reads libarchive's data in blocks into an fd while hashing; enforces the declared size.
-struct Sink {
-  int fd = -1;
-  crypto_hash_sha256_state sha;
-  std::uint64_t written = 0;
-};
-
 }  // namespace
 
 bool safe_pack_path(std::string_view p) {
@@ -245,6 +238,12 @@ PackRead read_archive(archive* a, const std::string& staging, const PackLimits& 
       std::uint64_t declared = 0;
       for (const auto& i : m->items) declared += i.size;
       if (declared > limits.max_total) return refuse(problem("The pack is larger than allowed."));
+      if (limits.free_space < limits.reserve || declared > limits.free_space - limits.reserve)
+        return refuse(problem(
+            "Not enough free space on the box: {free} MB are free and {reserve} MB are kept in "
+            "reserve. Remove old materials or use a larger card.",
+            {{"free", std::to_string(limits.free_space >> 20)},
+             {"reserve", std::to_string(limits.reserve >> 20)}}));
       r.manifest = std::move(*m);
       for (const auto& i : r.manifest.items) wanted[i.path] = &i;
       have_manifest = true;

@@ -43,6 +43,9 @@ struct PackLimits {
   std::size_t max_entries = 20000;
   double max_ratio = 100.0;  // unpacked / compressed, once past 1 MB unpacked
   std::size_t max_manifest = 4u << 20;
+  // The disk: a pack whose items do not fit in free_space - reserve is refused before unpacking.
+  std::uint64_t free_space = UINT64_MAX;
+  std::uint64_t reserve = 0;
 };
 
 struct StagedItem {

@@ -77,20 +77,14 @@ PackImport import_pack_file(storage::Connection& c, const Clock& clock, content:
                             const std::string& pack_path, std::int64_t imported_by,
                             std::uint64_t reserve) {
   PackImport out;
-  std::uint64_t free = free_space(blobs.tmp_dir());
   content::PackLimits limits;
   // Staged files become blobs by rename, so a pack needs its unpacked size once.
-  limits.max_total = free > reserve ? free - reserve : 0;
+  limits.free_space = free_space(blobs.tmp_dir());
+  limits.reserve = reserve;
   std::string staging = blobs.tmp_dir() + "/pack-" + random_token().substr(0, 16);
   content::PackRead r = content::read_pack(pack_path, staging, limits);
   if (!r.ok()) {
-    if (r.problem->msgid == "The pack is larger than allowed." && limits.max_total < (8ull << 30))
-      out.problem = Message{
-          "Not enough free space on the box: {free} MB are free and {reserve} MB are kept in "
-          "reserve. Remove old materials or use a larger card.",
-          {{"free", std::to_string(free >> 20)}, {"reserve", std::to_string(reserve >> 20)}}};
-    else
-      out.problem = to_message(*r.problem);
+    out.problem = to_message(*r.problem);
     return out;
   }
   const auto& m = r.manifest;

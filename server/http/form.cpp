@@ -25,12 +25,6 @@ int hex_value(char c) {
   return -1;
 }
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool has_bad_controls(std::string_view s) {
   return std::any_of(s.begin(), s.end(), [](char ch) {
     auto c = static_cast<unsigned char>(ch);
@@ -325,14 +319,14 @@ std::map<std::string, std::string, std::less<>> parse_cookies(std::string_view h
   while (pos < header.size()) {
     std::size_t semi = header.find(';', pos);
     if (semi == std::string_view::npos) semi = header.size();
-    std::string_view part = trim(header.substr(pos, semi - pos));
+    std::string_view part = trim_blanks(header.substr(pos, semi - pos));
     pos = semi + 1;
     auto eq = part.find('=');
     if (eq == std::string_view::npos || eq == 0) continue;
-    std::string_view value = trim(part.substr(eq + 1));
+    std::string_view value = trim_blanks(part.substr(eq + 1));
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
       value = value.substr(1, value.size() - 2);
-    out.emplace(std::string(trim(part.substr(0, eq))), std::string(value));
+    out.emplace(std::string(trim_blanks(part.substr(0, eq))), std::string(value));
   }
   return out;
 }

@@ -9,12 +9,6 @@ namespace {
 
 constexpr std::size_t kMaxHeaderBlock = 8 * 1024;
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            return std::tolower(static_cast<unsigned char>(x)) ==
@@ -24,17 +18,23 @@ bool iequals(std::string_view a, std::string_view b) {
 
 }  // namespace
 
+std::string_view trim_blanks(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 std::optional<std::string> header_param(std::string_view header, std::string_view key) {
   std::size_t pos = 0;
   while (pos < header.size()) {
     std::size_t semi = header.find(';', pos);
     if (semi == std::string_view::npos) semi = header.size();
-    std::string_view part = trim(header.substr(pos, semi - pos));
+    std::string_view part = trim_blanks(header.substr(pos, semi - pos));
     pos = semi + 1;
     auto eq = part.find('=');
     if (eq == std::string_view::npos) continue;
-    if (!iequals(trim(part.substr(0, eq)), key)) continue;
-    std::string_view v = trim(part.substr(eq + 1));
+    if (!iequals(trim_blanks(part.substr(0, eq)), key)) continue;
+    std::string_view v = trim_blanks(part.substr(eq + 1));
     if (!v.empty() && v.front() == '"') {
       // Quoted: the value may itself contain ';', so scan on to the closing quote.
       std::size_t start = static_cast<std::size_t>(v.data() - header.data()) + 1;
@@ -81,8 +81,8 @@ bool MultipartParser::parse_headers(std::string_view block) {
     pos = eol + 2;
     auto colon = line.find(':');
     if (colon != std::string_view::npos) {
-      std::string_view key = trim(line.substr(0, colon));
-      std::string_view value = trim(line.substr(colon + 1));
+      std::string_view key = trim_blanks(line.substr(0, colon));
+      std::string_view value = trim_blanks(line.substr(colon + 1));
       if (iequals(key, "Content-Disposition")) {
         if (auto n = header_param(value, "name")) {
           h.name = *n;

@@ -24,6 +24,9 @@ class MultipartSink {
   virtual bool end_part() = 0;
 };
 
+// Without leading and trailing spaces and tabs (header values, cookie parts).
+std::string_view trim_blanks(std::string_view s);
+
 // The boundary parameter of a multipart Content-Type header, if valid.
 std::optional<std::string> multipart_boundary(std::string_view content_type);
 // The value of a parameter like name="..." in a header value (quoted or not).

@@ -208,14 +208,31 @@ std::string thread_url(const Assignment& a, std::int64_t sid) {
   return "/assignments/" + std::to_string(a.id) + "/students/" + std::to_string(sid);
 }
 
-http::Response gradebook_page(Ctx& ctx, std::int64_t class_id, std::int64_t subject_id) {
+// The class and subject of a gradebook the user may see (404 / 403 otherwise).
+struct GradebookOf {
+  std::string class_name, subject;
+};
+GradebookOf gradebook_access(Ctx& ctx, std::int64_t class_id, std::int64_t subject_id) {
   auto k = domain::find_class(ctx.db, class_id);
   if (!k) throw http::NotFound();
   if (!domain::can_view_gradebook(ctx.db, ctx.me(), class_id, subject_id)) throw http::Forbidden();
-  std::string subject;
   for (const auto& s : domain::list_subjects(ctx.db))
-    if (s.id == subject_id) subject = s.name;
-  if (subject.empty()) throw http::NotFound();
+    if (s.id == subject_id) return {k->name, s.name};
+  throw http::NotFound();
+}
+
+// An average as the journal writes it: two decimals, a decimal comma in Russian.
+std::string format_average(Ctx& ctx, std::optional<double> avg) {
+  if (!avg) return "";
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%.2f", *avg);
+  std::string a = buf;
+  if (ctx.lang == Lang::ru) std::replace(a.begin(), a.end(), '.', ',');
+  return a;
+}
+
+http::Response gradebook_page(Ctx& ctx, std::int64_t class_id, std::int64_t subject_id) {
+  GradebookOf of = gradebook_access(ctx, class_id, subject_id);
   auto g = domain::gradebook(ctx.db, class_id, subject_id);
   mstch::array columns, rows;
   for (const auto& a : g.columns)
@@ -227,14 +244,12 @@ http::Response gradebook_page(Ctx& ctx, std::int64_t class_id, std::int64_t subj
     for (std::size_t i = 0; i < r.marks.size(); ++i)
       marks.push_back(mstch::map{{"mark", mark_label(ctx, r.marks[i])},
                                  {"url", thread_url(g.columns[i], r.student.user.id)}});
-    char avg[16] = "";
-    if (r.average) std::snprintf(avg, sizeof avg, "%.2f", *r.average);
-    std::string a = avg;
-    if (ctx.lang == Lang::ru) std::replace(a.begin(), a.end(), '.', ',');  // 4,25 in Russian
-    rows.push_back(mstch::map{{"name", r.student.user.short_name()}, {"marks", marks}, {"avg", a}});
+    rows.push_back(mstch::map{{"name", r.student.user.short_name()},
+                              {"marks", marks},
+                              {"avg", format_average(ctx, r.average)}});
   }
-  mstch::map data{{"class_name", k->name},
-                  {"subject", subject},
+  mstch::map data{{"class_name", of.class_name},
+                  {"subject", of.subject},
                   {"columns", columns},
                   {"rows", rows},
                   {"export", "/gradebook/" + std::to_string(class_id) + "/" +
@@ -245,14 +260,8 @@ http::Response gradebook_page(Ctx& ctx, std::int64_t class_id, std::int64_t subj
 // Rows of the export: a header, then one row per student (marks as in the journal).
 std::vector<std::vector<std::string>> gradebook_table(Ctx& ctx, std::int64_t class_id,
                                                       std::int64_t subject_id, std::string* name) {
-  auto k = domain::find_class(ctx.db, class_id);
-  if (!k) throw http::NotFound();
-  if (!domain::can_view_gradebook(ctx.db, ctx.me(), class_id, subject_id)) throw http::Forbidden();
-  std::string subject;
-  for (const auto& s : domain::list_subjects(ctx.db))
-    if (s.id == subject_id) subject = s.name;
-  if (subject.empty()) throw http::NotFound();
-  *name = k->name + " " + subject;
+  GradebookOf of = gradebook_access(ctx, class_id, subject_id);
+  *name = of.class_name + " " + of.subject;
   auto g = domain::gradebook(ctx.db, class_id, subject_id);
   std::vector<std::vector<std::string>> t;
   std::vector<std::string> head{ctx.tr("Student"), ctx.tr("Student ID")};
@@ -262,11 +271,7 @@ std::vector<std::vector<std::string>> gradebook_table(Ctx& ctx, std::int64_t cla
   for (const auto& r : g.rows) {
     std::vector<std::string> row{r.student.user.full_name(), r.student.student_no};
     for (const auto& m : r.marks) row.push_back(mark_label(ctx, m));
-    char avg[16] = "";
-    if (r.average) std::snprintf(avg, sizeof avg, "%.2f", *r.average);
-    std::string a = avg;
-    if (ctx.lang == Lang::ru) std::replace(a.begin(), a.end(), '.', ',');
-    row.push_back(a);
+    row.push_back(format_average(ctx, r.average));
     t.push_back(row);
   }
   return t;
@@ -616,11 +621,10 @@ void register_coursework_views(App& app) {
     int sum = 0, n = 0;
     auto flush = [&] {
       if (current.empty()) return;
-      char avg[16] = "";
-      if (n) std::snprintf(avg, sizeof avg, "%.2f", static_cast<double>(sum) / n);
-      std::string a = avg;
-      if (ctx.lang == Lang::ru) std::replace(a.begin(), a.end(), '.', ',');
-      subjects.push_back(mstch::map{{"subject", current}, {"entries", entries}, {"avg", a}});
+      std::optional<double> avg;
+      if (n) avg = static_cast<double>(sum) / n;
+      subjects.push_back(mstch::map{
+          {"subject", current}, {"entries", entries}, {"avg", format_average(ctx, avg)}});
       entries = {};
       sum = n = 0;
     };

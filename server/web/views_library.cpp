@@ -145,7 +145,6 @@ void register_library_views(App& app) {
   app.route("GET", "/library/{id}/file", kSignedIn, [](Ctx& ctx) {
     auto item = domain::find_item(ctx.db, ctx.req.id("id"));
     if (!item) throw http::NotFound();
-    std::string ext;
     std::string kind = kind_of(item->type);
     bool view = kind != "file";
     std::string path = ctx.blobs->path_of(item->sha256);

@@ -5,6 +5,7 @@
 #   tests/bench/downloads.sh [PARTAD] [PARTA] [SECONDS]
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
 partad=${1:-$here/../../build/server/partad}
 parta=${2:-$here/../../build/tools/parta}
 seconds=${3:-15}
@@ -16,20 +17,12 @@ trap cleanup EXIT
 python3 "$here/make_pack.py" "$tmp/video.tar" 1 $((50 * 1024 * 1024))
 "$parta" --data "$tmp/data" demo >/dev/null
 "$parta" --data "$tmp/data" content import "$tmp/video.tar" --reserve-mb 0 >/dev/null
-"$partad" --data "$tmp/data" --listen 127.0.0.1:0 --threads 64 >"$tmp/partad.log" 2>&1 &
-pid=$!
+start_partad "$partad" "$tmp/partad.log" --data "$tmp/data" --threads 64
+pid=$PARTAD_PID
 pids+=("$pid")
-for _ in $(seq 100); do
-  port=$(grep -o '(port [0-9]*)' "$tmp/partad.log" | grep -o '[0-9]*' || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-base=http://127.0.0.1:$port
-page=$(curl -s -c "$tmp/jar" -b "$tmp/jar" "$base/login")
-csrf=$(grep -o 'name="csrf" value="[^"]*"' <<<"$page" | head -1 | sed 's/.*value="//; s/"$//')
-curl -s -c "$tmp/jar" -b "$tmp/jar" -o /dev/null --data-urlencode "csrf=$csrf" \
-  --data-urlencode login=ivanov.a --data-urlencode secret=202620 "$base/login"
-session=$(awk '$6 == "parta_session" {print $7}' "$tmp/jar")
+base=$PARTAD_BASE
+sign_in "$base" "$tmp/jar" ivanov.a 202620
+session=$(session_of "$tmp/jar")
 item=$(curl -s -b "$tmp/jar" "$base/library?q=%D0%92%D0%B8%D0%B4%D0%B5%D0%BE" | grep -o '/library/[0-9]*"' | head -1 | tr -d '"')
 url="$base$item/file"
 sha=$(sqlite3 "$tmp/data/parta.db" "SELECT sha256 FROM library_items WHERE title = 'Видеоурок 1'")

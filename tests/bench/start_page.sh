@@ -7,6 +7,7 @@
 # is stopped on exit.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
 partad=${1:-$here/../../build/server/partad}
 seconds=${2:-15}
 conns=64
@@ -22,25 +23,15 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # partad with the demo school
-"$partad" --data "$tmp/data" --listen 127.0.0.1:0 --demo --threads 64 >"$tmp/partad.log" 2>&1 &
-partad_pid=$!
+start_partad "$partad" "$tmp/partad.log" --data "$tmp/data" --demo --threads 64
+partad_pid=$PARTAD_PID
 pids+=("$partad_pid")
-for _ in $(seq 100); do
-  port=$(grep -o '(port [0-9]*)' "$tmp/partad.log" | grep -o '[0-9]*' || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$tmp/partad.log"; exit 1; }
-base=http://127.0.0.1:$port
+base=$PARTAD_BASE
 
 # Sign in as a student (demo: ivanov.a / PIN 202620) through the real form.
 jar=$tmp/cookies
-page=$(curl -s -c "$jar" "$base/login")
-csrf=$(grep -o 'name="csrf" value="[^"]*"' <<<"$page" | head -1 | sed 's/.*value="//; s/"$//')
-curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode "csrf=$csrf" \
-  --data-urlencode "login=ivanov.a" --data-urlencode "secret=202620" --data-urlencode "next=/" \
-  "$base/login"
-session=$(awk '$6 == "parta_session" {print $7}' "$jar")
+sign_in "$base" "$jar" ivanov.a 202620
+session=$(session_of "$jar")
 [ -n "$session" ] || { echo "sign-in failed"; exit 1; }
 cookie="Cookie: parta_session=$session"
 curl -s -H "$cookie" -H 'Accept-Encoding: gzip' -o "$tmp/page.gz" "$base/"

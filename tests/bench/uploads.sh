@@ -6,6 +6,7 @@
 # Everything runs on 127.0.0.1 and is stopped on exit.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
 partad=${1:-$here/../../build/server/partad}
 parta=${2:-$here/../../build/tools/parta}
 n=${3:-50}
@@ -23,27 +24,14 @@ trap cleanup EXIT
 } >"$tmp/roster.csv"
 "$parta" --data "$tmp/data" roster import "$tmp/roster.csv" >"$tmp/creds.txt"
 
-"$partad" --data "$tmp/data" --listen 127.0.0.1:0 --threads 64 >"$tmp/partad.log" 2>&1 &
-pid=$!
-for _ in $(seq 100); do
-  port=$(grep -o '(port [0-9]*)' "$tmp/partad.log" | grep -o '[0-9]*' || true)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-base=http://127.0.0.1:$port
-
-login() {  # jar login secret
-  local page csrf
-  page=$(curl -s -c "$1" -b "$1" "$base/login")
-  csrf=$(grep -o 'name="csrf" value="[^"]*"' <<<"$page" | head -1 | sed 's/.*value="//; s/"$//')
-  curl -s -c "$1" -b "$1" -o /dev/null --data-urlencode "csrf=$csrf" --data-urlencode "login=$2" \
-    --data-urlencode "secret=$3" "$base/login"
-}
+start_partad "$partad" "$tmp/partad.log" --data "$tmp/data" --threads 64
+pid=$PARTAD_PID
+base=$PARTAD_BASE
+login() { sign_in "$base" "$@"; }
 
 # The teacher sets the assignment.
 login "$tmp/t.jar" smirnova demo2026
-page=$(curl -s -b "$tmp/t.jar" "$base/assignments")
-csrf=$(grep -o 'name="csrf" value="[^"]*"' <<<"$page" | head -1 | sed 's/.*value="//; s/"$//')
+csrf=$(csrf_of "$(curl -s -b "$tmp/t.jar" "$base/assignments")")
 class=$(curl -s -b "$tmp/t.jar" "$base/api/v1/classes" | python3 -c 'import json,sys; print([c["id"] for c in json.load(sys.stdin) if c["name"]=="5А"][0])')
 subject=$(curl -s -b "$tmp/t.jar" "$base/assignments" | grep -o "new?class=$class&amp;subject=[0-9]*" | head -1 | grep -o '[0-9]*$')
 loc=$(curl -s -b "$tmp/t.jar" -o /dev/null -w '%{redirect_url}' -F "csrf=$csrf" -F "class_id=$class" \
@@ -57,8 +45,7 @@ for i in $(seq "$n"); do
   login "$tmp/s$i.jar" "bench$i" "$pin"
   sid=$(curl -s -b "$tmp/s$i.jar" "$base/api/v1/me" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
   echo "$sid" >"$tmp/s$i.id"
-  curl -s -b "$tmp/s$i.jar" "$base/assignments/$aid/students/$sid" |
-    grep -o 'name="csrf" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//' >"$tmp/s$i.csrf"
+  csrf_of "$(curl -s -b "$tmp/s$i.jar" "$base/assignments/$aid/students/$sid")" >"$tmp/s$i.csrf"
   { printf '\xff\xd8\xff\xe0'; head -c $((mb * 1024 * 1024 - 4)) /dev/urandom; } >"$tmp/p$i.jpg"
 done
 grep VmHWM /proc/$pid/status >"$tmp/rss_before"

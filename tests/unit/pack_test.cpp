@@ -78,6 +78,13 @@ TEST_F(Packs, HostilePacksAreRefusedWholeAndLeaveNothing) {
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.problem->msgid, "The pack has too many entries.");
   EXPECT_FALSE(fs::exists(staging));
+  PackLimits full;
+  full.free_space = 600 << 20;
+  full.reserve = 600 << 20;  // nothing left once the reserve is kept
+  r = read("good.tar.gz", full);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.problem->msgid.rfind("Not enough free space on the box", 0), 0u);
+  EXPECT_FALSE(fs::exists(staging));
   PackLimits tiny;
   tiny.max_total = 100;
   r = read("good.tar.gz", tiny);
