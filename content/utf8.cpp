@@ -78,4 +78,14 @@ std::size_t char_count(std::string_view s) {
   return n;
 }
 
+std::string truncate_chars(std::string_view s, std::size_t max) {
+  std::size_t i = 0, n = 0;
+  while (i < s.size() && n < max) {
+    next_code_point(s, i);
+    ++n;
+  }
+  if (i >= s.size()) return std::string(s);
+  return std::string(s.substr(0, i)) + "…";
+}
+
 }  // namespace parta::text

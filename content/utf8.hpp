@@ -16,5 +16,7 @@ bool is_valid_utf8(std::string_view s);
 void append_utf8(std::string& out, char32_t cp);
 std::u32string to_code_points(std::string_view s);
 std::size_t char_count(std::string_view s);
+// The first `max` characters of s, with "…" when something was cut (previews).
+std::string truncate_chars(std::string_view s, std::size_t max);
 
 }  // namespace parta::text

@@ -266,6 +266,64 @@ CREATE TABLE loans (
 -- A device is with at most one student at a time.
 CREATE UNIQUE INDEX loans_open ON loans(device_id) WHERE returned_at IS NULL;
 )sql",
+    // 7: messages (personal, class and group conversations), groups, and events on the calendar
+    R"sql(
+CREATE TABLE groups (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  owner_id INTEGER NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE group_members (
+  group_id INTEGER NOT NULL REFERENCES groups(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  PRIMARY KEY (group_id, user_id)
+);
+CREATE INDEX group_members_user ON group_members(user_id);
+-- A conversation is between two people (direct), of a class (its students and class teacher), or
+-- of a group (its members and owner). Who is in it follows the roster, not a copy of it.
+CREATE TABLE conversations (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK (kind IN ('direct', 'class', 'group')),
+  user_a INTEGER REFERENCES users(id) ON DELETE CASCADE,  -- direct: user_a < user_b
+  user_b INTEGER REFERENCES users(id) ON DELETE CASCADE,
+  class_id INTEGER UNIQUE REFERENCES classes(id) ON DELETE CASCADE,
+  group_id INTEGER UNIQUE REFERENCES groups(id) ON DELETE CASCADE,
+  closed INTEGER NOT NULL DEFAULT 0,  -- only its moderator may write
+  UNIQUE (user_a, user_b)
+);
+CREATE INDEX conversations_b ON conversations(user_b);
+CREATE TABLE messages (
+  id INTEGER PRIMARY KEY,
+  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  author_id INTEGER NOT NULL REFERENCES users(id),
+  body TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  removed INTEGER NOT NULL DEFAULT 0  -- hidden by the moderator; kept for the record
+);
+CREATE INDEX messages_conversation ON messages(conversation_id, id);
+CREATE TABLE conversation_reads (
+  conversation_id INTEGER NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  last_read INTEGER NOT NULL,
+  PRIMARY KEY (conversation_id, user_id)
+);
+CREATE TABLE events (
+  id INTEGER PRIMARY KEY,
+  title TEXT NOT NULL,
+  day TEXT NOT NULL,
+  starts TEXT NOT NULL,
+  ends TEXT NOT NULL DEFAULT '',
+  place TEXT NOT NULL DEFAULT '',
+  link TEXT NOT NULL DEFAULT '',
+  note TEXT NOT NULL DEFAULT '',
+  author_id INTEGER NOT NULL REFERENCES users(id),
+  class_id INTEGER REFERENCES classes(id) ON DELETE CASCADE,  -- both NULL: the whole school
+  group_id INTEGER REFERENCES groups(id) ON DELETE CASCADE,
+  CHECK (class_id IS NULL OR group_id IS NULL)
+);
+CREATE INDEX events_day ON events(day);
+)sql",
 };
 
 }  // namespace

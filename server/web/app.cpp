@@ -5,6 +5,7 @@
 
 #include "app/log.hpp"
 #include "domain/announcements.hpp"
+#include "domain/conversations.hpp"
 #include "domain/school.hpp"
 #include "web/static_assets.hpp"
 #include "web/templates.hpp"
@@ -110,6 +111,13 @@ http::Response App::render_error(const http::Request& req, int status, const std
   return resp;
 }
 
+namespace {
+std::string unread_badge(storage::Connection& db, const domain::User& u) {
+  int n = domain::unread_total(db, u);
+  return n == 0 ? std::string() : n > 99 ? std::string("99+") : std::to_string(n);
+}
+}  // namespace
+
 mstch::map base_context(Ctx& ctx) {
   Lang lang = ctx.lang;
   mstch::map m;
@@ -132,7 +140,12 @@ mstch::map base_context(Ctx& ctx) {
     };
     item("/", "Home");
     item("/announcements", "Announcements");
+    nav.push_back(mstch::map{{"href", std::string("/messages")},
+                             {"label", ctx.tr("Messages")},
+                             {"badge", unread_badge(ctx.db, u)}});
     if (u.role != domain::Role::admin) item("/schedule", "Schedule");
+    item("/calendar", "Calendar");
+    if (u.role == domain::Role::teacher) item("/groups", "Groups");
     if (u.role == domain::Role::teacher) item("/assignments", "Assignments");
     item("/library", "Library");
     if (u.role == domain::Role::student) {
@@ -151,6 +164,7 @@ mstch::map base_context(Ctx& ctx) {
       item("/admin/schedule", "Schedule");
       item("/admin/distance", "Distance learning");
       item("/admin/devices", "Devices");
+      item("/groups", "Groups");
       item("/admin/school", "School");
     }
     m["has_nav"] = !nav.empty();

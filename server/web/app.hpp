@@ -108,6 +108,9 @@ void register_library_views(App& app);
 void register_board_views(App& app);
 void register_schedule_views(App& app);
 void register_device_views(App& app);
+void register_message_views(App& app);
+void register_group_views(App& app);
+void register_calendar_views(App& app);
 // The latest announcements for the signed-in user (start pages).
 mstch::map board_data(Ctx& ctx, std::size_t limit);
 void register_static_views(App& app);
@@ -121,6 +124,9 @@ inline void register_all_views(App& app) {
   register_board_views(app);
   register_schedule_views(app);
   register_device_views(app);
+  register_message_views(app);
+  register_group_views(app);
+  register_calendar_views(app);
   register_api_views(app);
 }
 

@@ -29,6 +29,11 @@ std::string format_datetime(std::int64_t t) {
   return buf;
 }
 
+std::string format_day(const std::string& d) {
+  if (d.size() != 10) return d;
+  return d.substr(8, 2) + "." + d.substr(5, 2) + "." + d.substr(0, 4);
+}
+
 std::string iso_date(std::int64_t t) {
   std::tm tm = local(t);
   char buf[64];

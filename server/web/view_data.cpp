@@ -53,4 +53,18 @@ mstch::array credentials_data(const std::vector<domain::Credential>& creds) {
   return a;
 }
 
+const char* role_msgid(domain::Role r) {
+  switch (r) {
+    case domain::Role::admin:
+      return "administration";
+    case domain::Role::teacher:
+      return "teacher";
+    case domain::Role::student:
+      return "student";
+    case domain::Role::parent:
+      return "parent";
+  }
+  return "";
+}
+
 }  // namespace parta::web

@@ -12,5 +12,7 @@ mstch::map class_data(const domain::ClassInfo& k);
 mstch::map user_data(const domain::User& u);
 mstch::map student_data(const domain::Student& s);
 mstch::array credentials_data(const std::vector<domain::Credential>& creds);
+// The role as a person's label ("teacher", "parent"…), an msgid to translate.
+const char* role_msgid(domain::Role r);
 
 }  // namespace parta::web

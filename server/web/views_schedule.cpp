@@ -32,7 +32,7 @@ mstch::map lesson_data(Ctx& ctx, const domain::Lesson& l) {
 
 std::string day_label(Ctx& ctx, const std::string& day, const std::string& today,
                       const std::string& tomorrow) {
-  std::string d = day.substr(8, 2) + "." + day.substr(5, 2) + "." + day.substr(0, 4);
+  std::string d = format_day(day);
   if (day == today) return ctx.tr("Today") + ", " + d;
   if (day == tomorrow) return ctx.tr("Tomorrow") + ", " + d;
   return d;

@@ -126,6 +126,26 @@ class Permissions : public ::testing::Test {
       if (std::regex_search(page.body, f, std::regex("/files/attachment/(\\d+)")))
         attachment_ = std::stoll(f[1]);
     }
+    // Messages: ivanova.s writes to smirnova; smirnova makes a group of 5А's parents; the class
+    // conversation of 5А exists.
+    Client parent(*server_);
+    parent.login("ivanova.s", kDemoPassword);
+    Reply to = parent.get("/messages/to/" + std::to_string(teacher_ids_["smirnova"]));
+    if (to.status != 303) throw std::runtime_error("no conversation");
+    direct_ = to.location();
+    parent.get(direct_);
+    if (parent.post(direct_, {{"text", "Здравствуйте"}}).status != 303)
+      throw std::runtime_error("message not sent");
+    teacher.get("/groups");
+    Reply group = teacher.post("/groups", {{"name", "Родители 5А"}});
+    if (group.status != 303) throw std::runtime_error("group not made");
+    group_ = group.location();
+    teacher.get(group_);
+    teacher.post(group_ + "/class",
+                 {{"class_id", std::to_string(class_ids_["5А"])}, {"who", "parents"}});
+    class_conv_ =
+        admin.get("/classes/" + std::to_string(class_ids_["5А"]) + "/messages").location();
+    if (class_conv_.empty()) throw std::runtime_error("no class conversation");
   }
   static void TearDownTestSuite() { delete server_; }
 
@@ -133,6 +153,7 @@ class Permissions : public ::testing::Test {
   static std::string plain_teacher_password_;
   static std::int64_t rus_, assignment_, attachment_, item_;
   static std::map<std::string, std::int64_t> file_ids_;
+  static std::string direct_, group_, class_conv_;
   static std::map<std::string, std::int64_t> class_ids_, student_ids_, teacher_ids_;
 };
 Partad* Permissions::server_ = nullptr;
@@ -140,6 +161,7 @@ std::string Permissions::plain_teacher_password_;
 std::int64_t Permissions::rus_ = 0, Permissions::assignment_ = 0, Permissions::attachment_ = 0,
              Permissions::item_ = 0;
 std::map<std::string, std::int64_t> Permissions::file_ids_;
+std::string Permissions::direct_, Permissions::group_, Permissions::class_conv_;
 std::map<std::string, std::int64_t> Permissions::class_ids_, Permissions::student_ids_,
     Permissions::teacher_ids_;
 
@@ -155,6 +177,7 @@ TEST_F(Permissions, RoleByRouteTable) {
   const std::string c5a = id(class_ids_.at("5А")), c5b = id(class_ids_.at("5Б")),
                     c9a = id(class_ids_.at("9А"));
   const std::string vasiliev = id(teacher_ids_.at("vasiliev"));
+  const std::string smirnova = id(teacher_ids_.at("smirnova"));
   const std::string rus = id(rus_), asg = id(assignment_);
   const std::string thread_own = "/assignments/" + asg + "/students/" + own;
   const std::string thread_mate = "/assignments/" + asg + "/students/" + classmate;
@@ -393,6 +416,61 @@ TEST_F(Permissions, RoleByRouteTable) {
        "/admin/devices/999999/return",
        {},
        {L, A, D, D, D, D}},
+      {"GET", "/messages", "/messages", {}, {L, A, A, A, A, A}},
+      {"GET", "/messages/new", "/messages/new", {}, {L, A, A, A, A, A}},
+      {"GET", "/messages/new", "/messages/new?class=" + c9a, {}, {L, A, A, A, A, A}},
+      {"GET", "/messages/to/{id}", "/messages/to/" + smirnova, {}, {L, A, D, D, A, A}},
+      {"GET", "/messages/to/{id}", "/messages/to/" + classmate, {}, {L, A, A, D, D, D}},
+      {"GET", "/messages/to/{id}", "/messages/to/" + sibling, {}, {L, A, D, D, D, D}},
+      {"GET", "/messages/to/{id}", "/messages/to/999999", {}, {L, D, D, D, D, D}},
+      {"GET", "/messages/{id}", direct_, {}, {L, D, A, D, D, A}},
+      {"GET", "/messages/{id}", class_conv_, {}, {L, A, A, D, A, D}},
+      {"GET", "/messages/{id}", "/messages/999999", {}, {L, D, D, D, D, D}},
+      {"POST", "/messages/{id}", direct_, {{"text", ""}}, {L, D, A, D, D, A}},
+      {"POST", "/messages/{id}", class_conv_, {{"text", ""}}, {L, A, A, D, A, D}},
+      {"POST",
+       "/messages/{id}/closed",
+       class_conv_ + "/closed",
+       {{"closed", "0"}},
+       {L, A, A, D, D, D}},
+      {"POST", "/messages/{id}/closed", direct_ + "/closed", {{"closed", "0"}}, {L, D, D, D, D, D}},
+      {"POST",
+       "/messages/{id}/remove/{message}",
+       class_conv_ + "/remove/999999",
+       {},
+       {L, N, N, D, D, D}},
+      {"GET", "/classes/{id}/messages", "/classes/" + c5a + "/messages", {}, {L, A, A, D, A, D}},
+      {"GET", "/classes/{id}/messages", "/classes/" + c9a + "/messages", {}, {L, A, D, D, D, D}},
+      {"GET", "/groups/{id}/messages", group_ + "/messages", {}, {L, A, A, D, D, A}},
+      {"GET", "/groups", "/groups", {}, {L, A, A, A, A, A}},
+      {"POST", "/groups", "/groups", {{"name", ""}}, {L, A, A, A, D, D}},
+      {"GET", "/groups/{id}", group_, {}, {L, A, A, D, D, A}},
+      {"GET", "/groups/{id}", "/groups/999999", {}, {L, D, D, D, D, D}},
+      {"POST", "/groups/{id}/members", group_ + "/members", {}, {L, A, A, D, D, D}},
+      {"POST",
+       "/groups/{id}/class",
+       group_ + "/class",
+       {{"class_id", c5a}, {"who", "nobody"}},
+       {L, A, A, D, D, D}},
+      {"POST", "/groups/{id}/remove/{user}", group_ + "/remove/999999", {}, {L, A, A, D, D, D}},
+      {"POST", "/groups/{id}/delete", "/groups/999999/delete", {}, {L, D, D, D, D, D}},
+      {"GET", "/calendar", "/calendar", {}, {L, A, A, A, A, A}},
+      {"GET", "/calendar", "/calendar?month=1999-99", {}, {L, A, A, A, A, A}},
+      {"POST",
+       "/calendar/events",
+       "/calendar/events",
+       {{"audience", "school"}, {"title", ""}},
+       {L, A, D, D, D, D}},
+      {"POST",
+       "/calendar/events",
+       "/calendar/events",
+       {{"audience", "class:" + c5a}, {"title", ""}},
+       {L, A, A, D, D, D}},
+      {"POST",
+       "/calendar/events/{id}/delete",
+       "/calendar/events/999999/delete",
+       {},
+       {L, N, N, N, D, D}},
       // Signing out last: it ends the session the other rows use.
       {"POST", "/logout", "/logout", {}, {L, A, A, A, A, A}},
   };
