@@ -16,7 +16,7 @@ UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cp
               "server/domain/coursework.cpp", "server/domain/library.cpp", "content/pack.cpp",
               "server/domain/announcements.cpp", "server/domain/schedule.cpp",
               "server/domain/devices.cpp", "server/domain/conversations.cpp",
-              "server/domain/groups.cpp", "server/domain/events.cpp",
+              "server/domain/groups.cpp", "server/domain/events.cpp", "server/domain/surveys.cpp",
               "tools/cli/commands.cpp"]
 # Literals that look like text but are protocol or data, not UI.
 IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-Cookie",

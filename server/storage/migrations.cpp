@@ -324,6 +324,46 @@ CREATE TABLE events (
 );
 CREATE INDEX events_day ON events(day);
 )sql",
+    // 8: surveys of a class's students or parents (or the whole school's)
+    R"sql(
+CREATE TABLE surveys (
+  id INTEGER PRIMARY KEY,
+  title TEXT NOT NULL,
+  intro TEXT NOT NULL DEFAULT '',
+  author_id INTEGER NOT NULL REFERENCES users(id),
+  class_id INTEGER REFERENCES classes(id) ON DELETE CASCADE,  -- NULL: every class
+  audience TEXT NOT NULL CHECK (audience IN ('students', 'parents')),
+  open INTEGER NOT NULL DEFAULT 1,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE survey_questions (
+  id INTEGER PRIMARY KEY,
+  survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('single', 'multi', 'text')),
+  text TEXT NOT NULL
+);
+CREATE TABLE survey_options (
+  id INTEGER PRIMARY KEY,
+  question_id INTEGER NOT NULL REFERENCES survey_questions(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE TABLE survey_responses (
+  id INTEGER PRIMARY KEY,
+  survey_id INTEGER NOT NULL REFERENCES surveys(id) ON DELETE CASCADE,
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  UNIQUE (survey_id, user_id)
+);
+CREATE TABLE survey_answers (
+  response_id INTEGER NOT NULL REFERENCES survey_responses(id) ON DELETE CASCADE,
+  question_id INTEGER NOT NULL REFERENCES survey_questions(id) ON DELETE CASCADE,
+  option_id INTEGER REFERENCES survey_options(id) ON DELETE CASCADE,
+  text TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX survey_answers_question ON survey_answers(question_id);
+)sql",
 };
 
 }  // namespace

@@ -145,6 +145,7 @@ mstch::map base_context(Ctx& ctx) {
                              {"badge", unread_badge(ctx.db, u)}});
     if (u.role != domain::Role::admin) item("/schedule", "Schedule");
     item("/calendar", "Calendar");
+    item("/surveys", "Surveys");
     if (u.role == domain::Role::teacher) item("/groups", "Groups");
     if (u.role == domain::Role::teacher) item("/assignments", "Assignments");
     item("/library", "Library");

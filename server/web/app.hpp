@@ -111,8 +111,11 @@ void register_device_views(App& app);
 void register_message_views(App& app);
 void register_group_views(App& app);
 void register_calendar_views(App& app);
+void register_survey_views(App& app);
 // The latest announcements for the signed-in user (start pages).
 mstch::map board_data(Ctx& ctx, std::size_t limit);
+// Open surveys the signed-in student or parent has not answered yet (start pages).
+mstch::array surveys_waiting(Ctx& ctx);
 void register_static_views(App& app);
 inline void register_all_views(App& app) {
   register_static_views(app);
@@ -127,6 +130,7 @@ inline void register_all_views(App& app) {
   register_message_views(app);
   register_group_views(app);
   register_calendar_views(app);
+  register_survey_views(app);
   register_api_views(app);
 }
 

@@ -12,6 +12,7 @@
 #include "domain/coursework.hpp"
 #include "domain/library.hpp"
 #include "web/app.hpp"
+#include "web/export.hpp"
 #include "web/form_fields.hpp"
 #include "web/markdown.hpp"
 #include "web/time_format.hpp"
@@ -277,13 +278,6 @@ std::vector<std::vector<std::string>> gradebook_table(Ctx& ctx, std::int64_t cla
   return t;
 }
 
-std::string csv_cell(const std::string& v) {
-  if (v.find_first_of(";\"\n\r") == std::string::npos) return v;
-  std::string out = "\"";
-  for (char c : v) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
 }  // namespace
 
 void register_coursework_views(App& app) {
@@ -532,16 +526,7 @@ void register_coursework_views(App& app) {
   app.route("GET", "/gradebook/{class}/{subject}/export.csv", kStaff, [](Ctx& ctx) {
     std::string name;
     auto t = gradebook_table(ctx, ctx.req.id("class"), ctx.req.id("subject"), &name);
-    std::string csv = "\xEF\xBB\xBF";  // BOM: Excel then reads UTF-8 Cyrillic correctly
-    for (const auto& row : t) {
-      for (std::size_t i = 0; i < row.size(); ++i) csv += (i ? ";" : "") + csv_cell(row[i]);
-      csv += "\r\n";
-    }
-    http::Response r = http::Response::text(csv);
-    r.content_type = "text/csv; charset=utf-8";
-    r.header("Content-Disposition", "attachment; filename=\"gradebook.csv\"; filename*=UTF-8''" +
-                                        http::url_encode(name + ".csv"));
-    return r;
+    return csv_download(t, name);
   });
   app.route("GET", "/gradebook/{class}/{subject}/export.xlsx", kStaff, [](Ctx& ctx) {
     std::string name;

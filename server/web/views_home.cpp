@@ -85,6 +85,7 @@ http::Response student_home(Ctx& ctx) {
   data["due"] = due;
   data["has_due"] = !due.empty();
   data["board"] = board_data(ctx, 3);
+  data["waiting"] = surveys_waiting(ctx);
   return page(ctx, "home_student", std::move(data), "Home");
 }
 
@@ -94,6 +95,7 @@ http::Response parent_home(Ctx& ctx) {
     children.push_back(student_card(ctx, s));
   mstch::map data{{"children", children}, {"has_children", !children.empty()}};
   data["board"] = board_data(ctx, 3);
+  data["waiting"] = surveys_waiting(ctx);
   return page(ctx, "home_parent", std::move(data), "Home");
 }
 

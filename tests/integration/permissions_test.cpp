@@ -146,6 +146,16 @@ class Permissions : public ::testing::Test {
     class_conv_ =
         admin.get("/classes/" + std::to_string(class_ids_["5А"]) + "/messages").location();
     if (class_conv_.empty()) throw std::runtime_error("no class conversation");
+    // A survey of 5А's parents by their class teacher.
+    teacher.get("/surveys/new");
+    Reply survey = teacher.post("/surveys", {{"title", "Интернет дома"},
+                                             {"audience", "parents"},
+                                             {"class", std::to_string(class_ids_["5А"])},
+                                             {"q1_kind", "single"},
+                                             {"q1_text", "Есть интернет?"},
+                                             {"q1_options", "Да\nНет"}});
+    if (survey.status != 303) throw std::runtime_error("survey not made");
+    survey_ = survey.location().substr(0, survey.location().size() - 8);
   }
   static void TearDownTestSuite() { delete server_; }
 
@@ -153,7 +163,7 @@ class Permissions : public ::testing::Test {
   static std::string plain_teacher_password_;
   static std::int64_t rus_, assignment_, attachment_, item_;
   static std::map<std::string, std::int64_t> file_ids_;
-  static std::string direct_, group_, class_conv_;
+  static std::string direct_, group_, class_conv_, survey_;
   static std::map<std::string, std::int64_t> class_ids_, student_ids_, teacher_ids_;
 };
 Partad* Permissions::server_ = nullptr;
@@ -161,7 +171,8 @@ std::string Permissions::plain_teacher_password_;
 std::int64_t Permissions::rus_ = 0, Permissions::assignment_ = 0, Permissions::attachment_ = 0,
              Permissions::item_ = 0;
 std::map<std::string, std::int64_t> Permissions::file_ids_;
-std::string Permissions::direct_, Permissions::group_, Permissions::class_conv_;
+std::string Permissions::direct_, Permissions::group_, Permissions::class_conv_,
+    Permissions::survey_;
 std::map<std::string, std::int64_t> Permissions::class_ids_, Permissions::student_ids_,
     Permissions::teacher_ids_;
 
@@ -471,6 +482,20 @@ TEST_F(Permissions, RoleByRouteTable) {
        "/calendar/events/999999/delete",
        {},
        {L, N, N, N, D, D}},
+      {"GET", "/surveys", "/surveys", {}, {L, A, A, A, A, A}},
+      {"GET", "/surveys/new", "/surveys/new", {}, {L, A, A, D, D, D}},
+      {"POST",
+       "/surveys",
+       "/surveys",
+       {{"title", ""}, {"audience", "parents"}, {"class", c5a}},
+       {L, A, A, D, D, D}},
+      {"GET", "/surveys/{id}", survey_, {}, {L, A, A, D, D, A}},
+      {"GET", "/surveys/{id}", "/surveys/999999", {}, {L, D, D, D, D, D}},
+      {"POST", "/surveys/{id}", survey_, {}, {L, D, D, D, D, A}},
+      {"GET", "/surveys/{id}/results", survey_ + "/results", {}, {L, A, A, D, D, D}},
+      {"GET", "/surveys/{id}/results.csv", survey_ + "/results.csv", {}, {L, A, A, D, D, D}},
+      {"POST", "/surveys/{id}/open", survey_ + "/open", {{"open", "1"}}, {L, A, A, D, D, D}},
+      {"POST", "/surveys/{id}/delete", "/surveys/999999/delete", {}, {L, D, D, D, D, D}},
       // Signing out last: it ends the session the other rows use.
       {"POST", "/logout", "/logout", {}, {L, A, A, A, A, A}},
   };
