@@ -364,6 +364,27 @@ CREATE TABLE survey_answers (
 );
 CREATE INDEX survey_answers_question ON survey_answers(question_id);
 )sql",
+    // 9: monitoring — who opened the portal on which day, and absences recorded by the class
+    // teacher
+    R"sql(
+CREATE TABLE visits (
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  day TEXT NOT NULL,
+  first_at INTEGER NOT NULL,
+  PRIMARY KEY (user_id, day)
+) WITHOUT ROWID;
+CREATE INDEX visits_day ON visits(day);
+CREATE TABLE absences (
+  student_id INTEGER NOT NULL REFERENCES students(user_id) ON DELETE CASCADE,
+  day TEXT NOT NULL,
+  reason TEXT NOT NULL CHECK (reason IN ('ill', 'family', 'other')),
+  note TEXT NOT NULL DEFAULT '',
+  recorded_by INTEGER NOT NULL REFERENCES users(id),
+  recorded_at INTEGER NOT NULL,
+  PRIMARY KEY (student_id, day)
+);
+CREATE INDEX submissions_created ON submissions(created_at);
+)sql",
 };
 
 }  // namespace

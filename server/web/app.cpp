@@ -6,6 +6,7 @@
 #include "app/log.hpp"
 #include "domain/announcements.hpp"
 #include "domain/conversations.hpp"
+#include "domain/days.hpp"
 #include "domain/school.hpp"
 #include "web/static_assets.hpp"
 #include "web/templates.hpp"
@@ -70,6 +71,11 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
     auto lease = db_.acquire();
     Ctx ctx{req, *lease, clock_, request_lang(req), std::nullopt, "", false, blobs_, &settings};
     authenticate(ctx);
+    // Opening the portal counts for monitoring (once per user per day).
+    if (ctx.user && !ctx.via_token) {
+      std::int64_t now = clock_.now();
+      visits_.note(*lease, ctx.user->id, domain::local_day(now), now);
+    }
     if (access != kPublic) {
       if (!ctx.user) {
         if (is_api(req.path)) throw http::Unauthorized();
@@ -146,6 +152,9 @@ mstch::map base_context(Ctx& ctx) {
     if (u.role != domain::Role::admin) item("/schedule", "Schedule");
     item("/calendar", "Calendar");
     item("/surveys", "Surveys");
+    if (u.role == domain::Role::admin ||
+        (u.role == domain::Role::teacher && !domain::classes_led_by(ctx.db, u.id).empty()))
+      item("/monitoring", "Monitoring");
     if (u.role == domain::Role::teacher) item("/groups", "Groups");
     if (u.role == domain::Role::teacher) item("/assignments", "Assignments");
     item("/library", "Library");

@@ -13,6 +13,7 @@
 #include "content/blob_store.hpp"
 #include "domain/accounts.hpp"
 #include "domain/login_limiter.hpp"
+#include "domain/monitoring.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
@@ -81,6 +82,7 @@ class App {
   const domain::Clock& clock_;
   content::BlobStore* blobs_;
   domain::LoginLimiter limiter_;
+  domain::VisitLog visits_;
   http::Router router_;
   std::vector<RouteInfo> routes_;
 };
@@ -112,6 +114,7 @@ void register_message_views(App& app);
 void register_group_views(App& app);
 void register_calendar_views(App& app);
 void register_survey_views(App& app);
+void register_monitoring_views(App& app);
 // The latest announcements for the signed-in user (start pages).
 mstch::map board_data(Ctx& ctx, std::size_t limit);
 // Open surveys the signed-in student or parent has not answered yet (start pages).
@@ -131,6 +134,7 @@ inline void register_all_views(App& app) {
   register_group_views(app);
   register_calendar_views(app);
   register_survey_views(app);
+  register_monitoring_views(app);
   register_api_views(app);
 }
 

@@ -1,0 +1,89 @@
+#pragma once
+// Monitoring for the class teacher and the admin, as the seeds ask: per class per day who opened
+// the portal, who handed in what, who is absent or ill (recorded by the class teacher, with a
+// reason); a weekly report per class (marks given per subject, families reached); and the students
+// at risk (no activity for N days, overdue work piling up, falling marks). Students on the paper
+// track are counted by the work they return, not by sign-ins.
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+#include "domain/message.hpp"
+#include "domain/school.hpp"
+
+namespace parta::domain {
+
+// Remembers that a user opened the portal on a day: one row per user per day, written once (the
+// in-memory set keeps it to one write per user per day, not one per request).
+class VisitLog {
+ public:
+  void note(storage::Connection& c, std::int64_t user_id, const std::string& day, std::int64_t now);
+
+ private:
+  std::mutex mutex_;
+  std::string day_;
+  std::unordered_set<std::int64_t> seen_;
+};
+
+inline constexpr const char* kAbsenceReasons[] = {"ill", "family", "other"};
+bool valid_absence_reason(const std::string& r);
+
+struct Absence {
+  std::string reason, note;
+};
+
+struct DayRow {
+  Student student;
+  bool opened = false;  // signed in that day
+  int submitted = 0;    // work handed in that day
+  int on_paper = 0;     // of which returned on paper
+  std::optional<Absence> absence;
+  bool active() const { return student.paper ? submitted > 0 : opened || submitted > 0; }
+};
+std::vector<DayRow> class_day(storage::Connection& c, std::int64_t class_id,
+                              const std::string& day);
+// Records (or, with an empty reason, clears) a student's absence on a day.
+std::optional<Message> set_absence(storage::Connection& c, const Clock& clock,
+                                   std::int64_t student_id, const std::string& day,
+                                   const std::string& reason, const std::string& note,
+                                   std::int64_t recorded_by);
+
+struct WeekDay {
+  std::string day;
+  int active = 0, submitted = 0, absent = 0;
+};
+struct SubjectWeek {
+  std::string subject, teacher;
+  int assignments = 0;  // set that week
+  int marks = 0;        // given that week
+};
+struct WeekReport {
+  std::string monday;
+  int students = 0, active = 0;   // active at least once that week
+  int families = 0, reached = 0;  // students with a parent account; of them, a parent signed in
+  int submitted = 0, absences = 0;
+  std::vector<WeekDay> days;  // Monday … Sunday
+  std::vector<SubjectWeek> subjects;
+};
+WeekReport week_report(storage::Connection& c, std::int64_t class_id, const std::string& monday);
+
+struct AtRisk {
+  Student student;
+  std::string last_active;  // a day, or "" when never
+  int idle_days = 0;        // since last_active (or since the account was made)
+  int overdue = 0;
+  bool falling = false;
+  std::vector<Message> reasons;
+};
+inline constexpr int kOverdueLimit = 2;
+std::vector<AtRisk> at_risk(storage::Connection& c, std::int64_t class_id, std::int64_t now,
+                            int idle_days);
+
+// Who monitors a class: the admin, and its class teacher.
+bool can_monitor(storage::Connection& c, const User& u, std::int64_t class_id);
+std::vector<ClassInfo> monitored_classes(storage::Connection& c, const User& u);
+
+}  // namespace parta::domain
