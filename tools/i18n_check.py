@@ -12,7 +12,8 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cpp",
-              "server/domain/roster_csv.cpp", "server/domain/roster_import.cpp",
+              "server/domain/roster_csv.cpp", "server/domain/csv_reader.cpp", "server/domain/schedule_csv.cpp",
+              "server/domain/roster_import.cpp",
               "server/domain/coursework.cpp", "server/domain/library.cpp", "content/pack.cpp",
               "server/domain/announcements.cpp", "server/domain/schedule.cpp",
               "server/domain/devices.cpp", "server/domain/conversations.cpp",

@@ -59,6 +59,10 @@ bool valid_time(const std::string& t) {
          h < 24 && m >= 0 && m < 60;
 }
 
+const char kLessonClassBusy[] = "This class already has lesson {number} that day.";
+const char kLessonTeacherBusy[] =
+    "The teacher already has a lesson in {class} at {from}–{to} that day.";
+
 std::optional<Message> check_lesson(storage::Connection& c, const NewLesson& l) {
   if (!valid_day(l.day)) return msg("Enter a real date.");
   if (!valid_time(l.starts) || !valid_time(l.ends)) return msg("Enter the times as 08:30.");
@@ -71,15 +75,14 @@ std::optional<Message> check_lesson(storage::Connection& c, const NewLesson& l) 
   if (l.link.size() > 500) return msg("The link is too long.");
   if (c.scalar("SELECT 1 FROM lessons WHERE class_id = ?1 AND day = ?2 AND number = ?3", l.class_id,
                l.day, l.number))
-    return msg("This class already has lesson {number} that day.",
-               {{"number", std::to_string(l.number)}});
+    return msg(kLessonClassBusy, {{"number", std::to_string(l.number)}});
   if (l.teacher_id) {
     auto q = c.query(
         "SELECT c.name, l.starts, l.ends FROM lessons l JOIN classes c ON c.id = l.class_id "
         "WHERE l.teacher_id = ?1 AND l.day = ?2 AND l.starts < ?4 AND l.ends > ?3 LIMIT 1",
         *l.teacher_id, l.day, l.starts, l.ends);
     if (q.next())
-      return msg("The teacher already has a lesson in {class} at {from}–{to} that day.",
+      return msg(kLessonTeacherBusy,
                  {{"class", q.text(0)}, {"from", q.text(1)}, {"to", q.text(2)}});
   }
   return std::nullopt;

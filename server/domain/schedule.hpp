@@ -29,6 +29,9 @@ struct NewLesson {
 // "2026-11-23" is a real date; "08:30" a real time.
 bool valid_day(const std::string& day);
 bool valid_time(const std::string& hhmm);
+// The two clash messages check_lesson gives (msgids).
+extern const char kLessonClassBusy[];
+extern const char kLessonTeacherBusy[];
 // What is wrong with the lesson (nullopt: fine), including clashes: the class already has that
 // lesson number that day, or the teacher is in another class at an overlapping time.
 std::optional<Message> check_lesson(storage::Connection& c, const NewLesson& l);

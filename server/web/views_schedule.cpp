@@ -1,6 +1,7 @@
 // The timetable: the admin edits and publishes it day by day; students, parents and teachers see
 // the published days from today on, today and tomorrow first.
 #include "domain/schedule.hpp"
+#include "domain/schedule_csv.hpp"
 #include "web/app.hpp"
 #include "web/form_fields.hpp"
 #include "web/time_format.hpp"
@@ -53,7 +54,9 @@ mstch::array class_days(Ctx& ctx, std::int64_t class_id) {
 }
 
 http::Response admin_page(Ctx& ctx, std::int64_t class_id, const std::string& day,
-                          const std::string& error, int status) {
+                          const std::string& error, int status,
+                          const std::vector<domain::Message>& import_errors = {},
+                          const std::string& notice = "") {
   mstch::array classes, subjects, teachers, lessons;
   for (const auto& k : domain::list_classes(ctx.db))
     classes.push_back(
@@ -74,6 +77,11 @@ http::Response admin_page(Ctx& ctx, std::int64_t class_id, const std::string& da
                   {"published", domain::day_published(ctx.db, class_id, day)},
                   {"next_number", std::to_string(lessons.size() + 1)}};
   if (!error.empty()) data["error"] = error;
+  if (!notice.empty()) data["notice"] = notice;
+  mstch::array problems;
+  for (const auto& m : import_errors) problems.push_back(mstch::map{{"text", ctx.tr(m)}});
+  data["has_import_errors"] = !problems.empty();
+  data["import_errors"] = problems;
   return page(ctx, "admin_schedule", std::move(data), "Schedule", status);
 }
 
@@ -117,6 +125,29 @@ void register_schedule_views(App& app) {
     std::string day = ctx.req.query("day").value_or(iso_date(ctx.clock.now()));
     if (!domain::valid_day(day)) day = iso_date(ctx.clock.now());
     return admin_page(ctx, class_id, day, "", 200);
+  });
+
+  // A week's timetable from CSV: every line checked, replaced all-or-nothing.
+  app.route("POST", "/admin/schedule/import", kAdmin, [](Ctx& ctx) {
+    auto classes = domain::list_classes(ctx.db);
+    std::int64_t first = classes.empty() ? 0 : classes.front().id;
+    std::string today = iso_date(ctx.clock.now());
+    const http::UploadedFile* f = ctx.req.form().file("file");
+    if (!f || f->size == 0)
+      return admin_page(ctx, first, today, ctx.tr("Choose a CSV file with the timetable."), 422);
+    if (f->size > domain::kMaxScheduleBytes) throw http::PayloadTooLarge();
+    auto parsed = domain::parse_schedule_csv(f->read());
+    if (!parsed.ok()) return admin_page(ctx, first, today, "", 422, parsed.errors);
+    auto done = domain::import_schedule(ctx.db, parsed.rows);
+    if (!done.errors.empty()) return admin_page(ctx, first, today, "", 422, done.errors);
+    const auto& r = parsed.rows.front();
+    auto k = domain::find_class_by_name(ctx.db, r.class_name);
+    return admin_page(
+        ctx, k ? k->id : first, r.day, "", 200, {},
+        ctx.tr(domain::Message{
+            "Imported {lessons} lessons for {days} class-days. Check them and "
+            "publish each day.",
+            {{"lessons", std::to_string(done.lessons)}, {"days", std::to_string(done.days)}}}));
   });
 
   app.route("POST", "/admin/schedule/lessons", kAdmin, [](Ctx& ctx) {

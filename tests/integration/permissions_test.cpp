@@ -524,6 +524,7 @@ TEST_F(Permissions, RoleByRouteTable) {
        "/monitoring/classes/" + c5a + "/risk.csv",
        {},
        {L, A, A, D, D, D}},
+      {"POST", "/admin/schedule/import", "/admin/schedule/import", {}, {L, A, D, D, D, D}},
       // Signing out last: it ends the session the other rows use.
       {"POST", "/logout", "/logout", {}, {L, A, A, A, A, A}},
   };

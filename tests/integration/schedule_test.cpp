@@ -88,3 +88,40 @@ TEST(Schedule, AdminBuildsAndPublishesStudentsAndParentsSeeIt) {
 
 }  // namespace
 }  // namespace parta::testing
+
+namespace parta::testing {
+namespace {
+
+TEST(Schedule, ImportAWeekFromExcelCsv) {
+  Partad server;
+  Client admin(server);
+  ASSERT_EQ(admin.login("admin", kDemoPassword).status, 200);
+  admin.get("/admin/schedule");
+  auto upload = [&](const std::string& name) {
+    return admin.multipart(
+        "/admin/schedule/import", {},
+        {{"file", name, "text/csv",
+          read_file(std::string(PARTA_SOURCE_DIR) + "/tests/fixtures/schedule/" + name)}});
+  };
+  Reply broken = upload("broken.csv");
+  EXPECT_EQ(broken.status, 422);
+  EXPECT_NE(broken.body.find("Ничего не загружено"), std::string::npos);
+  EXPECT_NE(broken.body.find("Строка 2: «31.02.2026» — не дата"), std::string::npos);
+  Reply clash = upload("clash.csv");
+  EXPECT_EQ(clash.status, 422);
+  EXPECT_NE(clash.body.find("Строка 5: у учителя в этот день уже урок в 5А"), std::string::npos);
+  // Nothing of the clashing file was kept (its 5А maths lesson is at 09:20).
+  EXPECT_EQ(admin.get("/admin/schedule?class=1&day=2026-11-23").body.find("09:20–10:00"),
+            std::string::npos);
+
+  Reply ok = upload("week-cp1251.csv");  // as Excel saves it
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_NE(ok.body.find("Загружено уроков: 5, дней по классам: 3"), std::string::npos);
+  Reply day = admin.get("/admin/schedule?class=1&day=2026-11-23");
+  EXPECT_NE(day.body.find("09:20–10:00"), std::string::npos);
+  EXPECT_NE(day.body.find("<td>онлайн-урок</td>"), std::string::npos);
+  EXPECT_EQ(admin.multipart("/admin/schedule/import", {}, {}).status, 422);
+}
+
+}  // namespace
+}  // namespace parta::testing
