@@ -7,29 +7,12 @@ Exit codes: 0 passed, 1 failed, 77 skipped (Chromium or Selenium missing outside
 """
 import argparse
 import os
-import re
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
-import time
 
-
-def start_partad(binary, data):
-    log = open(os.path.join(data, "partad.log"), "w+")
-    proc = subprocess.Popen([binary, "--data", os.path.join(data, "db"), "--listen", "127.0.0.1:0",
-                             "--demo"], stdout=log, stderr=log)
-    for _ in range(300):
-        log.seek(0)
-        m = re.search(r"\(port (\d+)\)", log.read())
-        if m:
-            return proc, int(m.group(1))
-        if proc.poll() is not None:
-            break
-        time.sleep(0.05)
-    log.seek(0)
-    raise RuntimeError("partad did not start: " + log.read())
+from common import phone_browser, selenium_or_skip, start_partad
 
 
 def main():
@@ -38,35 +21,19 @@ def main():
     ap.add_argument("--out", required=True, help="folder for the screenshots")
     args = ap.parse_args()
     in_ci = os.environ.get("CI") == "true"
-    try:
-        from selenium import webdriver
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import WebDriverWait
-    except ImportError:
-        print("browser test: python3-selenium is missing (tools/install-deps.sh installs it)")
-        return 1 if in_ci else 77
-    if not shutil.which("chromedriver") or not os.path.exists("/usr/bin/chromium"):
-        print("browser test: chromium or chromedriver is missing")
-        return 1 if in_ci else 77
+    found = selenium_or_skip(in_ci)
+    if isinstance(found, int):
+        return found
+    webdriver, By, WebDriverWait = found
 
     os.makedirs(args.out, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="parta-browser-")
     proc, port = start_partad(args.partad, tmp)
     base = f"http://127.0.0.1:{port}"
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = "/usr/bin/chromium"
-    for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              f"--user-data-dir={tmp}/profile", "--window-size=412,915", "--lang=ru"]:
-        opts.add_argument(a)
-    # The portal must work with JavaScript off: the whole test runs without it.
-    opts.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
     driver = None
     failures = []
     try:
-        from selenium.webdriver.chrome.service import Service
-        driver = webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver")),
-                                  options=opts)
+        driver = phone_browser(webdriver, f"{tmp}/profile")
 
         def check(cond, what):
             if not cond:

@@ -1,0 +1,86 @@
+"""What the browser tests share: a partad of their own on a free port of 127.0.0.1 with a fresh
+demo database, a headless Chromium sized like a phone with JavaScript off, and a small HTTP
+client for setting the scene as staff would."""
+import http.cookiejar
+import os
+import re
+import shutil
+import subprocess
+import time
+import urllib.parse
+import urllib.request
+
+
+def start_partad(binary, data):
+    log = open(os.path.join(data, "partad.log"), "w+")
+    proc = subprocess.Popen([binary, "--data", os.path.join(data, "db"), "--listen", "127.0.0.1:0",
+                             "--demo"], stdout=log, stderr=log)
+    for _ in range(300):
+        log.seek(0)
+        m = re.search(r"\(port (\d+)\)", log.read())
+        if m:
+            return proc, int(m.group(1))
+        if proc.poll() is not None:
+            break
+        time.sleep(0.05)
+    log.seek(0)
+    raise RuntimeError("partad did not start: " + log.read())
+
+
+def selenium_or_skip(in_ci):
+    """Returns the selenium modules, or an exit code: 1 in CI, 77 (skipped) elsewhere."""
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+    except ImportError:
+        print("browser test: python3-selenium is missing (tools/install-deps.sh installs it)")
+        return 1 if in_ci else 77
+    if not shutil.which("chromedriver") or not os.path.exists("/usr/bin/chromium"):
+        print("browser test: chromium or chromedriver is missing")
+        return 1 if in_ci else 77
+    return webdriver, By, WebDriverWait
+
+
+def phone_browser(webdriver, profile_dir):
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = "/usr/bin/chromium"
+    for a in ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+              "--disable-background-networking", "--disable-component-update", "--disable-sync",
+              f"--user-data-dir={profile_dir}", "--window-size=412,915", "--lang=ru"]:
+        opts.add_argument(a)
+    # The portal must work with JavaScript off: the whole test runs without it.
+    opts.add_experimental_option("prefs", {"profile.managed_default_content_settings.javascript": 2})
+    from selenium.webdriver.chrome.service import Service
+    return webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver")),
+                            options=opts)
+
+
+class Staff:
+    """A signed-in HTTP client (cookies, CSRF token from the last page) for setting up data."""
+
+    def __init__(self, base, login, secret):
+        self.base = base
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        self.csrf = ""
+        self.get("/login")
+        self.post("/login", {"login": login, "secret": secret})
+
+    def _remember(self, body):
+        m = re.search(r'name="csrf" value="([^"]+)"', body)
+        if m:
+            self.csrf = m.group(1)
+        return body
+
+    def get(self, path):
+        with self.opener.open(self.base + path) as r:
+            return self._remember(r.read().decode())
+
+    def post(self, path, fields):
+        data = urllib.parse.urlencode(list(fields.items()) + [("csrf", self.csrf)]).encode()
+        try:
+            with self.opener.open(self.base + path, data) as r:
+                return r.status, self._remember(r.read().decode()), r.url
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"POST {path}: {e.code} {e.read().decode()[:300]}")
