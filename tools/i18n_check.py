@@ -18,7 +18,7 @@ UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cp
               "server/domain/announcements.cpp", "server/domain/schedule.cpp",
               "server/domain/devices.cpp", "server/domain/conversations.cpp",
               "server/domain/groups.cpp", "server/domain/events.cpp", "server/domain/surveys.cpp",
-              "server/domain/monitoring.cpp",
+              "server/domain/monitoring.cpp", "server/domain/paper.cpp", "server/app/paper_worker.cpp",
               "tools/cli/commands.cpp"]
 # Literals that look like text but are protocol or data, not UI.
 IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-Cookie",

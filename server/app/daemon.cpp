@@ -5,11 +5,13 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <thread>
 
 #include "app/config.hpp"
 #include "app/credentials_table.hpp"
 #include "app/data_dir.hpp"
 #include "app/log.hpp"
+#include "app/paper_worker.hpp"
 #include "domain/demo.hpp"
 #include "domain/library.hpp"
 #include "http/server.hpp"
@@ -84,7 +86,10 @@ int run_partad(int argc, char** argv) {
         }
       }
     }
+    PaperWorker paper(*db, blobs, clock, std::max(1u, std::thread::hardware_concurrency()));
+    paper.start();
     web::App app(*db, clock, &blobs);
+    app.settings.wake_paper = [&paper] { paper.wake(); };
     app.settings.usb_dir = cfg.usb_dir;
     app.settings.disk_reserve = cfg.disk_reserve_mb * 1024 * 1024;
     web::register_all_views(app);

@@ -385,6 +385,67 @@ CREATE TABLE absences (
 );
 CREATE INDEX submissions_created ON submissions(created_at);
 )sql",
+    // 10: the paper track — print runs of packets, the pickup/return log, scan batches and pages
+    R"sql(
+CREATE TABLE print_runs (
+  id INTEGER PRIMARY KEY,
+  run TEXT NOT NULL UNIQUE,  -- the 6-character id printed in every page's code
+  assignment_id INTEGER NOT NULL REFERENCES assignments(id),
+  created_by INTEGER NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  answer_pages INTEGER NOT NULL,
+  ruling TEXT NOT NULL CHECK (ruling IN ('lined', 'grid')),
+  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'making', 'ready', 'failed')),
+  done INTEGER NOT NULL DEFAULT 0,
+  combined_sha TEXT,
+  error TEXT NOT NULL DEFAULT '',
+  printer TEXT NOT NULL DEFAULT '',
+  print_job INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE packets (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES print_runs(id) ON DELETE CASCADE,
+  student_id INTEGER NOT NULL REFERENCES students(user_id),
+  pages INTEGER NOT NULL DEFAULT 0,
+  pdf_sha TEXT,
+  printed_at INTEGER,
+  picked_up_at INTEGER,
+  picked_up_by TEXT NOT NULL DEFAULT '',
+  returned_at INTEGER,
+  UNIQUE (run_id, student_id)
+);
+CREATE TABLE scan_batches (
+  id INTEGER PRIMARY KEY,
+  uploaded_by INTEGER NOT NULL REFERENCES users(id),
+  created_at INTEGER NOT NULL,
+  status TEXT NOT NULL DEFAULT 'queued' CHECK (status IN ('queued', 'reading', 'done', 'failed')),
+  pages INTEGER NOT NULL DEFAULT 0,
+  done INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT ''
+);
+CREATE TABLE scan_files (
+  batch_id INTEGER NOT NULL REFERENCES scan_batches(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  sha256 TEXT NOT NULL REFERENCES blobs(sha256),
+  filename TEXT NOT NULL,
+  PRIMARY KEY (batch_id, position)
+);
+CREATE TABLE scan_pages (
+  id INTEGER PRIMARY KEY,
+  batch_id INTEGER NOT NULL REFERENCES scan_batches(id),
+  source TEXT NOT NULL,  -- which file and page it came from
+  position INTEGER NOT NULL,
+  image_sha TEXT NOT NULL REFERENCES blobs(sha256),
+  status TEXT NOT NULL CHECK (status IN ('read', 'filed', 'review', 'duplicate', 'discarded')),
+  reason TEXT NOT NULL DEFAULT '',
+  packet_id INTEGER REFERENCES packets(id),
+  page INTEGER,
+  submission_id INTEGER REFERENCES submissions(id),
+  UNIQUE (batch_id, position)
+);
+CREATE INDEX scan_pages_status ON scan_pages(status);
+CREATE UNIQUE INDEX scan_pages_filed_once ON scan_pages(packet_id, page) WHERE status = 'filed';
+)sql",
 };
 
 }  // namespace

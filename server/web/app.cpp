@@ -157,6 +157,7 @@ mstch::map base_context(Ctx& ctx) {
       item("/monitoring", "Monitoring");
     if (u.role == domain::Role::teacher) item("/groups", "Groups");
     if (u.role == domain::Role::teacher) item("/assignments", "Assignments");
+    if (u.role == domain::Role::teacher || u.role == domain::Role::admin) item("/paper", "Paper");
     item("/library", "Library");
     if (u.role == domain::Role::student) {
       nav.push_back(mstch::map{{"href", "/students/" + std::to_string(u.id) + "/assignments"},

@@ -38,6 +38,7 @@ unsigned role_bit(domain::Role r);
 struct Settings {
   std::string usb_dir = "/media/parta-usb";           // where the box mounts a USB stick
   std::uint64_t disk_reserve = 500ull * 1024 * 1024;  // never fill the card past this
+  std::function<void()> wake_paper;                   // new print run or scan batch queued
 };
 
 struct Ctx {
@@ -115,6 +116,7 @@ void register_group_views(App& app);
 void register_calendar_views(App& app);
 void register_survey_views(App& app);
 void register_monitoring_views(App& app);
+void register_paper_views(App& app);
 // The latest announcements for the signed-in user (start pages).
 mstch::map board_data(Ctx& ctx, std::size_t limit);
 // Open surveys the signed-in student or parent has not answered yet (start pages).
@@ -135,6 +137,7 @@ inline void register_all_views(App& app) {
   register_calendar_views(app);
   register_survey_views(app);
   register_monitoring_views(app);
+  register_paper_views(app);
   register_api_views(app);
 }
 

@@ -394,6 +394,8 @@ void register_coursework_views(App& app) {
     data["count_late"] = std::to_string(late);
     data["count_nothing"] = std::to_string(nothing);
     data["can_edit"] = domain::teaches(ctx.db, me, a->class_id, a->subject_id);
+    data["can_paper"] =
+        me.role == Role::admin || domain::teaches(ctx.db, me, a->class_id, a->subject_id);
     return page(ctx, "assignment", std::move(data), "Assignment");
   });
 

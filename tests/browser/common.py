@@ -7,14 +7,15 @@ import re
 import shutil
 import subprocess
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 
 
-def start_partad(binary, data):
+def start_partad(binary, data, env=None):
     log = open(os.path.join(data, "partad.log"), "w+")
     proc = subprocess.Popen([binary, "--data", os.path.join(data, "db"), "--listen", "127.0.0.1:0",
-                             "--demo"], stdout=log, stderr=log)
+                             "--demo"], stdout=log, stderr=log, env=env)
     for _ in range(300):
         log.seek(0)
         m = re.search(r"\(port (\d+)\)", log.read())
@@ -77,10 +78,38 @@ class Staff:
         with self.opener.open(self.base + path) as r:
             return self._remember(r.read().decode())
 
+    def get_bytes(self, path):
+        with self.opener.open(self.base + path) as r:
+            return r.read()
+
+    def upload(self, path, fields, files):
+        """multipart/form-data: files is a list of (field, filename, content type, bytes)."""
+        boundary = "----parta" + os.urandom(8).hex()
+        body = b""
+        for k, v in list(fields.items()) + [("csrf", self.csrf)]:
+            body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n"
+                     f"{v}\r\n").encode()
+        for field, name, ctype, data in files:
+            body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
+                     f"filename=\"{name}\"\r\nContent-Type: {ctype}\r\n\r\n").encode()
+            body += data + b"\r\n"
+        body += f"--{boundary}--\r\n".encode()
+        req = urllib.request.Request(self.base + path, body, {
+            "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        try:
+            with self.opener.open(req) as r:
+                return r.status, self._remember(r.read().decode()), r.url
+        except urllib.error.HTTPError as e:
+            raise RuntimeError(f"upload {path}: {e.code} {e.read().decode()[:300]}")
+
     def post(self, path, fields):
-        data = urllib.parse.urlencode(list(fields.items()) + [("csrf", self.csrf)]).encode()
+        items = list(fields.items()) if isinstance(fields, dict) else list(fields)
+        data = urllib.parse.urlencode(items + [("csrf", self.csrf)]).encode()
         try:
             with self.opener.open(self.base + path, data) as r:
                 return r.status, self._remember(r.read().decode()), r.url
         except urllib.error.HTTPError as e:
-            raise RuntimeError(f"POST {path}: {e.code} {e.read().decode()[:300]}")
+            body = e.read().decode()
+            if 400 <= e.code < 500:  # a refused form: the page says why
+                return e.code, self._remember(body), path
+            raise RuntimeError(f"POST {path}: {e.code} {body[:300]}")

@@ -7,6 +7,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "harness.hpp"
 
@@ -156,6 +157,24 @@ class Permissions : public ::testing::Test {
                                              {"q1_options", "Да\nНет"}});
     if (survey.status != 303) throw std::runtime_error("survey not made");
     survey_ = survey.location().substr(0, survey.location().size() - 8);
+    // Paper packets for the assignment's paper students, made before the table runs.
+    std::string paper_page =
+        teacher.get("/assignments/" + std::to_string(assignment_) + "/paper").body;
+    std::vector<std::pair<std::string, std::string>> run_form = {{"answer_pages", "1"},
+                                                                 {"ruling", "lined"}};
+    static const std::regex kChecked("name=\"student\" value=\"(\\d+)\" checked");
+    for (std::sregex_iterator i(paper_page.begin(), paper_page.end(), kChecked), e; i != e; ++i)
+      run_form.emplace_back("student", (*i)[1]);
+    Reply run = teacher.post("/assignments/" + std::to_string(assignment_) + "/paper", run_form);
+    if (run.status != 303) throw std::runtime_error("no print run: " + run.body);
+    run_ = run.location();
+    for (int i = 0; i < 600 && teacher.get(run_).body.find("/all.pdf") == std::string::npos; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    std::smatch pk;
+    std::string run_page = teacher.get(run_).body;
+    if (!std::regex_search(run_page, pk, std::regex("/paper/packets/(\\d+)/")))
+      throw std::runtime_error("no packet");
+    packet_ = "/paper/packets/" + pk[1].str();
   }
   static void TearDownTestSuite() { delete server_; }
 
@@ -163,7 +182,7 @@ class Permissions : public ::testing::Test {
   static std::string plain_teacher_password_;
   static std::int64_t rus_, assignment_, attachment_, item_;
   static std::map<std::string, std::int64_t> file_ids_;
-  static std::string direct_, group_, class_conv_, survey_;
+  static std::string direct_, group_, class_conv_, survey_, run_, packet_;
   static std::map<std::string, std::int64_t> class_ids_, student_ids_, teacher_ids_;
 };
 Partad* Permissions::server_ = nullptr;
@@ -172,7 +191,7 @@ std::int64_t Permissions::rus_ = 0, Permissions::assignment_ = 0, Permissions::a
              Permissions::item_ = 0;
 std::map<std::string, std::int64_t> Permissions::file_ids_;
 std::string Permissions::direct_, Permissions::group_, Permissions::class_conv_,
-    Permissions::survey_;
+    Permissions::survey_, Permissions::run_, Permissions::packet_;
 std::map<std::string, std::int64_t> Permissions::class_ids_, Permissions::student_ids_,
     Permissions::teacher_ids_;
 
@@ -525,6 +544,41 @@ TEST_F(Permissions, RoleByRouteTable) {
        {},
        {L, A, A, D, D, D}},
       {"POST", "/admin/schedule/import", "/admin/schedule/import", {}, {L, A, D, D, D, D}},
+      {"GET", "/assignments/{id}/paper", "/assignments/" + asg + "/paper", {}, {L, A, A, D, D, D}},
+      {"POST",
+       "/assignments/{id}/paper",
+       "/assignments/" + asg + "/paper",
+       {{"answer_pages", "x"}},
+       {L, A, A, D, D, D}},
+      {"GET", "/paper/runs/{id}", run_, {}, {L, A, A, D, D, D}},
+      {"GET", "/paper/runs/{id}", "/paper/runs/999999", {}, {L, N, N, N, D, D}},
+      {"GET", "/paper/runs/{id}/all.pdf", run_ + "/all.pdf", {}, {L, A, A, D, D, D}},
+      {"GET", "/paper/packets/{id}/packet.pdf", packet_ + "/packet.pdf", {}, {L, A, A, D, D, D}},
+      {"POST",
+       "/paper/runs/{id}/print",
+       run_ + "/print",
+       {{"printer", "nope"}},
+       {L, A, A, D, D, D}},
+      {"POST", "/paper/packets/{id}/pickup", packet_ + "/pickup", {{"by", ""}}, {L, A, A, D, D, D}},
+      {"POST", "/paper/packets/{id}/return", packet_ + "/return", {}, {L, A, A, D, D, D}},
+      {"GET", "/paper", "/paper", {}, {L, A, A, A, D, D}},
+      {"POST", "/paper/scans", "/paper/scans", {}, {L, A, A, A, D, D}},
+      {"GET", "/paper/scans/{id}", "/paper/scans/999999", {}, {L, N, N, N, D, D}},
+      {"GET",
+       "/paper/pages/{id}/image.jpg",
+       "/paper/pages/999999/image.jpg",
+       {},
+       {L, N, N, N, D, D}},
+      {"GET", "/paper/review", "/paper/review", {}, {L, A, A, A, D, D}},
+      {"POST", "/paper/review/{id}/file", "/paper/review/999999/file", {}, {L, A, A, A, D, D}},
+      {"POST",
+       "/paper/review/{id}/discard",
+       "/paper/review/999999/discard",
+       {},
+       {L, N, N, N, D, D}},
+      {"GET", "/admin/printer", "/admin/printer", {}, {L, A, D, D, D, D}},
+      {"POST", "/admin/printer", "/admin/printer", {{"printer", "nope"}}, {L, A, D, D, D, D}},
+      {"POST", "/admin/login-cards", "/admin/login-cards", {{"class_id", ""}}, {L, A, D, D, D, D}},
       // Signing out last: it ends the session the other rows use.
       {"POST", "/logout", "/logout", {}, {L, A, A, A, A, A}},
   };

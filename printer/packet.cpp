@@ -1,0 +1,390 @@
+#include "printer/packet.hpp"
+
+#include <cairo-pdf.h>
+#include <cairo.h>
+#include <cmark.h>
+#include <glib.h>
+#include <pango/pangocairo.h>
+#include <poppler.h>
+
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include "printer/qr_draw.hpp"
+
+namespace parta::printer {
+
+namespace {
+
+using G = PageGeometry;
+constexpr double kTop = G::kMargin + G::kCode + 14;                  // below the top code
+constexpr double kBottom = G::kHeight - G::kMargin - G::kCode - 14;  // above the bottom code
+constexpr double kLeft = G::kMargin, kRight = G::kWidth - G::kMargin;
+constexpr const char* kFont = "DejaVu Sans";
+
+template <typename T, void (*F)(T*)>
+struct Deleter {
+  void operator()(T* p) const { F(p); }
+};
+using Surface = std::unique_ptr<cairo_surface_t, Deleter<cairo_surface_t, cairo_surface_destroy>>;
+using Cairo = std::unique_ptr<cairo_t, Deleter<cairo_t, cairo_destroy>>;
+
+struct GObjectDeleter {
+  void operator()(void* p) const { g_object_unref(p); }
+};
+using Layout = std::unique_ptr<PangoLayout, GObjectDeleter>;
+using Document = std::unique_ptr<PopplerDocument, GObjectDeleter>;
+
+std::string escape(const std::string& s) {
+  char* e = g_markup_escape_text(s.c_str(), static_cast<gssize>(s.size()));
+  std::string out(e);
+  g_free(e);
+  return out;
+}
+
+// Markdown (what teachers write) to pango markup: headings, bold, italics, code, lists, links.
+std::string markdown_to_markup(const std::string& md) {
+  cmark_node* doc = cmark_parse_document(md.c_str(), md.size(), CMARK_OPT_DEFAULT);
+  std::string out;
+  cmark_iter* it = cmark_iter_new(doc);
+  int list_depth = 0;
+  for (cmark_event_type ev; (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE;) {
+    cmark_node* n = cmark_iter_get_node(it);
+    bool enter = ev == CMARK_EVENT_ENTER;
+    switch (cmark_node_get_type(n)) {
+      case CMARK_NODE_TEXT:
+        out += escape(cmark_node_get_literal(n));
+        break;
+      case CMARK_NODE_CODE:
+        out += "<tt>" + escape(cmark_node_get_literal(n)) + "</tt>";
+        break;
+      case CMARK_NODE_CODE_BLOCK:
+        out += "<tt>" + escape(cmark_node_get_literal(n)) + "</tt>\n";
+        break;
+      case CMARK_NODE_SOFTBREAK:
+        out += " ";
+        break;
+      case CMARK_NODE_LINEBREAK:
+        out += "\n";
+        break;
+      case CMARK_NODE_STRONG:
+        out += enter ? "<b>" : "</b>";
+        break;
+      case CMARK_NODE_EMPH:
+        out += enter ? "<i>" : "</i>";
+        break;
+      case CMARK_NODE_HEADING:
+        out += enter ? "<span size=\"large\" weight=\"bold\">" : "</span>\n";
+        break;
+      case CMARK_NODE_PARAGRAPH:
+        if (!enter) out += list_depth ? "\n" : "\n\n";
+        break;
+      case CMARK_NODE_LIST:
+        list_depth += enter ? 1 : -1;
+        if (!enter && list_depth == 0) out += "\n";
+        break;
+      case CMARK_NODE_ITEM:
+        if (enter) {
+          out += std::string(static_cast<std::size_t>(2 * (list_depth - 1)), ' ');
+          cmark_node* list = cmark_node_parent(n);
+          if (cmark_node_get_list_type(list) == CMARK_ORDERED_LIST) {
+            int i = cmark_node_get_list_start(list);
+            for (cmark_node* s = cmark_node_first_child(list); s && s != n; s = cmark_node_next(s))
+              ++i;
+            out += std::to_string(i) + ". ";
+          } else {
+            out += "• ";
+          }
+        }
+        break;
+      case CMARK_NODE_LINK:
+        if (!enter) out += " (" + escape(cmark_node_get_url(n)) + ")";
+        break;
+      case CMARK_NODE_IMAGE:
+        if (enter)
+          out += "[";
+        else
+          out += "]";
+        break;
+      case CMARK_NODE_THEMATIC_BREAK:
+        out += "—\n";
+        break;
+      default:
+        break;
+    }
+  }
+  cmark_iter_free(it);
+  cmark_node_free(doc);
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
+}
+
+Layout make_layout(cairo_t* cr, const std::string& markup, double size, double width) {
+  Layout l(pango_cairo_create_layout(cr));
+  PangoFontDescription* f = pango_font_description_from_string(kFont);
+  pango_font_description_set_absolute_size(f, size * PANGO_SCALE);
+  pango_layout_set_font_description(l.get(), f);
+  pango_font_description_free(f);
+  pango_layout_set_width(l.get(), static_cast<int>(width * PANGO_SCALE));
+  pango_layout_set_wrap(l.get(), PANGO_WRAP_WORD_CHAR);
+  pango_layout_set_markup(l.get(), markup.c_str(), -1);
+  return l;
+}
+
+// Draws markup at (x, y); returns the height used.
+double text(cairo_t* cr, double x, double y, double width, const std::string& markup, double size) {
+  Layout l = make_layout(cr, markup, size, width);
+  cairo_move_to(cr, x, y);
+  pango_cairo_show_layout(cr, l.get());
+  int w = 0, h = 0;
+  pango_layout_get_size(l.get(), &w, &h);
+  return static_cast<double>(h) / PANGO_SCALE;
+}
+
+// The lines of the assignment text, split into pages: the index of each page's first line.
+struct TextPages {
+  Layout layout;
+  std::vector<int> first_line;  // per page
+};
+
+TextPages paginate(cairo_t* cr, const std::string& markup) {
+  TextPages t{make_layout(cr, markup, 11.5, kRight - kLeft), {}};
+  PangoLayoutIter* it = pango_layout_get_iter(t.layout.get());
+  double page_top = 0;
+  int line = 0;
+  t.first_line.push_back(0);
+  const double height = kBottom - kTop - 24;  // a heading line on every text page
+  do {
+    PangoRectangle logical;
+    pango_layout_iter_get_line_extents(it, nullptr, &logical);
+    double bottom = static_cast<double>(logical.y + logical.height) / PANGO_SCALE;
+    if (bottom - page_top > height && line != t.first_line.back()) {
+      t.first_line.push_back(line);
+      page_top = static_cast<double>(logical.y) / PANGO_SCALE;
+    }
+    ++line;
+  } while (pango_layout_iter_next_line(it));
+  pango_layout_iter_free(it);
+  return t;
+}
+
+void draw_text_page(cairo_t* cr, const TextPages& t, std::size_t page) {
+  int from = t.first_line[page];
+  int to = page + 1 < t.first_line.size() ? t.first_line[page + 1]
+                                          : pango_layout_get_line_count(t.layout.get());
+  PangoLayoutIter* it = pango_layout_get_iter(t.layout.get());
+  double offset = -1;
+  int line = 0;
+  do {
+    if (line >= from && line < to) {
+      PangoRectangle logical;
+      pango_layout_iter_get_line_extents(it, nullptr, &logical);
+      if (offset < 0) offset = static_cast<double>(logical.y) / PANGO_SCALE;
+      double baseline = static_cast<double>(pango_layout_iter_get_baseline(it)) / PANGO_SCALE;
+      cairo_move_to(cr, kLeft + static_cast<double>(logical.x) / PANGO_SCALE,
+                    kTop + 24 + baseline - offset);
+      pango_cairo_show_layout_line(cr, pango_layout_iter_get_line_readonly(it));
+    }
+    ++line;
+  } while (line < to && pango_layout_iter_next_line(it));
+  pango_layout_iter_free(it);
+}
+
+Document open_pdf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  std::string bytes = s.str();
+  GBytes* data = g_bytes_new(bytes.data(), bytes.size());
+  GError* error = nullptr;
+  PopplerDocument* doc = poppler_document_new_from_bytes(data, nullptr, &error);
+  g_bytes_unref(data);
+  if (!doc) {
+    std::string why = error ? error->message : "unknown";
+    if (error) g_error_free(error);
+    throw std::runtime_error("a material is not a readable PDF: " + why);
+  }
+  return Document(doc);
+}
+
+void draw_material_page(cairo_t* cr, PopplerPage* page) {
+  double w = 0, h = 0;
+  poppler_page_get_size(page, &w, &h);
+  double box_w = kRight - kLeft, box_h = kBottom - kTop;
+  double scale = std::min(box_w / w, box_h / h);
+  cairo_save(cr);
+  cairo_translate(cr, kLeft + (box_w - w * scale) / 2, kTop);
+  cairo_scale(cr, scale, scale);
+  cairo_rectangle(cr, 0, 0, w, h);
+  cairo_clip(cr);
+  poppler_page_render_for_printing(page, cr);
+  cairo_restore(cr);
+  cairo_set_line_width(cr, 0.5);
+  cairo_rectangle(cr, kLeft + (box_w - w * scale) / 2, kTop, w * scale, h * scale);
+  cairo_stroke(cr);
+}
+
+void draw_answer_page(cairo_t* cr, Ruling ruling, int n, const PacketInfo& p) {
+  text(cr, kLeft, kTop - 4, kRight - kLeft,
+       "<b>Лист для ответов " + std::to_string(n) + "</b>   " + escape(p.student_name) + ", " +
+           escape(p.class_name),
+       11);
+  double top = kTop + 22;
+  cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
+  cairo_set_line_width(cr, 0.4);
+  if (ruling == Ruling::lined) {
+    for (double y = top + 22.7; y < kBottom; y += 22.7) {  // 8 mm
+      cairo_move_to(cr, kLeft, y);
+      cairo_line_to(cr, kRight, y);
+    }
+  } else {
+    const double step = 14.17;  // 5 mm
+    for (double x = kLeft; x <= kRight + 0.1; x += step) {
+      cairo_move_to(cr, x, top);
+      cairo_line_to(cr, x, kBottom);
+    }
+    for (double y = top; y <= kBottom + 0.1; y += step) {
+      cairo_move_to(cr, kLeft, y);
+      cairo_line_to(cr, kRight, y);
+    }
+  }
+  cairo_stroke(cr);
+  cairo_set_source_rgb(cr, 0, 0, 0);
+}
+
+void draw_cover(cairo_t* cr, const PacketInfo& p, const std::vector<std::string>& left_out) {
+  double y = kTop - 4;
+  y += text(cr, kLeft, y, kRight - kLeft, "<b>" + escape(p.school) + "</b>", 12) + 14;
+  y += text(cr, kLeft, y, kRight - kLeft,
+            "<span size=\"x-large\" weight=\"bold\">" + escape(p.title) + "</span>", 16) +
+       16;
+  auto row = [&](const char* label, const std::string& value) {
+    if (value.empty()) return;
+    text(cr, kLeft, y, 150, std::string("<span foreground=\"#333333\">") + label + "</span>", 12);
+    y += text(cr, kLeft + 150, y, kRight - kLeft - 150, "<b>" + escape(value) + "</b>", 12) + 8;
+  };
+  row("Ученик", p.student_name);
+  row("Номер ученика", p.student_no);
+  row("Класс", p.class_name);
+  row("Предмет", p.subject);
+  row("Учитель", p.teacher);
+  row("Сдать до", p.due);
+  y += 14;
+  cairo_set_line_width(cr, 1);
+  cairo_rectangle(cr, kLeft, y, kRight - kLeft, 150);
+  cairo_stroke(cr);
+  text(cr, kLeft + 10, y + 10, kRight - kLeft - 20,
+       "<b>Как сдать работу</b>\n" + escape(p.how_to_return) +
+           "\n\nНе закрывайте и не пачкайте QR-коды в углах листов: по ним работа попадёт к "
+           "учителю. Пишите ответы на листах для ответов; можно и на обороте.",
+       11);
+  if (!left_out.empty()) {
+    std::string names;
+    for (const auto& n : left_out) names += (names.empty() ? "" : ", ") + escape(n);
+    text(cr, kLeft, y + 165, kRight - kLeft,
+         "Не удалось напечатать (файл повреждён): " + names + ". Спросите у учителя.", 10);
+  }
+}
+
+void draw_furniture(cairo_t* cr, const PagePayload& id) {
+  std::string payload = encode_payload(id);
+  draw_qr(cr, payload, G::kWidth - G::kMargin - G::kCode, G::kMargin, G::kCode);
+  draw_qr(cr, payload, G::kMargin, G::kHeight - G::kMargin - G::kCode, G::kCode);
+  // Corner marks: solid squares, 5 mm, 8 mm from the edges.
+  const double m = 22.7, s = 14.2;
+  for (auto [x, y] : {std::pair{m, m},
+                      {G::kWidth - m - s, m},
+                      {m, G::kHeight - m - s},
+                      {G::kWidth - m - s, G::kHeight - m - s}})
+    cairo_rectangle(cr, x, y, s, s);
+  cairo_fill(cr);
+  std::string human = escape(human_id(id));
+  text(cr, G::kMargin + G::kCode + 8, G::kHeight - G::kMargin - 12, 300, human, 7.5);
+  text(cr, G::kWidth - G::kMargin - G::kCode - 220, G::kMargin + G::kCode / 2 - 5, 212,
+       "<span>" + human + "</span>", 7.5);
+}
+
+struct Plan {
+  std::vector<std::function<void(cairo_t*)>> pages;
+};
+
+Plan plan(cairo_t* measure, const PacketInfo& p, std::vector<std::unique_ptr<TextPages>>& texts,
+          std::vector<Document>& docs, std::vector<std::string>& left_out) {
+  Plan out;
+  out.pages.push_back([&p, &left_out](cairo_t* cr) { draw_cover(cr, p, left_out); });
+  if (!p.body_markdown.empty()) {
+    texts.push_back(
+        std::make_unique<TextPages>(paginate(measure, markdown_to_markup(p.body_markdown))));
+    TextPages* t = texts.back().get();
+    for (std::size_t i = 0; i < t->first_line.size(); ++i)
+      out.pages.push_back([t, i, &p](cairo_t* cr) {
+        text(cr, kLeft, kTop - 4, kRight - kLeft - G::kCode,
+             "<b>" + escape(p.title) + "</b>" + (i ? " (продолжение)" : ""), 11);
+        draw_text_page(cr, *t, i);
+      });
+  }
+  for (const auto& m : p.materials) {
+    try {
+      docs.push_back(open_pdf(m.path));
+    } catch (const std::runtime_error&) {
+      left_out.push_back(m.name);
+      continue;
+    }
+    PopplerDocument* d = docs.back().get();
+    for (int i = 0; i < poppler_document_get_n_pages(d); ++i)
+      out.pages.push_back([d, i](cairo_t* cr) {
+        PopplerPage* page = poppler_document_get_page(d, i);
+        draw_material_page(cr, page);
+        g_object_unref(page);
+      });
+  }
+  for (int i = 1; i <= p.answer_pages; ++i)
+    out.pages.push_back([&p, i](cairo_t* cr) { draw_answer_page(cr, p.ruling, i, p); });
+  return out;
+}
+
+}  // namespace
+
+int packet_pages(const PacketInfo& p) {
+  Surface s(cairo_pdf_surface_create_for_stream(nullptr, nullptr, G::kWidth, G::kHeight));
+  Cairo cr(cairo_create(s.get()));
+  std::vector<std::unique_ptr<TextPages>> texts;
+  std::vector<Document> docs;
+  std::vector<std::string> left_out;
+  return static_cast<int>(plan(cr.get(), p, texts, docs, left_out).pages.size());
+}
+
+int render_packets(const std::vector<PacketInfo>& packets, const std::string& path) {
+  Surface s(cairo_pdf_surface_create(path.c_str(), G::kWidth, G::kHeight));
+  if (cairo_surface_status(s.get()) != CAIRO_STATUS_SUCCESS)
+    throw std::runtime_error("cannot write " + path);
+  cairo_pdf_surface_set_metadata(s.get(), CAIRO_PDF_METADATA_CREATOR, "Parta");
+  Cairo cr(cairo_create(s.get()));
+  int written = 0;
+  for (const auto& p : packets) {
+    std::vector<std::unique_ptr<TextPages>> texts;
+    std::vector<Document> docs;
+    std::vector<std::string> left_out;
+    Plan pl = plan(cr.get(), p, texts, docs, left_out);
+    PagePayload id = p.id;
+    id.pages = static_cast<int>(pl.pages.size());
+    for (std::size_t i = 0; i < pl.pages.size(); ++i) {
+      id.page = static_cast<int>(i) + 1;
+      cairo_set_source_rgb(cr.get(), 0, 0, 0);
+      pl.pages[i](cr.get());
+      draw_furniture(cr.get(), id);
+      cairo_show_page(cr.get());
+      ++written;
+    }
+  }
+  cairo_surface_finish(s.get());
+  if (cairo_surface_status(s.get()) != CAIRO_STATUS_SUCCESS)
+    throw std::runtime_error("cannot write " + path + ": " +
+                             cairo_status_to_string(cairo_surface_status(s.get())));
+  return written;
+}
+
+}  // namespace parta::printer

@@ -1,0 +1,45 @@
+#pragma once
+// A student's paper packet as a PDF (A4, black and white, Cyrillic through pango with Debian's
+// fonts): a cover sheet, the assignment text, the printable materials (PDF pages merged in),
+// and answer pages (lined or grid). Every page carries two QR codes (top right, bottom left) with
+// the page's identity, four corner marks for straightening photos, and the identity in small
+// text for people.
+#include <string>
+#include <vector>
+
+#include "printer/qr_payload.hpp"
+
+namespace parta::printer {
+
+enum class Ruling { lined, grid };
+
+struct Material {
+  std::string path, name;  // a PDF file, and its name for people
+};
+
+struct PacketInfo {
+  std::string school, class_name, student_name, student_no, subject, teacher, title, due;
+  std::string how_to_return;
+  std::string body_markdown;
+  // Printable materials, in order. One that is not a readable PDF is left out and named on the
+  // cover, so a broken file does not stop a whole class's packets.
+  std::vector<Material> materials;
+  int answer_pages = 2;
+  Ruling ruling = Ruling::lined;
+  PagePayload id;  // assignment, student and run; page and pages are set per page
+};
+
+// Pages the packet will have (cover + text + materials + answer pages).
+int packet_pages(const PacketInfo& p);
+// Writes the packets, one after another, into one PDF at `path`; returns the pages written.
+// Throws std::runtime_error when cairo cannot write (disk full).
+int render_packets(const std::vector<PacketInfo>& packets, const std::string& path);
+
+// The shared page furniture, also used by the login cards.
+struct PageGeometry {
+  static constexpr double kWidth = 595.276, kHeight = 841.89;  // A4 in points
+  static constexpr double kMargin = 42.5;                      // 15 mm
+  static constexpr double kCode = 62.4;                        // 22 mm QR code
+};
+
+}  // namespace parta::printer

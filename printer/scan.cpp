@@ -1,0 +1,146 @@
+#include "printer/scan.hpp"
+
+#define ZX_USE_UTF8 1
+#include <ZXing/DecodeHints.h>
+#include <ZXing/ReadBarcode.h>
+#include <vips/vips8>
+
+#include <mutex>
+#include <stdexcept>
+
+namespace parta::printer {
+
+namespace {
+
+void init_vips() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    if (VIPS_INIT("parta")) throw std::runtime_error("libvips does not start");
+    vips_concurrency_set(1);  // intake runs its own workers
+  });
+}
+
+PageImage to_page(vips::VImage img) {
+  img = img.autorot();
+  if (img.bands() >= 3) img = img.colourspace(VIPS_INTERPRETATION_B_W);
+  if (img.bands() > 1) img = img.extract_band(0);
+  if (img.format() != VIPS_FORMAT_UCHAR) img = img.cast(VIPS_FORMAT_UCHAR);
+  PageImage p;
+  p.width = img.width();
+  p.height = img.height();
+  std::size_t size = 0;
+  void* mem = img.write_to_memory(&size);
+  p.gray.assign(static_cast<std::uint8_t*>(mem), static_cast<std::uint8_t*>(mem) + size);
+  g_free(mem);
+  return p;
+}
+
+vips::VImage from_page(const PageImage& p) {
+  return vips::VImage::new_from_memory(const_cast<std::uint8_t*>(p.gray.data()), p.gray.size(),
+                                       p.width, p.height, 1, VIPS_FORMAT_UCHAR)
+      .copy_memory();
+}
+
+bool is_pdf(const std::string& path) {
+  // The loader's class name, e.g. "VipsForeignLoadPdfFile".
+  const char* loader = vips_foreign_find_load(path.c_str());
+  return loader && std::string(loader).find("LoadPdf") != std::string::npos;
+}
+
+// All valid payloads zxing finds in one view of the page.
+void scan(const std::uint8_t* data, int w, int h, ZXing::Binarizer binarizer, PageRead& out) {
+  ZXing::DecodeHints hints;
+  hints.setFormats(ZXing::BarcodeFormat::QRCode);
+  hints.setTryHarder(true);
+  hints.setTryRotate(true);
+  hints.setTryDownscale(true);
+  hints.setBinarizer(binarizer);
+  hints.setMaxNumberOfSymbols(4);
+  for (const auto& r :
+       ZXing::ReadBarcodes(ZXing::ImageView(data, w, h, ZXing::ImageFormat::Lum), hints)) {
+    if (!r.isValid()) continue;
+    auto p = decode_payload(r.text());
+    if (!p) continue;
+    ++out.codes;
+    if (out.id && !(*out.id == *p)) out.disagree = true;
+    if (!out.id) out.id = p;
+  }
+}
+
+}  // namespace
+
+int count_pages(const std::string& path) {
+  init_vips();
+  try {
+    if (!is_pdf(path)) {
+      vips::VImage::new_from_file(path.c_str(),
+                                  vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
+      return 1;
+    }
+    auto img = vips::VImage::new_from_file(path.c_str());
+    return img.get_typeof("n-pages") ? img.get_int("n-pages") : 1;
+  } catch (const vips::VError& e) {
+    throw std::runtime_error(std::string("not a PDF or an image: ") + e.what());
+  }
+}
+
+PageImage load_page(const std::string& path, int index, int dpi) {
+  init_vips();
+  try {
+    if (is_pdf(path))
+      return to_page(vips::VImage::new_from_file(
+          path.c_str(), vips::VImage::option()
+                            ->set("page", index)
+                            ->set("dpi", dpi)
+                            ->set("background", std::vector<double>{255})));
+    return to_page(vips::VImage::new_from_file(path.c_str()));
+  } catch (const vips::VError& e) {
+    throw std::runtime_error(std::string("the page cannot be read: ") + e.what());
+  }
+}
+
+PageImage decode_image(const std::string& bytes) {
+  init_vips();
+  try {
+    return to_page(vips::VImage::new_from_buffer(bytes.data(), bytes.size(), ""));
+  } catch (const vips::VError& e) {
+    throw std::runtime_error(std::string("not an image: ") + e.what());
+  }
+}
+
+PageRead read_page(const PageImage& page) {
+  PageRead out;
+  if (page.width <= 0 || page.height <= 0) return out;
+  // Cheapest first; stop at the first view that gives a payload.
+  scan(page.gray.data(), page.width, page.height, ZXing::Binarizer::LocalAverage, out);
+  if (out.id) return out;
+  scan(page.gray.data(), page.width, page.height, ZXing::Binarizer::GlobalHistogram, out);
+  if (out.id) return out;
+  init_vips();
+  // Small codes (a phone photo from afar, 150 dpi): enlarge; noisy ones: smooth, then sharpen.
+  for (double scale : {1.6, 0.5}) {
+    auto img =
+        from_page(page).resize(scale, vips::VImage::option()->set("kernel", VIPS_KERNEL_LINEAR));
+    PageImage p = to_page(img);
+    scan(p.gray.data(), p.width, p.height, ZXing::Binarizer::LocalAverage, out);
+    if (out.id) return out;
+  }
+  PageImage blurred = to_page(from_page(page).gaussblur(1.2));
+  scan(blurred.gray.data(), blurred.width, blurred.height, ZXing::Binarizer::LocalAverage, out);
+  return out;
+}
+
+std::string page_jpeg(const PageImage& page, int max_width) {
+  init_vips();
+  auto img = from_page(page);
+  if (img.width() > max_width) img = img.resize(static_cast<double>(max_width) / img.width());
+  void* buf = nullptr;
+  std::size_t size = 0;
+  img.write_to_buffer(".jpg", &buf, &size,
+                      vips::VImage::option()->set("Q", 70)->set("strip", true));
+  std::string out(static_cast<const char*>(buf), size);
+  g_free(buf);
+  return out;
+}
+
+}  // namespace parta::printer

@@ -1,0 +1,413 @@
+// The paper track's pages: packets for an assignment (made in the background, a refreshing status
+// page, per-student and combined PDFs, printing through CUPS, the pickup and return log), scan
+// upload with progress, the review queue, the printer setting and login cards.
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+
+#include "domain/coursework.hpp"
+#include "domain/paper.hpp"
+#include "printer/cards.hpp"
+#include "printer/print_queue.hpp"
+#include "web/app.hpp"
+#include "web/form_fields.hpp"
+#include "web/time_format.hpp"
+#include "web/uploads.hpp"
+
+namespace parta::web {
+
+namespace {
+
+using domain::Role;
+
+constexpr const char* kRefreshSeconds = "2";
+
+// The admin, or a teacher of the assignment's class and subject.
+domain::Assignment load_assignment(Ctx& ctx, std::int64_t id) {
+  auto a = domain::find_assignment(ctx.db, id);
+  if (!a) throw http::NotFound();
+  if (ctx.me().role != Role::admin &&
+      !domain::teaches(ctx.db, ctx.me(), a->class_id, a->subject_id))
+    throw http::Forbidden();
+  return *a;
+}
+
+domain::PrintRun load_run(Ctx& ctx, std::int64_t id) {
+  auto r = domain::find_run(ctx.db, id);
+  if (!r) throw http::NotFound();
+  load_assignment(ctx, r->assignment_id);
+  return *r;
+}
+
+std::pair<domain::Packet, domain::PrintRun> load_packet(Ctx& ctx, std::int64_t id) {
+  auto p = domain::find_packet(ctx.db, id);
+  if (!p) throw http::NotFound();
+  return {*p, load_run(ctx, p->run_id)};
+}
+
+std::string when(const std::optional<std::int64_t>& t) {
+  return t ? format_datetime(*t) : std::string();
+}
+
+const char* run_status(const std::string& s) {
+  if (s == "queued") return "waiting to start";
+  if (s == "making") return "being made";
+  if (s == "ready") return "ready";
+  return "failed";
+}
+
+http::Response pdf(Ctx& ctx, const std::string& sha, const std::string& name) {
+  if (sha.empty() || !ctx.blobs->has(sha)) throw http::NotFound();
+  return http::Response::file(ctx.blobs->path_of(sha), "application/pdf", name, true);
+}
+
+http::Response assignment_paper_page(Ctx& ctx, const domain::Assignment& a,
+                                     const std::string& error, int status) {
+  mstch::array students, runs;
+  for (const auto& s : domain::students_of(ctx.db, a))
+    students.push_back(mstch::map{
+        {"sid", std::to_string(s.user.id)}, {"name", s.user.full_name()}, {"paper", s.paper}});
+  for (const auto& r : domain::runs_of_assignment(ctx.db, a.id))
+    runs.push_back(mstch::map{{"rid", std::to_string(r.id)},
+                              {"run", r.run},
+                              {"when", format_datetime(r.created_at)},
+                              {"count", std::to_string(r.total)},
+                              {"status", ctx.tr(run_status(r.status))}});
+  mstch::map data{
+      {"id", std::to_string(a.id)}, {"title", a.title},
+      {"class_name", a.class_name}, {"subject", a.subject_name},
+      {"students", students},       {"runs", runs},
+      {"has_runs", !runs.empty()},  {"max_pages", std::to_string(domain::kMaxAnswerPages)}};
+  if (!error.empty()) data["error"] = error;
+  return page(ctx, "paper_assignment", std::move(data), "Paper packets", status);
+}
+
+http::Response run_page(Ctx& ctx, const domain::PrintRun& r, const std::string& error, int status) {
+  mstch::array packets, printers;
+  for (const auto& p : domain::packets_of(ctx.db, r.id))
+    packets.push_back(mstch::map{{"pid", std::to_string(p.id)},
+                                 {"name", p.student_name},
+                                 {"class_name", p.class_name},
+                                 {"pages", std::to_string(p.pages)},
+                                 {"has_pdf", !p.pdf_sha.empty()},
+                                 {"printed", when(p.printed_at)},
+                                 {"picked_up", when(p.picked_up_at)},
+                                 {"picked_up_by", p.picked_up_by},
+                                 {"returned", when(p.returned_at)}});
+  std::string chosen = domain::chosen_printer(ctx.db);
+  for (const auto& p : printer::list_printers())
+    printers.push_back(mstch::map{{"name", p.name},
+                                  {"label", p.info.empty() ? p.name : p.info},
+                                  {"selected", chosen.empty() ? p.is_default : p.name == chosen}});
+  mstch::map data{{"id", std::to_string(r.id)},
+                  {"run", r.run},
+                  {"assignment_id", std::to_string(r.assignment_id)},
+                  {"title", r.assignment_title},
+                  {"class_name", r.class_name},
+                  {"status", ctx.tr(run_status(r.status))},
+                  {"working", r.status == "queued" || r.status == "making"},
+                  {"ready", r.status == "ready"},
+                  {"failed", r.status == "failed"},
+                  {"problem", r.error},
+                  {"done", std::to_string(r.done)},
+                  {"total", std::to_string(r.total)},
+                  {"packets", packets},
+                  {"printers", printers},
+                  {"has_printers", !printers.empty()}};
+  if (r.print_job) {
+    data["job"] = std::to_string(r.print_job);
+    data["job_printer"] = r.printer;
+    auto st = printer::job_status(r.printer, r.print_job);
+    data["job_state"] = st ? ctx.tr(st->state) : ctx.tr("unknown");
+    if (st && !st->done) data["refresh"] = std::string(kRefreshSeconds);
+  }
+  if (r.status == "queued" || r.status == "making") data["refresh"] = std::string(kRefreshSeconds);
+  if (!error.empty()) data["error"] = error;
+  return page(ctx, "paper_run", std::move(data), "Paper packets", status);
+}
+
+http::Response hub_page(Ctx& ctx, const std::string& error, int status) {
+  mstch::array runs, batches;
+  for (const auto& r : domain::recent_runs(ctx.db, 30)) {
+    auto a = domain::find_assignment(ctx.db, r.assignment_id);
+    if (!a || !(ctx.me().role == Role::admin ||
+                domain::teaches(ctx.db, ctx.me(), a->class_id, a->subject_id)))
+      continue;
+    runs.push_back(mstch::map{{"rid", std::to_string(r.id)},
+                              {"title", r.assignment_title},
+                              {"class_name", r.class_name},
+                              {"run", r.run},
+                              {"count", std::to_string(r.total)},
+                              {"status", ctx.tr(run_status(r.status))}});
+  }
+  for (const auto& b : domain::recent_batches(ctx.db, 10))
+    batches.push_back(mstch::map{{"bid", std::to_string(b.id)},
+                                 {"when", format_datetime(b.created_at)},
+                                 {"who", b.uploader},
+                                 {"pages", std::to_string(b.pages)},
+                                 {"filed", std::to_string(b.filed)},
+                                 {"review", std::to_string(b.review)}});
+  mstch::map data{{"runs", runs},
+                  {"has_runs", !runs.empty()},
+                  {"batches", batches},
+                  {"has_batches", !batches.empty()},
+                  {"review", std::to_string(domain::review_pages(ctx.db, 1000).size())},
+                  {"is_admin", ctx.me().role == Role::admin}};
+  if (!error.empty()) data["error"] = error;
+  return page(ctx, "paper", std::move(data), "Paper", status);
+}
+
+const char* page_status(const std::string& s) {
+  if (s == "filed") return "filed";
+  if (s == "review") return "to review";
+  if (s == "duplicate") return "already filed";
+  if (s == "discarded") return "discarded";
+  return "being read";
+}
+
+http::Response review_page(Ctx& ctx, const std::string& error, int status) {
+  mstch::array pages, packets;
+  for (const auto& p : domain::review_pages(ctx.db, 20))
+    pages.push_back(mstch::map{
+        {"spid", std::to_string(p.id)}, {"source", p.source}, {"reason", ctx.tr(p.reason)}});
+  for (const auto& [p, r] : domain::recent_packets(ctx.db, 20))
+    packets.push_back(mstch::map{
+        {"pid", std::to_string(p.id)},
+        {"label", p.student_name + ", " + p.class_name + " — " + r.assignment_title + " (A" +
+                      std::to_string(r.assignment_id) + " · S" + std::to_string(p.student_id) +
+                      " · " + r.run + ", " + std::to_string(p.pages) + ")"}});
+  mstch::map data{{"pages", pages}, {"has_pages", !pages.empty()}, {"packets", packets}};
+  if (!error.empty()) data["error"] = error;
+  return page(ctx, "paper_review", std::move(data), "Pages to review", status);
+}
+
+std::string temp_file(Ctx& ctx, const char* ext) {
+  static std::atomic<unsigned> n{0};
+  return ctx.blobs->tmp_dir() + "/cards-" + std::to_string(::getpid()) + "-" + std::to_string(n++) +
+         ext;
+}
+
+}  // namespace
+
+void register_paper_views(App& app) {
+  app.route("GET", "/assignments/{id}/paper", kStaff, [](Ctx& ctx) {
+    return assignment_paper_page(ctx, load_assignment(ctx, ctx.req.id("id")), "", 200);
+  });
+
+  app.route("POST", "/assignments/{id}/paper", kStaff, [](Ctx& ctx) {
+    auto a = load_assignment(ctx, ctx.req.id("id"));
+    const auto& f = ctx.req.form();
+    std::vector<std::int64_t> students;
+    for (const auto& v : f.all("student")) {
+      auto id = parse_id(v);
+      if (!id) throw http::BadRequest("The form refers to something that does not exist.");
+      students.push_back(*id);
+    }
+    std::string pages = f.value("answer_pages");
+    int answer_pages = pages.size() == 1 || pages.size() == 2 ? std::atoi(pages.c_str()) : -1;
+    if (pages.find_first_not_of("0123456789") != std::string::npos) answer_pages = -1;
+    std::string ruling = f.value("ruling");
+    if (auto err = domain::check_run(ctx.db, a, students, answer_pages, ruling))
+      return assignment_paper_page(ctx, a, ctx.tr(*err), 422);
+    auto id = domain::create_run(ctx.db, ctx.clock, a, ctx.me().id, students, answer_pages, ruling);
+    if (ctx.settings && ctx.settings->wake_paper) ctx.settings->wake_paper();
+    return http::Response::redirect("/paper/runs/" + std::to_string(id));
+  });
+
+  app.route("GET", "/paper/runs/{id}", kStaff,
+            [](Ctx& ctx) { return run_page(ctx, load_run(ctx, ctx.req.id("id")), "", 200); });
+
+  app.route("GET", "/paper/runs/{id}/all.pdf", kStaff, [](Ctx& ctx) {
+    auto r = load_run(ctx, ctx.req.id("id"));
+    return pdf(ctx, r.combined_sha, "packets-" + r.class_name + "-" + r.run + ".pdf");
+  });
+
+  app.route("GET", "/paper/packets/{id}/packet.pdf", kStaff, [](Ctx& ctx) {
+    auto [p, r] = load_packet(ctx, ctx.req.id("id"));
+    return pdf(ctx, p.pdf_sha, p.student_name + " " + r.run + ".pdf");
+  });
+
+  app.route("POST", "/paper/runs/{id}/print", kStaff, [](Ctx& ctx) {
+    auto r = load_run(ctx, ctx.req.id("id"));
+    if (r.status != "ready" || r.combined_sha.empty())
+      return run_page(ctx, r, ctx.tr("The packets are not ready yet."), 409);
+    std::string name = ctx.req.form().value("printer");
+    bool known = false;
+    for (const auto& p : printer::list_printers()) known |= p.name == name;
+    if (!known) return run_page(ctx, r, ctx.tr("Choose a printer from the list."), 422);
+    auto result = printer::print_pdf(name, ctx.blobs->path_of(r.combined_sha),
+                                     r.assignment_title + " " + r.run,
+                                     ctx.req.form().value("two_sided") == "1");
+    if (!result.job)
+      return run_page(ctx, r,
+                      ctx.tr(domain::Message{"The printer did not take the job: {why}",
+                                             {{"why", result.error}}}),
+                      502);
+    domain::run_printed(ctx.db, ctx.clock, r.id, name, result.job);
+    return http::Response::redirect("/paper/runs/" + std::to_string(r.id));
+  });
+
+  app.route("POST", "/paper/packets/{id}/pickup", kStaff, [](Ctx& ctx) {
+    auto [p, r] = load_packet(ctx, ctx.req.id("id"));
+    if (auto err = domain::record_pickup(ctx.db, ctx.clock, p.id, field(ctx, "by", 1000)))
+      return run_page(ctx, r, ctx.tr(*err), 422);
+    return http::Response::redirect("/paper/runs/" + std::to_string(r.id));
+  });
+
+  app.route("POST", "/paper/packets/{id}/return", kStaff, [](Ctx& ctx) {
+    auto [p, r] = load_packet(ctx, ctx.req.id("id"));
+    domain::record_return(ctx.db, ctx.clock, p.id);
+    return http::Response::redirect("/paper/runs/" + std::to_string(r.id));
+  });
+
+  app.route("GET", "/paper", kStaff, [](Ctx& ctx) { return hub_page(ctx, "", 200); });
+
+  // Scans: the upload returns at once; the worker reads the pages.
+  app.route("POST", "/paper/scans", kStaff, [](Ctx& ctx) {
+    std::string error;
+    auto files = take_uploads(ctx, "scans", &error);
+    if (!error.empty()) return hub_page(ctx, error, 422);
+    if (files.empty()) return hub_page(ctx, ctx.tr("Choose the scanned PDF or the photos."), 422);
+    std::vector<domain::ScanFile> scans;
+    for (const auto& f : files) {
+      if (f.content_type != "application/pdf" && f.content_type != "image/jpeg" &&
+          f.content_type != "image/png")
+        return hub_page(
+            ctx,
+            ctx.tr(domain::Message{"{name}: send a PDF, JPEG or PNG.", {{"name", f.filename}}}),
+            422);
+      domain::record_blob(ctx.db, ctx.clock, f.sha256, f.size);
+      scans.push_back(domain::ScanFile{f.sha256, f.filename});
+    }
+    auto id = domain::create_batch(ctx.db, ctx.clock, ctx.me().id, scans);
+    if (ctx.settings && ctx.settings->wake_paper) ctx.settings->wake_paper();
+    return http::Response::redirect("/paper/scans/" + std::to_string(id));
+  });
+
+  app.route("GET", "/paper/scans/{id}", kStaff, [](Ctx& ctx) {
+    auto b = domain::find_batch(ctx.db, ctx.req.id("id"));
+    if (!b) throw http::NotFound();
+    mstch::array pages;
+    for (const auto& p : domain::batch_pages(ctx.db, b->id))
+      pages.push_back(mstch::map{{"spid", std::to_string(p.id)},
+                                 {"source", p.source},
+                                 {"status", ctx.tr(page_status(p.status))},
+                                 {"filed", p.status == "filed"},
+                                 {"review", p.status == "review"},
+                                 {"who", p.student_name},
+                                 {"what", p.assignment_title},
+                                 {"page", p.page ? std::to_string(*p.page) : std::string()},
+                                 {"reason", p.reason.empty() ? std::string() : ctx.tr(p.reason)}});
+    bool working = b->status == "queued" || b->status == "reading";
+    mstch::map data{{"id", std::to_string(b->id)},
+                    {"working", working},
+                    {"failed", b->status == "failed"},
+                    {"problem", b->error},
+                    {"pages_total", std::to_string(b->pages)},
+                    {"done", std::to_string(b->done)},
+                    {"filed", std::to_string(b->filed)},
+                    {"review", std::to_string(b->review)},
+                    {"duplicates", std::to_string(b->duplicates)},
+                    {"pages", pages}};
+    if (working) data["refresh"] = std::string(kRefreshSeconds);
+    return page(ctx, "paper_scan", std::move(data), "Scanned pages");
+  });
+
+  app.route("GET", "/paper/pages/{id}/image.jpg", kStaff, [](Ctx& ctx) {
+    auto p = domain::find_scan_page(ctx.db, ctx.req.id("id"));
+    if (!p || !ctx.blobs->has(p->image_sha)) throw http::NotFound();
+    // A page that could not be read keeps the uploaded file itself: offered as a download.
+    std::string path = ctx.blobs->path_of(p->image_sha);
+    char head[3] = {0, 0, 0};
+    if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+      if (std::fread(head, 1, 3, f) != 3) head[0] = 0;
+      std::fclose(f);
+    }
+    bool jpeg = head[0] == '\xFF' && head[1] == '\xD8' && head[2] == '\xFF';
+    return http::Response::file(path, jpeg ? "image/jpeg" : "application/octet-stream",
+                                "page-" + std::to_string(p->id) + (jpeg ? ".jpg" : ""), jpeg);
+  });
+
+  app.route("GET", "/paper/review", kStaff, [](Ctx& ctx) { return review_page(ctx, "", 200); });
+
+  app.route("POST", "/paper/review/{id}/file", kStaff, [](Ctx& ctx) {
+    const auto& f = ctx.req.form();
+    auto packet = parse_id(f.value("packet_id"));
+    auto page_no = parse_id(f.value("page"));
+    if (!packet || !page_no || *page_no > 999)
+      return review_page(ctx, ctx.tr("Choose the packet and write the page number."), 422);
+    load_packet(ctx, *packet);  // may this user file into it?
+    if (auto err = domain::file_by_hand(ctx.db, ctx.clock, ctx.req.id("id"), *packet,
+                                        static_cast<int>(*page_no), ctx.me().id))
+      return review_page(ctx, ctx.tr(*err), 422);
+    return http::Response::redirect("/paper/review");
+  });
+
+  app.route("POST", "/paper/review/{id}/discard", kStaff, [](Ctx& ctx) {
+    if (!domain::find_scan_page(ctx.db, ctx.req.id("id"))) throw http::NotFound();
+    domain::discard_page(ctx.db, ctx.req.id("id"));
+    return http::Response::redirect("/paper/review");
+  });
+
+  app.route("GET", "/admin/printer", kAdmin, [](Ctx& ctx) {
+    mstch::array printers;
+    std::string chosen = domain::chosen_printer(ctx.db);
+    for (const auto& p : printer::list_printers())
+      printers.push_back(mstch::map{{"name", p.name},
+                                    {"info", p.info},
+                                    {"location", p.location},
+                                    {"is_default", p.is_default},
+                                    {"selected", p.name == chosen}});
+    mstch::map data{
+        {"printers", printers}, {"has_printers", !printers.empty()}, {"chosen", chosen}};
+    return page(ctx, "admin_printer", std::move(data), "Printer");
+  });
+
+  app.route("POST", "/admin/printer", kAdmin, [](Ctx& ctx) {
+    std::string name = ctx.req.form().value("printer");
+    bool known = name.empty();
+    for (const auto& p : printer::list_printers()) known |= p.name == name;
+    if (!known) throw http::BadRequest("The form refers to something that does not exist.");
+    domain::choose_printer(ctx.db, name);
+    return http::Response::redirect("/admin/printer");
+  });
+
+  // Login cards for a class: new PINs for its students, printed with a code to the sign-in page.
+  app.route("POST", "/admin/login-cards", kAdmin, [](Ctx& ctx) {
+    auto class_id = parse_id(ctx.req.form().value("class_id"));
+    auto k = class_id ? domain::find_class(ctx.db, *class_id) : std::nullopt;
+    if (!k) throw http::BadRequest("The form refers to something that does not exist.");
+    std::string host = ctx.req.header("host");
+    if (host.empty() || host.find_first_of(" /\"<>") != std::string::npos) host = "parta.local";
+    std::vector<printer::LoginCard> cards;
+    storage::Transaction tx(ctx.db);
+    for (const auto& s : domain::list_students(ctx.db, k->id)) {
+      std::string pin = domain::reset_secret(ctx.db, s.user.id, domain::SecretKind::pin);
+      cards.push_back(printer::LoginCard{s.user.last_name + " " + s.user.first_name, k->name,
+                                         s.user.login, pin,
+                                         "http://" + host + "/login?login=" + s.user.login});
+    }
+    auto school = domain::school_info(ctx.db);
+    std::string path = temp_file(ctx, ".pdf");
+    printer::render_login_cards(cards, school.name, school.wifi_name, path);
+    tx.commit();  // the new PINs count only once their cards exist
+    std::string bytes;
+    {
+      std::FILE* f = std::fopen(path.c_str(), "rb");
+      if (!f) throw std::runtime_error("cards file is gone");
+      char buf[65536];
+      for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) bytes.append(buf, n);
+      std::fclose(f);
+    }
+    std::filesystem::remove(path);
+    http::Response r = http::Response::text(bytes);
+    r.content_type = "application/pdf";
+    r.header("Content-Disposition", "attachment; filename=\"login-cards.pdf\"; filename*=UTF-8''" +
+                                        http::url_encode("карточки " + k->name + ".pdf"));
+    r.header("Cache-Control", "no-store");
+    return r;
+  });
+}
+
+}  // namespace parta::web
