@@ -119,6 +119,7 @@ PageRead read_page(const PageImage& page) {
   init_vips();
   // Small codes (a phone photo from afar, 150 dpi): enlarge; noisy ones: smooth, then sharpen.
   for (double scale : {1.6, 0.5}) {
+    if (scale > 1 && page.width > 1400) continue;  // only small pictures are worth enlarging
     auto img =
         from_page(page).resize(scale, vips::VImage::option()->set("kernel", VIPS_KERNEL_LINEAR));
     PageImage p = to_page(img);

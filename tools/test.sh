@@ -13,6 +13,7 @@ if [[ "${1:-}" == "--sanitize" ]]; then
   build=build-asan
   opts+=(-DPARTA_SANITIZE=ON)
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp
 fi
 cmake -S . -B "$build" "${opts[@]}" >/dev/null
 cmake --build "$build" -j2

@@ -186,10 +186,12 @@ def main():
             body = wait_done(teacher, url.replace(base, ""))
             took = time.time() - t0
             rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>(.*?)</td></tr>", body)
+            # Each variant scans the same printed pages, so from the second on they are duplicates:
+            # identified (and checked against the truth) but not filed twice.
             filed = wrong = 0
             for source, status, what in rows:
                 i = int(re.search(r"-(\d+)\.jpg", source).group(1))
-                if status != "подшито":
+                if status not in ("подшито", "уже подшито"):
                     continue
                 filed += 1
                 m = re.match(r"(.+?) · .+ · страница (\d+)", what)

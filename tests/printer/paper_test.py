@@ -146,6 +146,21 @@ def main():
         check(count(done, "подшито") == 0 and count(done, "уже подшито") == pages,
               "the same scan again files nothing twice")
 
+        # Power cut while a batch is being read: after the restart it is read again from the
+        # start, and nothing is filed twice.
+        _, _, url = teacher.upload("/paper/scans", {},
+                                   [("scans", "scan.pdf", "application/pdf", open(combined, "rb").read())])
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        proc, port = start_partad(args.partad, tmp, env)
+        base = f"http://127.0.0.1:{port}"
+        teacher = Staff(base, "smirnova", "demo2026")
+        path = "/paper/scans/" + url.rsplit("/", 1)[1]
+        done = wait_for(lambda: (lambda b: b if "refresh" not in b else None)(teacher.get(path)),
+                        "the interrupted batch read after the restart")
+        check(count(done, "подшито") == 0 and count(done, "уже подшито") == pages,
+              "after kill -9 the batch is read again and files nothing twice")
+
         # The log.
         packets = re.findall(r"/paper/packets/(\d+)/pickup", teacher.get(f"/paper/runs/{run}"))
         teacher.post(f"/paper/packets/{packets[0]}/pickup", {"by": "мама, Новикова И."})
