@@ -294,7 +294,7 @@ void register_paper_views(App& app) {
                                  {"source", p.source},
                                  {"status", ctx.tr(page_status(p.status))},
                                  {"filed", p.status == "filed"},
-          {"known", p.packet_id.has_value()},
+                                 {"known", p.packet_id.has_value()},
                                  {"review", p.status == "review"},
                                  {"who", p.student_name},
                                  {"what", p.assignment_title},
