@@ -10,9 +10,11 @@ packages=(
   libboost-dev libcivetweb-dev civetweb libsqlite3-dev sqlite3 libsodium-dev
   nlohmann-json3-dev libmstch-dev libcsv-dev libcmark-dev libxlsxwriter-dev libarchive-dev libzstd-dev
   libqrencode-dev libcairo2-dev libpango1.0-dev libzxing-dev libcups2-dev libpoppler-glib-dev
-  libvips-dev fonts-dejavu-core fonts-noto-core
+  libvips-dev libsystemd-dev fonts-dejavu-core fonts-noto-core
   # printing on the box (and the tests' virtual IPP printer)
   cups cups-ipp-utils avahi-daemon
+  # the firmware layer's tests check the rendered access-point and DNS configuration
+  dnsmasq-base hostapd
   # tests and benchmarks
   zlib1g-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev curl poppler-utils chromium chromium-driver python3-selenium

@@ -37,6 +37,14 @@ std::optional<std::string> set(Config* cfg, const std::string& key, const std::s
       long long n = std::stoll(value);
       if (n < 0 || n > 1000000) return "disk_reserve_mb must be between 0 and 1000000";
       cfg->disk_reserve_mb = static_cast<std::uint64_t>(n);
+    } else if (key == "portal_host") {
+      if (value.find_first_of(" /\"<>:") != std::string::npos || value.size() > 253)
+        return "portal_host must be a host name like parta.school";
+      cfg->portal_host = value;
+    } else if (key == "decode_threads") {
+      int n = std::stoi(value);
+      if (n < 0 || n > 64) return "decode_threads must be between 0 and 64";
+      cfg->decode_threads = n;
     } else if (key == "log_level") {
       if (value != "error" && value != "warning" && value != "info" && value != "debug")
         return "log_level must be error, warning, info or debug";
@@ -58,8 +66,8 @@ const char* partad_usage() {
          "  --data DIR          data folder (database, files); created on first start [data]\n"
          "  --listen ADDR:PORT  where to listen [127.0.0.1:8080]\n"
          "  --config FILE       read settings from FILE (key = value: data, listen, threads,\n"
-         "                      max_form, max_upload_mb, log_level, usb_dir, disk_reserve_mb);\n"
-         "                      later options override it\n"
+         "                      max_form, max_upload_mb, log_level, usb_dir, disk_reserve_mb,\n"
+         "                      portal_host, decode_threads); later options override it\n"
          "  --threads N         worker threads, one per open connection [64]\n"
          "  --max-form BYTES    largest form (not upload) accepted [1048576]\n"
          "  --max-upload-mb MB  largest upload accepted, e.g. a recording [200]\n"

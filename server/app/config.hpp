@@ -16,6 +16,8 @@ struct Config {
   std::string log_level = "info";
   std::string usb_dir = "/media/parta-usb";
   std::uint64_t disk_reserve_mb = 500;
+  std::string portal_host;  // the name phones are sent to by captive-portal probes ("" = as asked)
+  int decode_threads = 0;   // scan decoding threads (0 = one per core; 1 on a 512 MB board)
   bool demo = false;
   bool list_routes = false;
   bool help = false;

@@ -1,6 +1,10 @@
 #include "app/daemon.hpp"
 
 #include <sodium.h>
+#include <systemd/sd-daemon.h>
+
+#include <atomic>
+#include <chrono>
 #include <clocale>
 #include <csignal>
 #include <cstdio>
@@ -12,6 +16,7 @@
 #include "app/data_dir.hpp"
 #include "app/log.hpp"
 #include "app/paper_worker.hpp"
+#include "domain/box_clock.hpp"
 #include "domain/demo.hpp"
 #include "domain/library.hpp"
 #include "http/server.hpp"
@@ -86,11 +91,17 @@ int run_partad(int argc, char** argv) {
         }
       }
     }
-    PaperWorker paper(*db, blobs, clock, std::max(1u, std::thread::hardware_concurrency()));
+    unsigned decode = cfg.decode_threads > 0 ? static_cast<unsigned>(cfg.decode_threads)
+                                             : std::max(1u, std::thread::hardware_concurrency());
+    // The appliance's clock: never backwards, and says when it is not sure (no battery clock).
+    domain::BoxClock box_clock(dir.root + "/clock", clock);
+    PaperWorker paper(*db, blobs, box_clock, decode);
     paper.start();
-    web::App app(*db, clock, &blobs);
+    web::App app(*db, box_clock, &blobs);
+    app.settings.box_clock = &box_clock;
     app.settings.wake_paper = [&paper] { paper.wake(); };
     app.settings.usb_dir = cfg.usb_dir;
+    app.settings.portal_host = cfg.portal_host;
     app.settings.disk_reserve = cfg.disk_reserve_mb * 1024 * 1024;
     web::register_all_views(app);
 
@@ -115,9 +126,41 @@ int run_partad(int argc, char** argv) {
     if (!demo.empty()) print_demo_logins(demo, url);
     log::info("partad listening on " + cfg.listen + " (port " + std::to_string(server.port()) +
               "), data in " + dir.root);
+    // Under systemd (Type=notify): ready now, and a watchdog ping while the database answers.
+    sd_notify(0, "READY=1");
+    std::atomic<bool> stopping{false};
+    std::thread watchdog;
+    // The last known good time, saved every minute (and at the end).
+    std::thread clock_saver([&] {
+      for (int tick = 0; !stopping; ++tick) {
+        if (tick % 600 == 0) box_clock.save();
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    });
+    std::uint64_t usec = 0;
+    if (sd_watchdog_enabled(0, &usec) > 0) {
+      watchdog = std::thread([&] {
+        while (!stopping) {
+          try {
+            auto c = db->acquire();
+            c->scalar("SELECT 1");
+            sd_notify(0, "WATCHDOG=1");
+          } catch (const std::exception& e) {
+            log::error(std::string("watchdog: the database does not answer: ") + e.what());
+          }
+          for (std::uint64_t slept = 0; slept < usec / 2 && !stopping; slept += 100000)
+            std::this_thread::sleep_for(std::chrono::microseconds(100000));
+        }
+      });
+    }
     int sig = 0;
     sigwait(&set, &sig);
     log::info("stopping on signal " + std::to_string(sig));
+    sd_notify(0, "STOPPING=1");
+    stopping = true;
+    if (watchdog.joinable()) watchdog.join();
+    clock_saver.join();
+    box_clock.save();
     server.stop();
     return 0;
   } catch (const std::exception& e) {

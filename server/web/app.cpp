@@ -169,6 +169,9 @@ mstch::map base_context(Ctx& ctx) {
     if (u.role == domain::Role::admin) item("/admin/schedule", "Schedule");
     m["has_nav"] = !nav.empty();
     if (domain::distance_for(ctx.db, u)) m["distance_banner"] = true;
+    if (ctx.settings && ctx.settings->box_clock && !ctx.settings->box_clock->certain() &&
+        (u.role == domain::Role::admin || u.role == domain::Role::teacher))
+      m["clock_banner"] = mstch::map{{"admin", u.role == domain::Role::admin}};
     m["nav"] = nav;
     m["me"] = mstch::map{{"name", u.short_name()}, {"login", u.login}};
   }

@@ -12,6 +12,7 @@
 
 #include "content/blob_store.hpp"
 #include "domain/accounts.hpp"
+#include "domain/box_clock.hpp"
 #include "domain/login_limiter.hpp"
 #include "domain/monitoring.hpp"
 #include "http/request.hpp"
@@ -39,6 +40,8 @@ struct Settings {
   std::string usb_dir = "/media/parta-usb";           // where the box mounts a USB stick
   std::uint64_t disk_reserve = 500ull * 1024 * 1024;  // never fill the card past this
   std::function<void()> wake_paper;                   // new print run or scan batch queued
+  std::string portal_host;  // where captive-portal probes send phones ("" = the Host asked)
+  domain::BoxClock* box_clock = nullptr;  // the appliance's clock (null in tools and tests)
 };
 
 struct Ctx {
@@ -117,6 +120,8 @@ void register_calendar_views(App& app);
 void register_survey_views(App& app);
 void register_monitoring_views(App& app);
 void register_paper_views(App& app);
+void register_captive_views(App& app);
+void register_clock_views(App& app);
 // The latest announcements for the signed-in user (start pages).
 mstch::map board_data(Ctx& ctx, std::size_t limit);
 // Open surveys the signed-in student or parent has not answered yet (start pages).
@@ -138,6 +143,8 @@ inline void register_all_views(App& app) {
   register_survey_views(app);
   register_monitoring_views(app);
   register_paper_views(app);
+  register_captive_views(app);
+  register_clock_views(app);
   register_api_views(app);
 }
 

@@ -1,0 +1,77 @@
+#include "domain/box_clock.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <fstream>
+
+namespace parta::domain {
+
+namespace {
+// A system clock earlier than this was not set by anyone: the image was built after it.
+constexpr std::int64_t kBuiltAfter = 1'763'000'000;  // 2025-11-13
+}  // namespace
+
+BoxClock::BoxClock(std::string state_file, const Clock& system)
+    : file_(std::move(state_file)), system_(system), floor_mono_(Mono::now()) {
+  std::ifstream in(file_);
+  std::int64_t saved = 0;
+  if (in >> saved && saved > 0) floor_ = saved;
+  floor_ = std::max(floor_, kBuiltAfter);
+  std::int64_t sys = system_.now();
+  if (sys >= floor_) {
+    trusted_ = true;  // the system clock is ahead of everything seen: NTP or an RTC set it
+  } else {
+    source_ = "saved";
+  }
+}
+
+std::int64_t BoxClock::now() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto elapsed =
+      std::chrono::duration_cast<std::chrono::seconds>(Mono::now() - floor_mono_).count();
+  return std::max(system_.now(), floor_ + elapsed);
+}
+
+bool BoxClock::certain() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (trusted_) return true;
+  auto elapsed =
+      std::chrono::duration_cast<std::chrono::seconds>(Mono::now() - floor_mono_).count();
+  return system_.now() >= floor_ + elapsed;  // NTP caught up since the start
+}
+
+std::optional<Message> BoxClock::set(std::int64_t t, const char* source) {
+  std::int64_t current = now();
+  if (t + 60 < current)
+    return Message{"The clock never goes backwards: the time given is earlier than the box's.", {}};
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    floor_ = std::max(t, current);
+    floor_mono_ = Mono::now();
+    trusted_ = true;
+    source_ = source;
+  }
+  save();
+  return std::nullopt;
+}
+
+std::string BoxClock::source() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return trusted_ && source_ == "saved" ? "system" : source_;
+}
+
+void BoxClock::save() const {
+  std::string tmp = file_ + ".tmp";
+  std::string text = std::to_string(now()) + "\n";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) return;
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+            ::fsync(fd) == 0;
+  ::close(fd);
+  if (ok) std::rename(tmp.c_str(), file_.c_str());
+}
+
+}  // namespace parta::domain

@@ -1,0 +1,45 @@
+#pragma once
+// Time on a box without a real-time clock. A Pi boots believing it is 1970 (or whenever its
+// image was made) until the network, a district bundle or the admin says otherwise. BoxClock
+// keeps a "last known good time" in the data folder, saved every minute and restored at start,
+// and never goes backwards: now() is the system time, or, when the system is behind what was
+// already seen, the saved time plus the time elapsed since (a monotonic clock). It is "uncertain"
+// while it runs on that fallback, until a trustworthy source sets it.
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "domain/clock.hpp"
+#include "domain/message.hpp"
+
+namespace parta::domain {
+
+class BoxClock : public Clock {
+ public:
+  // `state_file` keeps the last known good time; `system` is the wall clock (a fake in tests).
+  BoxClock(std::string state_file, const Clock& system);
+  std::int64_t now() const override;
+  // Whether now() can be trusted: the system clock is not behind the last known good time, or
+  // someone trustworthy set the time since the start.
+  bool certain() const;
+  // The admin, the network or a district bundle says what time it is. Refused when it would take
+  // the clock backwards (deadlines already passed must stay passed).
+  std::optional<Message> set(std::int64_t t, const char* source);
+  std::string source() const;  // "system", "saved", "admin", "district", …
+  // Writes the last known good time (temp → fsync → rename); the daemon calls it every minute.
+  void save() const;
+
+ private:
+  using Mono = std::chrono::steady_clock;
+  std::string file_;
+  const Clock& system_;
+  mutable std::mutex mutex_;
+  std::int64_t floor_ = 0;  // a time known to have passed, at floor_mono_
+  Mono::time_point floor_mono_;
+  bool trusted_ = false;
+  std::string source_ = "system";
+};
+
+}  // namespace parta::domain

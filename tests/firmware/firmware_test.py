@@ -1,0 +1,207 @@
+#!/usr/bin/python3
+"""The firmware layer, tested on this machine: the access point and DNS configuration rendered
+from box.conf (bad settings refused, nothing half-written), dnsmasq answering every name with the
+box, the systemd units verified, partad's readiness and watchdog notifications, the captive-portal
+probes of each phone system, and the USB-stick script importing packs from a folder standing in
+for a stick.
+
+Exit codes: 0 passed, 1 failed, 77 skipped (dnsmasq or systemd-analyze missing outside CI).
+"""
+import argparse
+import os
+import re
+import shutil
+import signal
+import socket
+import sqlite3
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+FW = os.path.join(ROOT, "firmware")
+
+
+def render(box_text, out):
+    box = os.path.join(out, "box.conf")
+    open(box, "w").write(box_text)
+    return subprocess.run([os.path.join(FW, "bin", "parta-render-config"), "--box", box,
+                           "--templates", os.path.join(FW, "config"),
+                           "--hostapd", os.path.join(out, "hostapd.conf"),
+                           "--dnsmasq", os.path.join(out, "dnsmasq.conf")],
+                          capture_output=True, text=True)
+
+
+def dns_query(port, name):
+    hdr = struct.pack(">HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0)
+    body = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0" + \
+        struct.pack(">HH", 1, 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(3)
+    s.sendto(hdr + body, ("127.0.0.1", port))
+    r, _ = s.recvfrom(512)
+    return ".".join(str(b) for b in r[-4:])
+
+
+def free_port(kind=socket.SOCK_STREAM):
+    s = socket.socket(socket.AF_INET, kind)
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--partad", required=True)
+    ap.add_argument("--parta", required=True)
+    args = ap.parse_args()
+    missing = [t for t in ("dnsmasq", "systemd-analyze") if not shutil.which(t)]
+    if missing:
+        print("firmware test: missing " + ", ".join(missing))
+        return 1 if os.environ.get("CI") == "true" else 77
+    failures = []
+
+    def check(cond, what):
+        print(("ok   " if cond else "FAIL ") + what)
+        if not cond:
+            failures.append(what)
+
+    tmp = tempfile.mkdtemp(prefix="parta-firmware-")
+    procs = []
+    try:
+        # 1. Rendering.
+        example = open(os.path.join(FW, "config", "box.conf.example")).read()
+        r = render(example, tmp)
+        check(r.returncode == 0, "box.conf.example renders: " + r.stderr.strip())
+        hostapd = open(os.path.join(tmp, "hostapd.conf")).read()
+        check('ssid2=P"Школа-Parta"' in hostapd and "channel=6" in hostapd and
+              "country_code=RU" in hostapd and "wpa=" not in hostapd,
+              "hostapd: Cyrillic SSID, channel, country, open network")
+        dns = os.path.join(tmp, "dnsmasq.conf")
+        t = subprocess.run(["dnsmasq", "--test", "--conf-file=" + dns], capture_output=True, text=True)
+        check(t.returncode == 0, "dnsmasq accepts the rendered configuration")
+        check("address=/#/10.42.0.1" in open(dns).read(), "every name resolves to the box")
+        before = open(dns).read()
+        for bad, why in [("channel = 14\n", "channel"), ("ssid = " + "Я" * 17 + "\n", "ssid"),
+                         ("passphrase = short\n", "passphrase"), ("address = 10.42.0.300\n", "address"),
+                         ("dhcp_first = 10.43.0.10\n", "one /24"), ("colour = red\n", "unknown")]:
+            r = render(example + bad, tmp)
+            check(r.returncode != 0 and why in r.stderr, f"refused: {bad.strip()} ({r.stderr.strip()})")
+        check(open(dns).read() == before, "a refused box.conf leaves the files as they were")
+        r = render(example.replace("passphrase =", "passphrase = школа-2026"), tmp)
+        hostapd = open(os.path.join(tmp, "hostapd.conf")).read()
+        check("wpa=2" in hostapd and "wpa_passphrase=школа-2026" in hostapd, "WPA2 with a passphrase")
+
+        # 2. dnsmasq with that configuration, on loopback: any name → the box.
+        port = free_port(socket.SOCK_DGRAM)
+        lo = os.path.join(tmp, "dnsmasq-lo.conf")
+        text = open(dns).read().replace("interface=wlan0", "interface=lo")
+        text = re.sub(r"listen-address=.*", "listen-address=127.0.0.1", text)
+        text = "\n".join(line for line in text.splitlines() if not line.startswith("dhcp"))
+        open(lo, "w").write(text)
+        d = subprocess.Popen(["dnsmasq", "--no-daemon", f"--port={port}", "--conf-file=" + lo],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        procs.append(d)
+        time.sleep(0.5)
+        for name in ["connectivitycheck.gstatic.com", "captive.apple.com", "www.msftconnecttest.com",
+                     "detectportal.firefox.com", "parta.school", "yandex.ru"]:
+            got = dns_query(port, name)
+            check(got == "10.42.0.1", f"dnsmasq: {name} → {got}")
+
+        # 3. systemd units.
+        for unit in ["partad.service", "parta-ap.service", "parta-dns.service", "parta-usb@.service"]:
+            v = subprocess.run(["systemd-analyze", "verify", os.path.join(FW, "systemd", unit)],
+                               capture_output=True, text=True)
+            problems = [l for l in v.stderr.splitlines()
+                        if l.strip() and "is not executable" not in l and "not found" not in l.lower()
+                        and "parta-" not in l.split(":")[0]]
+            check(not problems, f"systemd-analyze verify {unit}" + (": " + "; ".join(problems) if problems else ""))
+        unit = open(os.path.join(FW, "systemd", "partad.service")).read()
+        for must in ["Type=notify", "WatchdogSec=", "ProtectSystem=strict",
+                     "ReadWritePaths=/var/lib/parta", "NoNewPrivileges=yes", "Restart=on-failure",
+                     "User=parta"]:
+            check(must in unit, f"partad.service has {must}")
+
+        # 4. partad under "systemd": READY=1, WATCHDOG=1, STOPPING=1; probes redirect to the portal.
+        sock_path = os.path.join(tmp, "notify.sock")
+        ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        ns.bind(sock_path)
+        ns.settimeout(10)
+        conf = os.path.join(tmp, "partad.conf")
+        open(conf, "w").write(f"data = {tmp}/data\nlisten = 127.0.0.1:0\nportal_host = parta.school\n")
+        log = open(os.path.join(tmp, "partad.log"), "w+")
+        env = dict(os.environ, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="400000")
+        p = subprocess.Popen([args.partad, "--config", conf, "--demo"], stdout=log, stderr=log, env=env)
+        procs.append(p)
+        seen = set()
+        deadline = time.time() + 20
+        while time.time() < deadline and not {"READY=1", "WATCHDOG=1"} <= seen:
+            try:
+                seen.update(ns.recv(4096).decode().split("\n"))
+            except socket.timeout:
+                break
+        check("READY=1" in seen, "partad tells systemd it is ready")
+        check("WATCHDOG=1" in seen, "partad pings the watchdog")
+        log.seek(0)
+        port = int(re.search(r"\(port (\d+)\)", log.read()).group(1))
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *a, **k):
+                return None
+        opener = urllib.request.build_opener(NoRedirect)
+        for path in ["/generate_204", "/gen_204", "/hotspot-detect.html", "/library/test/success.html",
+                     "/connecttest.txt", "/ncsi.txt", "/redirect", "/canonical.html", "/success.txt"]:
+            req = urllib.request.Request(f"http://127.0.0.1:{port}{path}",
+                                         headers={"Host": "connectivitycheck.gstatic.com"})
+            try:
+                opener.open(req)
+                status, where = 200, ""
+            except urllib.error.HTTPError as e:
+                status, where = e.code, e.headers.get("Location", "")
+            check(status == 302 and where == "http://parta.school/",
+                  f"probe {path} → {status} {where}")
+        p.send_signal(signal.SIGTERM)
+        try:
+            while "STOPPING=1" not in seen:
+                seen.update(ns.recv(4096).decode().split("\n"))
+        except socket.timeout:
+            pass
+        p.wait(timeout=10)
+        check("STOPPING=1" in seen, "partad tells systemd it is stopping")
+
+        # 5. The USB stick: packs imported, a bad one refused, one status line.
+        stick = os.path.join(tmp, "stick")
+        os.makedirs(os.path.join(stick, "parta", "packs"))
+        packs = os.path.join(ROOT, "tests", "fixtures", "packs")
+        shutil.copy(os.path.join(packs, "good.tar.gz"), os.path.join(stick, "parta", "packs"))
+        shutil.copy(os.path.join(packs, "dotdot.tar.gz"), os.path.join(stick, "parta", "packs"))
+        env = dict(os.environ, PARTA_DATA=f"{tmp}/data", PARTA_CLI=args.parta,
+                   PARTA_USB_STATUS=f"{tmp}/usb-status")
+        u = subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", stick], env=env,
+                           capture_output=True, text=True)
+        status = open(f"{tmp}/usb-status").read()
+        check(u.returncode == 0 and "imported 1, refused 1" in status and "dotdot.tar.gz" in status,
+              "parta-usb: " + status.strip())
+        items = sqlite3.connect(f"{tmp}/data/parta.db").execute(
+            "SELECT COUNT(*) FROM library_items WHERE pack_id IS NOT NULL").fetchone()[0]
+        check(items > 0, f"the stick's pack is in the library ({items} items)")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        print(f"firmware test: {len(failures)} failed")
+        return 1
+    print("firmware test: passed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
