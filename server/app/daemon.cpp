@@ -99,6 +99,7 @@ int run_partad(int argc, char** argv) {
     paper.start();
     web::App app(*db, box_clock, &blobs);
     app.settings.box_clock = &box_clock;
+    app.settings.usb_status_file = dir.root + "/usb-status";
     app.settings.wake_paper = [&paper] { paper.wake(); };
     app.settings.usb_dir = cfg.usb_dir;
     app.settings.portal_host = cfg.portal_host;

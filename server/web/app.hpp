@@ -42,6 +42,7 @@ struct Settings {
   std::function<void()> wake_paper;                   // new print run or scan batch queued
   std::string portal_host;  // where captive-portal probes send phones ("" = the Host asked)
   domain::BoxClock* box_clock = nullptr;  // the appliance's clock (null in tools and tests)
+  std::string usb_status_file;            // the USB stick script's last status line
 };
 
 struct Ctx {

@@ -1,4 +1,7 @@
 // Start pages per role, the public school page, a student's card and a class's roster.
+#include <fstream>
+
+#include "content/utf8.hpp"
 #include "domain/coursework.hpp"
 #include "domain/school.hpp"
 #include "web/app.hpp"
@@ -26,6 +29,31 @@ http::Response admin_home(Ctx& ctx) {
       {"no_teacher", count("SELECT COUNT(*) FROM classes WHERE class_teacher_id IS NULL")},
   };
   data["board"] = board_data(ctx, 3);
+  // The last USB stick's result, written by firmware/bin/parta-usb as tab-separated fields:
+  // UTC time, state (working, done, error), packs imported, packs refused, details.
+  if (ctx.settings && !ctx.settings->usb_status_file.empty()) {
+    std::ifstream in(ctx.settings->usb_status_file);
+    std::string line;
+    std::vector<std::string> f;
+    if (std::getline(in, line))
+      for (std::size_t start = 0; start <= line.size() && f.size() < 5;) {
+        std::size_t tab = f.size() == 4 ? line.size() : line.find('\t', start);
+        if (tab == std::string::npos) tab = line.size();
+        f.push_back(line.substr(start, tab - start));
+        start = tab + 1;
+      }
+    if (f.size() == 5) {
+      const char* msgid = f[1] == "working" ? "Reading the stick now ({when})."
+                          : f[1] == "error" ? "The stick could not be read ({when}). {details}"
+                                            : "Stick done ({when}): packs imported {imported}, "
+                                              "refused {refused}. {details} It can be removed.";
+      data["usb_status"] = ctx.tr(domain::Message{msgid,
+                                                  {{"when", f[0]},
+                                                   {"imported", f[2]},
+                                                   {"refused", f[3]},
+                                                   {"details", text::truncate_chars(f[4], 500)}}});
+    }
+  }
   return page(ctx, "home_admin", std::move(data), "Home");
 }
 

@@ -23,6 +23,8 @@ import urllib.error
 import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "browser"))
+from common import Staff  # noqa: E402
 FW = os.path.join(ROOT, "firmware")
 
 
@@ -180,16 +182,30 @@ def main():
         packs = os.path.join(ROOT, "tests", "fixtures", "packs")
         shutil.copy(os.path.join(packs, "good.tar.gz"), os.path.join(stick, "parta", "packs"))
         shutil.copy(os.path.join(packs, "dotdot.tar.gz"), os.path.join(stick, "parta", "packs"))
-        env = dict(os.environ, PARTA_DATA=f"{tmp}/data", PARTA_CLI=args.parta,
-                   PARTA_USB_STATUS=f"{tmp}/usb-status")
+        env = dict(os.environ, PARTA_DATA=f"{tmp}/data", PARTA_CLI=args.parta)
         u = subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", stick], env=env,
                            capture_output=True, text=True)
-        status = open(f"{tmp}/usb-status").read()
-        check(u.returncode == 0 and "imported 1, refused 1" in status and "dotdot.tar.gz" in status,
+        status = open(f"{tmp}/data/usb-status").read()
+        fields = status.rstrip("\n").split("\t")
+        check(u.returncode == 0 and fields[1:4] == ["done", "1", "1"] and "dotdot.tar.gz" in fields[4],
               "parta-usb: " + status.strip())
         items = sqlite3.connect(f"{tmp}/data/parta.db").execute(
             "SELECT COUNT(*) FROM library_items WHERE pack_id IS NOT NULL").fetchone()[0]
         check(items > 0, f"the stick's pack is in the library ({items} items)")
+        # The admin's start page shows the stick's result.
+        log = open(os.path.join(tmp, "partad2.log"), "w+")
+        p = subprocess.Popen([args.partad, "--config", conf], stdout=log, stderr=log)
+        procs.append(p)
+        for _ in range(100):
+            log.seek(0)
+            m = re.search(r"\(port (\d+)\)", log.read())
+            if m:
+                break
+            time.sleep(0.05)
+        admin = Staff(f"http://127.0.0.1:{m.group(1)}", "admin", "demo2026")
+        home = admin.get("/")
+        check("Флешка обработана" in home and "отклонено 1" in home,
+              "the admin's start page shows the stick's result")
     finally:
         for p in procs:
             if p.poll() is None:

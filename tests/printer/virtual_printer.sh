@@ -10,9 +10,19 @@ W=${1:?usage: virtual_printer.sh DIR}
 PORT=${PRINTER_PORT:-8631}
 AS_NOBODY="setpriv --reuid=65534 --regid=65534 --clear-groups"
 [ "$(id -u)" = 0 ] || AS_NOBODY=""
+# Only one avahi-daemon can run (it keeps /run/avahi-daemon/pid). One left behind by an earlier
+# run of this script that was killed outright serves a D-Bus that is gone: stop it. (A system
+# avahi-daemon is not matched: it does not run with a …/printer/avahi.conf of ours.)
+pkill -KILL -f 'avahi-daemon -f .*/printer/avahi.conf' 2>/dev/null && sleep 0.5
 rm -rf "$W"; mkdir -p "$W/spool" "$W/cups/"{etc/ppd,etc/ssl,spool/temp,cache,state,log}
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; }
+# Stopped last-started first (D-Bus last, or Avahi spins without it), then anything left is killed.
+cleanup() {
+  for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do kill "${PIDS[i]}" 2>/dev/null; sleep 0.2; done
+  sleep 0.3
+  for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  wait 2>/dev/null
+}
 trap cleanup EXIT
 trap 'exit 0' TERM INT
 
