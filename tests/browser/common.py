@@ -5,6 +5,7 @@ import http.cookiejar
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 import urllib.error
@@ -55,6 +56,32 @@ def phone_browser(webdriver, profile_dir):
     from selenium.webdriver.chrome.service import Service
     return webdriver.Chrome(service=Service(executable_path=shutil.which("chromedriver")),
                             options=opts)
+
+
+def sign_in(driver, base, login, secret, until):
+    """Signs in through the login form, as a person would; waits until `until(driver)`."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+    driver.delete_all_cookies()
+    driver.get(base + "/login")
+    driver.find_element(By.NAME, "login").send_keys(login)
+    driver.find_element(By.NAME, "secret").send_keys(secret)
+    driver.find_element(By.CSS_SELECTOR, "form.form button").click()
+    WebDriverWait(driver, 10).until(until)
+
+
+def finish(driver, proc, tmp, failures, out):
+    """Stops the browser and partad, removes the scratch folder; the test's exit code."""
+    if driver:
+        driver.quit()
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=10)
+    shutil.rmtree(tmp, ignore_errors=True)
+    if failures:
+        print(f"browser test: {len(failures)} failed")
+        return 1
+    print(f"browser test: passed; screenshots in {out}")
+    return 0
 
 
 class Staff:

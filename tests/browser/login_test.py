@@ -7,11 +7,10 @@ Exit codes: 0 passed, 1 failed, 77 skipped (Chromium or Selenium missing outside
 """
 import argparse
 import os
-import shutil
-import signal
 import sys
 import tempfile
 
+import common
 from common import phone_browser, selenium_or_skip, start_partad
 
 
@@ -41,13 +40,8 @@ def main():
                 print("FAIL:", what)
 
         def sign_in(login, secret):
-            driver.delete_all_cookies()
-            driver.get(base + "/login")
-            driver.find_element(By.NAME, "login").send_keys(login)
-            driver.find_element(By.NAME, "secret").send_keys(secret)
-            driver.find_element(By.CSS_SELECTOR, "form.form button").click()
-            WebDriverWait(driver, 10).until(lambda d: "/login" not in d.current_url or
-                                            "error" in d.page_source)
+            common.sign_in(driver, base, login, secret,
+                           lambda d: "/login" not in d.current_url or "error" in d.page_source)
 
         driver.get(base + "/")
         check("Ягодное" in driver.page_source, "public school page shows the school")
@@ -84,16 +78,8 @@ def main():
         check("Войти" in driver.page_source and "Выйти" not in driver.page_source,
               f"signed out (at {driver.current_url})")
     finally:
-        if driver:
-            driver.quit()
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
-        shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print(f"browser test: {len(failures)} failed")
-        return 1
-    print(f"browser test: passed; screenshots in {args.out}")
-    return 0
+        code = common.finish(driver, proc, tmp, failures, args.out)
+    return code
 
 
 if __name__ == "__main__":

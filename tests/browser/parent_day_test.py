@@ -10,11 +10,10 @@ import argparse
 import datetime
 import os
 import re
-import shutil
-import signal
 import sys
 import tempfile
 
+import common
 from common import Staff, phone_browser, selenium_or_skip, start_partad
 
 
@@ -75,12 +74,7 @@ def main():
             driver.save_screenshot(os.path.join(args.out, name))
 
         def sign_in(login, secret):
-            driver.delete_all_cookies()
-            driver.get(base + "/login")
-            driver.find_element(By.NAME, "login").send_keys(login)
-            driver.find_element(By.NAME, "secret").send_keys(secret)
-            driver.find_element(By.CSS_SELECTOR, "form.form button").click()
-            WebDriverWait(driver, 10).until(lambda d: "/login" not in d.current_url)
+            common.sign_in(driver, base, login, secret, lambda d: "/login" not in d.current_url)
 
         def nav(label):
             driver.find_element(By.XPATH, f"//nav//a[starts-with(normalize-space(.), '{label}')]").click()
@@ -125,16 +119,8 @@ def main():
         check("Придём на собрание" in driver.page_source, "the teacher's list shows it")
         shot("parent-05-teacher-inbox.png")
     finally:
-        if driver:
-            driver.quit()
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
-        shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print(f"browser test: {len(failures)} failed")
-        return 1
-    print(f"browser test: passed; screenshots in {args.out}")
-    return 0
+        code = common.finish(driver, proc, tmp, failures, args.out)
+    return code
 
 
 if __name__ == "__main__":
