@@ -18,16 +18,6 @@ namespace parta::app {
 
 namespace {
 
-std::string due_text(std::int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  localtime_r(&tt, &tm);
-  char b[64];
-  std::snprintf(b, sizeof b, "%02d.%02d.%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1,
-                tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
-  return b;
-}
-
 std::string temp_path(const content::BlobStore& blobs, const char* ext) {
   static std::atomic<unsigned> n{0};
   return blobs.tmp_dir() + "/paper-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ext;
@@ -118,7 +108,7 @@ void PaperWorker::make_run(std::int64_t run_id) {
     if (!a) throw std::runtime_error("the assignment is gone");
     auto school = domain::school_info(*c);
     std::string how =
-        "Принесите листы в школу до " + due_text(a->due_at) +
+        "Принесите листы в школу до " + domain::local_datetime(a->due_at) +
         ": отдайте классному руководителю или оставьте на вахте в конверте с фамилией." +
         (school.hotline.empty() ? "" : " Вопросы — по телефону " + school.hotline + ".");
     for (const auto& p : domain::packets_of(*c, run_id)) {
@@ -132,7 +122,7 @@ void PaperWorker::make_run(std::int64_t run_id) {
       info.subject = a->subject_name;
       info.teacher = a->teacher_name;
       info.title = a->title;
-      info.due = due_text(a->due_at);
+      info.due = domain::local_datetime(a->due_at);
       info.how_to_return = how;
       info.body_markdown = a->body;
       std::string variant = domain::variant_for(*c, a->id, s->user.id);

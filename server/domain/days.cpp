@@ -34,6 +34,16 @@ std::string local_day(std::int64_t t) {
   return format(tm);
 }
 
+std::string local_datetime(std::int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  localtime_r(&tt, &tm);
+  char b[64];
+  std::snprintf(b, sizeof b, "%02d.%02d.%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1,
+                tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
+  return b;
+}
+
 std::int64_t day_start(const std::string& day) {
   std::tm tm = noon(day, 0);
   tm.tm_hour = 0;

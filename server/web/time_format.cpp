@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "domain/days.hpp"
+
 namespace parta::web {
 
 namespace {
@@ -21,13 +23,7 @@ std::string format_date(std::int64_t t) {
   return buf;
 }
 
-std::string format_datetime(std::int64_t t) {
-  std::tm tm = local(t);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%02d.%02d.%04d %02d:%02d", tm.tm_mday, tm.tm_mon + 1,
-                tm.tm_year + 1900, tm.tm_hour, tm.tm_min);
-  return buf;
-}
+std::string format_datetime(std::int64_t t) { return domain::local_datetime(t); }
 
 std::string format_day(const std::string& d) {
   if (d.size() != 10) return d;
