@@ -288,6 +288,8 @@ void register_paper_views(App& app) {
   app.route("GET", "/paper/scans/{id}", kStaff, [](Ctx& ctx) {
     auto b = domain::find_batch(ctx.db, ctx.req.id("id"));
     if (!b) throw http::NotFound();
+    // The results name students: the one who uploaded them and the admin see them.
+    if (ctx.me().role != Role::admin && ctx.me().id != b->uploaded_by) throw http::Forbidden();
     mstch::array pages;
     for (const auto& p : domain::batch_pages(ctx.db, b->id))
       pages.push_back(mstch::map{{"spid", std::to_string(p.id)},
@@ -318,6 +320,13 @@ void register_paper_views(App& app) {
   app.route("GET", "/paper/pages/{id}/image.jpg", kStaff, [](Ctx& ctx) {
     auto p = domain::find_scan_page(ctx.db, ctx.req.id("id"));
     if (!p || !ctx.blobs->has(p->image_sha)) throw http::NotFound();
+    // A page filed to a student is that student's work; one nobody could identify is for the
+    // staff to look at in the review queue.
+    if (p->packet_id) {
+      auto packet = domain::find_packet(ctx.db, *p->packet_id);
+      if (!packet || !domain::can_view_student(ctx.db, ctx.me(), packet->student_id))
+        throw http::Forbidden();
+    }
     // A page that could not be read keeps the uploaded file itself: offered as a download.
     std::string path = ctx.blobs->path_of(p->image_sha);
     char head[3] = {0, 0, 0};

@@ -185,7 +185,8 @@ def main():
             _, _, url = teacher.upload("/paper/scans", {}, files)
             body = wait_done(teacher, url.replace(base, ""))
             took = time.time() - t0
-            rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>(.*?)</td></tr>", body)
+            rows = re.findall(r"<tr><td><a [^>]*>([^<]+)</a></td><td>([^<]+)</td><td>(.*?)</td></tr>",
+                              body)
             # Each variant scans the same printed pages, so from the second on they are duplicates:
             # identified (and checked against the truth) but not filed twice.
             filed = wrong = 0

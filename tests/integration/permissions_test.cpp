@@ -175,6 +175,23 @@ class Permissions : public ::testing::Test {
     if (!std::regex_search(run_page, pk, std::regex("/paper/packets/(\\d+)/")))
       throw std::runtime_error("no packet");
     packet_ = "/paper/packets/" + pk[1].str();
+    // The print file comes back as a scan: a batch and a page filed to a 5А student.
+    std::string printed = teacher.get(run_ + "/all.pdf").body;
+    teacher.get("/paper");
+    Reply scan =
+        teacher.multipart("/paper/scans", {}, {{"scans", "scan.pdf", "application/pdf", printed}});
+    if (scan.status != 303) throw std::runtime_error("scan not taken: " + scan.body);
+    batch_ = scan.location();
+    std::string done;
+    for (int i = 0; i < 600; ++i) {
+      done = teacher.get(batch_).body;
+      if (done.find("http-equiv=\"refresh\"") == std::string::npos) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    std::smatch pg;
+    if (!std::regex_search(done, pg, std::regex("/paper/pages/(\\d+)/image\\.jpg")))
+      throw std::runtime_error("no scanned page");
+    page_ = "/paper/pages/" + pg[1].str() + "/image.jpg";
   }
   static void TearDownTestSuite() { delete server_; }
 
@@ -182,7 +199,7 @@ class Permissions : public ::testing::Test {
   static std::string plain_teacher_password_;
   static std::int64_t rus_, assignment_, attachment_, item_;
   static std::map<std::string, std::int64_t> file_ids_;
-  static std::string direct_, group_, class_conv_, survey_, run_, packet_;
+  static std::string direct_, group_, class_conv_, survey_, run_, packet_, batch_, page_;
   static std::map<std::string, std::int64_t> class_ids_, student_ids_, teacher_ids_;
 };
 Partad* Permissions::server_ = nullptr;
@@ -191,7 +208,8 @@ std::int64_t Permissions::rus_ = 0, Permissions::assignment_ = 0, Permissions::a
              Permissions::item_ = 0;
 std::map<std::string, std::int64_t> Permissions::file_ids_;
 std::string Permissions::direct_, Permissions::group_, Permissions::class_conv_,
-    Permissions::survey_, Permissions::run_, Permissions::packet_;
+    Permissions::survey_, Permissions::run_, Permissions::packet_, Permissions::batch_,
+    Permissions::page_;
 std::map<std::string, std::int64_t> Permissions::class_ids_, Permissions::student_ids_,
     Permissions::teacher_ids_;
 
@@ -564,6 +582,8 @@ TEST_F(Permissions, RoleByRouteTable) {
       {"GET", "/paper", "/paper", {}, {L, A, A, A, D, D}},
       {"POST", "/paper/scans", "/paper/scans", {}, {L, A, A, A, D, D}},
       {"GET", "/paper/scans/{id}", "/paper/scans/999999", {}, {L, N, N, N, D, D}},
+      {"GET", "/paper/scans/{id}", batch_, {}, {L, A, A, D, D, D}},
+      {"GET", "/paper/pages/{id}/image.jpg", page_, {}, {L, A, A, D, D, D}},
       {"GET",
        "/paper/pages/{id}/image.jpg",
        "/paper/pages/999999/image.jpg",
