@@ -75,6 +75,18 @@ bool BlobStore::valid_hash(std::string_view h) {
   return true;
 }
 
+std::string BlobStore::temp_name(std::string_view prefix, std::string_view ext) const {
+  unsigned char r[8];
+  randombytes_buf(r, sizeof r);
+  static const char kHex[] = "0123456789abcdef";
+  std::string name = tmp_ + "/" + std::string(prefix) + "-";
+  for (unsigned char b : r) {
+    name += kHex[b >> 4];
+    name += kHex[b & 15];
+  }
+  return name + std::string(ext);
+}
+
 std::string BlobStore::path_of(std::string_view h) const {
   if (!valid_hash(h)) throw std::invalid_argument("not a blob hash");
   return blobs_ + "/" + std::string(h.substr(0, 2)) + "/" + std::string(h);

@@ -34,6 +34,9 @@ class BlobStore {
   std::string ensure_gzip(std::string_view sha256);
   std::string gzip_path_of(std::string_view sha256) const { return path_of(sha256) + ".gz"; }
   const std::string& tmp_dir() const { return tmp_; }
+  // A fresh, unused name in tmp/ for a file a library writes itself (cairo, libvips): random, so
+  // threads and restarts never collide; tmp/ is emptied at start, so nothing half-written stays.
+  std::string temp_name(std::string_view prefix, std::string_view ext) const;
 
  private:
   std::string root_, blobs_, tmp_;

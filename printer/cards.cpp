@@ -19,7 +19,8 @@ std::string escape(const std::string& s) {
   return out;
 }
 
-void show(cairo_t* cr, double x, double y, double width, const std::string& markup, double size) {
+// Draws markup at (x, y); returns the height it took.
+double show(cairo_t* cr, double x, double y, double width, const std::string& markup, double size) {
   PangoLayout* l = pango_cairo_create_layout(cr);
   PangoFontDescription* f = pango_font_description_from_string("DejaVu Sans");
   pango_font_description_set_absolute_size(f, size * PANGO_SCALE);
@@ -30,7 +31,10 @@ void show(cairo_t* cr, double x, double y, double width, const std::string& mark
   pango_layout_set_markup(l, markup.c_str(), -1);
   cairo_move_to(cr, x, y);
   pango_cairo_show_layout(cr, l);
+  int w = 0, h = 0;
+  pango_layout_get_size(l, &w, &h);
   g_object_unref(l);
+  return static_cast<double>(h) / PANGO_SCALE;
 }
 }  // namespace
 
@@ -69,8 +73,9 @@ int render_login_cards(const std::vector<LoginCard>& cards, const std::string& s
     double y = margin + static_cast<double>(slot / 2) * h + 12;
     const double code = 90;
     draw_qr(cr, c.url, x + w - 24 - code, y, code);
-    show(cr, x, y, w - code - 36, "<b>" + escape(school) + "</b>", 8.5);
-    show(cr, x, y + 26, w - code - 36,
+    // A long school name wraps: the student's name goes below it, whatever its height.
+    double top = show(cr, x, y, w - code - 36, "<b>" + escape(school) + "</b>", 8.5);
+    show(cr, x, y + top + 4, w - code - 36,
          "<span size=\"large\" weight=\"bold\">" + escape(c.name) + "</span>\n" +
              escape(c.class_name),
          12);

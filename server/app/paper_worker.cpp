@@ -1,7 +1,5 @@
 #include "app/paper_worker.hpp"
 
-#include <unistd.h>
-
 #include <cstdio>
 #include <ctime>
 
@@ -15,15 +13,6 @@
 #include "printer/scan.hpp"
 
 namespace parta::app {
-
-namespace {
-
-std::string temp_path(const content::BlobStore& blobs, const char* ext) {
-  static std::atomic<unsigned> n{0};
-  return blobs.tmp_dir() + "/paper-" + std::to_string(::getpid()) + "-" + std::to_string(n++) + ext;
-}
-
-}  // namespace
 
 PaperWorker::PaperWorker(storage::Database& db, content::BlobStore& blobs,
                          const domain::Clock& clock, unsigned decode_threads)
@@ -144,14 +133,14 @@ void PaperWorker::make_run(std::int64_t run_id) {
   }
   // One PDF per student, then the combined print file.
   for (std::size_t i = 0; i < infos.size(); ++i) {
-    std::string tmp = temp_path(blobs_, ".pdf");
+    std::string tmp = blobs_.temp_name("packet", ".pdf");
     int pages = printer::render_packets({infos[i]}, tmp);
     auto blob = blobs_.adopt(tmp);
     auto c = db_.acquire();
     domain::record_blob(*c, clock_, blob.sha256, blob.size);
     domain::packet_made(*c, packet_ids[i], pages, blob.sha256);
   }
-  std::string tmp = temp_path(blobs_, ".pdf");
+  std::string tmp = blobs_.temp_name("packet", ".pdf");
   printer::render_packets(infos, tmp);
   auto blob = blobs_.adopt(tmp);
   auto c = db_.acquire();

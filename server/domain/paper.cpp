@@ -316,6 +316,11 @@ std::vector<ScanPage> review_pages(storage::Connection& c, std::size_t limit) {
   return out;
 }
 
+int review_count(storage::Connection& c) {
+  return static_cast<int>(
+      c.scalar("SELECT COUNT(*) FROM scan_pages WHERE status = 'review'").value_or(0));
+}
+
 std::optional<ScanPage> find_scan_page(storage::Connection& c, std::int64_t id) {
   auto q = c.query(std::string(kPageSelect) + "WHERE sp.id = ?1", id);
   if (!q.next()) return std::nullopt;

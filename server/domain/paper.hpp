@@ -90,6 +90,7 @@ std::vector<ScanBatch> recent_batches(storage::Connection& c, std::size_t limit)
 std::vector<ScanFile> batch_files(storage::Connection& c, std::int64_t batch);
 std::vector<ScanPage> batch_pages(storage::Connection& c, std::int64_t batch);
 std::vector<ScanPage> review_pages(storage::Connection& c, std::size_t limit);
+int review_count(storage::Connection& c);
 std::optional<ScanPage> find_scan_page(storage::Connection& c, std::int64_t id);
 
 std::optional<std::int64_t> claim_queued_batch(storage::Connection& c);

@@ -1,10 +1,9 @@
 // The paper track's pages: packets for an assignment (made in the background, a refreshing status
 // page, per-student and combined PDFs, printing through CUPS, the pickup and return log), scan
 // upload with progress, the review queue, the printer setting and login cards.
-#include <unistd.h>
-
-#include <atomic>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "domain/coursework.hpp"
 #include "domain/paper.hpp"
@@ -152,7 +151,7 @@ http::Response hub_page(Ctx& ctx, const std::string& error, int status) {
                   {"has_runs", !runs.empty()},
                   {"batches", batches},
                   {"has_batches", !batches.empty()},
-                  {"review", std::to_string(domain::review_pages(ctx.db, 1000).size())},
+                  {"review", std::to_string(domain::review_count(ctx.db))},
                   {"is_admin", ctx.me().role == Role::admin}};
   if (!error.empty()) data["error"] = error;
   return page(ctx, "paper", std::move(data), "Paper", status);
@@ -180,12 +179,6 @@ http::Response review_page(Ctx& ctx, const std::string& error, int status) {
   mstch::map data{{"pages", pages}, {"has_pages", !pages.empty()}, {"packets", packets}};
   if (!error.empty()) data["error"] = error;
   return page(ctx, "paper_review", std::move(data), "Pages to review", status);
-}
-
-std::string temp_file(Ctx& ctx, const char* ext) {
-  static std::atomic<unsigned> n{0};
-  return ctx.blobs->tmp_dir() + "/cards-" + std::to_string(::getpid()) + "-" + std::to_string(n++) +
-         ext;
 }
 
 }  // namespace
@@ -399,19 +392,14 @@ void register_paper_views(App& app) {
                                          "http://" + host + "/login?login=" + s.user.login});
     }
     auto school = domain::school_info(ctx.db);
-    std::string path = temp_file(ctx, ".pdf");
+    std::string path = ctx.blobs->temp_name("cards", ".pdf");
     printer::render_login_cards(cards, school.name, school.wifi_name, path);
     tx.commit();  // the new PINs count only once their cards exist
-    std::string bytes;
-    {
-      std::FILE* f = std::fopen(path.c_str(), "rb");
-      if (!f) throw std::runtime_error("cards file is gone");
-      char buf[65536];
-      for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;) bytes.append(buf, n);
-      std::fclose(f);
-    }
+    // The PINs are in this file: it is sent and removed, never kept as a blob.
+    std::ostringstream bytes;
+    bytes << std::ifstream(path, std::ios::binary).rdbuf();
     std::filesystem::remove(path);
-    http::Response r = http::Response::text(bytes);
+    http::Response r = http::Response::text(bytes.str());
     r.content_type = "application/pdf";
     r.header("Content-Disposition", "attachment; filename=\"login-cards.pdf\"; filename*=UTF-8''" +
                                         http::url_encode("карточки " + k->name + ".pdf"));

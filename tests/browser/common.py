@@ -70,6 +70,34 @@ def sign_in(driver, base, login, secret, until):
     WebDriverWait(driver, 10).until(until)
 
 
+def open_run():
+    """What every browser test starts with: its arguments (--partad, --out), selenium or the skip
+    exit code, a partad of its own with a fresh demo database, and a check() that collects
+    failures. Returns the exit code when the test cannot run."""
+    import argparse
+    import tempfile
+    import types
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--partad", required=True)
+    ap.add_argument("--out", required=True, help="folder for the screenshots")
+    args = ap.parse_args()
+    found = selenium_or_skip(os.environ.get("CI") == "true")
+    if isinstance(found, int):
+        return found
+    os.makedirs(args.out, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix="parta-browser-")
+    proc, port = start_partad(args.partad, tmp)
+    run = types.SimpleNamespace(args=args, webdriver=found[0], By=found[1], Wait=found[2], tmp=tmp,
+                                proc=proc, base=f"http://127.0.0.1:{port}", failures=[])
+
+    def check(cond, what):
+        if not cond:
+            run.failures.append(what)
+            print("FAIL:", what)
+    run.check = check
+    return run
+
+
 def finish(driver, proc, tmp, failures, out):
     """Stops the browser and partad, removes the scratch folder; the test's exit code."""
     if driver:
@@ -94,6 +122,8 @@ class Staff:
         self.csrf = ""
         self.get("/login")
         self.post("/login", {"login": login, "secret": secret})
+        if 'action="/logout"' not in self.get("/"):
+            raise RuntimeError(f"{login} could not sign in")
 
     def _remember(self, body):
         m = re.search(r'name="csrf" value="([^"]+)"', body)

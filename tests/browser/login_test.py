@@ -5,39 +5,21 @@ saves screenshots. Starts its own partad on a free port of 127.0.0.1 with a fres
 
 Exit codes: 0 passed, 1 failed, 77 skipped (Chromium or Selenium missing outside CI).
 """
-import argparse
 import os
 import sys
-import tempfile
 
 import common
-from common import phone_browser, selenium_or_skip, start_partad
+from common import phone_browser
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--partad", required=True)
-    ap.add_argument("--out", required=True, help="folder for the screenshots")
-    args = ap.parse_args()
-    in_ci = os.environ.get("CI") == "true"
-    found = selenium_or_skip(in_ci)
-    if isinstance(found, int):
-        return found
-    webdriver, By, WebDriverWait = found
-
-    os.makedirs(args.out, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="parta-browser-")
-    proc, port = start_partad(args.partad, tmp)
-    base = f"http://127.0.0.1:{port}"
+    run = common.open_run()
+    if isinstance(run, int):
+        return run
+    args, By, WebDriverWait, base, check = run.args, run.By, run.Wait, run.base, run.check
     driver = None
-    failures = []
     try:
-        driver = phone_browser(webdriver, f"{tmp}/profile")
-
-        def check(cond, what):
-            if not cond:
-                failures.append(what)
-                print("FAIL:", what)
+        driver = phone_browser(run.webdriver, f"{run.tmp}/profile")
 
         def sign_in(login, secret):
             common.sign_in(driver, base, login, secret,
@@ -78,7 +60,7 @@ def main():
         check("Войти" in driver.page_source and "Выйти" not in driver.page_source,
               f"signed out (at {driver.current_url})")
     finally:
-        code = common.finish(driver, proc, tmp, failures, args.out)
+        code = common.finish(driver, run.proc, run.tmp, run.failures, args.out)
     return code
 
 

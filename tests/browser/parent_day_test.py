@@ -6,15 +6,13 @@ to the class teacher, who then sees the unread message. Screenshots of each step
 
 Exit codes: 0 passed, 1 failed, 77 skipped (Chromium or Selenium missing outside CI).
 """
-import argparse
 import datetime
 import os
 import re
 import sys
-import tempfile
 
 import common
-from common import Staff, phone_browser, selenium_or_skip, start_partad
+from common import Staff, phone_browser
 
 
 def set_the_scene(base):
@@ -46,29 +44,14 @@ def set_the_scene(base):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--partad", required=True)
-    ap.add_argument("--out", required=True, help="folder for the screenshots")
-    args = ap.parse_args()
-    found = selenium_or_skip(os.environ.get("CI") == "true")
-    if isinstance(found, int):
-        return found
-    webdriver, By, WebDriverWait = found
-
-    os.makedirs(args.out, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix="parta-browser-")
-    proc, port = start_partad(args.partad, tmp)
-    base = f"http://127.0.0.1:{port}"
+    run = common.open_run()
+    if isinstance(run, int):
+        return run
+    args, By, WebDriverWait, base, check = run.args, run.By, run.Wait, run.base, run.check
     driver = None
-    failures = []
     try:
         set_the_scene(base)
-        driver = phone_browser(webdriver, f"{tmp}/profile")
-
-        def check(cond, what):
-            if not cond:
-                failures.append(what)
-                print("FAIL:", what)
+        driver = phone_browser(run.webdriver, f"{run.tmp}/profile")
 
         def shot(name):
             driver.save_screenshot(os.path.join(args.out, name))
@@ -119,7 +102,7 @@ def main():
         check("Придём на собрание" in driver.page_source, "the teacher's list shows it")
         shot("parent-05-teacher-inbox.png")
     finally:
-        code = common.finish(driver, proc, tmp, failures, args.out)
+        code = common.finish(driver, run.proc, run.tmp, run.failures, args.out)
     return code
 
 

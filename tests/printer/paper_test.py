@@ -180,8 +180,8 @@ def main():
         m = re.search(r"Логин:\s*(ivanov\.a)\s*ПИН:\s*(\d{6})", text)
         check(bool(m), "the cards show login and PIN")
         if m:
-            Staff(base, m.group(1), m.group(2))
-            check(True, "the new PIN signs in")
+            student = Staff(base, m.group(1), m.group(2))  # raises when the PIN does not sign in
+            check("Здравствуй" in student.get("/"), "the new PIN from the card signs in")
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=10)
