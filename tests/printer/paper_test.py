@@ -103,11 +103,12 @@ def main():
         status, body, _ = teacher.post(f"/paper/runs/{run}/print", {"printer": "parta"})
         check("Задание печати" in body, "the print job is shown")
         spool = os.path.join(tmp, "printer", "spool")
+        # The file in the printer's spool is whole only once the job is completed.
+        wait_for(lambda: "завершено" in teacher.get(f"/paper/runs/{run}"), "job completed")
         printed = wait_for(lambda: [f for f in os.listdir(spool) if f.endswith(".pdf")],
                            "the printer to receive the job")
         got = pdf_pages(os.path.join(spool, printed[0]))
         check(got == pages, f"the printer got {got} pages of {pages}")
-        wait_for(lambda: "завершено" in teacher.get(f"/paper/runs/{run}"), "job completed")
 
         # A photo of a page whose code is covered goes to review; it is filed there by hand.
         blank = subprocess.run(["pdftoppm", "-png", "-r", "50", "-f", "1", "-l", "1",
