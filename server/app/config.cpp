@@ -45,6 +45,26 @@ std::optional<std::string> set(Config* cfg, const std::string& key, const std::s
       int n = std::stoi(value);
       if (n < 0 || n > 64) return "decode_threads must be between 0 and 64";
       cfg->decode_threads = n;
+    } else if (key == "role") {
+      if (value != "school" && value != "district") return "role must be school or district";
+      cfg->role = value;
+    } else if (key == "district_url") {
+      if (!value.empty() && value.rfind("http://", 0) != 0)
+        return "district_url must look like http://host:port";
+      cfg->district_url = value;
+    } else if (key == "district_key") {
+      if (value.size() != 64 ||
+          value.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+        return "district_key must be the district's key: 64 hex digits";
+      cfg->district_key = value;
+    } else if (key == "sync_interval_min") {
+      int n = std::stoi(value);
+      if (n < 1 || n > 10080) return "sync_interval_min must be between 1 and 10080";
+      cfg->sync_interval_min = n;
+    } else if (key == "sync_rate_kbit") {
+      long long n = std::stoll(value);
+      if (n < 0 || n > 10000000) return "sync_rate_kbit must be between 0 and 10000000";
+      cfg->sync_rate_kbit = static_cast<std::uint64_t>(n);
     } else if (key == "log_level") {
       if (value != "error" && value != "warning" && value != "info" && value != "debug")
         return "log_level must be error, warning, info or debug";
@@ -67,7 +87,8 @@ const char* partad_usage() {
          "  --listen ADDR:PORT  where to listen [127.0.0.1:8080]\n"
          "  --config FILE       read settings from FILE (key = value: data, listen, threads,\n"
          "                      max_form, max_upload_mb, log_level, usb_dir, disk_reserve_mb,\n"
-         "                      portal_host, decode_threads); later options override it\n"
+         "                      portal_host, decode_threads, role, district_url, district_key,\n"
+         "                      sync_interval_min, sync_rate_kbit); later options override it\n"
          "  --threads N         worker threads, one per open connection [64]\n"
          "  --max-form BYTES    largest form (not upload) accepted [1048576]\n"
          "  --max-upload-mb MB  largest upload accepted, e.g. a recording [200]\n"
@@ -75,6 +96,9 @@ const char* partad_usage() {
          "  --usb-dir DIR       where a USB stick with content packs is mounted "
          "[/media/parta-usb]\n"
          "  --disk-reserve-mb MB  free space imports never use [500]\n"
+         "  --role ROLE         school (a school's box) or district (the hub schools sync with)\n"
+         "  --district-url URL  school: the district hub, http://host:port (else USB only)\n"
+         "  --district-key HEX  school: the district's public key, for enrollment\n"
          "  --demo              fill an empty database with a demo school and print its logins\n"
          "  --list-routes       print every route with the roles allowed, then exit\n"
          "  --help              this text\n";
@@ -112,7 +136,8 @@ std::optional<std::string> parse_args(const std::vector<std::string>& args, Conf
       cfg->list_routes = true;
     } else if (a == "--config" || a == "--data" || a == "--listen" || a == "--threads" ||
                a == "--max-form" || a == "--max-upload-mb" || a == "--log-level" ||
-               a == "--usb-dir" || a == "--disk-reserve-mb") {
+               a == "--usb-dir" || a == "--disk-reserve-mb" || a == "--role" ||
+               a == "--district-url" || a == "--district-key") {
       auto v = value();
       if (!v) return a + " needs a value";
       if (a == "--config") {

@@ -18,6 +18,11 @@ struct Config {
   std::uint64_t disk_reserve_mb = 500;
   std::string portal_host;  // the name phones are sent to by captive-portal probes ("" = as asked)
   int decode_threads = 0;   // scan decoding threads (0 = one per core; 1 on a 512 MB board)
+  std::string role = "school";       // or "district": the hub schools sync with
+  std::string district_url;          // school: http://host:port of the district hub ("" = USB only)
+  std::string district_key;          // school: the district's public key (hex), for enrollment
+  int sync_interval_min = 30;        // school: how often to try the network
+  std::uint64_t sync_rate_kbit = 0;  // school: cap on the upload rate (0 = none)
   bool demo = false;
   bool list_routes = false;
   bool help = false;

@@ -16,16 +16,37 @@
 #include "app/data_dir.hpp"
 #include "app/log.hpp"
 #include "app/paper_worker.hpp"
+#include "app/sync_agent.hpp"
+#include "domain/accounts.hpp"
 #include "domain/box_clock.hpp"
 #include "domain/demo.hpp"
 #include "domain/library.hpp"
 #include "http/server.hpp"
+#include "sync/identity.hpp"
 #include "web/app.hpp"
 #include "web/resources.hpp"
 
 namespace parta::app {
 
 namespace {
+
+// The district hub serves only sign-in and its own pages.
+void register_district_app(web::App& app) {
+  web::register_static_views(app);
+  web::register_auth_views(app);
+  web::register_district_views(app);
+}
+
+// A district hub started with --demo gets one admin account to sign in with.
+std::vector<domain::Credential> demo_district_admin(storage::Connection& c,
+                                                    const domain::Clock& clock) {
+  if (c.scalar("SELECT 1 FROM users LIMIT 1")) return {};
+  domain::create_user(c, clock,
+                      {"admin", "Районный", "Администратор", "", domain::Role::admin,
+                       domain::SecretKind::password, ""},
+                      "demo2026");
+  return {{"Районный Администратор", "", domain::Role::admin, "admin", "demo2026", false}};
+}
 
 void print_demo_logins(const std::vector<domain::Credential>& creds, const std::string& url) {
   std::printf("\nДемо-школа создана. Откройте %s\nDemo school created. Open %s\n\n%s\n",
@@ -61,21 +82,38 @@ int run_partad(int argc, char** argv) {
     if (cfg.list_routes) {
       storage::Database db(":memory:");
       web::App app(db, clock);
-      web::register_all_views(app);
+      if (cfg.role == "district")
+        register_district_app(app);
+      else
+        web::register_all_views(app);
       for (const auto& r : app.routes())
         std::cout << r.method << " " << r.pattern << " " << r.access << "\n";
       return 0;
     }
     DataDir dir = open_data_dir(cfg.data_dir);
     auto db = open_database(dir);
+    // Who this box is for sync, and whether its database went back in time since the last start.
+    sync::Role role = cfg.role == "district" ? sync::Role::district : sync::Role::school;
+    auto identity = sync::load_or_create_identity(dir.root);
+    {
+      auto c = db->acquire();
+      auto epoch = sync::ensure_epoch(*c, clock, dir.root, identity, role);
+      if (epoch.changed && epoch.why != "first")
+        log::warning("sync: new epoch " + epoch.epoch + " (" + epoch.why + ")");
+    }
+    if (!cfg.district_key.empty() && !sync::write_district_key(dir.root, cfg.district_key))
+      throw std::runtime_error("district_key is not a key");
     std::vector<domain::Credential> demo;
-    if (cfg.demo) {
+    if (cfg.demo && role == sync::Role::district) {
+      auto c = db->acquire();
+      demo = demo_district_admin(*c, clock);
+    } else if (cfg.demo) {
       auto c = db->acquire();
       demo = domain::fill_demo(*c, clock);
       if (demo.empty()) log::info("demo: the database already has a school; left as it is");
     }
     content::BlobStore blobs(dir.root);
-    if (!demo.empty()) {
+    if (!demo.empty() && role == sync::Role::school) {
       // The demo library: the sample content pack compiled into the binary.
       if (auto pack = web::resource("../content/sample/sample-pack.tar.gz")) {
         std::string path = dir.tmp_dir() + "/sample-pack.tar.gz";
@@ -97,14 +135,36 @@ int run_partad(int argc, char** argv) {
     domain::BoxClock box_clock(dir.root + "/clock", clock);
     PaperWorker paper(*db, blobs, box_clock, decode);
     paper.start();
+    sync::Node node{*db,
+                    box_clock,
+                    blobs,
+                    identity,
+                    role,
+                    dir.root,
+                    sync::read_district_key(dir.root),
+                    cfg.disk_reserve_mb * 1024 * 1024};
+    sync::NetOptions net;
+    net.url = cfg.district_url;
+    net.rate_bytes_per_s = cfg.sync_rate_kbit * 125;
+    SyncAgent agent(node, net, cfg.sync_interval_min);
+    if (role == sync::Role::school && !cfg.district_url.empty()) agent.start();
     web::App app(*db, box_clock, &blobs);
+    app.settings.sync = &node;
+    app.settings.district_url = cfg.district_url;
+    if (role == sync::Role::school && !cfg.district_url.empty()) {
+      app.settings.wake_sync = [&agent] { agent.wake(); };
+      app.settings.sync_status = [&agent] { return agent.status(); };
+    }
     app.settings.box_clock = &box_clock;
     app.settings.usb_status_file = dir.root + "/usb-status";
     app.settings.wake_paper = [&paper] { paper.wake(); };
     app.settings.usb_dir = cfg.usb_dir;
     app.settings.portal_host = cfg.portal_host;
     app.settings.disk_reserve = cfg.disk_reserve_mb * 1024 * 1024;
-    web::register_all_views(app);
+    if (role == sync::Role::district)
+      register_district_app(app);
+    else
+      web::register_all_views(app);
 
     // Block the stop signals in every thread; the main thread waits for them below.
     sigset_t set;

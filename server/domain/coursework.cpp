@@ -296,6 +296,17 @@ void set_grade(storage::Connection& c, const Clock& clock, std::int64_t assignme
       assignment_id, student_id, mark, comment, teacher_id, clock.now());
 }
 
+std::vector<GradeConflict> grade_conflicts_of(storage::Connection& c, std::int64_t assignment_id,
+                                              std::int64_t student_id) {
+  std::vector<GradeConflict> out;
+  auto q = c.query(
+      "SELECT mark, comment, by_name, noticed_at FROM grade_conflicts WHERE assignment_id = ?1 "
+      "AND student_id = ?2 ORDER BY id DESC LIMIT 5",
+      assignment_id, student_id);
+  while (q.next()) out.push_back({q.text(0), q.text(1), q.text(2), q.integer(3)});
+  return out;
+}
+
 std::optional<Grade> grade_of(storage::Connection& c, std::int64_t assignment_id,
                               std::int64_t student_id) {
   auto q = c.query(

@@ -110,6 +110,13 @@ struct Grade {
 void set_grade(storage::Connection& c, const Clock& clock, std::int64_t assignment_id,
                std::int64_t student_id, std::int64_t teacher_id, const std::string& mark,
                const std::string& comment);
+// A grade edited both here and at the district: the value that lost (the winner is the grade).
+struct GradeConflict {
+  std::string mark, comment, by;  // by: who set it ("" = this school)
+  std::int64_t noticed_at = 0;
+};
+std::vector<GradeConflict> grade_conflicts_of(storage::Connection& c, std::int64_t assignment_id,
+                                              std::int64_t student_id);
 std::optional<Grade> grade_of(storage::Connection& c, std::int64_t assignment_id,
                               std::int64_t student_id);
 

@@ -133,18 +133,23 @@ void Connection::exec(const std::string& sql) {
 std::int64_t Connection::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
 int Connection::changes() const { return sqlite3_changes(db_); }
 
-Transaction::Transaction(Connection& c) : c_(c) { c_.exec("BEGIN IMMEDIATE"); }
+Transaction::Transaction(Connection& c) : c_(c) {
+  // Inside another transaction (a sync import applying a roster or a pack) this is a savepoint,
+  // so the inner work commits or rolls back with the outer one.
+  nested_ = sqlite3_get_autocommit(c_.handle()) == 0;
+  c_.exec(nested_ ? "SAVEPOINT parta_nested" : "BEGIN IMMEDIATE");
+}
 Transaction::~Transaction() {
   if (!done_) {
     try {
-      c_.exec("ROLLBACK");
+      c_.exec(nested_ ? "ROLLBACK TO parta_nested; RELEASE parta_nested" : "ROLLBACK");
     } catch (...) {
       // Nothing more to do: SQLite rolls back an unfinished transaction on close anyway.
     }
   }
 }
 void Transaction::commit() {
-  c_.exec("COMMIT");
+  c_.exec(nested_ ? "RELEASE parta_nested" : "COMMIT");
   done_ = true;
 }
 

@@ -113,7 +113,8 @@ class Connection {
   std::unordered_map<std::string, std::unique_ptr<Cached>> cache_;
 };
 
-// BEGIN IMMEDIATE ... COMMIT; rolls back unless commit() was called.
+// BEGIN IMMEDIATE ... COMMIT (a savepoint when already inside one); rolls back unless commit()
+// was called.
 class Transaction {
  public:
   explicit Transaction(Connection& c);
@@ -123,6 +124,7 @@ class Transaction {
  private:
   Connection& c_;
   bool done_ = false;
+  bool nested_ = false;
 };
 
 class Database {

@@ -446,6 +446,184 @@ CREATE TABLE scan_pages (
 CREATE INDEX scan_pages_status ON scan_pages(status);
 CREATE UNIQUE INDEX scan_pages_filed_once ON scan_pages(packet_id, page) WHERE status = 'filed';
 )sql",
+    // 11: sync with the district — this box's identity and epoch, the outbox of travelling
+    // changes (filled by triggers in the same transaction as the change), what peers sent and
+    // acknowledged, alarms, the district's copy of each school's records, and grade versions.
+    R"sql(
+CREATE TABLE sync_self (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  device_id TEXT NOT NULL,
+  epoch TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('school', 'district')),
+  hw_marker TEXT NOT NULL DEFAULT ''
+);
+-- seq is this box's sequence number; peer '' is "to the district" (a school's only peer), on the
+-- district it names the school the entry is for. payload is frozen at first export, so one
+-- (epoch, seq) always carries the same content.
+CREATE TABLE sync_outbox (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  epoch TEXT NOT NULL,
+  peer TEXT NOT NULL DEFAULT '',
+  kind TEXT NOT NULL,
+  ref TEXT NOT NULL,
+  payload TEXT
+);
+CREATE INDEX sync_outbox_peer ON sync_outbox(peer, seq);
+CREATE TABLE sync_peers (
+  device_id TEXT PRIMARY KEY,
+  role TEXT NOT NULL CHECK (role IN ('school', 'district')),
+  name TEXT NOT NULL DEFAULT '',
+  sign_pk TEXT NOT NULL,
+  box_pk TEXT NOT NULL,
+  certificate TEXT NOT NULL DEFAULT '',
+  revoked INTEGER NOT NULL DEFAULT 0,
+  enrolled_at INTEGER NOT NULL,
+  last_in_at INTEGER,
+  last_in_bundle TEXT NOT NULL DEFAULT '',
+  last_out_at INTEGER,
+  reported_backlog INTEGER NOT NULL DEFAULT 0
+);
+-- What each peer's stream (device, epoch) has been applied here up to, and the highest sequence
+-- it ever announced (a new bundle below that means its database went back in time).
+CREATE TABLE sync_streams (
+  device TEXT NOT NULL,
+  epoch TEXT NOT NULL,
+  upto INTEGER NOT NULL DEFAULT 0,
+  announced INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (device, epoch)
+);
+-- A hash of every entry applied, so the same (device, epoch, seq) with other content is caught.
+CREATE TABLE sync_seen (
+  device TEXT NOT NULL,
+  epoch TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (device, epoch, seq)
+) WITHOUT ROWID;
+-- What a peer has acknowledged of this box's stream: the outbox is pruned only up to here.
+CREATE TABLE sync_acks (
+  peer TEXT NOT NULL,
+  epoch TEXT NOT NULL,
+  upto INTEGER NOT NULL,
+  PRIMARY KEY (peer, epoch)
+);
+CREATE TABLE sync_bundles (
+  bundle_id TEXT NOT NULL,
+  direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+  peer TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  records INTEGER NOT NULL DEFAULT 0,
+  bytes INTEGER NOT NULL DEFAULT 0,
+  carrier TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (bundle_id, direction)
+);
+CREATE TABLE sync_alarms (
+  id INTEGER PRIMARY KEY,
+  peer TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  detail TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  resolved INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE sync_revoked (
+  device_id TEXT PRIMARY KEY,
+  at INTEGER NOT NULL
+);
+-- The district's copy of every record a school sent (and of its own corrections), by record id.
+CREATE TABLE sync_records (
+  peer TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  rid TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  origin TEXT NOT NULL,
+  deleted INTEGER NOT NULL DEFAULT 0,
+  data TEXT NOT NULL,
+  PRIMARY KEY (peer, kind, rid)
+);
+-- A grade edited on both sides: the losing value, kept for the teacher to see.
+CREATE TABLE grade_conflicts (
+  id INTEGER PRIMARY KEY,
+  assignment_id INTEGER NOT NULL REFERENCES assignments(id) ON DELETE CASCADE,
+  student_id INTEGER NOT NULL REFERENCES students(user_id) ON DELETE CASCADE,
+  mark TEXT NOT NULL,
+  comment TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  origin TEXT NOT NULL,
+  by_name TEXT NOT NULL DEFAULT '',
+  noticed_at INTEGER NOT NULL
+);
+ALTER TABLE grades ADD COLUMN version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE grades ADD COLUMN origin TEXT NOT NULL DEFAULT '';
+ALTER TABLE grades ADD COLUMN by_name TEXT NOT NULL DEFAULT '';
+ALTER TABLE assignments ADD COLUMN uid TEXT;
+ALTER TABLE submissions ADD COLUMN uid TEXT;
+ALTER TABLE comments ADD COLUMN uid TEXT;
+ALTER TABLE announcements ADD COLUMN uid TEXT;
+UPDATE assignments SET uid = lower(hex(randomblob(16)));
+UPDATE submissions SET uid = lower(hex(randomblob(16)));
+UPDATE comments SET uid = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX assignments_uid ON assignments(uid);
+CREATE UNIQUE INDEX submissions_uid ON submissions(uid);
+CREATE UNIQUE INDEX comments_uid ON comments(uid);
+CREATE UNIQUE INDEX announcements_uid ON announcements(uid);
+
+-- The triggers record a travelling change in the same transaction as the change. They only fire
+-- on a school box with an identity (sync_self), and never for changes an import makes: those
+-- set uid/version themselves.
+CREATE TRIGGER sync_assignment_new AFTER INSERT ON assignments WHEN NEW.uid IS NULL BEGIN
+  UPDATE assignments SET uid = lower(hex(randomblob(16))) WHERE id = NEW.id;
+  INSERT INTO sync_outbox (epoch, kind, ref)
+    SELECT epoch, 'assignment', NEW.id FROM sync_self WHERE role = 'school';
+END;
+CREATE TRIGGER sync_assignment_edit AFTER UPDATE ON assignments
+  WHEN OLD.uid IS NOT NULL AND NEW.uid IS OLD.uid BEGIN
+  INSERT INTO sync_outbox (epoch, kind, ref)
+    SELECT epoch, 'assignment', NEW.id FROM sync_self WHERE role = 'school';
+END;
+CREATE TRIGGER sync_submission_new AFTER INSERT ON submissions WHEN NEW.uid IS NULL BEGIN
+  UPDATE submissions SET uid = lower(hex(randomblob(16))) WHERE id = NEW.id;
+  INSERT INTO sync_outbox (epoch, kind, ref)
+    SELECT epoch, 'submission', NEW.id FROM sync_self WHERE role = 'school';
+END;
+CREATE TRIGGER sync_comment_new AFTER INSERT ON comments WHEN NEW.uid IS NULL BEGIN
+  UPDATE comments SET uid = lower(hex(randomblob(16))) WHERE id = NEW.id;
+  INSERT INTO sync_outbox (epoch, kind, ref)
+    SELECT epoch, 'comment', NEW.id FROM sync_self WHERE role = 'school';
+END;
+CREATE TRIGGER sync_grade_new AFTER INSERT ON grades WHEN NEW.version = 0 BEGIN
+  UPDATE grades SET version = 1, origin = coalesce((SELECT device_id FROM sync_self), '')
+    WHERE assignment_id = NEW.assignment_id AND student_id = NEW.student_id;
+  INSERT INTO sync_outbox (epoch, kind, ref)
+    SELECT epoch, 'grade', NEW.assignment_id || '/' || NEW.student_id FROM sync_self
+    WHERE role = 'school';
+END;
+CREATE TRIGGER sync_grade_edit AFTER UPDATE OF mark, comment, teacher_id ON grades
+  WHEN NEW.version = OLD.version AND NEW.origin IS OLD.origin BEGIN
+  UPDATE grades SET version = OLD.version + 1,
+    origin = coalesce((SELECT device_id FROM sync_self), ''), by_name = ''
+    WHERE assignment_id = NEW.assignment_id AND student_id = NEW.student_id;
+  INSERT INTO sync_outbox (epoch, kind, ref)
+    SELECT epoch, 'grade', NEW.assignment_id || '/' || NEW.student_id FROM sync_self
+    WHERE role = 'school';
+END;
+CREATE TRIGGER sync_absence_new AFTER INSERT ON absences BEGIN
+  INSERT INTO sync_outbox (epoch, kind, ref)
+    SELECT epoch, 'absence', NEW.student_id || '/' || NEW.day FROM sync_self WHERE role = 'school';
+END;
+CREATE TRIGGER sync_absence_edit AFTER UPDATE ON absences BEGIN
+  INSERT INTO sync_outbox (epoch, kind, ref)
+    SELECT epoch, 'absence', NEW.student_id || '/' || NEW.day FROM sync_self WHERE role = 'school';
+END;
+CREATE TRIGGER sync_absence_gone AFTER DELETE ON absences BEGIN
+  INSERT INTO sync_outbox (epoch, kind, ref, payload)
+    SELECT epoch, 'absence', OLD.student_id || '/' || OLD.day, NULL FROM sync_self
+    WHERE role = 'school';
+END;
+CREATE TRIGGER sync_visit_new AFTER INSERT ON visits BEGIN
+  INSERT INTO sync_outbox (epoch, kind, ref)
+    SELECT epoch, 'visit', NEW.user_id || '/' || NEW.day FROM sync_self WHERE role = 'school';
+END;
+)sql",
 };
 
 }  // namespace

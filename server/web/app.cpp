@@ -70,6 +70,7 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
   router_.add(method, pattern, [this, method, access, view](http::Request& req) {
     auto lease = db_.acquire();
     Ctx ctx{req, *lease, clock_, request_lang(req), std::nullopt, "", false, blobs_, &settings};
+    if (access == kDevice) return view(ctx);
     authenticate(ctx);
     // Opening the portal counts for monitoring (once per user per day).
     if (ctx.user && !ctx.via_token) {
@@ -144,6 +145,14 @@ mstch::map base_context(Ctx& ctx) {
     auto item = [&](const char* href, const char* label) {
       nav.push_back(mstch::map{{"href", std::string(href)}, {"label", ctx.tr(label)}});
     };
+    if (ctx.settings && ctx.settings->sync && ctx.settings->sync->role == sync::Role::district) {
+      // The district hub has one section.
+      item("/district", "District hub");
+      m["has_nav"] = true;
+      m["nav"] = nav;
+      m["me"] = mstch::map{{"name", u.short_name()}, {"login", u.login}};
+      return m;
+    }
     item("/", "Home");
     item("/announcements", "Announcements");
     nav.push_back(mstch::map{{"href", std::string("/messages")},

@@ -19,6 +19,7 @@
 #include "http/response.hpp"
 #include "http/router.hpp"
 #include "storage/database.hpp"
+#include "sync/engine.hpp"
 #include "web/i18n.hpp"
 
 namespace parta::web {
@@ -32,6 +33,8 @@ enum Access : unsigned {
   kParent = 1u << 3,
   kStaff = kAdmin | kTeacher,
   kSignedIn = kAdmin | kTeacher | kStudent | kParent,
+  // Another Parta box, not a person: no session or CSRF; the view checks the box's signature.
+  kDevice = 1u << 4,
 };
 unsigned role_bit(domain::Role r);
 
@@ -41,8 +44,12 @@ struct Settings {
   std::uint64_t disk_reserve = 500ull * 1024 * 1024;  // never fill the card past this
   std::function<void()> wake_paper;                   // new print run or scan batch queued
   std::string portal_host;  // where captive-portal probes send phones ("" = the Host asked)
-  domain::BoxClock* box_clock = nullptr;  // the appliance's clock (null in tools and tests)
-  std::string usb_status_file;            // the USB stick script's last status line
+  domain::BoxClock* box_clock = nullptr;     // the appliance's clock (null in tools and tests)
+  std::string usb_status_file;               // the USB stick script's last status line
+  sync::Node* sync = nullptr;                // this box's sync engine (null in tests without one)
+  std::string district_url;                  // school: where the district hub answers
+  std::function<void()> wake_sync;           // school: sync over the network now
+  std::function<std::string()> sync_status;  // school: how the last network sync went
 };
 
 struct Ctx {
@@ -123,6 +130,9 @@ void register_monitoring_views(App& app);
 void register_paper_views(App& app);
 void register_captive_views(App& app);
 void register_clock_views(App& app);
+void register_sync_views(App& app);
+// The district hub's pages (partad --role district), instead of the school's.
+void register_district_views(App& app);
 // The latest announcements for the signed-in user (start pages).
 mstch::map board_data(Ctx& ctx, std::size_t limit);
 // Open surveys the signed-in student or parent has not answered yet (start pages).
@@ -146,6 +156,7 @@ inline void register_all_views(App& app) {
   register_paper_views(app);
   register_captive_views(app);
   register_clock_views(app);
+  register_sync_views(app);
   register_api_views(app);
 }
 

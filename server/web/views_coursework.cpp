@@ -149,6 +149,16 @@ http::Response thread_page(Ctx& ctx, const Assignment& a, std::int64_t student_i
     data["mark"] = mark_label(ctx, state.grade->mark);
     data["mark_comment"] = state.grade->comment;
   }
+  if (is_teacher) {
+    // The mark was changed both here and at the district: say which value did not stay.
+    mstch::array lost;
+    for (const auto& g : domain::grade_conflicts_of(ctx.db, a.id, student_id))
+      lost.push_back(mstch::map{{"lost_mark", mark_label(ctx, g.mark)},
+                                {"lost_by", g.by.empty() ? ctx.tr("this school") : g.by},
+                                {"lost_when", format_datetime(g.noticed_at)}});
+    data["has_lost_marks"] = !lost.empty();
+    data["lost_marks"] = lost;
+  }
   // The thread: submissions and comments in the order they were made.
   struct Item {
     std::int64_t at;

@@ -613,6 +613,18 @@ TEST_F(Permissions, RoleByRouteTable) {
       {"GET", "/check_network_status.txt", "/check_network_status.txt", {}, {A, A, A, A, A, A}},
       {"GET", "/admin/clock", "/admin/clock", {}, {L, A, D, D, D, D}},
       {"POST", "/admin/clock", "/admin/clock", {{"date", "bad"}}, {L, A, D, D, D, D}},
+      {"GET", "/admin/sync", "/admin/sync", {}, {L, A, D, D, D, D}},
+      {"POST", "/admin/sync/usb/request", "/admin/sync/usb/request", {}, {L, A, D, D, D, D}},
+      {"POST", "/admin/sync/usb/accept", "/admin/sync/usb/accept", {}, {L, A, D, D, D, D}},
+      {"POST", "/admin/sync/usb/export", "/admin/sync/usb/export", {}, {L, A, D, D, D, D}},
+      {"POST", "/admin/sync/usb/import", "/admin/sync/usb/import", {}, {L, A, D, D, D, D}},
+      {"POST", "/admin/sync/certificate", "/admin/sync/certificate", {}, {L, A, D, D, D, D}},
+      {"POST", "/admin/sync/network", "/admin/sync/network", {}, {L, A, D, D, D, D}},
+      {"POST",
+       "/admin/sync/alarms/{id}/resolve",
+       "/admin/sync/alarms/1/resolve",
+       {},
+       {L, A, D, D, D, D}},
       // Signing out last: it ends the session the other rows use.
       {"POST", "/logout", "/logout", {}, {L, A, A, A, A, A}},
   };

@@ -11,6 +11,7 @@
 
 #include "app/credentials_table.hpp"
 #include "app/data_dir.hpp"
+#include "cli/sync_commands.hpp"
 #include "domain/demo.hpp"
 #include "domain/library.hpp"
 #include "domain/roster_import.hpp"
@@ -205,6 +206,16 @@ int cmd_token(Options& o) {
   return 0;
 }
 
+int cmd_sync(Options& o) {
+  SyncArgs a{o.data, o.lang, o.words, o.flags};
+  return run_sync(a);
+}
+
+int cmd_district(Options& o) {
+  SyncArgs a{o.data, o.lang, o.words, o.flags};
+  return run_district(a);
+}
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> kCommands = {
       {"init", "init", "create the data folder and database (or migrate an existing one)",
@@ -218,6 +229,12 @@ const std::vector<Command>& commands() {
       {"token", "token create LOGIN [--label TEXT]", "create an API token for /api/v1/", cmd_token},
       {"content", "content import PACK | content gc",
        "import a content pack (all or nothing); remove files nothing refers to", cmd_content},
+      {"sync", "sync status|export --to DIR|import FILE|request --to DIR|accept FILE|push ...",
+       "a school box's sync with the district: enrollment, bundles on a stick, the network",
+       cmd_sync},
+      {"district", "district status|key|enroll REQ --fingerprint FP|revoke ID|export|import ...",
+       "the district hub: enroll and revoke boxes, exchange bundles, send packs and notices",
+       cmd_district},
   };
   return kCommands;
 }

@@ -1,0 +1,67 @@
+#include "app/sync_agent.hpp"
+
+#include "app/log.hpp"
+#include "domain/days.hpp"
+
+namespace parta::app {
+
+SyncAgent::SyncAgent(sync::Node& node, sync::NetOptions opt, int interval_min)
+    : node_(node), opt_(std::move(opt)), interval_min_(interval_min) {}
+
+SyncAgent::~SyncAgent() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SyncAgent::start() {
+  thread_ = std::thread([this] { run(); });
+}
+
+void SyncAgent::wake() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    woken_ = true;
+    status_ = "…";
+  }
+  cv_.notify_all();
+}
+
+std::string SyncAgent::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return status_;
+}
+
+void SyncAgent::run() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait_for(lock, std::chrono::minutes(interval_min_), [this] { return woken_ || stop_; });
+      if (stop_) return;
+      woken_ = false;
+    }
+    {
+      auto c = node_.db.acquire();
+      if (!sync::district_peer(*c)) continue;
+    }
+    std::string line;
+    try {
+      auto r = sync::sync_over_network(node_, opt_);
+      line = domain::local_datetime(node_.clock.now()) + ": " +
+             (r.ok ? "ok, " + std::to_string(r.uploaded) + " B sent, " +
+                         std::to_string(r.downloaded) + " B received"
+                   : r.error);
+      log::info("sync: " + line);
+    } catch (const std::exception& e) {
+      line = domain::local_datetime(node_.clock.now()) + ": " + e.what();
+      log::warning(std::string("sync: ") + e.what());
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    status_ = line;
+  }
+}
+
+}  // namespace parta::app

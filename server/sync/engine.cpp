@@ -1,0 +1,578 @@
+#include "sync/engine.hpp"
+
+#include <sodium.h>
+
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "sync/records.hpp"
+
+namespace parta::sync {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+PeerInfo read_peer(storage::Query& q) {
+  PeerInfo p;
+  p.device_id = q.text(0);
+  p.role = q.text(1);
+  p.name = q.text(2);
+  p.sign_pk = q.text(3);
+  p.box_pk = q.text(4);
+  p.revoked = q.integer(5) != 0;
+  p.last_in_at = q.opt_integer(6);
+  p.last_out_at = q.opt_integer(7);
+  p.reported_backlog = q.integer(8);
+  return p;
+}
+
+constexpr const char* kPeerColumns =
+    "SELECT device_id, role, name, sign_pk, box_pk, revoked, last_in_at, last_out_at, "
+    "reported_backlog FROM sync_peers ";
+
+std::string current_epoch(storage::Connection& c) {
+  auto q = c.query("SELECT epoch FROM sync_self WHERE id = 1");
+  if (!q.next()) throw std::runtime_error("this box has no sync identity yet");
+  return q.text(0);
+}
+
+std::string entry_hash(const std::string& text) {
+  unsigned char h[32];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(text.data()), text.size(),
+                     nullptr, 0);
+  return bundle::to_hex(h, sizeof h);
+}
+
+domain::Message refusal_message(bundle::Refusal r) {
+  switch (r) {
+    case bundle::Refusal::kNotABundle:
+      return {"This file is not a Parta sync bundle.", {}};
+    case bundle::Refusal::kTruncated:
+      return {"The bundle is cut short (the copy to the stick did not finish): copy it again.", {}};
+    case bundle::Refusal::kUnknownVersion:
+      return {"The bundle was written by a newer Parta: update this box first.", {}};
+    case bundle::Refusal::kBadSignature:
+      return {"The bundle's signature does not match its sender: it was changed or forged.", {}};
+    case bundle::Refusal::kWrongRecipient:
+      return {"The bundle is addressed to another box.", {}};
+    case bundle::Refusal::kModified:
+      return {"The bundle was changed after it was written.", {}};
+    case bundle::Refusal::kTooLarge:
+      return {"The bundle is larger than this box accepts.", {}};
+    case bundle::Refusal::kIo:
+      return {"The bundle could not be read from the disk.", {}};
+    default:
+      return {"The bundle is damaged.", {}};
+  }
+}
+
+ImportResult refuse(const std::string& code, domain::Message why) {
+  ImportResult r;
+  r.code = code;
+  r.reason = std::move(why);
+  return r;
+}
+
+}  // namespace
+
+std::optional<PeerInfo> find_peer(storage::Connection& c, const std::string& device_id) {
+  auto q = c.query(std::string(kPeerColumns) + "WHERE device_id = ?1", device_id);
+  if (!q.next()) return std::nullopt;
+  return read_peer(q);
+}
+
+std::vector<PeerInfo> list_peers(storage::Connection& c) {
+  std::vector<PeerInfo> out;
+  auto q = c.query(std::string(kPeerColumns) + "ORDER BY name, device_id");
+  while (q.next()) out.push_back(read_peer(q));
+  return out;
+}
+
+std::optional<PeerInfo> district_peer(storage::Connection& c) {
+  auto q = c.query(std::string(kPeerColumns) + "WHERE role = 'district' LIMIT 1");
+  if (!q.next()) return std::nullopt;
+  return read_peer(q);
+}
+
+std::optional<domain::Message> accept_certificate(Node& n, const std::string& text) {
+  std::string why;
+  std::string key = n.district_key;
+  for (auto& ch : key) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  auto cert = verify_certificate(text, key, n.id.device_id, &why);
+  if (!cert) return domain::Message{why, {}};
+  if (cert->sign_pk != bundle::to_hex(n.id.sign.pk) || cert->box_pk != bundle::to_hex(n.id.box.pk))
+    return domain::Message{"The certificate names other keys than this box's.", {}};
+  auto c = n.db.acquire();
+  storage::Transaction tx(*c);
+  c->run("DELETE FROM sync_peers WHERE role = 'district' AND device_id != ?1", cert->district_id);
+  c->run(
+      "INSERT INTO sync_peers (device_id, role, name, sign_pk, box_pk, certificate, "
+      "enrolled_at) VALUES (?1, 'district', 'district', ?2, ?3, ?4, ?5) ON CONFLICT(device_id) "
+      "DO UPDATE SET sign_pk = ?2, box_pk = ?3, certificate = ?4",
+      cert->district_id, cert->district_sign_pk, cert->district_box_pk, text, n.clock.now());
+  tx.commit();
+  return std::nullopt;
+}
+
+std::optional<Enrolled> enroll_school(Node& n, const std::string& request_text,
+                                      const std::string& fingerprint_typed,
+                                      domain::Message* problem) {
+  std::string why;
+  auto req = parse_enroll_request(request_text, &why);
+  if (!req) {
+    *problem = {why, {}};
+    return std::nullopt;
+  }
+  bundle::Bytes32 spk, bpk;
+  bundle::from_hex(req->sign_pk, spk.data(), spk.size());
+  bundle::from_hex(req->box_pk, bpk.data(), bpk.size());
+  auto norm = [](std::string s) {
+    std::string o;
+    for (char ch : s)
+      if (std::isalnum(static_cast<unsigned char>(ch)))
+        o += static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    return o;
+  };
+  if (norm(fingerprint_typed) != norm(bundle::fingerprint(spk, bpk))) {
+    *problem = {
+        "The fingerprint does not match the request: do not enroll this box; ask the "
+        "school to read its fingerprint again.",
+        {}};
+    return std::nullopt;
+  }
+  auto c = n.db.acquire();
+  if (auto p = find_peer(*c, req->device_id); p && p->revoked) {
+    *problem = {"This box was revoked; it must make a new identity to be enrolled again.", {}};
+    return std::nullopt;
+  }
+  std::string cert = issue_certificate(n.id, *req, n.clock.now());
+  c->run(
+      "INSERT INTO sync_peers (device_id, role, name, sign_pk, box_pk, certificate, "
+      "enrolled_at) VALUES (?1, 'school', ?2, ?3, ?4, ?5, ?6) ON CONFLICT(device_id) DO "
+      "UPDATE SET name = ?2, sign_pk = ?3, box_pk = ?4, certificate = ?5",
+      req->device_id, req->school, req->sign_pk, req->box_pk, cert, n.clock.now());
+  return Enrolled{cert, req->device_id, req->school};
+}
+
+void queue_for_schools(storage::Connection& c, const std::string& epoch, const std::string& peer,
+                       const std::string& kind, const std::string& rid,
+                       const std::string& record_json_data, const std::vector<std::string>& blobs) {
+  std::vector<std::string> peers;
+  if (peer.empty()) {
+    auto q = c.query("SELECT device_id FROM sync_peers WHERE role = 'school' AND revoked = 0");
+    while (q.next()) peers.push_back(q.text(0));
+  } else {
+    peers.push_back(peer);
+  }
+  auto self = c.query("SELECT device_id FROM sync_self WHERE id = 1");
+  std::string origin = self.next() ? self.text(0) : "";
+  for (const auto& p : peers) {
+    c.run("INSERT INTO sync_outbox (epoch, peer, kind, ref) VALUES (?1, ?2, ?3, ?4)", epoch, p,
+          kind, rid);
+    Record r;
+    r.seq = c.last_insert_id();
+    r.kind = kind;
+    r.rid = rid;
+    r.origin = origin;
+    json data = json::parse(record_json_data, nullptr, false);
+    if (data.is_object()) {
+      r.data = data;
+      if (kind == "grade") {
+        r.version = data.value("v", std::int64_t{1});
+        r.data.erase("v");
+      }
+    } else {
+      r.deleted = true;
+    }
+    r.blobs = blobs;
+    c.run("UPDATE sync_outbox SET payload = ?1 WHERE seq = ?2", r.text(), r.seq);
+  }
+}
+
+bool revoke_school(Node& n, const std::string& device_id) {
+  auto c = n.db.acquire();
+  storage::Transaction tx(*c);
+  c->run("UPDATE sync_peers SET revoked = 1 WHERE device_id = ?1 AND role = 'school'", device_id);
+  if (c->changes() == 0) return false;
+  c->run("INSERT OR IGNORE INTO sync_revoked (device_id, at) VALUES (?1, ?2)", device_id,
+         n.clock.now());
+  c->run("DELETE FROM sync_outbox WHERE peer = ?1", device_id);
+  queue_for_schools(*c, current_epoch(*c), "", "revocation", device_id, "{}", {});
+  tx.commit();
+  invalidate_returns(n, "");
+  return true;
+}
+
+std::int64_t outbox_backlog(storage::Connection& c, const std::string& peer) {
+  return c.scalar("SELECT COUNT(*) FROM sync_outbox WHERE peer = ?1", peer).value_or(0);
+}
+
+ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::string& dir) {
+  auto c = n.db.acquire();
+  std::string peer_id = peer_arg;
+  std::string lane = peer_arg;  // whose outbox entries: '' on a school
+  std::optional<PeerInfo> peer;
+  if (n.role == Role::school) {
+    peer = district_peer(*c);
+    if (!peer) throw std::runtime_error("this box is not enrolled with a district yet");
+    peer_id = peer->device_id;
+    lane = "";
+    freeze_outbox(*c);
+  } else {
+    peer = find_peer(*c, peer_id);
+    if (!peer || peer->role != "school") throw std::runtime_error("unknown school " + peer_id);
+    if (peer->revoked) throw std::runtime_error("school " + peer_id + " is revoked");
+  }
+  bundle::Bytes32 recipient_box;
+  if (!bundle::from_hex(peer->box_pk, recipient_box.data(), recipient_box.size()))
+    throw std::runtime_error("the peer's key is damaged");
+  std::string epoch = current_epoch(*c);
+
+  bundle::Header h;
+  unsigned char rnd[16];
+  randombytes_buf(rnd, sizeof rnd);
+  h.bundle_id = bundle::to_hex(rnd, sizeof rnd);
+  h.sender = n.id.device_id;
+  h.sender_epoch = epoch;
+  h.recipient = peer_id;
+  std::int64_t acked =
+      c->scalar("SELECT upto FROM sync_acks WHERE peer = ?1 AND epoch = ?2", peer_id, epoch)
+          .value_or(0);
+  {
+    auto q =
+        c->query("SELECT epoch, upto FROM sync_streams WHERE device = ?1 ORDER BY epoch", peer_id);
+    while (q.next()) h.acks.push_back({peer_id, q.text(0), q.integer(1)});
+  }
+  std::int64_t seq_last = last_seq(*c);
+  std::vector<std::pair<std::int64_t, std::string>> entries;
+  {
+    auto q = c->query(
+        "SELECT seq, payload FROM sync_outbox WHERE peer = ?1 AND epoch = ?2 AND "
+        "seq > ?3 AND payload IS NOT NULL ORDER BY seq",
+        lane, epoch, acked);
+    while (q.next()) entries.emplace_back(q.integer(0), q.text(1));
+  }
+  // A district lane is a subsequence of the district's numbers; what it announces is its end.
+  if (n.role == Role::district)
+    seq_last = entries.empty() ? acked : std::max(acked, entries.back().first);
+  // The range says "everything of mine after your acknowledgement up to here" (empty when there
+  // is nothing new: then only meta.seq_last announces where the stream is).
+  if (seq_last > acked) h.ranges.push_back({n.id.device_id, epoch, acked + 1, seq_last});
+  h.meta = {{"seq_last", seq_last},
+            {"backlog", static_cast<std::int64_t>(entries.size())},
+            {"role", role_name(n.role)},
+            {"now", n.clock.now()}};
+
+  fs::create_directories(dir);
+  std::string path = dir + "/" + h.bundle_id + ".ptb";
+  ExportResult out;
+  {
+    bundle::Writer w(path, h, n.id.sign, recipient_box, n.zstd_level);
+    std::set<std::string> sent_blobs;
+    for (const auto& [seq, payload] : entries) {
+      w.add_record(payload);
+      std::string why;
+      auto r = Record::parse(payload, &why);
+      if (!r) continue;
+      for (const auto& b : r->blobs) {
+        if (!sent_blobs.insert(b).second || !n.blobs.has(b)) continue;
+        w.add_blob_hex(b, n.blobs.path_of(b));
+      }
+    }
+    out.records = static_cast<std::int64_t>(entries.size());
+    out.blobs = static_cast<std::int64_t>(sent_blobs.size());
+    w.finish(&out.bytes);
+  }
+  // Read it back as the recipient's checks would (minus decryption): a stick that lies about
+  // its writes is caught here, not at the district.
+  bundle::Problem p;
+  auto opened = bundle::open(path, &p);
+  if (!opened || !bundle::verify(*opened, n.id.sign.pk, peer_id, &p)) {
+    std::error_code ec;
+    fs::remove(path, ec);
+    throw std::runtime_error("the bundle did not read back correctly (" + p.detail +
+                             "): the disk or stick may be failing");
+  }
+  out.path = path;
+  out.bundle_id = h.bundle_id;
+  out.first = acked + 1;
+  out.last = seq_last;
+  c->run(
+      "INSERT OR IGNORE INTO sync_bundles (bundle_id, direction, peer, at, records, bytes) "
+      "VALUES (?1, 'out', ?2, ?3, ?4, ?5)",
+      h.bundle_id, peer_id, n.clock.now(), out.records, static_cast<std::int64_t>(out.bytes));
+  c->run("UPDATE sync_peers SET last_out_at = ?2 WHERE device_id = ?1", peer_id, n.clock.now());
+  if (n.role == Role::school) write_watermark(n.data_dir, epoch, last_seq(*c));
+  return out;
+}
+
+ImportResult import_bundle(Node& n, const std::string& path, const std::string& carrier) {
+  bundle::Problem p;
+  auto opened = bundle::open(path, &p);
+  if (!opened) return refuse(bundle::refusal_name(p.code), refusal_message(p.code));
+  const bundle::Header& h = opened->header;
+  auto c = n.db.acquire();
+  auto peer = find_peer(*c, h.sender);
+  if (!peer)
+    return refuse("unknown_sender",
+                  {"The bundle comes from a box that is not enrolled here ({sender}).",
+                   {{"sender", h.sender}}});
+  if (peer->revoked || c->scalar("SELECT 1 FROM sync_revoked WHERE device_id = ?1", h.sender))
+    return refuse("revoked",
+                  {"The bundle comes from a box the district revoked ({sender}): refused.",
+                   {{"sender", h.sender}}});
+  bundle::Bytes32 sender_pk;
+  bundle::from_hex(peer->sign_pk, sender_pk.data(), sender_pk.size());
+  if (!bundle::verify(*opened, sender_pk, n.id.device_id, &p))
+    return refuse(bundle::refusal_name(p.code), refusal_message(p.code));
+
+  ImportResult out;
+  out.sender = h.sender;
+  out.bundle_id = h.bundle_id;
+  if (c->scalar("SELECT 1 FROM sync_bundles WHERE bundle_id = ?1 AND direction = 'in'",
+                h.bundle_id)) {
+    out.ok = true;
+    out.already = true;
+    out.reason = {"This bundle was imported before; nothing changed.", {}};
+    return out;
+  }
+  // The sender's stream as this box knows it.
+  std::int64_t upto = 0, announced = 0;
+  {
+    auto q = c->query("SELECT upto, announced FROM sync_streams WHERE device = ?1 AND epoch = ?2",
+                      h.sender, h.sender_epoch);
+    if (q.next()) {
+      upto = q.integer(0);
+      announced = q.integer(1);
+    }
+  }
+  std::int64_t seq_last =
+      h.meta.is_object() && h.meta.contains("seq_last") && h.meta["seq_last"].is_number_integer()
+          ? h.meta["seq_last"].get<std::int64_t>()
+          : 0;
+  std::int64_t first = h.ranges.empty() ? upto + 1 : h.ranges.front().first;
+  auto alarm_and_refuse = [&](const std::string& kind, const std::string& detail,
+                              domain::Message why) {
+    raise_alarm(*c, n.clock, h.sender, kind, detail);
+    fs::path q = fs::path(n.data_dir) / "sync" / "quarantine";
+    std::error_code ec;
+    fs::create_directories(q, ec);
+    fs::copy_file(path, q / (h.bundle_id + ".ptb"), fs::copy_options::skip_existing, ec);
+    return refuse(kind, std::move(why));
+  };
+  if (seq_last < announced && n.role == Role::district)
+    return alarm_and_refuse(
+        "backwards",
+        "box " + h.sender + " epoch " + h.sender_epoch + " announced " + std::to_string(seq_last) +
+            " after " + std::to_string(announced),
+        {"The sending box went back in time (its database was restored or its card copied): "
+         "the bundle is kept aside and an alarm raised.",
+         {}});
+  if (first > upto + 1)
+    return alarm_and_refuse(
+        "gap",
+        "bundle starts at " + std::to_string(first) + " but only " + std::to_string(upto) +
+            " were received",
+        {"The bundle starts after records this box never received (was this box restored from a "
+         "backup?): it is kept aside and an alarm raised.",
+         {}});
+
+  std::string staging = n.blobs.tmp_dir();
+  auto contents = bundle::read_body(*opened, n.id.box, staging, &p);
+  if (!contents) return refuse(bundle::refusal_name(p.code), refusal_message(p.code));
+  struct Cleanup {
+    std::vector<bundle::StagedBlob>& blobs;
+    ~Cleanup() {
+      for (auto& b : blobs) {
+        std::error_code ec;
+        if (!b.temp_path.empty()) fs::remove(b.temp_path, ec);
+      }
+    }
+  } cleanup{contents->blobs};
+
+  std::vector<std::pair<Record, std::string>> records;
+  for (const auto& text : contents->records) {
+    std::string why;
+    auto r = Record::parse(text, &why);
+    if (!r || r->seq > seq_last) return refuse("corrupt", {"The bundle is damaged.", {}});
+    records.emplace_back(std::move(*r), text);
+  }
+  // Same number, other content: two histories under one stream.
+  for (const auto& [r, text] : records) {
+    if (r.seq > upto) continue;
+    auto q = c->query("SELECT hash FROM sync_seen WHERE device = ?1 AND epoch = ?2 AND seq = ?3",
+                      h.sender, h.sender_epoch, r.seq);
+    if (q.next() && q.text(0) != entry_hash(text))
+      return alarm_and_refuse(
+          "conflict",
+          "sequence " + std::to_string(r.seq) + " of " + h.sender + "/" + h.sender_epoch +
+              " arrived with other content",
+          {"The sending box sent other content under a number it used before (a restored or "
+           "copied card): the bundle is kept aside and an alarm raised.",
+           {}});
+  }
+  // Files first (content-addressed, durable); the records that point at them come after.
+  for (auto& b : contents->blobs) {
+    n.blobs.adopt(b.temp_path);
+    b.temp_path.clear();
+  }
+  bool restored = false;
+  {
+    storage::Transaction tx(*c);
+    ApplyContext actx{*c, n.clock, n.blobs, h.sender, peer->name, n.disk_reserve};
+    for (const auto& [r, text] : records) {
+      if (r.seq <= upto) {
+        ++out.skipped;
+        continue;
+      }
+      for (const auto& b : r.blobs) {
+        auto size = fs::exists(n.blobs.path_of(b)) ? fs::file_size(n.blobs.path_of(b)) : 0;
+        c->run("INSERT OR IGNORE INTO blobs (sha256, size, created_at) VALUES (?1, ?2, ?3)", b,
+               static_cast<std::int64_t>(size), n.clock.now());
+      }
+      if (n.role == Role::district) {
+        apply_at_district(actx, r);
+      } else {
+        std::string why;
+        if (!apply_at_school(actx, r, &why)) return refuse("cannot_apply", {why, {}});
+      }
+      c->run("INSERT OR REPLACE INTO sync_seen (device, epoch, seq, hash) VALUES (?1, ?2, ?3, ?4)",
+             h.sender, h.sender_epoch, r.seq, entry_hash(text));
+      ++out.applied;
+    }
+    std::int64_t new_upto = std::max(upto, seq_last);
+    c->run(
+        "INSERT INTO sync_streams (device, epoch, upto, announced) VALUES (?1, ?2, ?3, ?4) "
+        "ON CONFLICT(device, epoch) DO UPDATE SET upto = max(upto, ?3), "
+        "announced = max(announced, ?4)",
+        h.sender, h.sender_epoch, new_upto, seq_last);
+    // What the sender has of this box's stream: prune up to there, never past what exists.
+    std::string my_epoch = current_epoch(*c);
+    std::string lane = n.role == Role::school ? "" : h.sender;
+    for (const auto& a : h.acks) {
+      if (a.device != n.id.device_id) continue;
+      if (a.epoch == my_epoch && n.role == Role::school && a.upto > last_seq(*c)) {
+        restored = true;
+        continue;
+      }
+      c->run(
+          "INSERT INTO sync_acks (peer, epoch, upto) VALUES (?1, ?2, ?3) ON CONFLICT(peer, "
+          "epoch) DO UPDATE SET upto = max(upto, ?3)",
+          h.sender, a.epoch, a.upto);
+      c->run("DELETE FROM sync_outbox WHERE peer = ?1 AND epoch = ?2 AND seq <= ?3", lane, a.epoch,
+             a.upto);
+      out.acked = std::max(out.acked, a.upto);
+    }
+    std::int64_t backlog = h.meta.is_object() ? h.meta.value("backlog", std::int64_t{0}) : 0;
+    c->run(
+        "INSERT INTO sync_bundles (bundle_id, direction, peer, at, records, bytes, carrier) "
+        "VALUES (?1, 'in', ?2, ?3, ?4, ?5, ?6)",
+        h.bundle_id, h.sender, n.clock.now(), static_cast<std::int64_t>(records.size()),
+        static_cast<std::int64_t>(opened->body_offset + h.body_size), carrier);
+    c->run(
+        "UPDATE sync_peers SET last_in_at = ?2, last_in_bundle = ?3, reported_backlog = ?4 "
+        "WHERE device_id = ?1",
+        h.sender, n.clock.now(), h.bundle_id, backlog);
+    tx.commit();
+  }
+  if (n.role == Role::district) invalidate_returns(n, h.sender);
+  if (restored)
+    new_epoch(*c, n.clock, "restore",
+              "the district has more of this box's records than its database: it was restored "
+              "from a backup; unsent records go again under a new epoch");
+  out.ok = true;
+  out.reason = {
+      "Bundle imported: {applied} new records, {skipped} already here.",
+      {{"applied", std::to_string(out.applied)}, {"skipped", std::to_string(out.skipped)}}};
+  return out;
+}
+
+std::string return_bundle_path(const Node& n, const std::string& school) {
+  return (fs::path(n.data_dir) / "sync" / "return" / school / "current.ptb").string();
+}
+
+void invalidate_returns(const Node& n, const std::string& school) {
+  std::error_code ec;
+  if (!school.empty()) {
+    fs::remove(return_bundle_path(n, school), ec);
+    return;
+  }
+  fs::path dir = fs::path(n.data_dir) / "sync" / "return";
+  if (!fs::is_directory(dir, ec)) return;
+  for (const auto& e : fs::directory_iterator(dir, ec)) fs::remove(e.path() / "current.ptb", ec);
+}
+
+void district_announce(Node& n, const std::string& peer, const std::string& title,
+                       const std::string& body) {
+  auto c = n.db.acquire();
+  storage::Transaction tx(*c);
+  unsigned char rnd[16];
+  randombytes_buf(rnd, sizeof rnd);
+  json data = {{"title", title}, {"body", body}, {"pinned", true}};
+  queue_for_schools(*c, current_epoch(*c), peer, "announcement", bundle::to_hex(rnd, sizeof rnd),
+                    data.dump(), {});
+  tx.commit();
+  invalidate_returns(n, peer);
+}
+
+void district_send_file(Node& n, const std::string& peer, const std::string& kind,
+                        const std::string& path) {
+  auto info = n.blobs.put(read_file(path, 1ull << 30));
+  auto c = n.db.acquire();
+  storage::Transaction tx(*c);
+  c->run("INSERT OR IGNORE INTO blobs (sha256, size, created_at) VALUES (?1, ?2, ?3)", info.sha256,
+         static_cast<std::int64_t>(info.size), n.clock.now());
+  json data = {{"sha256", info.sha256}, {"name", fs::path(path).filename().string()}};
+  queue_for_schools(*c, current_epoch(*c), peer, kind, info.sha256, data.dump(), {info.sha256});
+  tx.commit();
+  invalidate_returns(n, peer);
+}
+
+std::optional<std::int64_t> district_set_grade(Node& n, const std::string& school,
+                                               const std::string& rid, const std::string& mark) {
+  auto c = n.db.acquire();
+  storage::Transaction tx(*c);
+  std::int64_t v = 0;
+  json data;
+  {
+    auto q = c->query(
+        "SELECT version, data FROM sync_records WHERE peer = ?1 AND kind = 'grade' "
+        "AND rid = ?2 AND deleted = 0",
+        school, rid);
+    if (!q.next()) return std::nullopt;
+    v = q.integer(0) + 1;
+    data = json::parse(q.text(1), nullptr, false);
+  }
+  if (!data.is_object()) return std::nullopt;
+  data["mark"] = mark;
+  c->run(
+      "UPDATE sync_records SET version = ?3, origin = ?4, data = ?5 WHERE peer = ?1 AND "
+      "kind = 'grade' AND rid = ?2",
+      school, rid, v, n.id.device_id, data.dump());
+  json travelling = data;
+  travelling["v"] = v;
+  queue_for_schools(*c, current_epoch(*c), school, "grade", rid, travelling.dump(), {});
+  tx.commit();
+  invalidate_returns(n, school);
+  return v;
+}
+
+std::vector<Alarm> open_alarms(storage::Connection& c, const std::string& peer) {
+  std::vector<Alarm> out;
+  auto q = c.query(
+      "SELECT id, peer, kind, detail, at FROM sync_alarms WHERE resolved = 0 AND "
+      "(?1 = '*' OR peer = ?1) ORDER BY id DESC LIMIT 50",
+      peer);
+  while (q.next()) out.push_back({q.integer(0), q.text(1), q.text(2), q.text(3), q.integer(4)});
+  return out;
+}
+
+void resolve_alarm(storage::Connection& c, std::int64_t id) {
+  c.run("UPDATE sync_alarms SET resolved = 1 WHERE id = ?1", id);
+}
+
+}  // namespace parta::sync

@@ -1,0 +1,105 @@
+#pragma once
+// The sync engine: writes a bundle for a peer (everything it has not acknowledged yet) and reads
+// one from a peer (verified whole before anything is decrypted, applied in one transaction,
+// idempotent). The same engine runs on a school box (its peer: the district) and on the district
+// hub (its peers: the enrolled schools); carriers (USB stick, network) only move the files.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "content/blob_store.hpp"
+#include "domain/clock.hpp"
+#include "domain/message.hpp"
+#include "storage/database.hpp"
+#include "sync/identity.hpp"
+
+namespace parta::sync {
+
+struct Node {
+  storage::Database& db;
+  const domain::Clock& clock;
+  content::BlobStore& blobs;
+  Identity id;
+  Role role = Role::school;
+  std::string data_dir;
+  std::string district_key;  // school: the district's signing key (hex), from the config
+  std::uint64_t disk_reserve = 0;
+  int zstd_level = 19;
+};
+
+struct PeerInfo {
+  std::string device_id, role, name, sign_pk, box_pk;
+  bool revoked = false;
+  std::optional<std::int64_t> last_in_at, last_out_at;
+  std::int64_t reported_backlog = 0;
+};
+std::optional<PeerInfo> find_peer(storage::Connection& c, const std::string& device_id);
+std::vector<PeerInfo> list_peers(storage::Connection& c);
+// School: the district this box is enrolled with, if any.
+std::optional<PeerInfo> district_peer(storage::Connection& c);
+
+// School: accepts the district's certificate for this box (checked against the configured key).
+std::optional<domain::Message> accept_certificate(Node& n, const std::string& text);
+// District: checks an enrollment request against the fingerprint the admin read off the box's
+// screen, registers the school and returns its certificate.
+struct Enrolled {
+  std::string certificate;
+  std::string device_id, school;
+};
+std::optional<Enrolled> enroll_school(Node& n, const std::string& request_text,
+                                      const std::string& fingerprint_typed,
+                                      domain::Message* problem);
+// District: revoke a school box; the revocation travels to every other school.
+bool revoke_school(Node& n, const std::string& device_id);
+
+struct ExportResult {
+  std::string path, bundle_id;
+  std::int64_t records = 0, blobs = 0, first = 0, last = 0;
+  std::uint64_t bytes = 0;
+};
+// Writes the bundle for `peer` (school: "" = its district) into `dir` as <bundle id>.ptb, then
+// reads it back and verifies it. Throws std::runtime_error (not enrolled, disk errors).
+ExportResult export_bundle(Node& n, const std::string& peer, const std::string& dir);
+
+struct ImportResult {
+  bool ok = false;
+  bool already = false;    // this bundle was imported before: nothing changed
+  std::string code;        // why it was refused: bad_signature, wrong_recipient, ...
+  domain::Message reason;  // the same for people
+  std::string sender, bundle_id;
+  std::int64_t applied = 0, skipped = 0, acked = 0;
+};
+ImportResult import_bundle(Node& n, const std::string& path, const std::string& carrier);
+
+// District side: queue a record for one school (or every school when peer is empty).
+void queue_for_schools(storage::Connection& c, const std::string& epoch, const std::string& peer,
+                       const std::string& kind, const std::string& rid,
+                       const std::string& record_json_data, const std::vector<std::string>& blobs);
+
+// District: an announcement for one school (or all), a content pack or roster file, a grade
+// correction (a new version of the grade, which wins over the school's unless the school edits it
+// again). They travel with the next return bundle.
+void district_announce(Node& n, const std::string& peer, const std::string& title,
+                       const std::string& body);
+void district_send_file(Node& n, const std::string& peer, const std::string& kind,
+                        const std::string& path);
+std::optional<std::int64_t> district_set_grade(Node& n, const std::string& school,
+                                               const std::string& rid, const std::string& mark);
+
+// District: where the current return bundle for a school is kept for network downloads, and
+// dropping it when what it would carry changed (an import, something queued).
+std::string return_bundle_path(const Node& n, const std::string& school);
+void invalidate_returns(const Node& n, const std::string& school);  // "" = every school
+
+struct Alarm {
+  std::int64_t id = 0;
+  std::string peer, kind, detail;
+  std::int64_t at = 0;
+};
+std::vector<Alarm> open_alarms(storage::Connection& c, const std::string& peer = "*");
+void resolve_alarm(storage::Connection& c, std::int64_t id);
+
+std::int64_t outbox_backlog(storage::Connection& c, const std::string& peer);
+
+}  // namespace parta::sync

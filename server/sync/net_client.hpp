@@ -1,0 +1,46 @@
+#pragma once
+// The network carrier: when the district hub is reachable the box uploads its bundle with a
+// resumable protocol (ask the hub how much it has durably stored, continue from there) and
+// downloads its return bundle with HTTP Range, over a link that may be slow, lossy and cut.
+// Boost.Asio, with timeouts on every step, exponential backoff with jitter between attempts,
+// and an optional bandwidth cap so the school's only link is not saturated.
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "sync/engine.hpp"
+
+namespace parta::sync {
+
+struct NetOptions {
+  std::string url;                     // http://host:port of the district hub
+  std::uint64_t rate_bytes_per_s = 0;  // 0 = no cap
+  int max_attempts = 30;
+  double backoff_first_s = 1.0;
+  double backoff_max_s = 60.0;
+  int io_timeout_s = 60;  // no progress for this long = the link is down
+};
+
+struct NetResult {
+  bool ok = false;
+  std::string error;
+  std::uint64_t uploaded = 0;    // bytes of bundle sent
+  std::uint64_t resent = 0;      // of those, sent again after a drop
+  std::uint64_t downloaded = 0;  // bytes received of the return bundle
+  std::uint64_t bundle_bytes = 0;
+  int attempts = 0;
+  std::optional<ImportResult> imported;
+};
+
+// One exchange: upload this box's pending bundle (resuming one a drop interrupted), then fetch
+// and import the hub's return bundle.
+NetResult sync_over_network(Node& n, const NetOptions& opt);
+
+// The request signature a hub checks (Ed25519 over the method, path and offsets).
+std::string sign_request(const Identity& id, const std::string& method, const std::string& path,
+                         std::uint64_t offset, std::uint64_t length);
+bool request_signature_holds(const std::string& sign_pk_hex, const std::string& sig_hex,
+                             const std::string& method, const std::string& path,
+                             const std::string& device, std::uint64_t offset, std::uint64_t length);
+
+}  // namespace parta::sync

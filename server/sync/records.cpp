@@ -1,0 +1,450 @@
+#include "sync/records.hpp"
+
+#include <algorithm>
+#include <set>
+
+#include "content/pack.hpp"
+#include "domain/coursework.hpp"
+#include "domain/library.hpp"
+#include "domain/roster_csv.hpp"
+#include "domain/roster_import.hpp"
+#include "sync/identity.hpp"
+
+namespace parta::sync {
+
+using nlohmann::json;
+
+std::string Record::text() const {
+  json j = {{"seq", seq}, {"kind", kind}, {"rid", rid}, {"v", version}, {"origin", origin}};
+  if (deleted)
+    j["deleted"] = true;
+  else
+    j["data"] = data;
+  if (!blobs.empty()) j["blobs"] = blobs;
+  return j.dump();
+}
+
+std::optional<Record> Record::parse(const std::string& text, std::string* why) {
+  json j = json::parse(text, nullptr, false);
+  auto bad = [&](const char* w) {
+    *why = w;
+    return std::nullopt;
+  };
+  if (!j.is_object()) return bad("a record is not a JSON object");
+  Record r;
+  auto s = j.find("seq");
+  auto k = j.find("kind");
+  auto id = j.find("rid");
+  auto v = j.find("v");
+  auto o = j.find("origin");
+  if (s == j.end() || !s->is_number_integer() || k == j.end() || !k->is_string() || id == j.end() ||
+      !id->is_string() || v == j.end() || !v->is_number_integer() || o == j.end() ||
+      !o->is_string())
+    return bad("a record lacks seq, kind, rid, v or origin");
+  r.seq = s->get<std::int64_t>();
+  r.kind = k->get<std::string>();
+  r.rid = id->get<std::string>();
+  r.version = v->get<std::int64_t>();
+  r.origin = o->get<std::string>();
+  if (r.seq <= 0 || r.kind.empty() || r.kind.size() > 40 || r.rid.empty() || r.rid.size() > 300)
+    return bad("a record has a bad seq, kind or rid");
+  if (auto d = j.find("deleted"); d != j.end()) {
+    if (!d->is_boolean()) return bad("a record's deleted flag is not a boolean");
+    r.deleted = d->get<bool>();
+  }
+  if (!r.deleted) {
+    auto d = j.find("data");
+    if (d == j.end() || !d->is_object()) return bad("a record has no data");
+    r.data = *d;
+  }
+  if (auto b = j.find("blobs"); b != j.end()) {
+    if (!b->is_array()) return bad("a record's blobs are not a list");
+    for (const auto& h : *b) {
+      if (!h.is_string() || !content::BlobStore::valid_hash(h.get<std::string>()))
+        return bad("a record names a blob by a bad hash");
+      r.blobs.push_back(h.get<std::string>());
+    }
+  }
+  return r;
+}
+
+bool grade_wins(std::int64_t v1, const std::string& o1, std::int64_t v2, const std::string& o2) {
+  return v1 != v2 ? v1 > v2 : o1 > o2;
+}
+
+namespace {
+
+std::string login_of(storage::Connection& c, std::int64_t user_id) {
+  auto q = c.query("SELECT login FROM users WHERE id = ?1", user_id);
+  return q.next() ? q.text(0) : "";
+}
+
+std::string student_no_of(storage::Connection& c, std::int64_t student_id) {
+  auto q = c.query("SELECT student_no FROM students WHERE user_id = ?1", student_id);
+  return q.next() ? q.text(0) : "";
+}
+
+std::string assignment_uid(storage::Connection& c, std::int64_t id) {
+  auto q = c.query("SELECT uid FROM assignments WHERE id = ?1", id);
+  return q.next() ? q.text(0) : "";
+}
+
+// "12/34" → (12, "34").
+std::pair<std::int64_t, std::string> split_ref(const std::string& ref) {
+  auto slash = ref.find('/');
+  if (slash == std::string::npos) return {0, ""};
+  try {
+    return {std::stoll(ref.substr(0, slash)), ref.substr(slash + 1)};
+  } catch (...) {
+    return {0, ""};
+  }
+}
+
+std::string self_id(storage::Connection& c) {
+  auto q = c.query("SELECT device_id FROM sync_self WHERE id = 1");
+  return q.next() ? q.text(0) : "";
+}
+
+}  // namespace
+
+Record build_school_record(storage::Connection& c, std::int64_t seq, const std::string& kind,
+                           const std::string& ref) {
+  Record r;
+  r.seq = seq;
+  r.kind = kind;
+  r.origin = self_id(c);
+  if (kind == "assignment") {
+    std::int64_t id = std::stoll(ref);
+    auto q = c.query(
+        "SELECT a.uid, cl.name, s.name, u.login, a.topic, a.title, a.body, a.grading, "
+        "a.whole_class, a.publish_at, a.due_at FROM assignments a JOIN classes cl ON "
+        "cl.id = a.class_id JOIN subjects s ON s.id = a.subject_id JOIN users u ON u.id = "
+        "a.teacher_id WHERE a.id = ?1",
+        id);
+    if (!q.next()) {
+      r.rid = "local-" + ref;
+      r.deleted = true;
+      return r;
+    }
+    r.rid = q.text(0);
+    r.data = {{"class", q.text(1)},         {"subject", q.text(2)},
+              {"teacher", q.text(3)},       {"topic", q.text(4)},
+              {"title", q.text(5)},         {"body", q.text(6)},
+              {"grading", q.text(7)},       {"whole_class", q.integer(8) != 0},
+              {"publish_at", q.integer(9)}, {"due_at", q.integer(10)}};
+  } else if (kind == "submission") {
+    std::int64_t id = std::stoll(ref);
+    auto q = c.query(
+        "SELECT uid, assignment_id, student_id, submitted_by, body, created_at, late, via "
+        "FROM submissions WHERE id = ?1",
+        id);
+    if (!q.next()) {
+      r.rid = "local-" + ref;
+      r.deleted = true;
+      return r;
+    }
+    r.rid = q.text(0);
+    r.data = {{"assignment", assignment_uid(c, q.integer(1))},
+              {"student", student_no_of(c, q.integer(2))},
+              {"by", login_of(c, q.integer(3))},
+              {"body", q.text(4)},
+              {"created_at", q.integer(5)},
+              {"late", q.integer(6) != 0},
+              {"via", q.text(7)}};
+    json files = json::array();
+    auto f = c.query(
+        "SELECT sha256, filename, content_type, size FROM submission_files WHERE "
+        "submission_id = ?1 ORDER BY position",
+        id);
+    while (f.next()) {
+      files.push_back({{"sha256", f.text(0)},
+                       {"name", f.text(1)},
+                       {"type", f.text(2)},
+                       {"size", f.integer(3)}});
+      if (std::find(r.blobs.begin(), r.blobs.end(), f.text(0)) == r.blobs.end())
+        r.blobs.push_back(f.text(0));
+    }
+    r.data["files"] = files;
+  } else if (kind == "comment") {
+    std::int64_t id = std::stoll(ref);
+    auto q = c.query(
+        "SELECT m.uid, m.assignment_id, m.student_id, m.author_id, m.kind, m.body, m.created_at, "
+        "s.uid FROM comments m LEFT JOIN submissions s ON s.id = m.submission_id WHERE m.id = ?1",
+        id);
+    if (!q.next()) {
+      r.rid = "local-" + ref;
+      r.deleted = true;
+      return r;
+    }
+    r.rid = q.text(0);
+    r.data = {{"assignment", assignment_uid(c, q.integer(1))},
+              {"student", student_no_of(c, q.integer(2))},
+              {"author", login_of(c, q.integer(3))},
+              {"kind", q.text(4)},
+              {"body", q.text(5)},
+              {"created_at", q.integer(6)},
+              {"submission", q.text(7)}};
+  } else if (kind == "grade") {
+    auto [aid, sid_text] = split_ref(ref);
+    std::int64_t sid = sid_text.empty() ? 0 : std::stoll(sid_text);
+    r.rid = assignment_uid(c, aid) + "/" + student_no_of(c, sid);
+    auto q = c.query(
+        "SELECT mark, comment, teacher_id, version, origin FROM grades WHERE assignment_id = ?1 "
+        "AND student_id = ?2",
+        aid, sid);
+    if (!q.next()) {
+      r.deleted = true;
+      return r;
+    }
+    r.data = {{"mark", q.text(0)}, {"comment", q.text(1)}, {"teacher", login_of(c, q.integer(2))}};
+    r.version = q.integer(3);
+    r.origin = q.text(4);
+  } else if (kind == "absence") {
+    auto [sid, day] = split_ref(ref);
+    r.rid = student_no_of(c, sid) + "/" + day;
+    auto q =
+        c.query("SELECT reason, note, recorded_by FROM absences WHERE student_id = ?1 AND day = ?2",
+                sid, day);
+    if (!q.next()) {
+      r.deleted = true;
+      return r;
+    }
+    r.data = {{"reason", q.text(0)}, {"note", q.text(1)}, {"by", login_of(c, q.integer(2))}};
+  } else if (kind == "visit") {
+    auto [uid, day] = split_ref(ref);
+    r.rid = login_of(c, uid) + "/" + day;
+    auto q = c.query(
+        "SELECT u.role FROM visits v JOIN users u ON u.id = v.user_id WHERE "
+        "v.user_id = ?1 AND v.day = ?2",
+        uid, day);
+    if (!q.next()) {
+      r.deleted = true;
+      return r;
+    }
+    r.data = {{"role", q.text(0)}};
+  } else {
+    r.rid = ref;
+    r.deleted = true;
+  }
+  return r;
+}
+
+void freeze_outbox(storage::Connection& c) {
+  storage::Transaction tx(c);
+  std::vector<std::tuple<std::int64_t, std::string, std::string>> todo;
+  {
+    auto q = c.query(
+        "SELECT seq, kind, ref FROM sync_outbox WHERE peer = '' AND payload IS NULL ORDER BY seq");
+    while (q.next()) todo.emplace_back(q.integer(0), q.text(1), q.text(2));
+  }
+  for (const auto& [seq, kind, ref] : todo)
+    c.run("UPDATE sync_outbox SET payload = ?1 WHERE seq = ?2",
+          build_school_record(c, seq, kind, ref).text(), seq);
+  tx.commit();
+}
+
+void apply_at_district(ApplyContext& ctx, const Record& r) {
+  auto& c = ctx.c;
+  auto q = c.query(
+      "SELECT version, origin, data, deleted FROM sync_records WHERE peer = ?1 AND "
+      "kind = ?2 AND rid = ?3",
+      ctx.peer, r.kind, r.rid);
+  std::string data = r.deleted ? "{}" : r.data.dump();
+  if (q.next()) {
+    std::int64_t v = q.integer(0);
+    std::string origin = q.text(1), old_data = q.text(2);
+    bool old_deleted = q.integer(3) != 0;
+    if (r.kind == "grade") {
+      if (v == r.version && origin == r.origin) return;  // the same version again
+      bool incoming = grade_wins(r.version, r.origin, v, origin);
+      // The loser is kept beside the winner, named by its own version.
+      const std::string& lost_data = incoming ? old_data : data;
+      std::int64_t lost_v = incoming ? v : r.version;
+      const std::string& lost_origin = incoming ? origin : r.origin;
+      if (!old_deleted || !incoming)
+        c.run(
+            "INSERT OR IGNORE INTO sync_records (peer, kind, rid, version, origin, data) "
+            "VALUES (?1, 'grade-lost', ?2, ?3, ?4, ?5)",
+            ctx.peer, r.rid + "@" + lost_origin + ":" + std::to_string(lost_v), lost_v, lost_origin,
+            lost_data);
+      if (!incoming) return;
+    }
+    c.run(
+        "UPDATE sync_records SET version = ?4, origin = ?5, data = ?6, deleted = ?7 WHERE "
+        "peer = ?1 AND kind = ?2 AND rid = ?3",
+        ctx.peer, r.kind, r.rid, r.version, r.origin, data, r.deleted);
+    return;
+  }
+  c.run(
+      "INSERT INTO sync_records (peer, kind, rid, version, origin, data, deleted) VALUES "
+      "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      ctx.peer, r.kind, r.rid, r.version, r.origin, data, r.deleted);
+}
+
+namespace {
+
+std::string str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The author of what the district posts: an admin account that cannot sign in.
+std::int64_t district_user(storage::Connection& c, const domain::Clock& clock) {
+  if (auto id = c.scalar("SELECT id FROM users WHERE login = 'district'")) return *id;
+  c.run(
+      "INSERT INTO users (login, last_name, first_name, role, secret_hash, active, created_at) "
+      "VALUES ('district', 'Управление образования', '', 'admin', '!', 0, ?1)",
+      clock.now());
+  return c.last_insert_id();
+}
+
+bool apply_grade_at_school(ApplyContext& ctx, const Record& r, std::string* why) {
+  auto& c = ctx.c;
+  auto slash = r.rid.find('/');
+  if (slash == std::string::npos) {
+    *why = "The bundle is damaged.";
+    return false;
+  }
+  auto aid = c.scalar("SELECT id FROM assignments WHERE uid = ?1", r.rid.substr(0, slash));
+  auto sid =
+      c.scalar("SELECT user_id FROM students WHERE student_no = ?1", r.rid.substr(slash + 1));
+  if (!aid || !sid) {
+    *why =
+        "A grade correction from the district names an assignment or student this school does not "
+        "have.";
+    return false;
+  }
+  std::string mark = str(r.data, "mark"), comment = str(r.data, "comment");
+  auto q = c.query(
+      "SELECT mark, comment, version, origin, by_name FROM grades WHERE "
+      "assignment_id = ?1 AND student_id = ?2",
+      *aid, *sid);
+  if (!q.next()) {
+    auto teacher = c.scalar("SELECT teacher_id FROM assignments WHERE id = ?1", *aid);
+    c.run(
+        "INSERT INTO grades (assignment_id, student_id, mark, comment, teacher_id, graded_at, "
+        "version, origin, by_name) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        *aid, *sid, mark, comment, teacher.value_or(0), ctx.clock.now(), r.version, r.origin,
+        ctx.peer_name);
+    return true;
+  }
+  std::string old_mark = q.text(0), old_comment = q.text(1), old_origin = q.text(3),
+              old_by = q.text(4);
+  std::int64_t old_v = q.integer(2);
+  if (old_v == r.version && old_origin == r.origin) return true;  // already have it
+  if (grade_wins(r.version, r.origin, old_v, old_origin)) {
+    c.run(
+        "INSERT INTO grade_conflicts (assignment_id, student_id, mark, comment, version, "
+        "origin, by_name, noticed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        *aid, *sid, old_mark, old_comment, old_v, old_origin, old_by, ctx.clock.now());
+    c.run(
+        "UPDATE grades SET mark = ?3, comment = ?4, version = ?5, origin = ?6, by_name = ?7, "
+        "graded_at = ?8 WHERE assignment_id = ?1 AND student_id = ?2",
+        *aid, *sid, mark, comment, r.version, r.origin, ctx.peer_name, ctx.clock.now());
+  } else {
+    c.run(
+        "INSERT INTO grade_conflicts (assignment_id, student_id, mark, comment, version, "
+        "origin, by_name, noticed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        *aid, *sid, mark, comment, r.version, r.origin, ctx.peer_name, ctx.clock.now());
+  }
+  return true;
+}
+
+}  // namespace
+
+bool apply_at_school(ApplyContext& ctx, const Record& r, std::string* why) {
+  auto& c = ctx.c;
+  if (r.kind == "announcement") {
+    if (r.deleted) {
+      c.run("DELETE FROM announcements WHERE uid = ?1", r.rid);
+      return true;
+    }
+    std::string title = str(r.data, "title"), body = str(r.data, "body");
+    if (title.empty()) {
+      *why = "The bundle is damaged.";
+      return false;
+    }
+    bool pinned = r.data.value("pinned", false);
+    if (c.scalar("SELECT id FROM announcements WHERE uid = ?1", r.rid)) {
+      c.run("UPDATE announcements SET title = ?2, body = ?3, pinned = ?4 WHERE uid = ?1", r.rid,
+            title, body, pinned);
+    } else {
+      c.run(
+          "INSERT INTO announcements (author_id, class_id, title, body, pinned, created_at, "
+          "uid) VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6)",
+          district_user(c, ctx.clock), title, body, pinned, ctx.clock.now(), r.rid);
+    }
+    return true;
+  }
+  if (r.kind == "grade") return apply_grade_at_school(ctx, r, why);
+  if (r.kind == "revocation") {
+    c.run("INSERT OR IGNORE INTO sync_revoked (device_id, at) VALUES (?1, ?2)", r.rid,
+          ctx.clock.now());
+    c.run("UPDATE sync_peers SET revoked = 1 WHERE device_id = ?1", r.rid);
+    return true;
+  }
+  if (r.kind == "pack" || r.kind == "roster") {
+    std::string sha = str(r.data, "sha256");
+    if (!ctx.blobs.has(sha)) {
+      *why = "The bundle is damaged.";
+      return false;
+    }
+    if (r.kind == "pack") {
+      auto res = domain::import_pack_file(c, ctx.clock, ctx.blobs, ctx.blobs.path_of(sha),
+                                          district_user(c, ctx.clock), ctx.disk_reserve);
+      if (res.problem) {
+        *why = "The content pack in the district's bundle was refused.";
+        return false;
+      }
+      return true;
+    }
+    std::string csv = read_file(ctx.blobs.path_of(sha), 64u << 20);
+    auto parsed = domain::parse_roster_csv(csv);
+    auto report = domain::import_roster(c, ctx.clock, parsed);
+    if (!report.ok()) {
+      *why = "The roster in the district's bundle has errors.";
+      return false;
+    }
+    return true;
+  }
+  *why = "The bundle was written by a newer Parta: update this box first.";
+  return false;
+}
+
+std::vector<std::string> school_dump(storage::Connection& c) {
+  std::vector<std::pair<std::string, std::string>> refs;
+  const char* kinds[] = {
+      "SELECT 'assignment', id FROM assignments",
+      "SELECT 'submission', id FROM submissions",
+      "SELECT 'comment', id FROM comments",
+      "SELECT 'grade', assignment_id || '/' || student_id FROM grades",
+      "SELECT 'absence', student_id || '/' || day FROM absences",
+      "SELECT 'visit', user_id || '/' || day FROM visits",
+  };
+  for (const char* sql : kinds) {
+    auto q = c.query(sql);
+    while (q.next()) refs.emplace_back(q.text(0), q.text(1));
+  }
+  std::vector<std::string> out;
+  for (const auto& [kind, ref] : refs) {
+    Record r = build_school_record(c, 0, kind, ref);
+    out.push_back(r.kind + "\t" + r.rid + "\t" + std::to_string(r.version) + "\t" + r.data.dump());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<std::string> district_dump(storage::Connection& c, const std::string& school) {
+  std::vector<std::string> out;
+  auto q = c.query(
+      "SELECT kind, rid, version, data FROM sync_records WHERE peer = ?1 AND "
+      "deleted = 0 AND kind != 'grade-lost'",
+      school);
+  while (q.next())
+    out.push_back(q.text(0) + "\t" + q.text(1) + "\t" + std::to_string(q.integer(2)) + "\t" +
+                  json::parse(q.text(3)).dump());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace parta::sync

@@ -1,0 +1,63 @@
+#pragma once
+// The records that travel, as JSON: how a school box turns an outbox entry (kind, local ref) into
+// a record with a global id (uids, student numbers, logins — never a local row id), and how each
+// side applies a record it received. Grades carry (version, origin): the higher version wins,
+// a tie goes to the greater origin id, so both sides pick the same winner without a clock; the
+// losing value is kept and shown.
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "content/blob_store.hpp"
+#include "domain/clock.hpp"
+#include "storage/database.hpp"
+
+namespace parta::sync {
+
+// A record as it travels: {"seq","kind","rid","v","origin","data"} or {"...","deleted":true}.
+struct Record {
+  std::int64_t seq = 0;
+  std::string kind, rid, origin;
+  std::int64_t version = 0;
+  bool deleted = false;
+  nlohmann::json data = nlohmann::json::object();
+  std::vector<std::string> blobs;  // sha256 of files the record needs
+
+  std::string text() const;  // canonical JSON (sorted keys), what is hashed and carried
+  static std::optional<Record> parse(const std::string& text, std::string* why);
+};
+
+// Builds the record for one school outbox entry from the rows as they are now.
+Record build_school_record(storage::Connection& c, std::int64_t seq, const std::string& kind,
+                           const std::string& ref);
+
+// Freezes the payload of every outbox entry that has none yet (in one transaction): from then on
+// (epoch, seq) always carries the same content.
+void freeze_outbox(storage::Connection& c);
+
+// Which of two versions of a grade wins: true when (v1, o1) beats (v2, o2).
+bool grade_wins(std::int64_t v1, const std::string& o1, std::int64_t v2, const std::string& o2);
+
+struct ApplyContext {
+  storage::Connection& c;
+  const domain::Clock& clock;
+  content::BlobStore& blobs;
+  std::string peer;       // who sent the record
+  std::string peer_name;  // for the teacher's conflict note
+  std::uint64_t disk_reserve = 0;
+};
+
+// District side: keeps the record in sync_records (per school), grades by the winner rule.
+void apply_at_district(ApplyContext& ctx, const Record& r);
+// School side: announcements, grade corrections, revocations, content packs and rosters from the
+// district. Returns false with `why` for a record this box cannot apply (the bundle is refused).
+bool apply_at_school(ApplyContext& ctx, const Record& r, std::string* why);
+
+// Every travelling record of a school box as canonical lines (kind, rid, content), sorted: the
+// same text a district builds from its copy with district_dump. Tests compare the two.
+std::vector<std::string> school_dump(storage::Connection& c);
+std::vector<std::string> district_dump(storage::Connection& c, const std::string& school);
+
+}  // namespace parta::sync

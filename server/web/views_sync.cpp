@@ -1,0 +1,491 @@
+// Sync pages. On a school box: /admin/sync (identity, fingerprint and QR for enrollment, the USB
+// stick and network buttons, alarms). On the district hub: /district (every school's status,
+// enrollment, USB exchange, announcements) and the device endpoints the boxes' network client
+// speaks (/sync/v1/...: resumable upload, return bundle with Range).
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <mutex>
+#include <nlohmann/json.hpp>
+
+#include "domain/school.hpp"
+#include "printer/qr_draw.hpp"
+#include "sync/net_client.hpp"
+#include "sync/records.hpp"
+#include "sync/stick.hpp"
+#include "web/app.hpp"
+#include "web/form_fields.hpp"
+#include "web/time_format.hpp"
+#include "web/uploads.hpp"
+
+namespace parta::web {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+sync::Node& node(Ctx& ctx) {
+  if (!ctx.settings || !ctx.settings->sync) throw http::NotFound();
+  return *ctx.settings->sync;
+}
+
+std::string when(const std::optional<std::int64_t>& t) { return t ? format_datetime(*t) : "—"; }
+
+bool stick_present(Ctx& ctx) {
+  std::error_code ec;
+  return ctx.settings && fs::is_directory(ctx.settings->usb_dir, ec) &&
+         ::access(ctx.settings->usb_dir.c_str(), W_OK) == 0;
+}
+
+const char* alarm_label(const std::string& kind) {
+  if (kind == "restore")
+    return "The database was restored from a backup: unsent records go again under a new epoch.";
+  if (kind == "clone")
+    return "The card was moved to other hardware (a copied card?): if two boxes run this card, "
+           "one must be enrolled again.";
+  if (kind == "other-device") return "The database came from another box.";
+  if (kind == "conflict") return "A box sent other content under a number it used before.";
+  if (kind == "backwards")
+    return "A box went back in time (its database restored or its card copied).";
+  if (kind == "gap") return "A bundle starts after records this box never received.";
+  return "Sync alarm";
+}
+
+mstch::array alarms_data(Ctx& ctx, const std::string& peer) {
+  mstch::array out;
+  for (const auto& a : sync::open_alarms(ctx.db, peer))
+    out.push_back(mstch::map{{"aid", std::to_string(a.id)},
+                             {"akind", ctx.tr(alarm_label(a.kind))},
+                             {"adetail", a.detail},
+                             {"apeer", a.peer},
+                             {"aat", format_datetime(a.at)}});
+  return out;
+}
+
+std::string import_lines(Ctx& ctx,
+                         const std::vector<std::pair<std::string, sync::ImportResult>>& rs,
+                         bool* all_ok) {
+  std::string text;
+  *all_ok = true;
+  for (const auto& [name, r] : rs) {
+    if (!text.empty()) text += " ";
+    text += ctx.tr(r.reason);
+    *all_ok = *all_ok && r.ok;
+  }
+  return text;
+}
+
+// ---- school ---------------------------------------------------------------------------------
+
+http::Response school_page(Ctx& ctx, const std::string& notice, const std::string& error,
+                           int status = 200) {
+  auto& n = node(ctx);
+  auto district = sync::district_peer(ctx.db);
+  std::string key = sync::read_district_key(n.data_dir);
+  std::string fp = n.id.fingerprint();
+  mstch::map data{
+      {"device", n.id.device_id},
+      {"fingerprint", fp},
+      {"qr", printer::qr_svg("PARTA-ENROLL:" + n.id.device_id + ":" + fp, 160)},
+      {"has_key", !key.empty()},
+      {"enrolled", district.has_value()},
+      {"pending", std::to_string(sync::outbox_backlog(ctx.db, ""))},
+      {"stick", stick_present(ctx)},
+      {"has_url", ctx.settings && !ctx.settings->district_url.empty()},
+      {"alarms", alarms_data(ctx, "*")},
+      {"has_alarms", !sync::open_alarms(ctx.db, "*").empty()},
+  };
+  if (district) {
+    data["district"] = district->device_id;
+    data["last_in"] = when(district->last_in_at);
+    data["last_out"] = when(district->last_out_at);
+    data["revoked"] = district->revoked;
+  }
+  {
+    auto q = ctx.db.query("SELECT 1 FROM sync_revoked WHERE device_id = ?1", n.id.device_id);
+    data["self_revoked"] = q.next();
+  }
+  if (ctx.settings && ctx.settings->sync_status) data["net_status"] = ctx.settings->sync_status();
+  if (!notice.empty()) data["notice"] = notice;
+  if (!error.empty()) data["error"] = error;
+  return page(ctx, "admin_sync", std::move(data), "Sync with the district", status);
+}
+
+http::Response school_usb(Ctx& ctx, const std::string& action) {
+  auto& n = node(ctx);
+  if (!stick_present(ctx))
+    return school_page(ctx, "", ctx.tr("No USB stick is plugged in (or it is read-only)."), 409);
+  const std::string& stick = ctx.settings->usb_dir;
+  try {
+    if (action == "request") {
+      sync::stick_write_request(n, stick, domain::school_info(ctx.db).name);
+      return school_page(ctx,
+                         ctx.tr("The enrollment request is on the stick and was read back. Take "
+                                "it to the district with this fingerprint."),
+                         "");
+    }
+    if (action == "accept") {
+      bool found = false;
+      auto problem = sync::stick_accept_certificate(n, stick, &found);
+      if (!found)
+        return school_page(ctx, "", ctx.tr("There is no certificate for this box on the stick."),
+                           404);
+      if (problem) return school_page(ctx, "", ctx.tr(*problem), 422);
+      return school_page(ctx, ctx.tr("Enrolled with the district."), "");
+    }
+    if (action == "export") {
+      auto r = sync::stick_export(n, stick);
+      const auto& b = r.bundles.front();
+      return school_page(
+          ctx,
+          ctx.tr(domain::Message{"Written and checked: {records} records, {files} files, {bytes} "
+                                 "bytes. The stick can be removed.",
+                                 {{"records", std::to_string(b.records)},
+                                  {"files", std::to_string(b.blobs)},
+                                  {"bytes", human_size(b.bytes)}}}),
+          "");
+    }
+    auto r = sync::stick_import(n, stick);
+    if (r.results.empty())
+      return school_page(ctx, ctx.tr("No bundles for this box on the stick."), "");
+    bool ok = true;
+    std::string text = import_lines(ctx, r.results, &ok);
+    return ok ? school_page(ctx, text, "") : school_page(ctx, "", text, 422);
+  } catch (const std::exception& e) {
+    return school_page(
+        ctx, "", ctx.tr(domain::Message{"The stick could not be used: {why}", {{"why", e.what()}}}),
+        500);
+  }
+}
+
+// ---- district -------------------------------------------------------------------------------
+
+std::int64_t count_records(Ctx& ctx, const std::string& peer) {
+  return ctx.db
+      .scalar(
+          "SELECT COUNT(*) FROM sync_records WHERE peer = ?1 AND deleted = 0 AND "
+          "kind != 'grade-lost'",
+          peer)
+      .value_or(0);
+}
+
+http::Response district_page(Ctx& ctx, const std::string& notice, const std::string& error,
+                             int status = 200) {
+  auto& n = node(ctx);
+  mstch::array schools;
+  for (const auto& p : sync::list_peers(ctx.db)) {
+    if (p.role != "school") continue;
+    schools.push_back(
+        mstch::map{{"sid", p.device_id},
+                   {"sname", p.name},
+                   {"last_in", when(p.last_in_at)},
+                   {"last_out", when(p.last_out_at)},
+                   {"records", std::to_string(count_records(ctx, p.device_id))},
+                   {"backlog", std::to_string(p.reported_backlog)},
+                   {"outbox", std::to_string(sync::outbox_backlog(ctx.db, p.device_id))},
+                   {"alarm_count", std::to_string(sync::open_alarms(ctx.db, p.device_id).size())},
+                   {"has_alarms", !sync::open_alarms(ctx.db, p.device_id).empty()},
+                   {"revoked", p.revoked}});
+  }
+  mstch::map data{{"device", n.id.device_id},
+                  {"key", content::bundle::to_hex(n.id.sign.pk)},
+                  {"schools", schools},
+                  {"has_schools", !schools.empty()},
+                  {"stick", stick_present(ctx)},
+                  {"alarms", alarms_data(ctx, "*")},
+                  {"has_alarms", !sync::open_alarms(ctx.db, "*").empty()}};
+  if (!notice.empty()) data["notice"] = notice;
+  if (!error.empty()) data["error"] = error;
+  return page(ctx, "district", std::move(data), "District hub", status);
+}
+
+http::Response district_school(Ctx& ctx, const std::string& notice, const std::string& error,
+                               int status = 200) {
+  std::string id = ctx.req.params.at("device");
+  auto p = sync::find_peer(ctx.db, id);
+  if (!p || p->role != "school") throw http::NotFound();
+  mstch::array kinds, grades, lost;
+  {
+    auto q = ctx.db.query(
+        "SELECT kind, COUNT(*) FROM sync_records WHERE peer = ?1 AND "
+        "deleted = 0 GROUP BY kind ORDER BY kind",
+        id);
+    while (q.next())
+      kinds.push_back(mstch::map{{"kname", q.text(0)}, {"kcount", std::to_string(q.integer(1))}});
+  }
+  {
+    auto q = ctx.db.query(
+        "SELECT rid, version, data FROM sync_records WHERE peer = ?1 AND "
+        "kind = 'grade' AND deleted = 0 ORDER BY rowid DESC LIMIT 30",
+        id);
+    while (q.next()) {
+      auto d = nlohmann::json::parse(q.text(2), nullptr, false);
+      grades.push_back(mstch::map{{"rid", q.text(0)},
+                                  {"gv", std::to_string(q.integer(1))},
+                                  {"mark", d.is_object() ? d.value("mark", "") : ""},
+                                  {"teacher", d.is_object() ? d.value("teacher", "") : ""}});
+    }
+  }
+  mstch::map data{{"sid", id},
+                  {"sname", p->name},
+                  {"revoked", p->revoked},
+                  {"last_in", when(p->last_in_at)},
+                  {"kinds", kinds},
+                  {"grades", grades},
+                  {"has_grades", !grades.empty()},
+                  {"alarms", alarms_data(ctx, id)},
+                  {"has_alarms", !sync::open_alarms(ctx.db, id).empty()}};
+  if (!notice.empty()) data["notice"] = notice;
+  if (!error.empty()) data["error"] = error;
+  return page(ctx, "district_school", std::move(data), "School", status);
+}
+
+// ---- device endpoints -------------------------------------------------------------------------
+
+bool valid_bundle_id(const std::string& s) {
+  if (s.size() != 32) return false;
+  for (char ch : s)
+    if (!std::isxdigit(static_cast<unsigned char>(ch))) return false;
+  return true;
+}
+
+std::uint64_t header_number(Ctx& ctx, const char* name) {
+  std::string v = ctx.req.header(name);
+  if (v.empty() || v.size() > 15 || v.find_first_not_of("0123456789") != std::string::npos)
+    throw http::HttpError(400, "Bad request.");
+  return std::stoull(v);
+}
+
+// Checks that the request comes from an enrolled, unrevoked school and is signed by it.
+sync::PeerInfo device_peer(Ctx& ctx, std::uint64_t* offset, std::uint64_t* length) {
+  std::string device = ctx.req.header("x-parta-device");
+  auto p = sync::find_peer(ctx.db, device);
+  if (!p || p->role != "school") throw http::HttpError(403, "This box is not enrolled here.");
+  if (p->revoked) throw http::HttpError(403, "This box was revoked by the district.");
+  *offset = header_number(ctx, "x-parta-offset");
+  *length = header_number(ctx, "x-parta-length");
+  if (!sync::request_signature_holds(p->sign_pk, ctx.req.header("x-parta-sig"), ctx.req.method,
+                                     ctx.req.path, device, *offset, *length))
+    throw http::HttpError(403, "The request's signature does not hold.");
+  return *p;
+}
+
+constexpr std::uint64_t kMaxBundle = 4ull << 30;
+std::mutex upload_mu;  // one upload written at a time: a retry may race its dropped predecessor
+
+fs::path incoming_dir(sync::Node& n, const std::string& device) {
+  return fs::path(n.data_dir) / "sync" / "incoming" / device;
+}
+
+fs::path return_file(sync::Node& n, const std::string& device) {
+  return sync::return_bundle_path(n, device);
+}
+
+http::Response upload_state(Ctx& ctx, const fs::path& part, const fs::path& result) {
+  nlohmann::json j = {{"offset", 0}, {"complete", false}};
+  std::error_code ec;
+  if (fs::exists(result, ec)) {
+    auto r = nlohmann::json::parse(sync::read_file(result.string()), nullptr, false);
+    if (r.is_object()) {
+      j = r;
+      j["complete"] = true;
+    }
+  } else if (fs::exists(part, ec)) {
+    j["offset"] = fs::file_size(part, ec);
+  } else {
+    return http::Response::json(j.dump(), 404);
+  }
+  (void)ctx;
+  return http::Response::json(j.dump());
+}
+
+}  // namespace
+
+void register_sync_views(App& app) {
+  // School box.
+  app.route("GET", "/admin/sync", kAdmin, [](Ctx& ctx) { return school_page(ctx, "", ""); });
+  for (const char* action : {"request", "accept", "export", "import"}) {
+    std::string a = action;
+    app.route("POST", "/admin/sync/usb/" + a, kAdmin, [a](Ctx& ctx) { return school_usb(ctx, a); });
+  }
+  app.route("POST", "/admin/sync/certificate", kAdmin, [](Ctx& ctx) {
+    auto& n = node(ctx);
+    const http::UploadedFile* f = ctx.req.form().file("certificate");
+    if (!f || f->size == 0 || f->size > 64 * 1024)
+      return school_page(ctx, "", ctx.tr("Choose the certificate file from the district."), 422);
+    if (auto problem = sync::accept_certificate(n, f->read()))
+      return school_page(ctx, "", ctx.tr(*problem), 422);
+    return school_page(ctx, ctx.tr("Enrolled with the district."), "");
+  });
+  app.route("POST", "/admin/sync/network", kAdmin, [](Ctx& ctx) {
+    if (!ctx.settings || !ctx.settings->wake_sync)
+      return school_page(ctx, "", ctx.tr("No district address is configured (district_url)."), 409);
+    ctx.settings->wake_sync();
+    return school_page(ctx, ctx.tr("Sync over the network started; this page shows how it went."),
+                       "");
+  });
+  app.route("POST", "/admin/sync/alarms/{id}/resolve", kAdmin, [](Ctx& ctx) {
+    sync::resolve_alarm(ctx.db, ctx.req.id("id"));
+    return http::Response::redirect("/admin/sync");
+  });
+}
+
+void register_district_views(App& app) {
+  app.route("GET", "/district", kAdmin, [](Ctx& ctx) { return district_page(ctx, "", ""); });
+  app.route("GET", "/", kPublic, [](Ctx&) { return http::Response::redirect("/district"); });
+  app.route("POST", "/district/enroll", kAdmin, [](Ctx& ctx) {
+    auto& n = node(ctx);
+    const http::UploadedFile* f = ctx.req.form().file("request");
+    if (!f || f->size == 0 || f->size > 64 * 1024)
+      return district_page(ctx, "", ctx.tr("Choose the school's enrollment request file."), 422);
+    domain::Message problem;
+    auto e = sync::enroll_school(n, f->read(), field(ctx, "fingerprint", 40), &problem);
+    if (!e) return district_page(ctx, "", ctx.tr(problem), 422);
+    if (stick_present(ctx))
+      sync::write_file_durably(
+          sync::stick_enroll_dir(ctx.settings->usb_dir) + "/" + e->device_id + ".certificate",
+          e->certificate);
+    return http::Response::redirect("/district/schools/" + e->device_id);
+  });
+  app.route("GET", "/district/schools/{device}", kAdmin,
+            [](Ctx& ctx) { return district_school(ctx, "", ""); });
+  app.route("GET", "/district/schools/{device}/certificate", kAdmin, [](Ctx& ctx) {
+    auto q = ctx.db.query(
+        "SELECT certificate FROM sync_peers WHERE device_id = ?1 AND "
+        "role = 'school'",
+        ctx.req.params.at("device"));
+    if (!q.next()) throw http::NotFound();
+    auto r = http::Response::text(q.text(0));
+    r.header("Content-Disposition",
+             "attachment; filename=\"" + ctx.req.params.at("device") + ".certificate\"");
+    return r;
+  });
+  app.route("POST", "/district/schools/{device}/revoke", kAdmin, [](Ctx& ctx) {
+    if (!sync::revoke_school(node(ctx), ctx.req.params.at("device"))) throw http::NotFound();
+    return district_school(ctx, ctx.tr("The box is revoked; its bundles are refused from now on."),
+                           "");
+  });
+  app.route("POST", "/district/schools/{device}/grade", kAdmin, [](Ctx& ctx) {
+    std::string mark = field(ctx, "mark", 8);
+    if (mark.empty()) return district_school(ctx, "", ctx.tr("Enter a mark."), 422);
+    if (!sync::district_set_grade(node(ctx), ctx.req.params.at("device"), field(ctx, "rid", 300),
+                                  mark))
+      throw http::NotFound();
+    return district_school(ctx, ctx.tr("The correction goes to the school with its next bundle."),
+                           "");
+  });
+  app.route("POST", "/district/announce", kAdmin, [](Ctx& ctx) {
+    std::string title = field(ctx, "title", 200), body = field(ctx, "body", 4000);
+    if (title.empty()) return district_page(ctx, "", ctx.tr("The title is empty."), 422);
+    sync::district_announce(node(ctx), "", title, body);
+    return district_page(ctx, ctx.tr("The announcement goes to every school with its next bundle."),
+                         "");
+  });
+  app.route("POST", "/district/usb/import", kAdmin, [](Ctx& ctx) {
+    if (!stick_present(ctx))
+      return district_page(ctx, "", ctx.tr("No USB stick is plugged in (or it is read-only)."),
+                           409);
+    auto r = sync::stick_import(node(ctx), ctx.settings->usb_dir);
+    if (r.results.empty()) return district_page(ctx, ctx.tr("No bundles on the stick."), "");
+    bool ok = true;
+    std::string text = import_lines(ctx, r.results, &ok);
+    return ok ? district_page(ctx, text, "") : district_page(ctx, "", text, 422);
+  });
+  app.route("POST", "/district/usb/export", kAdmin, [](Ctx& ctx) {
+    if (!stick_present(ctx))
+      return district_page(ctx, "", ctx.tr("No USB stick is plugged in (or it is read-only)."),
+                           409);
+    auto r = sync::stick_export(node(ctx), ctx.settings->usb_dir);
+    return district_page(ctx,
+                         ctx.tr(domain::Message{"Return bundles for {n} schools written and "
+                                                "checked. The stick can be removed.",
+                                                {{"n", std::to_string(r.bundles.size())}}}),
+                         "");
+  });
+  app.route("POST", "/district/alarms/{id}/resolve", kAdmin, [](Ctx& ctx) {
+    sync::resolve_alarm(ctx.db, ctx.req.id("id"));
+    return http::Response::redirect("/district");
+  });
+
+  // What the boxes' network client speaks.
+  app.route("GET", "/sync/v1/upload/{bundle}", kDevice, [](Ctx& ctx) {
+    auto& n = node(ctx);
+    std::uint64_t offset = 0, length = 0;
+    auto peer = device_peer(ctx, &offset, &length);
+    std::string b = ctx.req.params.at("bundle");
+    if (!valid_bundle_id(b)) throw http::NotFound();
+    fs::path dir = incoming_dir(n, peer.device_id);
+    std::lock_guard<std::mutex> lock(upload_mu);
+    return upload_state(ctx, dir / (b + ".part"), dir / (b + ".result"));
+  });
+  app.route("POST", "/sync/v1/upload/{bundle}", kDevice, [](Ctx& ctx) {
+    auto& n = node(ctx);
+    std::uint64_t offset = 0, length = 0;
+    auto peer = device_peer(ctx, &offset, &length);
+    std::string b = ctx.req.params.at("bundle");
+    if (!valid_bundle_id(b)) throw http::NotFound();
+    if (length > kMaxBundle)
+      throw http::HttpError(413, "The bundle is larger than this box accepts.");
+    fs::path dir = incoming_dir(n, peer.device_id);
+    fs::create_directories(dir);
+    fs::path part = dir / (b + ".part"), result = dir / (b + ".result");
+    std::lock_guard<std::mutex> lock(upload_mu);
+    std::error_code ec;
+    if (fs::exists(result, ec)) return upload_state(ctx, part, result);
+    std::uint64_t have = fs::exists(part, ec) ? fs::file_size(part, ec) : 0;
+    if (offset != have) {
+      nlohmann::json j = {{"offset", have}, {"complete", false}};
+      return http::Response::json(j.dump(), 409);
+    }
+    int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0) throw std::runtime_error("cannot write " + part.string());
+    // Durable as it arrives: what a drop leaves behind is fsynced, and the next attempt asks for
+    // exactly that offset.
+    std::vector<char> buf(64 * 1024);
+    std::uint64_t pos = have;
+    while (pos < length && ctx.req.body_reader) {
+      long got = ctx.req.body_reader(
+          buf.data(), static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), length - pos)));
+      if (got <= 0) break;
+      if (::write(fd, buf.data(), static_cast<std::size_t>(got)) != got) break;
+      pos += static_cast<std::uint64_t>(got);
+      ::fsync(fd);
+    }
+    ::fsync(fd);
+    ::close(fd);
+    if (pos < length) {
+      nlohmann::json j = {{"offset", pos}, {"complete", false}};
+      return http::Response::json(j.dump(), 200);
+    }
+    fs::path full = dir / (b + ".ptb");
+    fs::rename(part, full);
+    auto r = sync::import_bundle(n, full.string(), "network");
+    nlohmann::json j = {{"offset", length},
+                        {"complete", true},
+                        {"import", r.ok ? (r.already ? "already" : "ok") : r.code},
+                        {"message", ctx.tr(r.reason)}};
+    sync::write_file_durably(result.string(), j.dump());
+    fs::remove(full, ec);
+    return http::Response::json(j.dump());
+  });
+  app.route("GET", "/sync/v1/return/{device}", kDevice, [](Ctx& ctx) {
+    auto& n = node(ctx);
+    std::uint64_t offset = 0, length = 0;
+    auto peer = device_peer(ctx, &offset, &length);
+    if (peer.device_id != ctx.req.params.at("device")) throw http::Forbidden();
+    fs::path file = return_file(n, peer.device_id);
+    std::lock_guard<std::mutex> lock(upload_mu);
+    std::error_code ec;
+    // Made once and kept while nothing changes (the engine removes it when something does), so
+    // a resumed download gets the same bytes.
+    if (!fs::exists(file, ec)) {
+      fs::create_directories(file.parent_path());
+      auto r = sync::export_bundle(n, peer.device_id, file.parent_path().string());
+      fs::rename(r.path, file);
+    }
+    return http::Response::file(file.string(), "application/octet-stream", "return.ptb", false);
+  });
+}
+
+}  // namespace parta::web
