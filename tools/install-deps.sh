@@ -18,7 +18,7 @@ packages=(
   # tests and benchmarks
   zlib1g-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev curl poppler-utils chromium chromium-driver python3-selenium
-  nginx-light wrk time zstd python3-pil python3-numpy
+  nginx-light wrk time zstd python3-pil python3-numpy python3-cryptography sqlite3
   procps
 )
 

@@ -21,6 +21,7 @@
 #include "domain/box_clock.hpp"
 #include "domain/demo.hpp"
 #include "domain/library.hpp"
+#include "domain/school.hpp"
 #include "http/server.hpp"
 #include "sync/identity.hpp"
 #include "web/app.hpp"
@@ -100,6 +101,15 @@ int run_partad(int argc, char** argv) {
       auto epoch = sync::ensure_epoch(*c, clock, dir.root, identity, role);
       if (epoch.changed && epoch.why != "first")
         log::warning("sync: new epoch " + epoch.epoch + " (" + epoch.why + ")");
+    }
+    if (role == sync::Role::district) {
+      // The hub's pages carry its name where a school's carry the school's.
+      auto c = db->acquire();
+      auto info = domain::school_info(*c);
+      if (info.name.empty()) {
+        info.name = "Районный узел обмена";
+        domain::save_school_info(*c, info);
+      }
     }
     if (!cfg.district_key.empty() && !sync::write_district_key(dir.root, cfg.district_key))
       throw std::runtime_error("district_key is not a key");

@@ -490,6 +490,7 @@ CREATE TABLE sync_streams (
   epoch TEXT NOT NULL,
   upto INTEGER NOT NULL DEFAULT 0,
   announced INTEGER NOT NULL DEFAULT 0,
+  broken INTEGER NOT NULL DEFAULT 0,  -- reused numbers seen: the sender must start a new epoch
   PRIMARY KEY (device, epoch)
 );
 -- A hash of every entry applied, so the same (device, epoch, seq) with other content is caught.

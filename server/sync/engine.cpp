@@ -247,7 +247,13 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
         c->query("SELECT epoch, upto FROM sync_streams WHERE device = ?1 ORDER BY epoch", peer_id);
     while (q.next()) h.acks.push_back({peer_id, q.text(0), q.integer(1)});
   }
-  std::int64_t seq_last = last_seq(*c);
+  json ack_hashes = json::object();
+  for (const auto& a : h.acks) {
+    auto q = c->query("SELECT hash FROM sync_seen WHERE device = ?1 AND epoch = ?2 AND seq = ?3",
+                      a.device, a.epoch, a.upto);
+    if (q.next()) ack_hashes[a.epoch] = q.text(0);
+  }
+  std::int64_t seq_last = 0;
   std::vector<std::pair<std::int64_t, std::string>> entries;
   {
     auto q = c->query(
@@ -256,18 +262,36 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
         lane, epoch, acked);
     while (q.next()) entries.emplace_back(q.integer(0), q.text(1));
   }
-  // A district lane is a subsequence of the district's numbers; what it announces is its end.
-  if (n.role == Role::district)
-    seq_last = entries.empty() ? acked : std::max(acked, entries.back().first);
+  // What the bundle announces is the end of what it carries, read in the same query: a change
+  // committed meanwhile gets a number but is not in this bundle, so it must not be announced
+  // (the peer would acknowledge it and this box would prune it unsent). A district lane is a
+  // subsequence of the district's numbers; the same rule holds.
+  seq_last = entries.empty() ? acked : std::max(acked, entries.back().first);
   // The range says "everything of mine after your acknowledgement up to here" (empty when there
   // is nothing new: then only meta.seq_last announces where the stream is).
   if (seq_last > acked) h.ranges.push_back({n.id.device_id, epoch, acked + 1, seq_last});
-  h.meta = {{"seq_last", seq_last},
-            {"backlog", static_cast<std::int64_t>(entries.size())},
-            {"role", role_name(n.role)},
-            {"now", n.clock.now()}};
+  json broken = json::array();
+  {
+    auto q = c->query("SELECT epoch FROM sync_streams WHERE device = ?1 AND broken = 1", peer_id);
+    while (q.next()) broken.push_back(q.text(0));
+  }
+  h.meta = {{"broken_epochs", broken},   {"ack_hashes", ack_hashes},
+            {"seq_last", seq_last},      {"backlog", static_cast<std::int64_t>(entries.size())},
+            {"role", role_name(n.role)}, {"now", n.clock.now()}};
 
   fs::create_directories(dir);
+  // A writer killed mid-way leaves its hidden temp files here; the bundle they were for was never
+  // complete under its name, so they go.
+  {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+      std::string name = e.path().filename().string();
+      if (name.size() > 1 && name[0] == '.' &&
+          (name.find(".ptb.body-") != std::string::npos ||
+           name.find(".ptb.tmp-") != std::string::npos))
+        fs::remove(e.path(), ec);
+    }
+  }
   std::string path = dir + "/" + h.bundle_id + ".ptb";
   ExportResult out;
   {
@@ -306,7 +330,7 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
       "VALUES (?1, 'out', ?2, ?3, ?4, ?5)",
       h.bundle_id, peer_id, n.clock.now(), out.records, static_cast<std::int64_t>(out.bytes));
   c->run("UPDATE sync_peers SET last_out_at = ?2 WHERE device_id = ?1", peer_id, n.clock.now());
-  if (n.role == Role::school) write_watermark(n.data_dir, epoch, last_seq(*c));
+  if (n.role == Role::school) write_watermark(n.data_dir, epoch, seq_last);
   return out;
 }
 
@@ -358,6 +382,12 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
   auto alarm_and_refuse = [&](const std::string& kind, const std::string& detail,
                               domain::Message why) {
     raise_alarm(*c, n.clock, h.sender, kind, detail);
+    // The sender learns it with the next bundle it gets from here and starts a new epoch.
+    c->run(
+        "INSERT INTO sync_streams (device, epoch, broken) VALUES (?1, ?2, 1) ON CONFLICT "
+        "(device, epoch) DO UPDATE SET broken = 1",
+        h.sender, h.sender_epoch);
+    if (n.role == Role::district) invalidate_returns(n, h.sender);
     fs::path q = fs::path(n.data_dir) / "sync" / "quarantine";
     std::error_code ec;
     fs::create_directories(q, ec);
@@ -372,14 +402,21 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
         {"The sending box went back in time (its database was restored or its card copied): "
          "the bundle is kept aside and an alarm raised.",
          {}});
+  // Records the sender pruned after this box acknowledged them, and this box no longer has: it
+  // was restored from a backup. They cannot come again; say so, and take what does come.
   if (first > upto + 1)
-    return alarm_and_refuse(
-        "gap",
-        "bundle starts at " + std::to_string(first) + " but only " + std::to_string(upto) +
-            " were received",
-        {"The bundle starts after records this box never received (was this box restored from a "
-         "backup?): it is kept aside and an alarm raised.",
-         {}});
+    raise_alarm(*c, n.clock, h.sender, "gap",
+                "records " + std::to_string(upto + 1) + "-" + std::to_string(first - 1) + " of " +
+                    h.sender + "/" + h.sender_epoch +
+                    " were acknowledged before this database was restored and are missing");
+  bool stream_broken = c->scalar("SELECT broken FROM sync_streams WHERE device = ?1 AND epoch = ?2",
+                                 h.sender, h.sender_epoch)
+                           .value_or(0) != 0;
+  if (stream_broken)
+    return refuse("conflict",
+                  {"The sending box sent other content under a number it used before (a restored "
+                   "or copied card): the bundle is kept aside and an alarm raised.",
+                   {}});
 
   std::string staging = n.blobs.tmp_dir();
   auto contents = bundle::read_body(*opened, n.id.box, staging, &p);
@@ -450,14 +487,42 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
         "ON CONFLICT(device, epoch) DO UPDATE SET upto = max(upto, ?3), "
         "announced = max(announced, ?4)",
         h.sender, h.sender_epoch, new_upto, seq_last);
-    // What the sender has of this box's stream: prune up to there, never past what exists.
+    // What the sender has of this box's stream: prune up to there. Each acknowledgement names
+    // the hash of the last entry it covers; if that is not what this box holds under that number
+    // (or the number is beyond what it ever gave out), the card went back in time: nothing is
+    // pruned and the box starts a new epoch, so no record is lost or taken for another.
     std::string my_epoch = current_epoch(*c);
     std::string lane = n.role == Role::school ? "" : h.sender;
+    const json* ack_hashes =
+        h.meta.is_object() && h.meta.contains("ack_hashes") && h.meta["ack_hashes"].is_object()
+            ? &h.meta["ack_hashes"]
+            : nullptr;
+    bool broken_here = false;
+    if (h.meta.is_object() && h.meta.contains("broken_epochs") &&
+        h.meta["broken_epochs"].is_array())
+      for (const auto& e : h.meta["broken_epochs"])
+        broken_here = broken_here || (e.is_string() && e.get<std::string>() == my_epoch);
     for (const auto& a : h.acks) {
       if (a.device != n.id.device_id) continue;
-      if (a.epoch == my_epoch && n.role == Role::school && a.upto > last_seq(*c)) {
-        restored = true;
-        continue;
+      if (a.epoch == my_epoch && n.role == Role::school) {
+        bool forked = broken_here || a.upto > last_seq(*c);
+        if (!forked && a.upto > 0) {
+          auto q = c->query(
+              "SELECT payload FROM sync_outbox WHERE peer = '' AND epoch = ?1 AND "
+              "seq = ?2",
+              a.epoch, a.upto);
+          if (q.next()) {
+            std::string theirs =
+                ack_hashes && ack_hashes->contains(a.epoch) && (*ack_hashes)[a.epoch].is_string()
+                    ? (*ack_hashes)[a.epoch].get<std::string>()
+                    : std::string();
+            forked = q.is_null(0) || theirs != entry_hash(q.text(0));
+          }
+        }
+        if (forked) {
+          restored = true;
+          continue;
+        }
       }
       c->run(
           "INSERT INTO sync_acks (peer, epoch, upto) VALUES (?1, ?2, ?3) ON CONFLICT(peer, "
@@ -482,8 +547,9 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
   if (n.role == Role::district) invalidate_returns(n, h.sender);
   if (restored)
     new_epoch(*c, n.clock, "restore",
-              "the district has more of this box's records than its database: it was restored "
-              "from a backup; unsent records go again under a new epoch");
+              "the district holds other records under this box's numbers than its database: the "
+              "card went back in time (a backup restored); unsent records go again under a new "
+              "epoch");
   out.ok = true;
   out.reason = {
       "Bundle imported: {applied} new records, {skipped} already here.",

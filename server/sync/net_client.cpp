@@ -329,12 +329,11 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
       sleep_backoff(opt, ++failures);
     }
   }
-  if (import_code != "ok" && import_code != "already") {
-    out.error = "the district refused this box's bundle: " + import_code;
-    std::error_code ec;
-    fs::remove(bundle_path, ec);
-    return out;
-  }
+  // A refused bundle is not sent again as it is; the return bundle still comes, because it may
+  // say why (an epoch the district saw reused), and the box acts on that.
+  std::string refused;
+  if (import_code != "ok" && import_code != "already")
+    refused = "the district refused this box's bundle: " + import_code;
   std::error_code ec;
   fs::remove(bundle_path, ec);
 
@@ -402,7 +401,8 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
         f = nullptr;
       }
       if (r.status == 404) {
-        out.ok = true;
+        out.ok = refused.empty();
+        out.error = refused;
         return out;
       }
       if (r.status == 416) {  // what we hold is already whole, or stale: start over
@@ -425,8 +425,11 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
   fs::remove(etag_file, ec);
   out.imported = import_bundle(n, complete.string(), "network");
   fs::remove(complete, ec);
-  out.ok = out.imported->ok;
-  if (!out.ok) out.error = out.imported->code;
+  out.ok = out.imported->ok && refused.empty();
+  if (!refused.empty())
+    out.error = refused;
+  else if (!out.ok)
+    out.error = out.imported->code;
   return out;
 }
 

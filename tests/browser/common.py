@@ -139,8 +139,9 @@ class Staff:
         with self.opener.open(self.base + path) as r:
             return r.read()
 
-    def upload(self, path, fields, files):
-        """multipart/form-data: files is a list of (field, filename, content type, bytes)."""
+    def upload(self, path, fields, files, refusal_ok=False):
+        """multipart/form-data: files is a list of (field, filename, content type, bytes). A
+        refused form (4xx) raises, unless refusal_ok: then it is returned like a success."""
         boundary = "----parta" + os.urandom(8).hex()
         body = b""
         for k, v in list(fields.items()) + [("csrf", self.csrf)]:
@@ -157,7 +158,10 @@ class Staff:
             with self.opener.open(req) as r:
                 return r.status, self._remember(r.read().decode()), r.url
         except urllib.error.HTTPError as e:
-            raise RuntimeError(f"upload {path}: {e.code} {e.read().decode()[:300]}")
+            body = e.read().decode()
+            if refusal_ok and 400 <= e.code < 500:
+                return e.code, self._remember(body), path
+            raise RuntimeError(f"upload {path}: {e.code} {body[:300]}")
 
     def post(self, path, fields):
         items = list(fields.items()) if isinstance(fields, dict) else list(fields)

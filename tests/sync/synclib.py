@@ -1,0 +1,157 @@
+"""What the sync tests share: a school box and a district hub (real partad processes on free ports
+of 127.0.0.1, each with its own data folder), a folder standing in for the USB stick both see,
+the parta CLI, and the canonical dumps that say whether every record arrived exactly once."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
+from common import Staff  # noqa: E402  (the signed-in HTTP client of the browser tests)
+
+
+class Run:
+    def __init__(self, partad, parta, prefix):
+        self.partad, self.parta = partad, parta
+        self.tmp = tempfile.mkdtemp(prefix=prefix)
+        self.stick = os.path.join(self.tmp, "stick")
+        os.makedirs(self.stick)
+        self.failures = []
+        self.procs = {}
+
+    def check(self, cond, what):
+        print(("ok   " if cond else "FAIL ") + what, flush=True)
+        if not cond:
+            self.failures.append(what)
+
+    def path(self, name):
+        return os.path.join(self.tmp, name)
+
+    def cli(self, data, *args, env=None, check=False):
+        """parta --data DATA --lang en ARGS: (exit code, stdout + stderr)."""
+        r = subprocess.run([self.parta, "--data", data, "--lang", "en", *args],
+                           capture_output=True, text=True, env=env, timeout=600)
+        out = r.stdout + r.stderr
+        if check and r.returncode != 0:
+            raise RuntimeError(f"parta {' '.join(args)} failed: {out}")
+        return r.returncode, out
+
+    def start(self, name, data, *extra, env=None):
+        """Starts partad; returns its base URL. The log is data/../<name>.log."""
+        log = open(self.path(name + ".log"), "a+")
+        start = log.tell()  # earlier runs of this box logged their ports above
+        proc = subprocess.Popen([self.partad, "--data", data, "--listen", "127.0.0.1:0",
+                                 "--usb-dir", self.stick, *extra],
+                                stdout=log, stderr=log, env=env)
+        for _ in range(400):
+            log.seek(start)
+            m = re.findall(r"\(port (\d+)\)", log.read())
+            if m and proc.poll() is None:
+                self.procs[name] = proc
+                return f"http://127.0.0.1:{m[-1]}"
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        log.seek(0)
+        raise RuntimeError(f"partad {name} did not start: {log.read()[-2000:]}")
+
+    def stop(self, name, sig=signal.SIGTERM):
+        proc = self.procs.pop(name, None)
+        if proc:
+            proc.send_signal(sig)
+            proc.wait(timeout=30)
+
+    def finish(self):
+        for name in list(self.procs):
+            self.stop(name)
+        if self.failures:
+            print(f"{len(self.failures)} check(s) failed; files kept in {self.tmp}")
+            return 1
+        shutil.rmtree(self.tmp, ignore_errors=True)
+        return 0
+
+
+def dump(run, data, school=None):
+    """The canonical lines of a school box (school=None) or of a district's copy of one school."""
+    args = ["district", "dump", school] if school else ["sync", "dump"]
+    rc, out = run.cli(data, *args)
+    if rc != 0:
+        raise RuntimeError(out)
+    return out.splitlines()
+
+
+def integrity_ok(run, data):
+    rc, out = run.cli(data, "db", "check")
+    return rc == 0 and out.startswith("ok")
+
+
+def wait_for(fn, what, timeout=120):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(0.2)
+    raise RuntimeError("timed out waiting for " + what)
+
+
+def jpeg(seed, size=(320, 240)):
+    """A photo-like JPEG (noise does not compress, like a phone's photo of a notebook)."""
+    import io
+    import random
+    from PIL import Image
+    rnd = random.Random(seed)
+    img = Image.frombytes("RGB", size, rnd.randbytes(size[0] * size[1] * 3))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def enroll_by_cli(run, school_data, district_data):
+    """Enrolls a school box with the district through the stick folder, as staff would carry it.
+    Returns the school's device id."""
+    _, key = run.cli(district_data, "district", "key", check=True)
+    run.cli(school_data, "sync", "district-key", key.strip(), check=True)
+    _, out = run.cli(school_data, "sync", "request", "--to", run.stick, check=True)
+    request = out.splitlines()[0].strip()
+    fingerprint = re.search(r"fingerprint (\S+)", out).group(1)
+    run.cli(district_data, "district", "enroll", request, "--fingerprint", fingerprint, check=True)
+    run.cli(school_data, "sync", "accept", run.stick, check=True)
+    return os.path.basename(request).split(".")[0]
+
+
+class Teacher:
+    """A teacher's and a student's actions over HTTP that make travelling records."""
+
+    def __init__(self, base):
+        self.base = base
+        self.teacher = Staff(base, "smirnova", "demo2026")
+        self.students = {}
+
+    def assignment(self, title):
+        self.teacher.get("/assignments/new?class=1&subject=1")
+        _, _, url = self.teacher.upload("/assignments", {
+            "class_id": "1", "subject_id": "1", "title": title, "body": "Текст задания",
+            "grading": "mark", "due_date": "2099-01-01", "due_time": "18:00"}, [])
+        return re.search(r"/assignments/(\d+)", url).group(1)
+
+    def submit(self, assignment, login, student_id, text, photo):
+        if login not in self.students:
+            self.students[login] = Staff(self.base, login, "202620")
+        s = self.students[login]
+        s.get(f"/assignments/{assignment}/students/{student_id}")
+        status, body, _ = s.upload(f"/assignments/{assignment}/students/{student_id}/submit",
+                                   {"text": text}, [("files", "тетрадь.jpg", "image/jpeg", photo)])
+        if status >= 400:
+            raise RuntimeError(f"submit: {status} {body[:300]}")
+
+    def grade(self, assignment, student_id, mark, comment=""):
+        self.teacher.get(f"/assignments/{assignment}/students/{student_id}")
+        status, body, _ = self.teacher.post(f"/assignments/{assignment}/students/{student_id}/grade",
+                                            {"mark": mark, "comment": comment})
+        if status >= 400:
+            raise RuntimeError(f"grade: {status} {body[:300]}")
