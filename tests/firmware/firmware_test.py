@@ -182,7 +182,7 @@ def main():
         packs = os.path.join(ROOT, "tests", "fixtures", "packs")
         shutil.copy(os.path.join(packs, "good.tar.gz"), os.path.join(stick, "parta", "packs"))
         shutil.copy(os.path.join(packs, "dotdot.tar.gz"), os.path.join(stick, "parta", "packs"))
-        env = dict(os.environ, PARTA_DATA=f"{tmp}/data", PARTA_CLI=args.parta)
+        env = dict(os.environ, PARTA_DATA=f"{tmp}/data", PARTA_CLI=args.parta, PARTA_CONF=conf)
         u = subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", stick], env=env,
                            capture_output=True, text=True)
         status = open(f"{tmp}/data/usb-status").read()
@@ -192,6 +192,46 @@ def main():
         items = sqlite3.connect(f"{tmp}/data/parta.db").execute(
             "SELECT COUNT(*) FROM library_items WHERE pack_id IS NOT NULL").fetchone()[0]
         check(items > 0, f"the stick's pack is in the library ({items} items)")
+        # 5b. The same stick carries sync bundles once the box is enrolled with the district; on
+        # the district's hub the script reads them and writes the return bundles.
+        shutil.rmtree(os.path.join(stick, "parta", "packs"))
+        district = os.path.join(tmp, "district")
+        key = subprocess.run([args.parta, "--data", district, "district", "key"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+        subprocess.run([args.parta, "--data", f"{tmp}/data", "sync", "district-key", key],
+                       check=True, capture_output=True)
+        os.makedirs(os.path.join(stick, "parta", "enroll"))
+        subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", stick], env=env,
+                       capture_output=True)
+        enroll = os.path.join(stick, "parta", "enroll")
+        requests = [f for f in os.listdir(enroll) if f.endswith(".request")]
+        check(len(requests) == 1, "an unenrolled box leaves its enrollment request on the stick")
+        req = subprocess.run([args.parta, "--data", f"{tmp}/data", "sync", "status"],
+                             capture_output=True, text=True).stdout
+        fp = re.search(r"fingerprint (\S+)", req).group(1)
+        subprocess.run([args.parta, "--data", district, "district", "enroll",
+                        os.path.join(enroll, requests[0]), "--fingerprint", fp], check=True,
+                       capture_output=True)
+        subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", stick], env=env,
+                       capture_output=True)  # takes the certificate
+        u = subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", stick], env=env,
+                           capture_output=True, text=True)
+        status = open(f"{tmp}/data/usb-status").read().rstrip("\n").split("\t")
+        bundles = [f for r, _, fs in os.walk(os.path.join(stick, "parta")) for f in fs
+                   if f.endswith(".ptb") and "to-district" in r]
+        check(u.returncode == 0 and status[1:4] == ["done", "2", "0"] and len(bundles) == 1,
+              f"an enrolled box writes its bundle to the stick: {status}")
+        conf_d = os.path.join(tmp, "district.conf")
+        open(conf_d, "w").write("role = district\n")
+        env_d = dict(env, PARTA_DATA=district, PARTA_CONF=conf_d,
+                     PARTA_USB_STATUS=os.path.join(tmp, "district-usb-status"))
+        u = subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", stick], env=env_d,
+                           capture_output=True, text=True)
+        status = open(os.path.join(tmp, "district-usb-status")).read().rstrip("\n").split("\t")
+        back = [f for r, _, fs in os.walk(os.path.join(stick, "parta")) for f in fs
+                if f.endswith(".ptb") and "to-school" in r]
+        check(u.returncode == 0 and status[1:4] == ["done", "2", "0"] and len(back) == 1,
+              f"the district's hub reads it and writes the return bundle: {status}")
         # The admin's start page shows the stick's result.
         log = open(os.path.join(tmp, "partad2.log"), "w+")
         p = subprocess.Popen([args.partad, "--config", conf], stdout=log, stderr=log)
@@ -204,7 +244,7 @@ def main():
             time.sleep(0.05)
         admin = Staff(f"http://127.0.0.1:{m.group(1)}", "admin", "demo2026")
         home = admin.get("/")
-        check("Флешка обработана" in home and "отклонено 1" in home,
+        check("Флешка обработана" in home and "отклонено 0" in home,
               "the admin's start page shows the stick's result")
     finally:
         for p in procs:

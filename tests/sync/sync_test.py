@@ -32,6 +32,69 @@ def split_bundle(data):
     return data[:8], data[8:12], data[12:12 + n], data[12 + n:12 + n + 64], data[12 + n + 64:]
 
 
+def status_of(opener, method, url, data=None, headers=None):
+    import urllib.error
+    import urllib.request
+    req = urllib.request.Request(url, data=data if method == "POST" else None,
+                                 headers=headers or {}, method=method)
+    try:
+        with opener.open(req) as r:
+            return r.status, r.url
+    except urllib.error.HTTPError as e:
+        return e.code, url
+
+
+def route_table(run, partad, hub, box):
+    """Every route of the district hub, by who asks: nobody signed in, the hub's admin (with a
+    CSRF token), a box without a valid signature. The school box has none of them."""
+    import http.cookiejar
+    import urllib.parse
+    import urllib.request
+    listed = subprocess.run([partad, "--list-routes", "--role", "district"], capture_output=True,
+                            text=True, check=True).stdout.split("\n")
+    samples = {"{device}": "aaaaaaaaaaaaaaaaaaaa", "{id}": "999", "{bundle}": "0" * 32,
+               "{file}": "app.css", "{code}": "en"}
+    anon = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(
+        http.cookiejar.CookieJar()))
+    admin = Staff(hub, "admin", "demo2026")
+    ok = True
+    rows = 0
+    for line in listed:
+        if not line.strip():
+            continue
+        method, pattern, access = line.split()
+        if pattern in ("/logout", "/login", "/lang/{code}"):
+            continue  # sign-in itself, tested with the school's table
+        path = pattern
+        for k, v in samples.items():
+            path = path.replace(k, v)
+        if pattern == "/static/{file}":
+            continue
+        rows += 1
+        body = urllib.parse.urlencode({"csrf": admin.csrf}).encode()
+        a_status, a_url = status_of(anon, method, hub + path, b"")
+        m_status, _ = status_of(admin.opener, method, hub + path, body)
+        access = int(access)
+        if access == 0:
+            want_anon = a_status < 400
+            want_admin = m_status < 400
+        elif access == 16:  # another box: only with its signature
+            want_anon = a_status == 403
+            want_admin = m_status == 403
+        else:  # the hub's admin
+            want_anon = "/login" in a_url
+            want_admin = m_status not in (401, 403) and m_status < 500
+        if not (want_anon and want_admin):
+            ok = False
+            print(f"     {method} {pattern}: anonymous {a_status} {a_url}, admin {m_status}")
+        s_status, _ = status_of(anon, method, box + path, b"")
+        if pattern.startswith(("/district", "/sync/v1")) and s_status != 404:
+            ok = False
+            print(f"     {method} {pattern} exists on a school box ({s_status})")
+    print(f"     district role x route: {rows} routes x 3 callers")
+    return ok and rows >= 14
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--partad", required=True)
@@ -48,6 +111,8 @@ def main():
         box = run.start("school", S, "--demo", "--district-url", hub, "--district-key", key)
         school_admin = Staff(box, "admin", "demo2026")
         district_admin = Staff(hub, "admin", "demo2026")
+
+        check(route_table(run, args.partad, hub, box), "the district's role × route table holds")
 
         # ---- enrollment: request on the stick, fingerprint read off the box's page -------------
         page = school_admin.get("/admin/sync")
