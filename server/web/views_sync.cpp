@@ -161,6 +161,17 @@ http::Response school_usb(Ctx& ctx, const std::string& action) {
 
 // ---- district -------------------------------------------------------------------------------
 
+const char* kind_label(const std::string& kind) {
+  if (kind == "assignment") return "assignments";
+  if (kind == "submission") return "submissions";
+  if (kind == "comment") return "comments";
+  if (kind == "grade") return "marks";
+  if (kind == "grade-lost") return "marks that did not stay";
+  if (kind == "absence") return "absences";
+  if (kind == "visit") return "visits";
+  return "other records";
+}
+
 std::int64_t count_records(Ctx& ctx, const std::string& peer) {
   return ctx.db
       .scalar(
@@ -212,16 +223,22 @@ http::Response district_school(Ctx& ctx, const std::string& notice, const std::s
         "deleted = 0 GROUP BY kind ORDER BY kind",
         id);
     while (q.next())
-      kinds.push_back(mstch::map{{"kname", q.text(0)}, {"kcount", std::to_string(q.integer(1))}});
+      kinds.push_back(mstch::map{{"kname", ctx.tr(kind_label(q.text(0)))},
+                                 {"kcount", std::to_string(q.integer(1))}});
   }
   {
     auto q = ctx.db.query(
-        "SELECT rid, version, data FROM sync_records WHERE peer = ?1 AND "
-        "kind = 'grade' AND deleted = 0 ORDER BY rowid DESC LIMIT 30",
+        "SELECT g.rid, g.version, g.data, json_extract(a.data, '$.title') FROM sync_records g "
+        "LEFT JOIN sync_records a ON a.peer = g.peer AND a.kind = 'assignment' AND "
+        "a.rid = substr(g.rid, 1, instr(g.rid, '/') - 1) WHERE g.peer = ?1 AND "
+        "g.kind = 'grade' AND g.deleted = 0 ORDER BY g.rowid DESC LIMIT 30",
         id);
     while (q.next()) {
       auto d = nlohmann::json::parse(q.text(2), nullptr, false);
-      grades.push_back(mstch::map{{"rid", q.text(0)},
+      std::string rid = q.text(0);
+      grades.push_back(mstch::map{{"rid", rid},
+                                  {"atitle", q.is_null(3) ? std::string() : q.text(3)},
+                                  {"sno", rid.substr(rid.find('/') + 1)},
                                   {"gv", std::to_string(q.integer(1))},
                                   {"mark", d.is_object() ? d.value("mark", "") : ""},
                                   {"teacher", d.is_object() ? d.value("teacher", "") : ""}});
