@@ -1,6 +1,8 @@
 #include "sync/engine.hpp"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -312,7 +314,16 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
     w.finish(&out.bytes);
   }
   // Read it back as the recipient's checks would (minus decryption): a stick that lies about
-  // its writes is caught here, not at the district.
+  // its writes is caught here, not at the district. The cached copy is dropped first, so the
+  // bytes come from the stick, not from memory.
+  {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      ::fdatasync(fd);
+      ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
+      ::close(fd);
+    }
+  }
   bundle::Problem p;
   auto opened = bundle::open(path, &p);
   if (!opened || !bundle::verify(*opened, n.id.sign.pk, peer_id, &p)) {

@@ -156,7 +156,8 @@ def main():
         check(len(school_lines) >= 5 and dump(run, D, school_id) == school_lines,
               f"every record arrived exactly once by stick ({len(school_lines)} records)")
         page = district_admin.get("/district")
-        check(re.search(r"<td>\d{2}\.\d{2}\.\d{4} \d{2}:\d{2}</td><td>\d+</td>", page) is not None,
+        check(re.search(r"Последний пакет: \d{2}\.\d{2}\.\d{4} \d{2}:\d{2} · Записей: \d+", page)
+              is not None,
               "the district's page shows the school's last bundle and record count")
 
         # ---- the district answers: announcement, a grade correction; the teacher edits too ----
@@ -168,9 +169,21 @@ def main():
                                          {"rid": rid, "mark": "3"})
         check("уйдёт в школу" in body, "the district corrects a grade")
         work.grade(a1, 19, "5", "Исправил ошибки")  # the teacher edits the same grade meanwhile
+        packs_before = school_admin.get("/admin/packs").count("<tr><td>")
+        here = os.path.dirname(os.path.abspath(__file__))
+        fixtures = os.path.join(here, "..", "fixtures")
+        run.cli(D, "district", "send-pack", os.path.join(fixtures, "packs", "good.tar.gz"),
+                check=True)
+        run.cli(D, "district", "send-roster", os.path.join(fixtures, "roster", "good_utf8.csv"),
+                "--to", school_id, check=True)
         district_admin.post("/district/usb/export", {})
         _, body, _ = school_admin.post("/admin/sync/usb/import", {})
         check("Пакет принят" in body, "the school reads the district's bundle")
+        check("0512-003" in school_admin.get("/admin/students"),
+              "the district's roster is imported (a new student is listed)")
+        packs_after = school_admin.get("/admin/packs").count("<tr><td>")
+        check(packs_after == packs_before + 1,
+              f"the district's content pack is in the library ({packs_before} → {packs_after})")
         parent = Staff(box, "ivanova.s", "demo2026")
         check("Карантин продлён до 30 ноября" in parent.get("/announcements"),
               "the district's announcement is on the parent's board")
