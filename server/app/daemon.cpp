@@ -153,6 +153,7 @@ int run_partad(int argc, char** argv) {
                     dir.root,
                     sync::read_district_key(dir.root),
                     cfg.disk_reserve_mb * 1024 * 1024};
+    node.box_clock = &box_clock;
     sync::NetOptions net;
     net.url = cfg.district_url;
     net.rate_bytes_per_s = cfg.sync_rate_kbit * 125;

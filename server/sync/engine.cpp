@@ -561,6 +561,9 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
               "the district holds other records under this box's numbers than its database: the "
               "card went back in time (a backup restored); unsent records go again under a new "
               "epoch");
+  if (n.box_clock && n.role == Role::school && h.meta.is_object() && h.meta.contains("now") &&
+      h.meta["now"].is_number_integer())
+    n.box_clock->set(h.meta["now"].get<std::int64_t>(), "district");  // never goes back
   out.ok = true;
   out.reason = {
       "Bundle imported: {applied} new records, {skipped} already here.",

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "content/blob_store.hpp"
+#include "domain/box_clock.hpp"
 #include "domain/clock.hpp"
 #include "domain/message.hpp"
 #include "storage/database.hpp"
@@ -26,6 +27,9 @@ struct Node {
   std::string district_key;  // school: the district's signing key (hex), from the config
   std::uint64_t disk_reserve = 0;
   int zstd_level = 19;
+  // School: the box's clock, moved forward by the time a district bundle was written (the hub
+  // has the network's time; a box without a battery clock may not).
+  domain::BoxClock* box_clock = nullptr;
 };
 
 struct PeerInfo {

@@ -179,6 +179,8 @@ def main():
         district_admin.post("/district/usb/export", {})
         _, body, _ = school_admin.post("/admin/sync/usb/import", {})
         check("Пакет принят" in body, "the school reads the district's bundle")
+        check("из района" in school_admin.get("/admin/clock"),
+              "the box's clock took the district's time from the bundle")
         check("0512-003" in school_admin.get("/admin/students"),
               "the district's roster is imported (a new student is listed)")
         packs_after = school_admin.get("/admin/packs").count("<tr><td>")
