@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 
@@ -289,7 +291,16 @@ sync::PeerInfo device_peer(Ctx& ctx, std::uint64_t* offset, std::uint64_t* lengt
 }
 
 constexpr std::uint64_t kMaxBundle = 4ull << 30;
-std::mutex upload_mu;  // one upload written at a time: a retry may race its dropped predecessor
+// One writer per file at a time (a retry may race its dropped predecessor, still reading), while
+// other schools' uploads go on in parallel: a lock per bundle or per school's return file.
+std::mutex& lock_for(const std::string& key) {
+  static std::mutex map_mu;
+  static std::map<std::string, std::unique_ptr<std::mutex>> locks;
+  std::lock_guard<std::mutex> guard(map_mu);
+  auto& m = locks[key];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
 
 fs::path incoming_dir(sync::Node& n, const std::string& device) {
   return fs::path(n.data_dir) / "sync" / "incoming" / device;
@@ -433,7 +444,7 @@ void register_district_views(App& app) {
     std::string b = ctx.req.params.at("bundle");
     if (!valid_bundle_id(b)) throw http::NotFound();
     fs::path dir = incoming_dir(n, peer.device_id);
-    std::lock_guard<std::mutex> lock(upload_mu);
+    std::lock_guard<std::mutex> lock(lock_for(peer.device_id + "/" + b));
     return upload_state(ctx, dir / (b + ".part"), dir / (b + ".result"));
   });
   app.route("POST", "/sync/v1/upload/{bundle}", kDevice, [](Ctx& ctx) {
@@ -447,7 +458,7 @@ void register_district_views(App& app) {
     fs::path dir = incoming_dir(n, peer.device_id);
     fs::create_directories(dir);
     fs::path part = dir / (b + ".part"), result = dir / (b + ".result");
-    std::lock_guard<std::mutex> lock(upload_mu);
+    std::lock_guard<std::mutex> lock(lock_for(peer.device_id + "/" + b));
     std::error_code ec;
     if (fs::exists(result, ec)) return upload_state(ctx, part, result);
     std::uint64_t have = fs::exists(part, ec) ? fs::file_size(part, ec) : 0;
@@ -492,7 +503,7 @@ void register_district_views(App& app) {
     auto peer = device_peer(ctx, &offset, &length);
     if (peer.device_id != ctx.req.params.at("device")) throw http::Forbidden();
     fs::path file = return_file(n, peer.device_id);
-    std::lock_guard<std::mutex> lock(upload_mu);
+    std::lock_guard<std::mutex> lock(lock_for(peer.device_id + "/return"));
     std::error_code ec;
     // Made once and kept while nothing changes (the engine removes it when something does), so
     // a resumed download gets the same bytes.

@@ -104,13 +104,32 @@ class LinkParams:
         self.loss = float(loss)
         self.loss_burst = float(loss_burst)
         self.queue = int(queue)
-        self.cuts = list(cuts)  # [(start_s, duration_s)] from the moment the cuts are armed
+        # [(trigger, at, duration_s)]: trigger "t" = at seconds after the cuts are armed; "up" /
+        # "down" = once the link has carried `at` bytes that way since they were armed.
+        self.cuts = list(cuts)
 
     def as_dict(self):
         return dict(rate_kbit=self.rate_kbit, delay_ms=self.delay_ms, rtt_ms=2 * self.delay_ms,
                     loss=self.loss, loss_burst=self.loss_burst,
                     loss_model="bernoulli" if self.loss_burst <= 1 else "gilbert-elliott",
-                    queue_packets=self.queue, cuts=[{"at_s": a, "for_s": d} for a, d in self.cuts])
+                    queue_packets=self.queue, cuts=[cut_spec(c) for c in self.cuts])
+
+
+def cut_spec(c):
+    trigger, at, dur = c
+    return f"{at:g}:{dur:g}" if trigger == "t" else f"{trigger}@{at:g}:{dur:g}"
+
+
+def parse_cuts(text):
+    """"15:8" = cut 8 s at 15 s; "down@300000:70" = cut 70 s once 300000 bytes went hub → box."""
+    cuts = []
+    for part in filter(None, (text or "").replace(" ", "").split(",")):
+        m = re.fullmatch(r"(?:(up|down)@)?([0-9.]+)(k?):([0-9.]+)", part, re.I)
+        if not m:
+            raise SystemExit(f"--cuts: cannot read {part!r} (AT:SECONDS or up|down@BYTES:SECONDS)")
+        at = float(m.group(2)) * (1024 if m.group(3) else 1)
+        cuts.append(((m.group(1) or "t").lower(), at, float(m.group(4))))
+    return cuts
 
 
 class Direction:
@@ -175,6 +194,8 @@ class Emulator(threading.Thread):
         self.heap = []
         self.seq = 0
         self.cut_windows = []
+        self.byte_cuts = []
+        self.origin = time.monotonic()
         self.stop_r, self.stop_w = os.pipe()
         self.stopping = False
         self.error = None
@@ -188,14 +209,30 @@ class Emulator(threading.Thread):
                 d.reset_counters()
                 d.bad = False
             self.cut_windows = []
+            self.byte_cuts = []
 
     def arm_cuts(self, origin):
         with self.lock:
             p = self.dirs["up"].params
-            self.cut_windows = [(origin + a, origin + a + d) for a, d in p.cuts]
+            self.origin = origin
+            self.cut_windows = [(origin + a, origin + a + d, cut_spec((t, a, d)))
+                                for t, a, d in p.cuts if t == "t"]
+            self.byte_cuts = [(t, a, d) for t, a, d in p.cuts if t != "t"]
+
+    def cuts_applied(self):
+        """[(from_s, to_s, spec)] relative to when the cuts were armed."""
+        with self.lock:
+            return sorted((round(a - self.origin, 2), round(b - self.origin, 2), spec)
+                          for a, b, spec in self.cut_windows)
+
+    def _byte_triggers(self, name, now):
+        fired = [c for c in self.byte_cuts if c[0] == name and self.dirs[name].c["fwd_bytes"] >= c[1]]
+        for c in fired:
+            self.byte_cuts.remove(c)
+            self.cut_windows.append((now, now + c[2], cut_spec(c)))
 
     def in_cut(self, t):
-        return any(a <= t < b for a, b in self.cut_windows)
+        return any(a <= t < b for a, b, _ in self.cut_windows)
 
     def counters(self):
         with self.lock:
@@ -268,6 +305,8 @@ class Emulator(threading.Thread):
                         d.c["fwd_bytes"] += len(pkt)
                     except OSError:
                         pass
+                    if self.byte_cuts:
+                        self._byte_triggers(name, now)
 
 
 # ---- namespaces and devices -----------------------------------------------------------------
@@ -375,7 +414,7 @@ class Flow:
     def district_key(self):
         return self.p(self.hub_dir, "district", "key").stdout.strip().splitlines()[-1]
 
-    def make_school(self, name, key, payload_bytes, file_bytes, seed):
+    def make_school(self, name, key, payload_bytes, file_bytes, seed, return_bytes=0):
         s = os.path.join(self.tmp, name)
         self.p(s, "demo")
         self.p(s, "sync", "district-key", key)
@@ -388,7 +427,13 @@ class Flow:
         if "nrolled" not in acc:
             raise RuntimeError(f"accept did not enroll: {acc}")
         files = self.add_payload(s, payload_bytes, file_bytes, seed)
-        return dict(name=name, data=s, id=sid, files=files,
+        pack = None
+        if return_bytes:
+            # Something large for the return bundle (downloaded with Range): a content pack.
+            pack = make_pack(os.path.join(self.tmp, f"pack-{name}.tar"), f"flaky-{name}",
+                             return_bytes, seed)
+            self.p(self.hub_dir, "district", "send-pack", pack["path"], "--to", sid)
+        return dict(name=name, data=s, id=sid, files=files, pack=pack,
                     payload_bytes=sum(f[1] for f in files), records=1 + len(files))
 
     @staticmethod
@@ -458,6 +503,34 @@ class Flow:
         if self.hub_log:
             self.hub_log.close()
             self.hub_log = None
+
+
+def make_pack(path, pack_id, total, seed):
+    """A content pack (content/README.md) of random items totalling about `total` bytes."""
+    rng = random.Random(seed + 7)
+    n = max(1, total // (256 * 1024))
+    items = []
+    for i in range(n):
+        data = rng.randbytes(total // n)
+        items.append((f"items/{i:03d}.mp4", data))
+    manifest = {"format": "parta-pack", "format_version": 1, "id": pack_id, "version": 1,
+                "title": "Видеоуроки", "subjects": ["Физика"], "grades": [9],
+                "items": [{"path": p, "title": f"Урок {i + 1}", "type": "video/mp4",
+                           "size": len(d), "sha256": hashlib.sha256(d).hexdigest()}
+                          for i, (p, d) in enumerate(items)]}
+    with tarfile.open(path, "w", format=tarfile.PAX_FORMAT) as tar:
+        m = json.dumps(manifest, ensure_ascii=False).encode()
+        ti = tarfile.TarInfo("manifest.json")
+        ti.size = len(m)
+        tar.addfile(ti, io.BytesIO(m))
+        for p, d in items:
+            ti = tarfile.TarInfo(p)
+            ti.size = len(d)
+            tar.addfile(ti, io.BytesIO(d))
+    with open(path, "rb") as f:
+        sha = hashlib.sha256(f.read()).hexdigest()
+    return dict(path=path, sha256=sha, bytes=os.path.getsize(path),
+                items=[hashlib.sha256(d).hexdigest() for _, d in items])
 
 
 def http_status(ns, url, timeout):
@@ -538,7 +611,7 @@ class Monitor(threading.Thread):
             if end_here and start is not None:
                 stop = prev["t"]
                 if stop - start >= at_least:
-                    hit = [f"{a:g}s+{d:g}s" for a, d in cuts if a < stop and a + d > start]
+                    hit = [spec for a, b, spec in cuts if a < stop and b > start]
                     out.append(dict(from_s=start, to_s=stop, length_s=round(stop - start, 1),
                                     cut=hit[0] if hit else None))
                 start = None
@@ -602,6 +675,13 @@ def push(flow, school, emu, params, label, attempts, client_rate, timeout):
                     "SELECT bundle_id, bytes FROM sync_bundles WHERE direction = 'in' AND "
                     f"peer = '{school['id']}'"]).stdout.split()
     res["bundles_imported_by_hub"] = len(hub_rows)
+    ret = run(["sqlite3", os.path.join(flow.hub_dir, "parta.db"),
+               "SELECT bytes FROM sync_bundles WHERE direction = 'out' AND "
+               f"peer = '{school['id']}' ORDER BY at DESC, rowid DESC LIMIT 1"]).stdout.strip()
+    if ret:
+        res["return_bytes"] = int(ret)
+        if m:
+            res["downloaded_again"] = res["downloaded"] - res["return_bytes"]
     if res["bundles_exported"]:
         res["bundle_bytes"] = res["bundles_exported"][-1]["bytes"]
     elif m:
@@ -611,9 +691,12 @@ def push(flow, school, emu, params, label, attempts, client_rate, timeout):
         res["goodput"] = round(res["bundle_bytes"] * 8 / (elapsed * rate_bps), 4)
         res["goodput_kbit"] = round(res["bundle_bytes"] * 8 / elapsed / 1000, 1)
     # Cuts relative to this push, and what they hit.
-    res["cuts_during_push"] = [dict(at_s=a, for_s=d, inside=a < elapsed)
-                               for a, d in params.cuts]
-    res["upload_stalls"] = mon.stalls(params.cuts)
+    applied = emu.cuts_applied()
+    res["cuts_applied"] = [dict(spec=spec, from_s=a, to_s=b) for a, b, spec in applied]
+    res["cuts_not_applied"] = [cut_spec(c) for c in params.cuts
+                               if cut_spec(c) not in [x[2] for x in applied]
+                               or (c[0] == "t" and c[1] >= elapsed)]
+    res["upload_stalls"] = mon.stalls(applied)
     res["longest_upload_stall_s"] = max([x["length_s"] for x in res["upload_stalls"]] or [0])
     res["hub_part_regressions"] = [[a["t"], a["hub_part"], b["t"], b["hub_part"]]
                                    for a, b in mon.regressions]
@@ -662,6 +745,31 @@ def verify(flow, school):
             continue
         if len(data) != n or hashlib.sha256(data).hexdigest() != sha:
             problems.append(f"file {sha} on the hub is damaged ({len(data)} bytes)")
+    if school.get("pack"):
+        pk = school["pack"]
+        path = os.path.join(school["data"], "blobs", pk["sha256"][:2], pk["sha256"])
+        try:
+            with open(path, "rb") as f:
+                good = hashlib.sha256(f.read()).hexdigest() == pk["sha256"]
+        except OSError:
+            good = False
+        if not good:
+            problems.append("the district's content pack did not reach the school whole")
+        r = run(["sqlite3", os.path.join(school["data"], "parta.db"),
+                 "SELECT name FROM sqlite_master WHERE type = 'table'"])
+        tables = r.stdout.split()
+        for t in ("content_items", "library_items", "pack_items"):
+            if t in tables:
+                cols = run(["sqlite3", os.path.join(school["data"], "parta.db"),
+                            f"PRAGMA table_info({t})"]).stdout
+                if "|sha256|" in cols:
+                    have = set(run(["sqlite3", os.path.join(school["data"], "parta.db"),
+                                    f"SELECT sha256 FROM {t}"]).stdout.split())
+                    missing = [x for x in pk["items"] if x not in have]
+                    if missing:
+                        problems.append(f"{len(missing)} items of the district's pack are not "
+                                        f"in the school's library ({t})")
+                break
     for data_dir in (flow.hub_dir, school["data"]):
         r = flow.p(data_dir, "db", "check", check=False)
         if r.returncode != 0 or not re.search(r"^ok$", r.stdout, re.M):
@@ -685,14 +793,6 @@ def zstd_reference(flow, school, dump_lines):
 
 
 # ---- main -----------------------------------------------------------------------------------
-
-def parse_cuts(text):
-    cuts = []
-    for part in filter(None, (text or "").split(",")):
-        at, dur = part.split(":")
-        cuts.append((float(at), float(dur)))
-    return cuts
-
 
 def machine_info():
     info = dict(uname=run(["uname", "-a"]).stdout.strip(), nproc=os.cpu_count(),
@@ -732,9 +832,14 @@ def main():
     ap.add_argument("--loss-burst", type=float,
                     help="mean loss burst in packets (> 1: Gilbert-Elliott; 1: independent)")
     ap.add_argument("--queue", type=int, help="bottleneck queue in packets (tail drop)")
-    ap.add_argument("--cuts", help="AT:SECONDS,... link cuts, from the start of the flaky push")
+    ap.add_argument("--cuts", help="link cuts during the flaky push: AT:SECONDS (AT seconds "
+                    "after it starts) or up|down@BYTES[k]:SECONDS (once the link carried BYTES "
+                    "that way), comma-separated")
     ap.add_argument("--payload-kb", type=int, help="size of the school's files")
     ap.add_argument("--file-kb", type=int, help="mean size of one file")
+    ap.add_argument("--return-kb", type=int, default=0,
+                    help="the hub sends each school a content pack of this size first, so the "
+                    "return bundle (Range download) is large")
     ap.add_argument("--attempts", type=int, default=30, help="parta sync push --attempts")
     ap.add_argument("--client-rate-kbit", type=int, help="parta sync push --rate-kbit")
     ap.add_argument("--timeout", type=float, help="give up on a push after this many seconds")
@@ -805,13 +910,14 @@ def main():
                   binaries=dict(parta=args.parta, partad=args.partad,
                                 parta_mtime=time.ctime(os.path.getmtime(args.parta)),
                                 partad_mtime=time.ctime(os.path.getmtime(args.partad))),
-                  link=flaky.as_dict(), payload_kb=prof["payload_kb"], runs=[], problems=[])
+                  link=flaky.as_dict(), payload_kb=prof["payload_kb"], return_kb=args.return_kb,
+                  runs=[], problems=[])
     ok = True
     try:
         log(f"profile {profile}: {flaky.rate_kbit:g} kbit/s, {flaky.delay_ms * 2:g} ms RTT, "
             f"loss {flaky.loss:.0%}" + (f" (bursts of {flaky.loss_burst:g})"
                                         if flaky.loss_burst > 1 else "")
-            + f", queue {flaky.queue} packets, cuts {cuts or 'none'}; "
+            + f", queue {flaky.queue} packets, cuts {','.join(map(cut_spec, cuts)) or 'none'}; "
             f"payload {prof['payload_kb']} KiB; temp dir {tmp}")
         fds = net.setup()
         emu = Emulator(fds[0], fds[1], args.seed)
@@ -823,7 +929,8 @@ def main():
         names = ([] if args.no_baseline else ["baseline"]) + ["flaky"]
         for i, name in enumerate(names):
             schools.append(flow.make_school(name, key, prof["payload_kb"] * 1024,
-                                            prof["file_kb"] * 1024, args.seed * 100 + i))
+                                            prof["file_kb"] * 1024, args.seed * 100 + i,
+                                            args.return_kb * 1024))
         log("schools enrolled: " + ", ".join(
             f"{s['name']} {s['id']} ({len(s['files'])} files, {s['payload_bytes']} B)"
             for s in schools))
@@ -858,9 +965,8 @@ def main():
                     r["bundle_vs_zstd19"] = round(r["bundle_bytes"] / r["zstd"]["zstd19_bytes"], 4)
             r["problems"] = problems
             r["exactly_once"] = not problems
-            for c in r["cuts_during_push"]:
-                if not c["inside"]:
-                    log(f"note: the cut at {c['at_s']}s came after the push had ended")
+            for c in r["cuts_not_applied"]:
+                log(f"note: the cut {c} did not happen while the push ran")
             result["runs"].append(r)
             if problems:
                 ok = False
@@ -909,8 +1015,9 @@ def report(result):
 
     row("link", lambda r: f"{r['link']['rate_kbit']:g} kbit/s, RTT {r['link']['rtt_ms']:g} ms, "
                           f"loss {r['link']['loss']:.0%}, cuts "
-                          + (",".join(f"{c['at_s']:g}s+{c['for_s']:g}s" for c in r['link']['cuts'])
-                             or "none"))
+                          + (",".join(r["link"]["cuts"]) or "none"))
+    row("cuts (from–to s)", lambda r: ", ".join(f"{c['from_s']:g}–{c['to_s']:g}"
+                                               for c in r["cuts_applied"]) or "none")
     row("payload (files)", lambda r: f"{r['payload_bytes']} B ({r['files']})")
     row("push rc", get("rc"))
     row("elapsed", get("elapsed_s", "{:.1f} s"))
@@ -920,7 +1027,8 @@ def report(result):
     row("goodput (of link rate)", lambda r: f"{r['goodput']:.1%} ({r['goodput_kbit']:g} kbit/s)"
         if r.get("goodput") else "—")
     row("uploaded / sent again", lambda r: f"{r.get('uploaded', '—')} / {r.get('resent', '—')}")
-    row("downloaded", get("downloaded"))
+    row("return bundle / downloaded", lambda r: f"{r.get('return_bytes', '—')} / "
+                                                f"{r.get('downloaded', '—')}")
     row("attempts (retries logged)", lambda r: f"{r.get('attempts', '—')} "
                                                f"({r['retries_logged']})")
     row("upload stalls ≥ 5 s", lambda r: ", ".join(
