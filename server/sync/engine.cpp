@@ -298,9 +298,25 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
   ExportResult out;
   {
     bundle::Writer w(path, h, n.id.sign, recipient_box, n.zstd_level);
+    // Records first, as JSON-lines batches of about 4 MB; then the files they need.
+    std::vector<std::pair<std::int64_t, std::string>> batch;
+    std::size_t batch_bytes = 0;
+    std::int64_t before = acked;
+    auto flush = [&] {
+      if (batch.empty()) return;
+      w.add_record(encode_batch(batch, before));
+      before = batch.back().first;
+      batch.clear();
+      batch_bytes = 0;
+    };
+    for (const auto& e : entries) {
+      batch.push_back(e);
+      batch_bytes += e.second.size();
+      if (batch_bytes > (4u << 20)) flush();
+    }
+    flush();
     std::set<std::string> sent_blobs;
     for (const auto& [seq, payload] : entries) {
-      w.add_record(payload);
       std::string why;
       auto r = Record::parse(payload, &why);
       if (!r) continue;
@@ -443,11 +459,12 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
   } cleanup{contents->blobs};
 
   std::vector<std::pair<Record, std::string>> records;
-  for (const auto& text : contents->records) {
+  std::int64_t prev = first - 1;
+  for (const auto& batch : contents->records) {
     std::string why;
-    auto r = Record::parse(text, &why);
-    if (!r || r->seq > seq_last) return refuse("corrupt", {"The bundle is damaged.", {}});
-    records.emplace_back(std::move(*r), text);
+    auto decoded = decode_batch(batch, &prev, &why);
+    if (!decoded || prev > seq_last) return refuse("corrupt", {"The bundle is damaged.", {}});
+    for (auto& rt : *decoded) records.push_back(std::move(rt));
   }
   // Same number, other content: two histories under one stream.
   for (const auto& [r, text] : records) {

@@ -14,18 +14,27 @@ namespace parta::sync {
 
 using nlohmann::json;
 
-std::string Record::text() const {
-  json j = {{"seq", seq}, {"kind", kind}, {"rid", rid}, {"v", version}, {"origin", origin}};
+std::string Record::text() const { return json_of().dump(); }
+
+nlohmann::json Record::json_of() const {
+  // v and origin only where they say something (a grade's version and who set it): the records
+  // of a term compress better without them.
+  json j = {{"seq", seq}, {"kind", kind}, {"rid", rid}};
+  if (version != 0) j["v"] = version;
+  if (!origin.empty()) j["origin"] = origin;
   if (deleted)
     j["deleted"] = true;
   else
     j["data"] = data;
   if (!blobs.empty()) j["blobs"] = blobs;
-  return j.dump();
+  return j;
 }
 
 std::optional<Record> Record::parse(const std::string& text, std::string* why) {
-  json j = json::parse(text, nullptr, false);
+  return from_json(json::parse(text, nullptr, false), why);
+}
+
+std::optional<Record> Record::from_json(const nlohmann::json& j, std::string* why) {
   auto bad = [&](const char* w) {
     *why = w;
     return std::nullopt;
@@ -38,14 +47,14 @@ std::optional<Record> Record::parse(const std::string& text, std::string* why) {
   auto v = j.find("v");
   auto o = j.find("origin");
   if (s == j.end() || !s->is_number_integer() || k == j.end() || !k->is_string() || id == j.end() ||
-      !id->is_string() || v == j.end() || !v->is_number_integer() || o == j.end() ||
-      !o->is_string())
-    return bad("a record lacks seq, kind, rid, v or origin");
+      !id->is_string() || (v != j.end() && !v->is_number_integer()) ||
+      (o != j.end() && !o->is_string()))
+    return bad("a record lacks seq, kind or rid");
+  if (v != j.end()) r.version = v->get<std::int64_t>();
+  if (o != j.end()) r.origin = o->get<std::string>();
   r.seq = s->get<std::int64_t>();
   r.kind = k->get<std::string>();
   r.rid = id->get<std::string>();
-  r.version = v->get<std::int64_t>();
-  r.origin = o->get<std::string>();
   if (r.seq <= 0 || r.kind.empty() || r.kind.size() > 40 || r.rid.empty() || r.rid.size() > 300)
     return bad("a record has a bad seq, kind or rid");
   if (auto d = j.find("deleted"); d != j.end()) {
@@ -66,6 +75,50 @@ std::optional<Record> Record::parse(const std::string& text, std::string* why) {
     }
   }
   return r;
+}
+
+std::string encode_batch(const std::vector<std::pair<std::int64_t, std::string>>& entries,
+                         std::int64_t before) {
+  std::string out;
+  std::int64_t prev = before;
+  for (const auto& [seq, payload] : entries) {
+    json j = json::parse(payload, nullptr, false);
+    if (!j.is_object()) continue;
+    j.erase("seq");
+    j["d"] = seq - prev;
+    prev = seq;
+    if (!out.empty()) out += '\n';
+    out += j.dump();
+  }
+  return out;
+}
+
+std::optional<std::vector<std::pair<Record, std::string>>> decode_batch(std::string_view batch,
+                                                                        std::int64_t* prev,
+                                                                        std::string* why) {
+  std::vector<std::pair<Record, std::string>> out;
+  std::size_t pos = 0;
+  while (pos <= batch.size()) {
+    std::size_t end = batch.find('\n', pos);
+    if (end == std::string_view::npos) end = batch.size();
+    json j = json::parse(batch.substr(pos, end - pos), nullptr, false);
+    pos = end + 1;
+    auto d = j.is_object() ? j.find("d") : j.end();
+    if (!j.is_object() || d == j.end() || !d->is_number_integer() || d->get<std::int64_t>() < 1 ||
+        d->get<std::int64_t>() > (std::int64_t{1} << 40)) {
+      *why = "a record's sequence step is missing or bad";
+      return std::nullopt;
+    }
+    *prev += d->get<std::int64_t>();
+    j.erase("d");
+    j["seq"] = *prev;
+    auto r = Record::from_json(j, why);
+    if (!r) return std::nullopt;
+    std::string text = r->text();
+    out.emplace_back(std::move(*r), std::move(text));
+    if (end == batch.size()) break;
+  }
+  return out;
 }
 
 bool grade_wins(std::int64_t v1, const std::string& o1, std::int64_t v2, const std::string& o2) {
@@ -100,11 +153,6 @@ std::pair<std::int64_t, std::string> split_ref(const std::string& ref) {
   }
 }
 
-std::string self_id(storage::Connection& c) {
-  auto q = c.query("SELECT device_id FROM sync_self WHERE id = 1");
-  return q.next() ? q.text(0) : "";
-}
-
 }  // namespace
 
 Record build_school_record(storage::Connection& c, std::int64_t seq, const std::string& kind,
@@ -112,7 +160,6 @@ Record build_school_record(storage::Connection& c, std::int64_t seq, const std::
   Record r;
   r.seq = seq;
   r.kind = kind;
-  r.origin = self_id(c);
   if (kind == "assignment") {
     std::int64_t id = std::stoll(ref);
     auto q = c.query(

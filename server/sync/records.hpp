@@ -8,6 +8,8 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "content/blob_store.hpp"
@@ -25,9 +27,21 @@ struct Record {
   nlohmann::json data = nlohmann::json::object();
   std::vector<std::string> blobs;  // sha256 of files the record needs
 
-  std::string text() const;  // canonical JSON (sorted keys), what is hashed and carried
+  std::string text() const;  // canonical JSON (sorted keys), what is stored and hashed
+  nlohmann::json json_of() const;
   static std::optional<Record> parse(const std::string& text, std::string* why);
+  static std::optional<Record> from_json(const nlohmann::json& j, std::string* why);
 };
+
+// How records travel in a bundle: JSON lines in sequence order, each with its step from the one
+// before ("d") instead of its number, so a term's records compress like the raw text. `before` is
+// the number the batch continues from. decode_batch gives each record with its canonical text
+// and moves *prev along; anything malformed refuses the whole batch.
+std::string encode_batch(const std::vector<std::pair<std::int64_t, std::string>>& entries,
+                         std::int64_t before);
+std::optional<std::vector<std::pair<Record, std::string>>> decode_batch(std::string_view batch,
+                                                                        std::int64_t* prev,
+                                                                        std::string* why);
 
 // Builds the record for one school outbox entry from the rows as they are now.
 Record build_school_record(storage::Connection& c, std::int64_t seq, const std::string& kind,

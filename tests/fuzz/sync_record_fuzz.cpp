@@ -23,6 +23,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else if (why.empty()) {
     std::abort();  // a refusal always says why
   }
+  // A batch of records as a bundle carries them: JSON lines with sequence steps.
+  why.clear();
+  std::int64_t prev = 10;
+  if (auto batch = parta::sync::decode_batch(text, &prev, &why)) {
+    std::int64_t last = 10;
+    for (const auto& [r, canonical] : *batch) {
+      if (r.seq <= last || canonical != r.text()) std::abort();  // numbers only go up
+      last = r.seq;
+    }
+    if (last != prev) std::abort();
+  } else if (why.empty()) {
+    std::abort();
+  }
   why.clear();
   if (!parta::sync::parse_enroll_request(text, &why) && why.empty()) std::abort();
   why.clear();
