@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "durable.hpp"
+
 namespace parta::content {
 
 namespace fs = std::filesystem;
@@ -145,16 +147,10 @@ BlobInfo BlobStore::put(std::string_view bytes) {
   std::string templ = tmp_ + "/put-XXXXXX";
   int fd = ::mkstemp(templ.data());
   if (fd < 0) fail("mkstemp in " + tmp_);
-  std::size_t off = 0;
-  while (off < bytes.size()) {
-    ssize_t n = ::write(fd, bytes.data() + off, bytes.size() - off);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      ::close(fd);
-      ::unlink(templ.c_str());
-      fail("write " + templ);
-    }
-    off += static_cast<std::size_t>(n);
+  if (!write_all(fd, bytes.data(), bytes.size())) {
+    ::close(fd);
+    ::unlink(templ.c_str());
+    fail("write " + templ);
   }
   ::close(fd);
   return adopt(templ);

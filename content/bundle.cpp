@@ -15,6 +15,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "durable.hpp"
 #include "utf8.hpp"
 
 namespace parta::content::bundle {
@@ -484,17 +485,6 @@ std::string random_hex(std::size_t bytes) {
   return to_hex(r.data(), r.size());
 }
 
-bool write_all(int fd, const unsigned char* p, std::size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    p += w;
-    n -= static_cast<std::size_t>(w);
-  }
-  return true;
-}
-
 // Parses the plaintext frame stream as it arrives in pieces, streaming each blob to a staged file
 // (or only hashing it when there is no staging folder). Staged files are removed unless taken.
 class FrameParser {
@@ -826,19 +816,6 @@ auto no_throw(Problem* problem, F f) -> decltype(f(problem)) {
 
 void fsync_fd(int fd, const std::string& what) {
   if (::fsync(fd) != 0) io_fail("fsync " + what);
-}
-
-// Some filesystems (vfat on sticks) do not sync directories; the rename is done either way.
-void fsync_dir(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) io_fail("open " + dir);
-  int r = ::fsync(fd);
-  int err = errno;
-  ::close(fd);
-  if (r != 0 && err != EINVAL && err != ENOTSUP) {
-    errno = err;
-    io_fail("fsync " + dir);
-  }
 }
 
 }  // namespace

@@ -588,19 +588,21 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
   return out;
 }
 
-std::string return_bundle_path(const Node& n, const std::string& school) {
-  return (fs::path(n.data_dir) / "sync" / "return" / school / "current.ptb").string();
+std::string return_bundle_dir(const Node& n, const std::string& school) {
+  return (fs::path(n.data_dir) / "sync" / "return" / school).string();
 }
 
 void invalidate_returns(const Node& n, const std::string& school) {
   std::error_code ec;
-  if (!school.empty()) {
-    fs::remove(return_bundle_path(n, school), ec);
-    return;
-  }
-  fs::path dir = fs::path(n.data_dir) / "sync" / "return";
-  if (!fs::is_directory(dir, ec)) return;
-  for (const auto& e : fs::directory_iterator(dir, ec)) fs::remove(e.path() / "current.ptb", ec);
+  fs::path root = fs::path(n.data_dir) / "sync" / "return";
+  std::vector<fs::path> dirs;
+  if (!school.empty())
+    dirs.push_back(root / school);
+  else if (fs::is_directory(root, ec))
+    for (const auto& e : fs::directory_iterator(root, ec)) dirs.push_back(e.path());
+  for (const auto& d : dirs)
+    for (const auto& e : fs::directory_iterator(d, ec))
+      if (e.path().extension() == ".ptb") fs::remove(e.path(), ec);
 }
 
 void district_announce(Node& n, const std::string& peer, const std::string& title,

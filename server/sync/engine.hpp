@@ -93,7 +93,7 @@ std::optional<std::int64_t> district_set_grade(Node& n, const std::string& schoo
 
 // District: where the current return bundle for a school is kept for network downloads, and
 // dropping it when what it would carry changed (an import, something queued).
-std::string return_bundle_path(const Node& n, const std::string& school);
+std::string return_bundle_dir(const Node& n, const std::string& school);
 void invalidate_returns(const Node& n, const std::string& school);  // "" = every school
 
 struct Alarm {

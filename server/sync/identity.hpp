@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "content/bundle.hpp"
+#include "content/durable.hpp"
 #include "domain/clock.hpp"
 #include "storage/database.hpp"
 
@@ -89,8 +90,7 @@ std::string read_district_key(const std::string& data_dir);
 // Stores it; false when the text is not a 64-digit hex key.
 bool write_district_key(const std::string& data_dir, const std::string& hex);
 
-// Writes bytes to path durably: temp beside it, fsync, rename, fsync the folder.
-void write_file_durably(const std::string& path, const std::string& bytes, int mode = 0644);
+using content::write_file_durably;
 std::string read_file(const std::string& path, std::uint64_t limit = 1u << 20);
 
 }  // namespace parta::sync

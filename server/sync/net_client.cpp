@@ -260,7 +260,7 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
   std::string upload_path = "/sync/v1/upload/" + bundle_id;
 
   int failures = 0;
-  std::uint64_t highest_sent = 0;
+  std::optional<std::uint64_t> first_offset;
   bool uploaded = false;
   std::string import_code;
   while (!uploaded) {
@@ -289,7 +289,7 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
         }
       }
       if (offset > total) offset = 0;
-      if (highest_sent > offset) out.resent += highest_sent - offset;
+      if (!first_offset) first_offset = offset;
       Conn conn(*url, opt.io_timeout_s);
       conn.send(request_head("POST", upload_path, *url, n.id, offset, total,
                              {{"Content-Type", "application/octet-stream"},
@@ -309,7 +309,6 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
         conn.send(std::string(buf.data(), want));
         pos += want;
         out.uploaded += want;
-        highest_sent = std::max(highest_sent, pos);
       }
       auto r = conn.read_response();
       if (r.status != 200) {
@@ -329,6 +328,10 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
       sleep_backoff(opt, ++failures);
     }
   }
+  // Written to the socket beyond the bundle's own bytes: sent again after drops (some of it may
+  // have sat in the send buffer and never crossed the link).
+  std::uint64_t needed = total - first_offset.value_or(0);
+  out.resent = out.uploaded > needed ? out.uploaded - needed : 0;
   // A refused bundle is not sent again as it is; the return bundle still comes, because it may
   // say why (an epoch the district saw reused), and the box acts on that.
   std::string refused;
@@ -340,7 +343,9 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
   // The return bundle, resumed with Range from where a drop left it.
   fs::path incoming = sync_dir / "incoming";
   fs::create_directories(incoming);
-  fs::path part = incoming / "return.part", etag_file = incoming / "return.etag";
+  // return.id names the bundle the part belongs to: a resumed download appends only to the same
+  // bundle (the hub makes a new one when something new is queued).
+  fs::path part = incoming / "return.part", etag_file = incoming / "return.id";
   std::string return_path = "/sync/v1/return/" + n.id.device_id;
   failures = 0;
   while (true) {
@@ -370,18 +375,27 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
           }
         }
       } closer{f};
-      bool started = false;
+      bool started = false, stale = false;
       auto sink = [&](const HttpResponse& head, const char* p, std::size_t len) {
         if (head.status != 200 && head.status != 206) return;  // an error page, not the bundle
+        if (stale) return;
         if (!started) {
           started = true;
-          auto it = head.headers.find("etag");
-          std::string new_etag = it == head.headers.end() ? "" : it->second;
-          if (head.status == 206 && new_etag == etag) {
+          auto it = head.headers.find("x-parta-bundle");
+          std::string id = it == head.headers.end() ? "" : it->second;
+          auto range = head.headers.find("content-range");
+          bool continues = head.status == 206 && !id.empty() && id == etag &&
+                           range != head.headers.end() &&
+                           range->second.rfind("bytes " + std::to_string(have) + "-", 0) == 0;
+          if (head.status == 206 && !continues) {
+            stale = true;  // another bundle's tail: drop it and fetch the new one whole
+            return;
+          }
+          if (continues) {
             f = std::fopen(part.c_str(), "ab");
           } else {
             f = std::fopen(part.c_str(), "wb");
-            std::ofstream(etag_file) << new_etag << "\n";
+            std::ofstream(etag_file) << id << "\n";
           }
           if (!f) throw std::runtime_error("cannot write " + part.string());
         }
@@ -405,7 +419,7 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
         out.error = refused;
         return out;
       }
-      if (r.status == 416) {  // what we hold is already whole, or stale: start over
+      if (stale || r.status == 416) {  // a part of another bundle, or too long: start over
         fs::remove(part, ec);
         fs::remove(etag_file, ec);
         continue;

@@ -160,6 +160,12 @@ Record build_school_record(storage::Connection& c, std::int64_t seq, const std::
   Record r;
   r.seq = seq;
   r.kind = kind;
+  // The row is no more (deleted since the change): the record says so.
+  auto gone = [&r](std::string rid) {
+    if (!rid.empty()) r.rid = std::move(rid);
+    r.deleted = true;
+    return r;
+  };
   if (kind == "assignment") {
     std::int64_t id = std::stoll(ref);
     auto q = c.query(
@@ -168,11 +174,7 @@ Record build_school_record(storage::Connection& c, std::int64_t seq, const std::
         "cl.id = a.class_id JOIN subjects s ON s.id = a.subject_id JOIN users u ON u.id = "
         "a.teacher_id WHERE a.id = ?1",
         id);
-    if (!q.next()) {
-      r.rid = "local-" + ref;
-      r.deleted = true;
-      return r;
-    }
+    if (!q.next()) return gone("local-" + ref);
     r.rid = q.text(0);
     r.data = {{"class", q.text(1)},         {"subject", q.text(2)},
               {"teacher", q.text(3)},       {"topic", q.text(4)},
@@ -185,11 +187,7 @@ Record build_school_record(storage::Connection& c, std::int64_t seq, const std::
         "SELECT uid, assignment_id, student_id, submitted_by, body, created_at, late, via "
         "FROM submissions WHERE id = ?1",
         id);
-    if (!q.next()) {
-      r.rid = "local-" + ref;
-      r.deleted = true;
-      return r;
-    }
+    if (!q.next()) return gone("local-" + ref);
     r.rid = q.text(0);
     r.data = {{"assignment", assignment_uid(c, q.integer(1))},
               {"student", student_no_of(c, q.integer(2))},
@@ -218,11 +216,7 @@ Record build_school_record(storage::Connection& c, std::int64_t seq, const std::
         "SELECT m.uid, m.assignment_id, m.student_id, m.author_id, m.kind, m.body, m.created_at, "
         "s.uid FROM comments m LEFT JOIN submissions s ON s.id = m.submission_id WHERE m.id = ?1",
         id);
-    if (!q.next()) {
-      r.rid = "local-" + ref;
-      r.deleted = true;
-      return r;
-    }
+    if (!q.next()) return gone("local-" + ref);
     r.rid = q.text(0);
     r.data = {{"assignment", assignment_uid(c, q.integer(1))},
               {"student", student_no_of(c, q.integer(2))},
@@ -239,10 +233,7 @@ Record build_school_record(storage::Connection& c, std::int64_t seq, const std::
         "SELECT mark, comment, teacher_id, version, origin FROM grades WHERE assignment_id = ?1 "
         "AND student_id = ?2",
         aid, sid);
-    if (!q.next()) {
-      r.deleted = true;
-      return r;
-    }
+    if (!q.next()) return gone("");
     r.data = {{"mark", q.text(0)}, {"comment", q.text(1)}, {"teacher", login_of(c, q.integer(2))}};
     r.version = q.integer(3);
     r.origin = q.text(4);
@@ -252,10 +243,7 @@ Record build_school_record(storage::Connection& c, std::int64_t seq, const std::
     auto q =
         c.query("SELECT reason, note, recorded_by FROM absences WHERE student_id = ?1 AND day = ?2",
                 sid, day);
-    if (!q.next()) {
-      r.deleted = true;
-      return r;
-    }
+    if (!q.next()) return gone("");
     r.data = {{"reason", q.text(0)}, {"note", q.text(1)}, {"by", login_of(c, q.integer(2))}};
   } else if (kind == "visit") {
     auto [uid, day] = split_ref(ref);
@@ -264,10 +252,7 @@ Record build_school_record(storage::Connection& c, std::int64_t seq, const std::
         "SELECT u.role FROM visits v JOIN users u ON u.id = v.user_id WHERE "
         "v.user_id = ?1 AND v.day = ?2",
         uid, day);
-    if (!q.next()) {
-      r.deleted = true;
-      return r;
-    }
+    if (!q.next()) return gone("");
     r.data = {{"role", q.text(0)}};
   } else {
     r.rid = ref;

@@ -306,10 +306,6 @@ fs::path incoming_dir(sync::Node& n, const std::string& device) {
   return fs::path(n.data_dir) / "sync" / "incoming" / device;
 }
 
-fs::path return_file(sync::Node& n, const std::string& device) {
-  return sync::return_bundle_path(n, device);
-}
-
 http::Response upload_state(Ctx& ctx, const fs::path& part, const fs::path& result) {
   nlohmann::json j = {{"offset", 0}, {"complete", false}};
   std::error_code ec;
@@ -488,7 +484,14 @@ void register_district_views(App& app) {
     }
     fs::path full = dir / (b + ".ptb");
     fs::rename(part, full);
-    auto r = sync::import_bundle(n, full.string(), "network");
+    sync::ImportResult r;
+    try {
+      r = sync::import_bundle(n, full.string(), "network");
+    } catch (...) {
+      // Nothing was applied (one transaction); keep the bytes so the retry sends none again.
+      fs::rename(full, part, ec);
+      throw;
+    }
     nlohmann::json j = {{"offset", length},
                         {"complete", true},
                         {"import", r.ok ? (r.already ? "already" : "ok") : r.code},
@@ -502,17 +505,20 @@ void register_district_views(App& app) {
     std::uint64_t offset = 0, length = 0;
     auto peer = device_peer(ctx, &offset, &length);
     if (peer.device_id != ctx.req.params.at("device")) throw http::Forbidden();
-    fs::path file = return_file(n, peer.device_id);
+    fs::path dir = sync::return_bundle_dir(n, peer.device_id);
     std::lock_guard<std::mutex> lock(lock_for(peer.device_id + "/return"));
-    std::error_code ec;
     // Made once and kept while nothing changes (the engine removes it when something does), so
-    // a resumed download gets the same bytes.
-    if (!fs::exists(file, ec)) {
-      fs::create_directories(file.parent_path());
-      auto r = sync::export_bundle(n, peer.device_id, file.parent_path().string());
-      fs::rename(r.path, file);
-    }
-    return http::Response::file(file.string(), "application/octet-stream", "return.ptb", false);
+    // a resumed download gets the same bytes; its name, the bundle id, tells the box whether
+    // the part it holds is of this bundle.
+    std::error_code ec;
+    fs::path file;
+    if (fs::is_directory(dir, ec))
+      for (const auto& e : fs::directory_iterator(dir, ec))
+        if (e.path().extension() == ".ptb") file = e.path();
+    if (file.empty()) file = sync::export_bundle(n, peer.device_id, dir.string()).path;
+    auto r = http::Response::file(file.string(), "application/octet-stream", "return.ptb", false);
+    r.header("X-Parta-Bundle", file.stem().string());
+    return r;
   });
 }
 

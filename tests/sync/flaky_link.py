@@ -12,16 +12,25 @@ Two schools are enrolled with the hub, each with its own payload of the same siz
 assignment and submissions with random, incompressible "photos"):
   1. baseline: pushed over the same link without loss or cuts (rate and delay only): what the
      link itself allows;
-  2. flaky: pushed with loss and cuts (the cut times count from the start of this push).
+  2. flaky: pushed with loss and cuts. A cut is AT:SECONDS (AT seconds after this push starts)
+     or up@BYTES:SECONDS / down@BYTES:SECONDS (once the link carried BYTES that way in this push;
+     a k suffix = KiB), so a cut can be aimed at the upload or at the return download whatever
+     the timing.
 After each push the school's and the hub's canonical dumps must be identical with every record
-once, every file must be on the hub with the right hash, and `parta db check` must say ok.
+once, every file must be on the hub with the right hash, and `parta db check` must say ok (with
+--return-kb the hub first sends the school a content pack of that size, so the return bundle is
+large and its Range download meets the faults too; the pack must arrive whole).
 Measured: elapsed time, bundle bytes, goodput = bundle bits / (elapsed × link rate), bytes sent
-again after drops, attempts, and the bundle against `zstd -19` of the same raw data (a tar of the
-files plus the records).
+again after drops (as the client reports them), attempts, the IP bytes the box put on the link,
+stalls, and the bundle against `zstd -19` of the same raw data (a tar of the files plus the
+records).
 
     sudo python3 tests/sync/flaky_link.py [--smoke] [--record FILE] [--keep]
         [--rate-kbit N] [--delay-ms N] [--loss P] [--loss-burst N] [--queue N]
-        [--cuts AT:SECONDS,...] [--payload-kb N] [--partad PATH] [--parta PATH]
+        [--cuts SPEC,...] [--payload-kb N] [--return-kb N] [--no-baseline]
+        [--partad PATH] [--parta PATH]
+
+The full profile (the default) takes about 4 minutes, --smoke about 20 seconds.
 
 Exit 0 when exactly-once and integrity hold, 1 when not, 77 (skipped) without root, network
 namespaces or TUN. Everything it makes (namespaces, TUN devices, processes, the temp dir unless
@@ -67,12 +76,14 @@ IFF_NO_PI = 0x1000
 SKIP = 77
 
 PROFILES = {
-    # 256 kbit/s, 600 ms RTT, 10% loss, two 8 s cuts while the bundle travels.
+    # 256 kbit/s, 600 ms RTT, 10% loss; while the bundle travels, an 8 s cut (TCP rides it out)
+    # and, once 700 KiB went up, a 75 s one: longer than the client's 60 s step timeout, so the
+    # box reconnects and resumes from what the hub holds.
     "full": dict(rate_kbit=256, delay_ms=300, loss=0.10, loss_burst=1.0, queue=50,
-                 cuts="15:8,45:8", payload_kb=1536, file_kb=100, timeout=1800),
-    # For CI: well under a minute.
+                 cuts="15:8,up@700k:75", payload_kb=1536, file_kb=100, timeout=1800),
+    # For CI: well under a minute. One 3 s cut once 80 KiB went up.
     "smoke": dict(rate_kbit=1000, delay_ms=100, loss=0.05, loss_burst=1.0, queue=50,
-                  cuts="1.5:3", payload_kb=200, file_kb=50, timeout=240),
+                  cuts="up@80k:3", payload_kb=200, file_kb=50, timeout=240),
 }
 
 
@@ -377,7 +388,7 @@ def can_run():
     """None when the test can run here, else why not."""
     if os.geteuid() != 0:
         return "needs root (network namespaces, TUN devices)"
-    for tool in ("ip", "zstd", "sqlite3"):
+    for tool in ("ip", "zstd", "sqlite3", "curl"):
         if not shutil.which(tool):
             return f"{tool} is missing"
     if not os.path.exists("/dev/net/tun"):
@@ -654,6 +665,7 @@ def push(flow, school, emu, params, label, attempts, client_rate, timeout):
     mon.done.set()
     mon.join()
     counters = emu.counters()
+    applied = emu.cuts_applied()
     emu.configure(params_without_faults(params))  # the link stays up for what follows
     m = PUSH_RE.search(out)
     res = dict(label=label, rc=proc.returncode, timed_out=timed_out, elapsed_s=round(elapsed, 2),
@@ -686,12 +698,22 @@ def push(flow, school, emu, params, label, attempts, client_rate, timeout):
         res["bundle_bytes"] = res["bundles_exported"][-1]["bytes"]
     elif m:
         res["bundle_bytes"] = res["uploaded"] - res["resent"]
+    # What the box put on the link towards the hub: IP packets, TCP retransmissions included.
+    res["link_up_bytes"] = counters["up"]["rx_bytes"]
     rate_bps = params.rate_kbit * 1000.0
     if res.get("bundle_bytes"):
         res["goodput"] = round(res["bundle_bytes"] * 8 / (elapsed * rate_bps), 4)
         res["goodput_kbit"] = round(res["bundle_bytes"] * 8 / elapsed / 1000, 1)
+    # The upload alone: until the hub had imported the bundle (sampled every 0.5 s).
+    done = [x["t"] for x in mon.samples if x["complete"]]
+    if done and res.get("bundle_bytes"):
+        res["upload_s"] = done[0]
+        res["upload_goodput"] = round(res["bundle_bytes"] * 8 / (done[0] * rate_bps), 4)
+        if res.get("return_bytes", 0) > 64 * 1024 and elapsed > done[0]:
+            res["download_s"] = round(elapsed - done[0], 2)
+            res["download_goodput"] = round(res["return_bytes"] * 8 /
+                                            ((elapsed - done[0]) * rate_bps), 4)
     # Cuts relative to this push, and what they hit.
-    applied = emu.cuts_applied()
     res["cuts_applied"] = [dict(spec=spec, from_s=a, to_s=b) for a, b, spec in applied]
     res["cuts_not_applied"] = [cut_spec(c) for c in params.cuts
                                if cut_spec(c) not in [x[2] for x in applied]
@@ -755,21 +777,12 @@ def verify(flow, school):
             good = False
         if not good:
             problems.append("the district's content pack did not reach the school whole")
-        r = run(["sqlite3", os.path.join(school["data"], "parta.db"),
-                 "SELECT name FROM sqlite_master WHERE type = 'table'"])
-        tables = r.stdout.split()
-        for t in ("content_items", "library_items", "pack_items"):
-            if t in tables:
-                cols = run(["sqlite3", os.path.join(school["data"], "parta.db"),
-                            f"PRAGMA table_info({t})"]).stdout
-                if "|sha256|" in cols:
-                    have = set(run(["sqlite3", os.path.join(school["data"], "parta.db"),
-                                    f"SELECT sha256 FROM {t}"]).stdout.split())
-                    missing = [x for x in pk["items"] if x not in have]
-                    if missing:
-                        problems.append(f"{len(missing)} items of the district's pack are not "
-                                        f"in the school's library ({t})")
-                break
+        have = set(run(["sqlite3", os.path.join(school["data"], "parta.db"),
+                        "SELECT sha256 FROM library_items"]).stdout.split())
+        missing = [x for x in pk["items"] if x not in have]
+        if missing:
+            problems.append(f"{len(missing)} items of the district's pack are not in the "
+                            "school's library")
     for data_dir in (flow.hub_dir, school["data"]):
         r = flow.p(data_dir, "db", "check", check=False)
         if r.returncode != 0 or not re.search(r"^ok$", r.stdout, re.M):
@@ -987,6 +1000,7 @@ def main():
         log(f"FAILED: {type(e).__name__}: {e}")
     finally:
         result["wall_s"] = round(time.monotonic() - started, 1)
+        result["ok"] = ok
         try:
             report(result)
         finally:
@@ -996,7 +1010,6 @@ def main():
                     f.write("\n")
                 log(f"figures written to {args.record}")
             cleanup()
-    result["ok"] = ok
     print("RESULT: " + ("PASS" if ok else "FAIL"))
     return 0 if ok else 1
 
@@ -1026,7 +1039,13 @@ def report(result):
     row("bundle / zstd -19", get("bundle_vs_zstd19", "{:.4f}"))
     row("goodput (of link rate)", lambda r: f"{r['goodput']:.1%} ({r['goodput_kbit']:g} kbit/s)"
         if r.get("goodput") else "—")
+    row("upload phase (goodput)", lambda r: f"{r['upload_s']:g} s ({r['upload_goodput']:.1%})"
+        if r.get("upload_s") else "—")
+    row("download phase (goodput)", lambda r: f"{r['download_s']:g} s "
+        f"({r['download_goodput']:.1%})" if r.get("download_s") else "—")
     row("uploaded / sent again", lambda r: f"{r.get('uploaded', '—')} / {r.get('resent', '—')}")
+    row("IP bytes box→hub on link", lambda r: f"{r['link_up_bytes']} ("
+        f"{r['link_up_bytes'] / r['bundle_bytes']:.3f}× bundle)" if r.get("bundle_bytes") else "—")
     row("return bundle / downloaded", lambda r: f"{r.get('return_bytes', '—')} / "
                                                 f"{r.get('downloaded', '—')}")
     row("attempts (retries logged)", lambda r: f"{r.get('attempts', '—')} "

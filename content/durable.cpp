@@ -1,0 +1,56 @@
+#include "content/durable.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <stdexcept>
+
+namespace parta::content {
+
+bool write_all(int fd, const void* p, std::size_t n) {
+  auto c = static_cast<const char*>(p);
+  while (n > 0) {
+    ssize_t w = ::write(fd, c, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return false;
+    c += w;
+    n -= static_cast<std::size_t>(w);
+  }
+  return true;
+}
+
+void fsync_dir(const std::string& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("open " + dir + ": " + std::strerror(errno));
+  int r = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (r != 0 && err != EINVAL && err != ENOTSUP)
+    throw std::runtime_error("fsync " + dir + ": " + std::strerror(err));
+}
+
+void write_file_durably(const std::string& path, std::string_view bytes, int mode) {
+  std::filesystem::path p(path);
+  std::string dir = p.parent_path().empty() ? "." : p.parent_path().string();
+  std::string tmp = dir + "/." + p.filename().string() + ".tmp" + std::to_string(::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+  if (!write_all(fd, bytes.data(), bytes.size()) || ::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(err));
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw std::runtime_error("cannot rename to " + path + ": " + std::strerror(err));
+  }
+  fsync_dir(dir);
+}
+
+}  // namespace parta::content

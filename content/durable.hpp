@@ -1,0 +1,18 @@
+#pragma once
+// Writing files so a power cut never leaves half of one under its final name: every writer in
+// Parta (blobs, bundles, certificates, the watermark) goes through these.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace parta::content {
+
+// Writes all n bytes, retrying short writes and EINTR; false on an error (errno says which).
+bool write_all(int fd, const void* p, std::size_t n);
+// fsync of a folder after a rename; filesystems that cannot (vfat on sticks: EINVAL, ENOTSUP) are
+// let be. Throws std::runtime_error on a real failure.
+void fsync_dir(const std::string& dir);
+// bytes → path: a temp file beside it, fsync, rename, fsync of the folder. Throws.
+void write_file_durably(const std::string& path, std::string_view bytes, int mode = 0644);
+
+}  // namespace parta::content
