@@ -11,6 +11,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
@@ -102,7 +103,8 @@ class RateCap {
   Clock::time_point start_;
 };
 
-// One HTTP/1.1 request per connection (Connection: close), every step under a timeout.
+// An HTTP/1.1 connection, every step under a timeout. The upload asks for the offset and sends
+// the rest on one connection (a handshake saved is a second saved on a lossy 600 ms link).
 class Conn {
  public:
   Conn(const Url& u, int timeout_s) : sock_(io_), timeout_(timeout_s) {
@@ -203,13 +205,14 @@ class Conn {
 
 std::string request_head(const std::string& method, const std::string& path, const Url& u,
                          const Identity& id, std::uint64_t offset, std::uint64_t length,
-                         const std::vector<std::pair<std::string, std::string>>& extra) {
-  std::string h =
-      method + " " + path + " HTTP/1.1\r\nHost: " + u.host + ":" + u.port +
-      "\r\nConnection: close\r\nUser-Agent: parta-sync/1\r\nX-Parta-Device: " + id.device_id +
-      "\r\nX-Parta-Offset: " + std::to_string(offset) +
-      "\r\nX-Parta-Length: " + std::to_string(length) +
-      "\r\nX-Parta-Sig: " + sign_request(id, method, path, offset, length) + "\r\n";
+                         const std::vector<std::pair<std::string, std::string>>& extra,
+                         bool keep_alive = false) {
+  std::string h = method + " " + path + " HTTP/1.1\r\nHost: " + u.host + ":" + u.port +
+                  "\r\nConnection: " + std::string(keep_alive ? "keep-alive" : "close") +
+                  "\r\nUser-Agent: parta-sync/1\r\nX-Parta-Device: " + id.device_id +
+                  "\r\nX-Parta-Offset: " + std::to_string(offset) +
+                  "\r\nX-Parta-Length: " + std::to_string(length) +
+                  "\r\nX-Parta-Sig: " + sign_request(id, method, path, offset, length) + "\r\n";
   for (const auto& [k, v] : extra) h += k + ": " + v + "\r\n";
   return h + "\r\n";
 }
@@ -271,10 +274,13 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
     ++out.attempts;
     try {
       std::uint64_t offset = 0;
+      auto conn = std::make_unique<Conn>(*url, opt.io_timeout_s);
       {
-        Conn conn(*url, opt.io_timeout_s);
-        conn.send(request_head("GET", upload_path, *url, n.id, 0, total, {}));
-        auto r = conn.read_response();
+        conn->send(request_head("GET", upload_path, *url, n.id, 0, total, {}, true));
+        auto r = conn->read_response();
+        auto c = r.headers.find("connection");
+        if (c != r.headers.end() && c->second == "close")
+          conn = std::make_unique<Conn>(*url, opt.io_timeout_s);
         if (r.status == 200) {
           auto j = nlohmann::json::parse(r.body, nullptr, false);
           if (j.is_object()) offset = j.value("offset", std::uint64_t{0});
@@ -290,10 +296,9 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
       }
       if (offset > total) offset = 0;
       if (!first_offset) first_offset = offset;
-      Conn conn(*url, opt.io_timeout_s);
-      conn.send(request_head("POST", upload_path, *url, n.id, offset, total,
-                             {{"Content-Type", "application/octet-stream"},
-                              {"Content-Length", std::to_string(total - offset)}}));
+      conn->send(request_head("POST", upload_path, *url, n.id, offset, total,
+                              {{"Content-Type", "application/octet-stream"},
+                               {"Content-Length", std::to_string(total - offset)}}));
       std::ifstream in(bundle_path, std::ios::binary);
       in.seekg(static_cast<std::streamoff>(offset));
       RateCap cap(opt.rate_bytes_per_s);
@@ -306,11 +311,11 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
         if (in.gcount() != static_cast<std::streamsize>(want))
           throw std::runtime_error("cannot read " + bundle_path.string());
         cap.spend(want);
-        conn.send(std::string(buf.data(), want));
+        conn->send(std::string(buf.data(), want));
         pos += want;
         out.uploaded += want;
       }
-      auto r = conn.read_response();
+      auto r = conn->read_response();
       if (r.status != 200) {
         if (r.status >= 500 || r.status == 409)
           throw LinkDown("hub answered " + std::to_string(r.status));
