@@ -154,7 +154,9 @@ http::Response thread_page(Ctx& ctx, const Assignment& a, std::int64_t student_i
     mstch::array lost;
     for (const auto& g : domain::grade_conflicts_of(ctx.db, a.id, student_id))
       lost.push_back(mstch::map{{"lost_mark", mark_label(ctx, g.mark)},
-                                {"lost_by", g.by.empty() ? ctx.tr("this school") : g.by},
+                                {"lost_by", g.by.empty()         ? ctx.tr("this school")
+                                            : g.by == "district" ? ctx.tr("the district")
+                                                                 : g.by},
                                 {"lost_when", format_datetime(g.noticed_at)}});
     data["has_lost_marks"] = !lost.empty();
     data["lost_marks"] = lost;
