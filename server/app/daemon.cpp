@@ -168,6 +168,7 @@ int run_partad(int argc, char** argv) {
     }
     app.settings.box_clock = &box_clock;
     app.settings.usb_status_file = dir.root + "/usb-status";
+    app.settings.first_admin_password_file = dir.first_admin_password_path();
     app.settings.wake_paper = [&paper] { paper.wake(); };
     app.settings.usb_dir = cfg.usb_dir;
     app.settings.portal_host = cfg.portal_host;

@@ -12,6 +12,8 @@ struct DataDir {
   std::string root;
   std::string db_path() const { return root + "/parta.db"; }
   std::string tmp_dir() const { return root + "/tmp"; }
+  // The first admin's password, left by `parta firstboot` for the admin page until it is changed.
+  std::string first_admin_password_path() const { return root + "/first-admin-password"; }
 };
 
 // Creates the folders if needed and cleans tmp/. Throws std::runtime_error with a clear message.

@@ -48,6 +48,10 @@ User user_from_row(const storage::Query& q, int first);
 std::string hash_secret(std::string_view secret);
 bool verify_secret(std::string_view hash, std::string_view secret);
 
+// The admin account `parta firstboot` makes on a new box; its password is shown on the admin's
+// start page until it is changed.
+inline constexpr const char* kFirstAdminLogin = "admin";
+
 // Readable secrets to print on a card: no look-alike characters.
 std::string generate_password();
 std::string generate_pin();  // 6 digits

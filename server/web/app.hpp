@@ -46,6 +46,7 @@ struct Settings {
   std::string portal_host;  // where captive-portal probes send phones ("" = the Host asked)
   domain::BoxClock* box_clock = nullptr;     // the appliance's clock (null in tools and tests)
   std::string usb_status_file;               // the USB stick script's last status line
+  std::string first_admin_password_file;     // `parta firstboot`'s password, shown until changed
   sync::Node* sync = nullptr;                // this box's sync engine (null in tests without one)
   std::string district_url;                  // school: where the district hub answers
   std::function<void()> wake_sync;           // school: sync over the network now

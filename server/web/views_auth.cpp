@@ -1,4 +1,6 @@
-// Sign-in, sign-out, language switch and static files.
+// Sign-in, sign-out, one's own profile and password, language switch and static files.
+#include <cstdio>
+
 #include "domain/accounts.hpp"
 #include "web/app.hpp"
 #include "web/static_assets.hpp"
@@ -24,6 +26,17 @@ http::Response login_page(Ctx& ctx, const std::string& next, const std::string& 
   auto resp = page(ctx, "login", std::move(data), "Sign in", status);
   if (!ctx.req.cookie(kAnonCsrfCookie)) resp.cookie(kAnonCsrfCookie, ctx.csrf);
   return resp;
+}
+
+http::Response profile_page(Ctx& ctx, const std::string& error, int status) {
+  const auto& me = ctx.me();
+  mstch::map data{{"name", me.full_name()},
+                  {"login", me.login},
+                  {"password", me.secret_kind == domain::SecretKind::password}};
+  if (!error.empty()) data["error"] = error;
+  if (error.empty() && ctx.req.query("changed"))
+    data["notice"] = ctx.tr("The password is changed.");
+  return page(ctx, "profile", std::move(data), "Profile", status);
 }
 
 std::string normalize_login(std::string s) {
@@ -76,6 +89,41 @@ void register_auth_views(App& app) {
     if (auto token = ctx.req.cookie(kSessionCookie)) domain::end_session(ctx.db, *token);
     auto resp = http::Response::redirect("/");
     resp.cookie(kSessionCookie, "", 0);
+    return resp;
+  });
+
+  app.route("GET", "/profile", kSignedIn, [](Ctx& ctx) { return profile_page(ctx, "", 200); });
+
+  // One's own password (a student's PIN stays with the admin: small children lose them).
+  app.route("POST", "/profile/password", kSignedIn, [&app](Ctx& ctx) {
+    const auto& me = ctx.me();
+    if (me.secret_kind != domain::SecretKind::password)
+      return profile_page(ctx, ctx.tr("A PIN is changed by the school's administrator."), 422);
+    const auto& f = ctx.req.form();
+    std::string current = f.value("current"), fresh = f.value("new");
+    if (current.empty() || fresh.empty())
+      return profile_page(ctx, ctx.tr("Enter the current password and the new one."), 422);
+    if (fresh.size() < 8 || fresh.size() > 128)
+      return profile_page(ctx, ctx.tr("The new password must be 8 to 128 characters long."), 422);
+    if (fresh != f.value("repeat"))
+      return profile_page(ctx, ctx.tr("The two new passwords differ."), 422);
+    // The current password is a sign-in in disguise: the same limits against guessing.
+    if (app.limiter().wait(me.login, ctx.req.remote_addr) > 0)
+      return profile_page(ctx, ctx.tr("Too many failed attempts. Try again later."), 429);
+    if (current.size() > 256 || !domain::check_credentials(ctx.db, me.login, current)) {
+      app.limiter().failed(me.login, ctx.req.remote_addr);
+      return profile_page(ctx, ctx.tr("The current password is wrong."), 422);
+    }
+    app.limiter().succeeded(me.login);
+    domain::set_secret(ctx.db, me.id, domain::SecretKind::password, fresh);  // ends all sessions
+    // The first admin's password is no longer the one on the start page.
+    if (me.login == domain::kFirstAdminLogin && ctx.settings &&
+        !ctx.settings->first_admin_password_file.empty())
+      std::remove(ctx.settings->first_admin_password_file.c_str());
+    // This device stays signed in; the others sign in again with the new password.
+    auto resp = http::Response::redirect("/profile?changed=1");
+    resp.cookie(kSessionCookie, domain::create_session(ctx.db, ctx.clock, me.id),
+                domain::kSessionLifetime);
     return resp;
   });
 

@@ -29,6 +29,12 @@ http::Response admin_home(Ctx& ctx) {
       {"no_teacher", count("SELECT COUNT(*) FROM classes WHERE class_teacher_id IS NULL")},
   };
   data["board"] = board_data(ctx, 3);
+  // The password `parta firstboot` gave the box's first admin, until it is changed in the profile.
+  if (ctx.settings && !ctx.settings->first_admin_password_file.empty()) {
+    std::ifstream in(ctx.settings->first_admin_password_file);
+    std::string pw;
+    if (std::getline(in, pw) && !pw.empty() && pw.size() <= 64) data["first_password"] = pw;
+  }
   // The last USB stick's result, written by firmware/bin/parta-usb as tab-separated fields:
   // UTC time, state (working, done, error), packs imported, packs refused, details.
   if (ctx.settings && !ctx.settings->usb_status_file.empty()) {

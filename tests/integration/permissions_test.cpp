@@ -625,6 +625,9 @@ TEST_F(Permissions, RoleByRouteTable) {
        "/admin/sync/alarms/1/resolve",
        {},
        {L, A, D, D, D, D}},
+      // One's own password: the empty form is refused (422), nobody's password changes here.
+      {"GET", "/profile", "/profile", {}, {L, A, A, A, A, A}},
+      {"POST", "/profile/password", "/profile/password", {}, {L, A, A, A, A, A}},
       // Signing out last: it ends the session the other rows use.
       {"POST", "/logout", "/logout", {}, {L, A, A, A, A, A}},
   };

@@ -16,6 +16,7 @@
 #include "domain/library.hpp"
 #include "domain/roster_import.hpp"
 #include "storage/migrations.hpp"
+#include "sync/identity.hpp"
 #include "web/i18n.hpp"
 
 namespace parta::cli {
@@ -130,6 +131,8 @@ int cmd_user(Options& o) {
     bool pin = o.flags.count("pin") > 0;
     std::string s = domain::reset_secret(
         *c, u->id, pin ? domain::SecretKind::pin : domain::SecretKind::password);
+    if (u->login == domain::kFirstAdminLogin)
+      std::remove(app::DataDir{o.data}.first_admin_password_path().c_str());
     print_credentials({{u->full_name(), "", u->role, u->login, s, pin}});
     return 0;
   }
@@ -206,6 +209,38 @@ int cmd_token(Options& o) {
   return 0;
 }
 
+// First boot of a box: the school's admin account `admin` with a random password, left in
+// <data>/first-admin-password (0600) for the admin page to show until it is changed; and the
+// device's sync keys. Does nothing that is already done, so running it again is harmless.
+int cmd_firstboot(Options& o) {
+  auto dir = app::open_data_dir(o.data);
+  auto db = app::open_database(dir);
+  auto id = sync::load_or_create_identity(dir.root);
+  std::printf("device %s, fingerprint %s\n", id.device_id.c_str(), id.fingerprint().c_str());
+  auto c = db->acquire();
+  if (c->scalar("SELECT COUNT(*) FROM users WHERE role = 'admin'").value_or(0) > 0) {
+    std::printf("an admin account exists; nothing to do\n");
+    return 0;
+  }
+  if (domain::find_user_by_login(*c, domain::kFirstAdminLogin)) {
+    std::fprintf(stderr, "login %s is taken by someone who is not an admin\n",
+                 domain::kFirstAdminLogin);
+    return 1;
+  }
+  std::string pw = domain::generate_password();
+  // The file first: a power cut before the account exists leaves a file the next run replaces;
+  // the other way round would leave an admin whose password nobody knows.
+  sync::write_file_durably(dir.first_admin_password_path(), pw + "\n", 0600);
+  domain::SystemClock clock;
+  domain::create_user(*c, clock,
+                      {domain::kFirstAdminLogin, "Администратор", "Школы", "", domain::Role::admin,
+                       domain::SecretKind::password, ""},
+                      pw);
+  std::printf("admin account '%s' created; its password is in %s and on the admin's start page\n",
+              domain::kFirstAdminLogin, dir.first_admin_password_path().c_str());
+  return 0;
+}
+
 int cmd_sync(Options& o) {
   SyncArgs a{o.data, o.lang, o.words, o.flags};
   return run_sync(a);
@@ -229,6 +264,10 @@ const std::vector<Command>& commands() {
       {"token", "token create LOGIN [--label TEXT]", "create an API token for /api/v1/", cmd_token},
       {"content", "content import PACK | content gc",
        "import a content pack (all or nothing); remove files nothing refers to", cmd_content},
+      {"firstboot", "firstboot",
+       "first boot: device keys, and the admin account 'admin' with a random password shown on "
+       "its start page until changed (idempotent)",
+       cmd_firstboot},
       {"sync", "sync status|export --to DIR|import FILE|request --to DIR|accept FILE|push ...",
        "a school box's sync with the district: enrollment, bundles on a stick, the network",
        cmd_sync},
