@@ -239,10 +239,12 @@ root_kib=$(du -sk "$root" | cut -f1)
 root_mib=$(((root_kib * 5 / 4) / 1024 + 256))
 mke2fs -q -t ext4 -L PARTAROOT -d "$root" "$stage/root.img" "${root_mib}M"
 mv "$stage"/bootfw/* "$root/boot/firmware/"
-# Data: empty, its top owned by parta (mke2fs -d copies the folder's owner and mode).
-chown "$uid:$gid" "$stage/data"
-chmod 0750 "$stage/data"
-mke2fs -q -t ext4 -L PARTADATA -m 1 -d "$stage/data" "$stage/data.img" "${data_mib}M"
+# Data: empty, its top owned by parta, 0750 (mke2fs -d does not copy the top folder's owner and
+# mode, so debugfs sets them).
+mke2fs -q -t ext4 -L PARTADATA -m 1 "$stage/data.img" "${data_mib}M"
+debugfs -w -R "sif / uid $uid" "$stage/data.img" >/dev/null 2>&1
+debugfs -w -R "sif / gid $gid" "$stage/data.img" >/dev/null 2>&1
+debugfs -w -R "sif / mode 040750" "$stage/data.img" >/dev/null 2>&1
 # The table (MBR: the Pi 3's boot ROM reads nothing else), 4 MiB aligned.
 start1=4
 start2=$((start1 + boot_mib))

@@ -56,8 +56,9 @@ check "data partition: $(label 2)" "label 2 | grep -q 'LABEL=PARTADATA TYPE=ext4
 # ---- the root filesystem, copied out ----
 R=$tmp/root
 mkdir -p "$R"
-debugfs -R "rdump / $R" "$img?offset=$((${starts[1]} * 512))" >/dev/null 2>"$tmp/rdump.log" ||
-  { cat "$tmp/rdump.log"; exit 1; }
+# (rdump skips device nodes and says so; what matters is checked below.)
+debugfs -R "rdump / $R" "$img?offset=$((${starts[1]} * 512))" >/dev/null 2>"$tmp/rdump.log" || true
+[ -x "$R/usr/bin/partad" ] || { tail -20 "$tmp/rdump.log"; echo "FAIL the root could not be read"; exit 1; }
 for f in usr/bin/partad usr/bin/parta usr/lib/parta/parta-render-config usr/lib/parta/parta-usb \
          usr/lib/parta/parta-ap-address usr/lib/parta/parta-firstboot \
          usr/lib/systemd/system/partad.service usr/lib/systemd/system/parta-ap.service \
