@@ -73,9 +73,11 @@ for f in usr/bin/partad usr/bin/parta usr/lib/parta/parta-render-config usr/lib/
     check "/$f" "[ -e '$R/$f' ]"
   fi
 done
-for u in partad parta-ap parta-dns parta-firstboot systemd-networkd systemd-timesyncd; do
+for u in partad parta-ap parta-dns parta-firstboot systemd-networkd; do
   check "$u.service enabled" "[ -L '$R/etc/systemd/system/multi-user.target.wants/$u.service' ]"
 done
+check "systemd-timesyncd.service enabled (the clock, when there is an uplink)" \
+  "[ -L '$R/etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service' ]"
 check "Debian's own hostapd.service masked" \
   "[ \"\$(readlink '$R/etc/systemd/system/hostapd.service')\" = /dev/null ]"
 arch=$(file -b "$R/usr/bin/partad")
