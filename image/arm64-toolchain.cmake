@@ -44,14 +44,21 @@ if(_overlay_lib)
   set(CMAKE_SHARED_LINKER_FLAGS_INIT "-Wl,-rpath-link,${_overlay_lib}")
 endif()
 
-# Test programs (and GoogleTest's discovery at build time) run under qemu-user; the arm64 loader
-# and libc come from the cross folder, the rest from /usr/lib/aarch64-linux-gnu (and the overlay).
+# Test programs (and GoogleTest's discovery at build time) run under qemu-user with the arm64
+# multiarch loader and libc (libc6:arm64, /lib/ld-linux-aarch64.so.1), the same glibc as every
+# other arm64 library here. Not `-L /usr/aarch64-linux-gnu`: that folder's loader belongs to the
+# cross compiler's older libc6-arm64-cross (2.36-8 against 2.36-9+deb12u14 here), and with it the
+# PDF tests (pango, cairo, poppler) spun for ever inside the loader. libvips looks for its modules
+# (the PDF loader among them) under $VIPSHOME/aarch64-linux-gnu/vips-modules-8.14.
 find_program(PARTA_QEMU_AARCH64 qemu-aarch64-static REQUIRED)
+if(NOT EXISTS /lib/ld-linux-aarch64.so.1)
+  message(FATAL_ERROR "arm64 loader missing: install libc6:arm64 (image/build-arm64.sh does)")
+endif()
 if(_overlay_lib)
-  set(CMAKE_CROSSCOMPILING_EMULATOR
-      ${PARTA_QEMU_AARCH64} -L /usr/aarch64-linux-gnu -E LD_LIBRARY_PATH=${_overlay_lib})
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${PARTA_QEMU_AARCH64} -E LD_LIBRARY_PATH=${_overlay_lib} -E
+                                    VIPSHOME=${PARTA_ARM64_OVERLAY}/usr/lib)
 else()
-  set(CMAKE_CROSSCOMPILING_EMULATOR ${PARTA_QEMU_AARCH64} -L /usr/aarch64-linux-gnu)
+  set(CMAKE_CROSSCOMPILING_EMULATOR ${PARTA_QEMU_AARCH64})
 endif()
 
 # The .deb is arm64. cpack must run with DEB_HOST_ARCH=arm64 in its environment so dpkg-shlibdeps
