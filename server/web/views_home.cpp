@@ -36,28 +36,46 @@ http::Response admin_home(Ctx& ctx) {
     if (std::getline(in, pw) && !pw.empty() && pw.size() <= 64) data["first_password"] = pw;
   }
   // The last USB stick's result, written by firmware/bin/parta-usb as tab-separated fields:
-  // UTC time, state (working, done, error), packs imported, packs refused, details.
+  // UTC time, state (working, done, error), packs imported, packs refused, details and a note on
+  // the first admin's password file on the stick (a word, see parta-usb; older lines have none).
   if (ctx.settings && !ctx.settings->usb_status_file.empty()) {
     std::ifstream in(ctx.settings->usb_status_file);
     std::string line;
     std::vector<std::string> f;
     if (std::getline(in, line))
-      for (std::size_t start = 0; start <= line.size() && f.size() < 5;) {
-        std::size_t tab = f.size() == 4 ? line.size() : line.find('\t', start);
+      for (std::size_t start = 0; start <= line.size() && f.size() < 6;) {
+        std::size_t tab = f.size() == 5 ? line.size() : line.find('\t', start);
         if (tab == std::string::npos) tab = line.size();
         f.push_back(line.substr(start, tab - start));
         start = tab + 1;
       }
-    if (f.size() == 5) {
+    if (f.size() >= 5) {
       const char* msgid = f[1] == "working" ? "Reading the stick now ({when})."
                           : f[1] == "error" ? "The stick could not be read ({when}). {details}"
                                             : "Stick done ({when}): packs imported {imported}, "
                                               "refused {refused}. {details} It can be removed.";
-      data["usb_status"] = ctx.tr(domain::Message{msgid,
-                                                  {{"when", f[0]},
-                                                   {"imported", f[2]},
-                                                   {"refused", f[3]},
-                                                   {"details", text::truncate_chars(f[4], 500)}}});
+      std::string shown = ctx.tr(domain::Message{msgid,
+                                                 {{"when", f[0]},
+                                                  {"imported", f[2]},
+                                                  {"refused", f[3]},
+                                                  {"details", text::truncate_chars(f[4], 500)}}});
+      const std::string note = f.size() == 6 ? f[5] : "";
+      const char* note_msgid =
+          note == "admin-password-written"
+              ? "The administrator's password was written to the stick as "
+                "PARTA-ADMIN-PASSWORD.txt: change the password in your profile and delete that "
+                "file from the stick."
+          : note == "admin-password-not-written"
+              ? "The administrator's password could not be written to the stick (is it "
+                "write-protected?)."
+          : note == "admin-password-deleted"
+              ? "The old PARTA-ADMIN-PASSWORD.txt was deleted from the stick."
+          : note == "admin-password-not-deleted"
+              ? "The old PARTA-ADMIN-PASSWORD.txt could not be deleted from the stick: delete it "
+                "yourself."
+              : nullptr;
+      if (note_msgid) shown += " " + ctx.tr(note_msgid);
+      data["usb_status"] = shown;
     }
   }
   return page(ctx, "home_admin", std::move(data), "Home");

@@ -2,8 +2,9 @@
 """The firmware layer, tested on this machine: the access point and DNS configuration rendered
 from box.conf (bad settings refused, nothing half-written), dnsmasq answering every name with the
 box, the systemd units verified, partad's readiness and watchdog notifications, the captive-portal
-probes of each phone system, and the USB-stick script importing packs from a folder standing in
-for a stick.
+probes of each phone system, and the USB-stick script on a folder standing in for a stick:
+packs imported, sync bundles, and the first admin's password written onto any stick until it is
+changed (then deleted from it), with the admin's start page saying so.
 
 Exit codes: 0 passed, 1 failed, 77 skipped (dnsmasq or systemd-analyze missing outside CI).
 """
@@ -246,6 +247,65 @@ def main():
         home = admin.get("/")
         check("Флешка обработана" in home and "отклонено 0" in home,
               "the admin's start page shows the stick's result")
+
+        # 6. Until the first admin's password is changed, any stick (here one with nothing of
+        # Parta's on it) gets it in a note a Windows PC reads; afterwards the note is deleted.
+        pw_file = f"{tmp}/data/first-admin-password"
+        open(pw_file, "w").write("Kx7-fj29-qq4m\n")
+        os.chmod(pw_file, 0o600)
+        box = os.path.join(tmp, "box.conf")
+        open(box, "w").write(example.replace("passphrase =", "passphrase = школа-2026")
+                             .replace("ssid = Школа-Parta", "ssid = Школа №5 \r"))
+        env_pw = dict(env, PARTA_BOX=box)
+        plain = os.path.join(tmp, "plain-stick")
+        os.makedirs(plain)
+        open(os.path.join(plain, "homework.docx"), "w").write("a pupil's file")
+        u = subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", plain], env=env_pw,
+                           capture_output=True, text=True)
+        note_path = os.path.join(plain, "PARTA-ADMIN-PASSWORD.txt")
+        raw = open(note_path, "rb").read() if os.path.exists(note_path) else b""
+        note = raw.decode("utf-8-sig") if raw else ""
+        check(u.returncode == 0 and "Kx7-fj29-qq4m" in note, "the stick gets the admin's password")
+        check("«Школа №5»" in note and '"Школа №5"' in note and note.count("http://parta.school/") == 2
+              and note.count("admin") >= 2 and "parta-box.conf" in note,
+              "with the Wi-Fi name, the portal's address and the login, in Russian and English")
+        check(note.index("Профиль") < note.index("Change the password") and
+              "Удалите этот файл" in note and "Delete this file" in note,
+              "Russian first; says to change the password under Профиль and delete the file")
+        check(raw.startswith(b"\xef\xbb\xbf") and raw.endswith(b"\r\n") and
+              raw.count(b"\n") == raw.count(b"\r\n") > 10,
+              "UTF-8 with a BOM, every line ending CRLF (Notepad)")
+        check(sorted(os.listdir(plain)) == ["PARTA-ADMIN-PASSWORD.txt", "homework.docx"],
+              f"nothing else written, no temporary file left: {sorted(os.listdir(plain))}")
+        status = open(f"{tmp}/data/usb-status").read().rstrip("\n").split("\t")
+        check(status[1:4] == ["done", "0", "0"] and status[5] == "admin-password-written",
+              f"the status line says the password was written: {status}")
+        line = re.search(r"USB-флешка: (.*?)</p>", admin.get("/"), re.S)
+        line = line.group(1) if line else ""
+        check("Флешка обработана" in line and "записан на флешку в файл PARTA-ADMIN-PASSWORD.txt" in line
+              and "Kx7-fj29-qq4m" not in line,
+              "the admin's start page says so (without repeating the password): " + line)
+        english = Staff(f"http://127.0.0.1:{m.group(1)}", "admin", "demo2026")
+        english.get("/lang/en?next=/")
+        check("was written to the stick as PARTA-ADMIN-PASSWORD.txt" in english.get("/"),
+              "and in English")
+        # The password changed (partad deletes the file): the old note goes, nothing new is written.
+        os.remove(pw_file)
+        u = subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", plain], env=env_pw,
+                           capture_output=True, text=True)
+        status = open(f"{tmp}/data/usb-status").read().rstrip("\n").split("\t")
+        check(u.returncode == 0 and sorted(os.listdir(plain)) == ["homework.docx"] and
+              status[5] == "admin-password-deleted",
+              f"after the change the stale note is deleted from the stick: {status}")
+        check("Старый файл PARTA-ADMIN-PASSWORD.txt удалён с флешки" in admin.get("/"),
+              "the admin's start page says the old note was deleted")
+        other = os.path.join(tmp, "other-stick")
+        os.makedirs(other)
+        u = subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", other], env=env_pw,
+                           capture_output=True, text=True)
+        status = open(f"{tmp}/data/usb-status").read().rstrip("\n").split("\t")
+        check(u.returncode == 0 and os.listdir(other) == [] and status[5] == "",
+              f"and a new stick gets nothing: {status}")
     finally:
         for p in procs:
             if p.poll() is None:

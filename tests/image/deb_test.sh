@@ -32,7 +32,8 @@ $DPKG -i "$deb" >/dev/null
 for f in usr/bin/partad usr/bin/parta usr/lib/systemd/system/partad.service usr/lib/udev/rules.d/90-parta-usb.rules \
          usr/lib/parta/parta-usb usr/lib/parta/parta-render-config etc/parta/partad.conf etc/parta/box.conf \
          usr/share/parta/firmware/hostapd.conf.in usr/lib/systemd/journald.conf.d/parta.conf \
-         usr/lib/systemd/system/parta-firstboot.service usr/lib/parta/parta-firstboot; do
+         usr/lib/systemd/system/parta-firstboot.service usr/lib/parta/parta-firstboot \
+         usr/lib/parta/parta-box-settings.sh; do
   check "installed /$f" "[ -e '$R/$f' ]"
 done
 check "the data folder /var/lib/parta" "[ -d '$R/var/lib/parta' ]"

@@ -60,7 +60,7 @@ mkdir -p "$R"
 debugfs -R "rdump / $R" "$img?offset=$((${starts[1]} * 512))" >/dev/null 2>"$tmp/rdump.log" || true
 [ -x "$R/usr/bin/partad" ] || { tail -20 "$tmp/rdump.log"; echo "FAIL the root could not be read"; exit 1; }
 for f in usr/bin/partad usr/bin/parta usr/lib/parta/parta-render-config usr/lib/parta/parta-usb \
-         usr/lib/parta/parta-ap-address usr/lib/parta/parta-firstboot \
+         usr/lib/parta/parta-ap-address usr/lib/parta/parta-firstboot usr/lib/parta/parta-box-settings.sh \
          usr/lib/systemd/system/partad.service usr/lib/systemd/system/parta-ap.service \
          usr/lib/systemd/system/parta-dns.service usr/lib/systemd/system/parta-usb@.service \
          usr/lib/systemd/system/parta-firstboot.service usr/lib/udev/rules.d/90-parta-usb.rules \
