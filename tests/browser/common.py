@@ -29,6 +29,17 @@ def start_partad(binary, data, env=None):
     raise RuntimeError("partad did not start: " + log.read())
 
 
+def wait_for(fn, what, timeout=120, step=0.2):
+    """fn()'s first true value, asked every `step` seconds; RuntimeError after `timeout`."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = fn()
+        if v:
+            return v
+        time.sleep(step)
+    raise RuntimeError("timed out waiting for " + what)
+
+
 def selenium_or_skip(in_ci):
     """Returns the selenium modules, or an exit code: 1 in CI, 77 (skipped) elsewhere."""
     try:

@@ -20,7 +20,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "browser"))
-from common import Staff, start_partad  # noqa: E402
+from common import Staff, start_partad, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -40,16 +40,6 @@ def start_printer(folder):
             return proc, line.strip().split("=", 1)[1]
         said.append(line)
     raise RuntimeError("the virtual printer did not start: " + "".join(said))
-
-
-def wait_for(fn, what, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.3)
-    raise RuntimeError("timed out waiting for " + what)
 
 
 def main():

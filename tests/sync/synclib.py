@@ -11,7 +11,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
-from common import Staff  # noqa: E402  (the signed-in HTTP client of the browser tests)
+from common import Staff, wait_for  # noqa: E402  (the signed-in HTTP client of the browser tests)
 
 
 class Run:
@@ -87,16 +87,6 @@ def dump(run, data, school=None):
 def integrity_ok(run, data):
     rc, out = run.cli(data, "db", "check")
     return rc == 0 and out.startswith("ok")
-
-
-def wait_for(fn, what, timeout=120):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        v = fn()
-        if v:
-            return v
-        time.sleep(0.2)
-    raise RuntimeError("timed out waiting for " + what)
 
 
 def jpeg(seed, size=(320, 240)):

@@ -89,6 +89,12 @@ int dump(Box& b, const std::string& school) {
   return 0;
 }
 
+// Prints a command's usage line; its exit status.
+int usage(const char* text) {
+  std::fputs(text, stderr);
+  return 2;
+}
+
 const char* kSyncUsage =
     "usage: parta sync status | export --to DIR | import FILE|DIR | request --to DIR "
     "[--school NAME] | accept FILE|DIR | district-key HEX | push --url URL [--rate-kbit N] | "
@@ -97,10 +103,7 @@ const char* kSyncUsage =
 }  // namespace
 
 int run_sync(SyncArgs& a) {
-  if (a.words.empty()) {
-    std::fputs(kSyncUsage, stderr);
-    return 2;
-  }
+  if (a.words.empty()) return usage(kSyncUsage);
   const std::string& w = a.words[0];
   if (w == "district-key" && a.words.size() == 2) {
     app::open_data_dir(a.data);
@@ -179,8 +182,7 @@ int run_sync(SyncArgs& a) {
     if (r.imported) print_import(a, "district", *r.imported);
     return 0;
   }
-  std::fputs(kSyncUsage, stderr);
-  return 2;
+  return usage(kSyncUsage);
 }
 
 namespace {
@@ -194,10 +196,7 @@ const char* kDistrictUsage =
 }  // namespace
 
 int run_district(SyncArgs& a) {
-  if (a.words.empty()) {
-    std::fputs(kDistrictUsage, stderr);
-    return 2;
-  }
+  if (a.words.empty()) return usage(kDistrictUsage);
   Box b(a.data, sync::Role::district);
   const std::string& w = a.words[0];
   if (w == "status") return status(b);
@@ -253,8 +252,7 @@ int run_district(SyncArgs& a) {
   }
   if ((w == "send-pack" || w == "send-roster") && a.words.size() == 2) {
     if (w == "send-roster" && !a.flags.count("to")) {
-      std::fputs(kDistrictUsage, stderr);
-      return 2;
+      return usage(kDistrictUsage);
     }
     sync::district_send_file(*b.node, a.flags["to"], w == "send-pack" ? "pack" : "roster",
                              a.words[1]);
@@ -271,8 +269,7 @@ int run_district(SyncArgs& a) {
                 static_cast<long long>(*v));
     return 0;
   }
-  std::fputs(kDistrictUsage, stderr);
-  return 2;
+  return usage(kDistrictUsage);
 }
 
 }  // namespace parta::cli
