@@ -1,6 +1,10 @@
 #include "app/config.hpp"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <fstream>
+#include <thread>
 
 namespace parta::app {
 
@@ -153,6 +157,19 @@ std::optional<std::string> parse_args(const std::vector<std::string>& args, Conf
     }
   }
   return std::nullopt;
+}
+
+unsigned default_decode_threads(unsigned cores, std::uint64_t ram_bytes) {
+  std::uint64_t by_ram = ram_bytes / (512ull * 1024 * 1024);
+  return static_cast<unsigned>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(cores, by_ram)));
+}
+
+unsigned default_decode_threads() {
+  long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+  std::uint64_t ram = pages > 0 && size > 0 ? static_cast<std::uint64_t>(pages) * size : 0;
+  // Unknown memory: one per core, as before.
+  return ram ? default_decode_threads(std::thread::hardware_concurrency(), ram)
+             : std::max(1u, std::thread::hardware_concurrency());
 }
 
 }  // namespace parta::app

@@ -17,7 +17,7 @@ struct Config {
   std::string usb_dir = "/media/parta-usb";
   std::uint64_t disk_reserve_mb = 500;
   std::string portal_host;  // the name phones are sent to by captive-portal probes ("" = as asked)
-  int decode_threads = 0;   // scan decoding threads (0 = one per core; 1 on a 512 MB board)
+  int decode_threads = 0;   // scan decoding threads (0 = default_decode_threads())
   std::string role = "school";       // or "district": the hub schools sync with
   std::string district_url;          // school: http://host:port of the district hub ("" = USB only)
   std::string district_key;          // school: the district's public key (hex), for enrollment
@@ -33,5 +33,12 @@ std::optional<std::string> parse_args(const std::vector<std::string>& args, Conf
 // Applies one `key = value` config file. Returns an error message naming the line.
 std::optional<std::string> read_config_file(const std::string& path, Config* cfg);
 const char* partad_usage();
+
+// Scan decoding threads when the settings leave it to the box: one per core, but no more than one
+// per 512 MiB of RAM (a noisy page's decoding takes about 130 MiB per thread: a Pi Zero 2 W with
+// 512 MB gets one), and at least one.
+unsigned default_decode_threads(unsigned cores, std::uint64_t ram_bytes);
+// The same for this machine (its cores and physical memory).
+unsigned default_decode_threads();
 
 }  // namespace parta::app

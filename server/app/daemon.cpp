@@ -140,7 +140,7 @@ int run_partad(int argc, char** argv) {
       }
     }
     unsigned decode = cfg.decode_threads > 0 ? static_cast<unsigned>(cfg.decode_threads)
-                                             : std::max(1u, std::thread::hardware_concurrency());
+                                             : default_decode_threads();
     // The appliance's clock: never backwards, and says when it is not sure (no battery clock).
     domain::BoxClock box_clock(dir.root + "/clock", clock);
     PaperWorker paper(*db, blobs, box_clock, decode);

@@ -1,4 +1,6 @@
 // Start pages per role, the public school page, a student's card and a class's roster.
+#include <cstdio>
+#include <ctime>
 #include <fstream>
 
 #include "content/utf8.hpp"
@@ -11,6 +13,20 @@
 namespace parta::web {
 
 namespace {
+
+// parta-usb's "2026-11-22T20:33:19Z" in the school's time ("22.11.2026 23:33"); as written when
+// it is not that shape.
+std::string usb_status_time(const std::string& utc) {
+  std::tm tm{};
+  char z = 0;
+  if (std::sscanf(utc.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                  &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &z) != 7 ||
+      z != 'Z')
+    return utc;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return format_datetime(static_cast<std::int64_t>(timegm(&tm)));
+}
 
 http::Response school_page(Ctx& ctx) {
   auto s = domain::school_info(ctx.db);
@@ -55,7 +71,7 @@ http::Response admin_home(Ctx& ctx) {
                                             : "Stick done ({when}): packs imported {imported}, "
                                               "refused {refused}. {details} It can be removed.";
       std::string shown = ctx.tr(domain::Message{msgid,
-                                                 {{"when", f[0]},
+                                                 {{"when", usb_status_time(f[0])},
                                                   {"imported", f[2]},
                                                   {"refused", f[3]},
                                                   {"details", text::truncate_chars(f[4], 500)}}});

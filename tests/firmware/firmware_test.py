@@ -247,6 +247,8 @@ def main():
         home = admin.get("/")
         check("Флешка обработана" in home and "отклонено 0" in home,
               "the admin's start page shows the stick's result")
+        check(re.search(r"Флешка обработана \(\d\d\.\d\d\.\d{4} \d\d:\d\d\)", home) is not None,
+              "with the time as the school reads it (dd.mm.yyyy hh:mm, not UTC's ISO form)")
 
         # 6. Until the first admin's password is changed, any stick (here one with nothing of
         # Parta's on it) gets it in a note a Windows PC reads; afterwards the note is deleted.

@@ -51,6 +51,20 @@ TEST(Config, ErrorsNameTheProblem) {
             std::string::npos);
 }
 
+TEST(Config, DecodeThreadsFollowCoresAndMemory) {
+  constexpr std::uint64_t MiB = 1024 * 1024;
+  // A Pi Zero 2 W: 4 cores, 512 MB (the kernel reports about 430 MiB).
+  EXPECT_EQ(default_decode_threads(4, 430 * MiB), 1u);
+  // A Pi 3 / Pi 4 with 1 GB; a Pi 4 with 2 GB; with 4 GB one per core.
+  EXPECT_EQ(default_decode_threads(4, 906 * MiB), 1u);
+  EXPECT_EQ(default_decode_threads(4, 1848 * MiB), 3u);
+  EXPECT_EQ(default_decode_threads(4, 3792 * MiB), 4u);
+  // This machine's shape (2 cores, 24 GiB), and a machine that reports no cores.
+  EXPECT_EQ(default_decode_threads(2, 24576 * MiB), 2u);
+  EXPECT_EQ(default_decode_threads(0, 24576 * MiB), 1u);
+  EXPECT_GE(default_decode_threads(), 1u);
+}
+
 TEST(CredentialsTable, AlignsCyrillicByLetters) {
   std::string t =
       credentials_table({{"Ёлкина Вера", "5А", domain::Role::student, "elkina.v", "123456", true},
