@@ -33,7 +33,7 @@ for f in usr/bin/partad usr/bin/parta usr/lib/systemd/system/partad.service usr/
          usr/lib/parta/parta-usb usr/lib/parta/parta-render-config etc/parta/partad.conf etc/parta/box.conf \
          usr/share/parta/firmware/hostapd.conf.in usr/lib/systemd/journald.conf.d/parta.conf \
          usr/lib/systemd/system/parta-firstboot.service usr/lib/parta/parta-firstboot \
-         usr/lib/parta/parta-box-settings.sh; do
+         usr/lib/parta/parta-box-settings.sh usr/lib/NetworkManager/conf.d/90-parta-wlan0.conf; do
   check "installed /$f" "[ -e '$R/$f' ]"
 done
 check "the data folder /var/lib/parta" "[ -d '$R/var/lib/parta' ]"

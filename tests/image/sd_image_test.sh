@@ -97,7 +97,7 @@ check "a kernel and an initrd" "ls '$R'/boot/vmlinuz-* '$R'/boot/initrd.img-* >/
 # ---- the boot and data partitions ----
 boot="$img@@$((${starts[0]} * 512))"
 bootfiles=$(mdir -b -i "$boot" ::/ | sed 's|^::/||' | tr '\n' ' ')
-for f in bootcode.bin start4.elf fixup4.dat config.txt cmdline.txt bcm2711-rpi-4-b.dtb \
+for f in bootcode.bin start4.elf fixup4.dat config.txt cmdline.txt bcm2711-rpi-4-b.dtb bcm2837-rpi-zero-2-w.dtb \
          bcm2837-rpi-3-b.dtb parta-box.conf.example; do
   check "boot partition has $f" "echo ' $bootfiles' | grep -qi ' $f '"
 done
