@@ -17,4 +17,5 @@ box_setting() {
 }
 box_wifi_name() { box_setting "$1" ssid Parta; }
 box_portal_url() { printf 'http://%s/\n' "$(box_setting "$1" portal_host parta.school)"; }
+box_timezone() { box_setting "$1" timezone ""; }
 box_wifi_is_open() { [[ -z $(box_setting "$1" passphrase "") ]]; }

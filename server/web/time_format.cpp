@@ -1,6 +1,9 @@
 #include "web/time_format.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 #include "domain/days.hpp"
@@ -28,6 +31,23 @@ std::string format_datetime(std::int64_t t) { return domain::local_datetime(t); 
 std::string format_day(const std::string& d) {
   if (d.size() != 10) return d;
   return d.substr(8, 2) + "." + d.substr(5, 2) + "." + d.substr(0, 4);
+}
+
+std::string time_zone_label(std::int64_t t) {
+  long off = local(t).tm_gmtoff;
+  char offset[24];
+  std::snprintf(offset, sizeof offset, "UTC%c%02ld:%02ld", off < 0 ? '-' : '+',
+                std::labs(off) / 3600, std::labs(off) % 3600 / 60);
+  std::string name;
+  if (const char* tz = std::getenv("TZ"); tz && *tz) {
+    name = tz[0] == ':' ? tz + 1 : tz;
+  } else {
+    char link[512];
+    ssize_t n = readlink("/etc/localtime", link, sizeof link - 1);
+    std::string l(link, n > 0 ? static_cast<std::size_t>(n) : 0);
+    if (auto p = l.find("zoneinfo/"); p != std::string::npos) name = l.substr(p + 9);
+  }
+  return name.empty() ? offset : name + ", " + offset;
 }
 
 std::string iso_date(std::int64_t t) {

@@ -20,6 +20,7 @@ http::Response clock_page(Ctx& ctx, const std::string& error, int status) {
   std::int64_t now = ctx.clock.now();
   mstch::map data{{"now", format_datetime(now)},
                   {"date", iso_date(now)},
+                  {"zone", time_zone_label(now)},
                   {"time", format_datetime(now).substr(11)},
                   {"has_box_clock", c != nullptr},
                   {"certain", c ? c->certain() : true},

@@ -92,10 +92,14 @@ def main():
         before = open(dns).read()
         for bad, why in [("channel = 14\n", "channel"), ("ssid = " + "Я" * 17 + "\n", "ssid"),
                          ("passphrase = short\n", "passphrase"), ("address = 10.42.0.300\n", "address"),
-                         ("dhcp_first = 10.43.0.10\n", "one /24"), ("colour = red\n", "unknown")]:
+                         ("dhcp_first = 10.43.0.10\n", "one /24"), ("colour = red\n", "unknown"),
+                         ("timezone = Mars/Olympus\n", "timezone"),
+                         ("timezone = ../../etc/passwd\n", "timezone"), ("timezone = Asia\n", "timezone")]:
             r = render(example + bad, tmp)
             check(r.returncode != 0 and why in r.stderr, f"refused: {bad.strip()} ({r.stderr.strip()})")
         check(open(dns).read() == before, "a refused box.conf leaves the files as they were")
+        r = render(example + "timezone = Asia/Novosibirsk\n", tmp)
+        check(r.returncode == 0, "a real time zone passes: " + r.stderr.strip())
         r = render(example.replace("passphrase =", "passphrase = школа-2026"), tmp)
         hostapd = open(os.path.join(tmp, "hostapd.conf")).read()
         check("wpa=2" in hostapd and "wpa_passphrase=школа-2026" in hostapd, "WPA2 with a passphrase")

@@ -130,13 +130,17 @@ pids=()
 
 # ---- the first boot, in the image's root under qemu (binfmt_misc) ----
 mkdir -p "$R/boot/firmware"
-printf 'ssid = Школа №3\nchannel = 11\ncountry = RU\n' >"$R/boot/firmware/parta-box.conf"
+printf 'ssid = Школа №3\nchannel = 11\ncountry = RU\ntimezone = Asia/Novosibirsk\n' \
+  >"$R/boot/firmware/parta-box.conf"
 for m in proc sys dev; do mount --bind "/$m" "$R/$m"; done
 lock chroot "$R" /usr/lib/parta/parta-firstboot --no-grow >"$tmp/firstboot.log" 2>&1 ||
   { cat "$tmp/firstboot.log"; fail=1; }
 sed 's/^/     /' "$tmp/firstboot.log"
 for m in dev sys proc; do umount -l "$R/$m"; done
 check "the Wi-Fi name from the boot partition" "grep -q 'ssid2=P\"Школа №3\"' '$R/etc/hostapd/parta.conf'"
+check "the time zone from the boot partition: $(readlink "$R/etc/localtime")" \
+  "[ \"\$(readlink '$R/etc/localtime')\" = /usr/share/zoneinfo/Asia/Novosibirsk ] &&
+   grep -qx Asia/Novosibirsk '$R/etc/timezone' && [ -f '$R/usr/share/zoneinfo/Asia/Novosibirsk' ]"
 check "the boot partition's settings file is gone (it may hold a passphrase)" \
   "[ ! -e '$R/boot/firmware/parta-box.conf' ]"
 pwfile=$R/var/lib/parta/first-admin-password

@@ -2,10 +2,13 @@
 // behind what was already seen, set forward by the admin, refused backwards.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <ctime>
 #include <fstream>
 
 #include "domain/box_clock.hpp"
 #include "test_db.hpp"
+#include "web/time_format.hpp"
 
 namespace parta::domain {
 namespace {
@@ -54,6 +57,24 @@ TEST(BoxClock, NoSavedTimeStillNotBeforeTheBuild) {
   BoxClock c(dir.file("clock"), boot);
   EXPECT_FALSE(c.certain());
   EXPECT_GT(c.now(), 1'700'000'000);
+}
+
+// The clock page names the zone the school's times are in (set at first boot from box.conf).
+TEST(BoxClock, TimeZoneLabelNamesTheZoneAndItsOffset) {
+  const char* old = std::getenv("TZ");
+  std::string saved = old ? old : "";
+  setenv("TZ", "Asia/Novosibirsk", 1);
+  tzset();
+  EXPECT_EQ(web::time_zone_label(kNov2026), "Asia/Novosibirsk, UTC+07:00");
+  EXPECT_EQ(web::format_datetime(kNov2026), "18.11.2026 18:06");
+  setenv("TZ", ":America/St_Johns", 1);
+  tzset();
+  EXPECT_EQ(web::time_zone_label(kNov2026), "America/St_Johns, UTC-03:30");
+  if (old)
+    setenv("TZ", saved.c_str(), 1);
+  else
+    unsetenv("TZ");
+  tzset();
 }
 
 }  // namespace
