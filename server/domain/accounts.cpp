@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <cstdio>
 #include <stdexcept>
 
 #include "domain/translit.hpp"
@@ -89,6 +90,10 @@ std::string hash_secret(std::string_view secret) {
 bool verify_secret(std::string_view hash, std::string_view secret) {
   std::string h(hash);
   return crypto_pwhash_str_verify(h.c_str(), secret.data(), secret.size()) == 0;
+}
+
+void forget_first_admin_password(const User& u, const std::string& password_file) {
+  if (u.login == kFirstAdminLogin && !password_file.empty()) std::remove(password_file.c_str());
 }
 
 std::string generate_password() {

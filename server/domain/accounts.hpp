@@ -51,6 +51,10 @@ bool verify_secret(std::string_view hash, std::string_view secret);
 // The admin account `parta firstboot` makes on a new box; its password is shown on the admin's
 // start page until it is changed.
 inline constexpr const char* kFirstAdminLogin = "admin";
+// After u's password changed by any path (profile, an admin's reset, the CLI): when u is that
+// first admin, the password file (start page, console, USB sticks) goes, so nothing keeps showing
+// a password that no longer works.
+void forget_first_admin_password(const User& u, const std::string& password_file);
 
 // Readable secrets to print on a card: no look-alike characters.
 std::string generate_password();

@@ -380,6 +380,8 @@ void register_admin_views(App& app) {
                     ? domain::SecretKind::pin
                     : domain::SecretKind::password;
     std::string secret = domain::reset_secret(ctx.db, id, kind);
+    if (ctx.settings)
+      domain::forget_first_admin_password(*u, ctx.settings->first_admin_password_file);
     std::string cls;
     std::string back = "/admin";
     if (auto s = domain::find_student(ctx.db, id)) {

@@ -1,6 +1,4 @@
 // Sign-in, sign-out, one's own profile and password, language switch and static files.
-#include <cstdio>
-
 #include "domain/accounts.hpp"
 #include "web/app.hpp"
 #include "web/static_assets.hpp"
@@ -116,10 +114,8 @@ void register_auth_views(App& app) {
     }
     app.limiter().succeeded(me.login);
     domain::set_secret(ctx.db, me.id, domain::SecretKind::password, fresh);  // ends all sessions
-    // The first admin's password is no longer the one on the start page.
-    if (me.login == domain::kFirstAdminLogin && ctx.settings &&
-        !ctx.settings->first_admin_password_file.empty())
-      std::remove(ctx.settings->first_admin_password_file.c_str());
+    if (ctx.settings)
+      domain::forget_first_admin_password(me, ctx.settings->first_admin_password_file);
     // This device stays signed in; the others sign in again with the new password.
     auto resp = http::Response::redirect("/profile?changed=1");
     resp.cookie(kSessionCookie, domain::create_session(ctx.db, ctx.clock, me.id),

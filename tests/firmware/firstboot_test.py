@@ -11,6 +11,7 @@ import argparse
 import os
 import re
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -103,6 +104,18 @@ def main():
         r = subprocess.run([args.parta, "--data", data, "firstboot"], capture_output=True, text=True)
         check(r.returncode == 0 and not os.path.exists(pw_file),
               "firstboot again (an admin exists) does not bring the file back")
+        # An admin's reset of the first admin's password (/admin/users/ID/reset) removes the file
+        # too: it would show a password that no longer works.
+        with open(pw_file, "w") as f:
+            f.write("new-pass-2026\n")
+        admin = Staff(base, "admin", "new-pass-2026")
+        check("new-pass-2026" in admin.get("/"), "(a password file shown again on the start page)")
+        db = sqlite3.connect(os.path.join(data, "parta.db"))
+        admin_id = db.execute("SELECT id FROM users WHERE login = 'admin'").fetchone()[0]
+        db.close()
+        status, body, _ = admin.post(f"/admin/users/{admin_id}/reset", {"kind": "password"})
+        check(status == 200 and not os.path.exists(pw_file),
+              "an admin's reset of the first admin's password removes the file")
 
         # 3. The first-boot unit.
         if shutil.which("systemd-analyze"):

@@ -12,6 +12,7 @@
 #include "app/credentials_table.hpp"
 #include "app/data_dir.hpp"
 #include "cli/sync_commands.hpp"
+#include "content/durable.hpp"
 #include "domain/demo.hpp"
 #include "domain/library.hpp"
 #include "domain/roster_import.hpp"
@@ -131,8 +132,7 @@ int cmd_user(Options& o) {
     bool pin = o.flags.count("pin") > 0;
     std::string s = domain::reset_secret(
         *c, u->id, pin ? domain::SecretKind::pin : domain::SecretKind::password);
-    if (u->login == domain::kFirstAdminLogin)
-      std::remove(app::DataDir{o.data}.first_admin_password_path().c_str());
+    domain::forget_first_admin_password(*u, app::DataDir{o.data}.first_admin_password_path());
     print_credentials({{u->full_name(), "", u->role, u->login, s, pin}});
     return 0;
   }
@@ -230,7 +230,7 @@ int cmd_firstboot(Options& o) {
   std::string pw = domain::generate_password();
   // The file first: a power cut before the account exists leaves a file the next run replaces;
   // the other way round would leave an admin whose password nobody knows.
-  sync::write_file_durably(dir.first_admin_password_path(), pw + "\n", 0600);
+  content::write_file_durably(dir.first_admin_password_path(), pw + "\n", 0600);
   domain::SystemClock clock;
   domain::create_user(*c, clock,
                       {domain::kFirstAdminLogin, "Администратор", "Школы", "", domain::Role::admin,
