@@ -158,15 +158,8 @@ if [ "$tests" != none ]; then
   fi
   # The first boot with the arm64 programs: parta firstboot makes the keys and the admin, partad
   # serves HTTP on a free port, the admin signs in with the password and changes it
-  # (tests/firmware/firstboot_test.py, given wrappers that run each program under qemu-user).
-  # (The same qemu command line as CMAKE_CROSSCOMPILING_EMULATOR in arm64-toolchain.cmake.)
-  emu="qemu-aarch64-static -E LD_LIBRARY_PATH=$overlay/usr/lib/aarch64-linux-gnu"
-  emu+=" -E VIPSHOME=$overlay/usr/lib"
-  mkdir -p "$build/qemu"
-  for p in server/partad tools/parta; do
-    printf '#!/bin/sh\nexec %s %s "$@"\n' "$emu" "$build/$p" >"$build/qemu/${p##*/}"
-    chmod +x "$build/qemu/${p##*/}"
-  done
+  # (tests/firmware/firstboot_test.py, given the wrappers image/CMakeLists.txt generates: each
+  # runs the program under CMAKE_CROSSCOMPILING_EMULATOR, the toolchain's qemu command line).
   say "first boot under qemu-aarch64"
   lock python3 "$src/tests/firmware/firstboot_test.py" --partad "$build/qemu/partad" \
     --parta "$build/qemu/parta"
