@@ -78,7 +78,6 @@ User nobody
 Group nogroup
 SystemGroup nogroup
 FileDevice Yes
-Printcap
 ServerRoot $B/etc
 StateDir $B/state
 CacheDir $B/cache
