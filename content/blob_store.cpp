@@ -41,7 +41,6 @@ std::string sha256_file(const std::string& path, std::uint64_t* size) {
   if (fd < 0) fail("open " + path);
   crypto_hash_sha256_state st;
   crypto_hash_sha256_init(&st);
-  // On the heap: CivetWeb's worker threads have small stacks.
   std::vector<unsigned char> buf(65536);
   std::uint64_t total = 0;
   while (true) {
@@ -64,8 +63,10 @@ std::string sha256_file(const std::string& path, std::uint64_t* size) {
   return hex;
 }
 
-BlobStore::BlobStore(std::string root)
-    : root_(std::move(root)), blobs_(root_ + "/blobs"), tmp_(root_ + "/tmp") {
+BlobStore::BlobStore(std::string root, std::string scratch)
+    : root_(std::move(root)),
+      blobs_(root_ + "/blobs"),
+      tmp_(scratch.empty() ? root_ + "/tmp" : std::move(scratch)) {
   fs::create_directories(blobs_);
   fs::create_directories(tmp_);
 }
@@ -124,22 +125,38 @@ std::string BlobStore::ensure_gzip(std::string_view h) {
   std::string templ = tmp_ + "/gz-XXXXXX";
   int fd = ::mkstemp(templ.data());
   if (fd < 0) fail("mkstemp in " + tmp_);
-  gzFile out = gzdopen(fd, "wb9");
   int in = ::open(path_of(h).c_str(), O_RDONLY | O_CLOEXEC);
-  if (!out || in < 0) {
-    if (out) gzclose(out);
+  gzFile out = in >= 0 ? gzdopen(fd, "wb9") : nullptr;
+  if (!out) {
+    int e = errno;
+    ::close(fd);  // gzdopen did not take it
     if (in >= 0) ::close(in);
     ::unlink(templ.c_str());
+    errno = e;
     fail("gzip " + std::string(h));
   }
+  // A short copy would be served for ever in place of the file: any error drops it.
+  bool ok = true;
   std::vector<char> buf(65536);
-  ssize_t n;
-  while ((n = ::read(in, buf.data(), buf.size())) > 0)
-    gzwrite(out, buf.data(), static_cast<unsigned>(n));
+  while (ok) {
+    ssize_t n = ::read(in, buf.data(), buf.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) ok = false;
+    if (n <= 0) break;
+    ok = gzwrite(out, buf.data(), static_cast<unsigned>(n)) == static_cast<int>(n);
+  }
   ::close(in);
-  gzclose(out);
+  ok = gzclose(out) == Z_OK && ok;
+  if (!ok) {
+    ::unlink(templ.c_str());
+    throw std::runtime_error("gzip " + std::string(h) + ": read or write failed");
+  }
   fsync_path(templ, O_RDONLY);
-  if (::rename(templ.c_str(), gz.c_str()) != 0) fail("rename to " + gz);
+  ::chmod(templ.c_str(), 0640);
+  if (::rename(templ.c_str(), gz.c_str()) != 0) {
+    ::unlink(templ.c_str());
+    fail("rename to " + gz);
+  }
   return gz;
 }
 

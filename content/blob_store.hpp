@@ -16,8 +16,9 @@ struct BlobInfo {
 
 class BlobStore {
  public:
-  // root/blobs/ab/abcdef… holds the blobs, root/tmp the files being written.
-  explicit BlobStore(std::string root);
+  // root/blobs/ab/abcdef… holds the blobs; files being written go to `scratch` (root/tmp by
+  // default), which must be on the same filesystem. Each process has a scratch folder of its own.
+  explicit BlobStore(std::string root, std::string scratch = "");
 
   // Takes a finished temp file (on the same filesystem): hashes it, makes it durable and moves it
   // to its hash name, or removes it when that blob already exists. Throws std::runtime_error.
@@ -30,12 +31,13 @@ class BlobStore {
   std::string path_of(std::string_view sha256) const;
   bool has(std::string_view sha256) const;
   // A gzip copy beside the blob ("<hash>.gz") for text that phones fetch compressed; written like
-  // a blob (temp, fsync, rename). Returns its path.
+  // a blob (temp, fsync, rename), and only when every byte was read and written. Returns its
+  // path; throws std::runtime_error (nothing is left behind then).
   std::string ensure_gzip(std::string_view sha256);
   std::string gzip_path_of(std::string_view sha256) const { return path_of(sha256) + ".gz"; }
   const std::string& tmp_dir() const { return tmp_; }
-  // A fresh, unused name in tmp/ for a file a library writes itself (cairo, libvips): random, so
-  // threads and restarts never collide; tmp/ is emptied at start, so nothing half-written stays.
+  // A fresh, unused name in the scratch folder for a file a library writes itself: random, so
+  // threads never collide; partad empties tmp/ at start, so nothing half-written stays.
   std::string temp_name(std::string_view prefix, std::string_view ext) const;
 
  private:

@@ -1226,7 +1226,9 @@ Header Writer::finish(std::uint64_t* file_size) {
         io_fail("write " + w.out_tmp);
       copied += static_cast<std::uint64_t>(n);
     }
-    if (copied != w.body_size) throw std::runtime_error("bundle writer: body temp file changed");
+    if (copied != w.body_size)
+      throw std::runtime_error("bundle writer: body temp file changed (" + std::to_string(copied) +
+                               " of " + std::to_string(w.body_size) + " bytes read back)");
     fsync_fd(w.out_fd, w.out_tmp);
     if (::close(std::exchange(w.out_fd, -1)) != 0) io_fail("close " + w.out_tmp);
     if (::rename(w.out_tmp.c_str(), w.final_path.c_str()) != 0)

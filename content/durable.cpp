@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -22,6 +23,18 @@ bool write_all(int fd, const void* p, std::size_t n) {
   return true;
 }
 
+bool read_all(int fd, void* p, std::size_t n) {
+  auto c = static_cast<char*>(p);
+  while (n > 0) {
+    ssize_t r = ::read(fd, c, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return false;
+    c += r;
+    n -= static_cast<std::size_t>(r);
+  }
+  return true;
+}
+
 void fsync_dir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0) throw std::runtime_error("open " + dir + ": " + std::strerror(errno));
@@ -32,10 +45,22 @@ void fsync_dir(const std::string& dir) {
     throw std::runtime_error("fsync " + dir + ": " + std::strerror(err));
 }
 
+void fsync_file(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("open " + path + ": " + std::strerror(errno));
+  int r = ::fsync(fd);
+  int err = errno;
+  ::close(fd);
+  if (r != 0) throw std::runtime_error("fsync " + path + ": " + std::strerror(err));
+}
+
 void write_file_durably(const std::string& path, std::string_view bytes, int mode) {
   std::filesystem::path p(path);
   std::string dir = p.parent_path().empty() ? "." : p.parent_path().string();
-  std::string tmp = dir + "/." + p.filename().string() + ".tmp" + std::to_string(::getpid());
+  // Unique per process and per call: two threads may write the same file (a status line).
+  static std::atomic<unsigned> serial{0};
+  std::string tmp = dir + "/." + p.filename().string() + ".tmp" + std::to_string(::getpid()) + "-" +
+                    std::to_string(serial++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
   if (!write_all(fd, bytes.data(), bytes.size()) || ::fsync(fd) != 0) {

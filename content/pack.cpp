@@ -12,6 +12,7 @@
 #include <set>
 
 #include "blob_store.hpp"
+#include "durable.hpp"
 #include "utf8.hpp"
 
 namespace parta::content {
@@ -171,7 +172,59 @@ std::string manifest_to_json(const PackManifest& m) {
   return j.dump(2);
 }
 
+std::string signature_json(std::string_view manifest, const bundle::SigningKey& key) {
+  unsigned char sig[crypto_sign_BYTES];
+  crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(manifest.data()),
+                       manifest.size(), key.sk.data());
+  return nlohmann::json{{"format", "parta-pack-signature"},
+                        {"key", bundle::to_hex(key.pk)},
+                        {"signature", bundle::to_hex(sig, sizeof sig)}}
+             .dump(2) +
+         "\n";
+}
+
+std::optional<std::string> check_signature(std::string_view text, std::string_view manifest,
+                                           Problem* out) {
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  unsigned char pk[crypto_sign_PUBLICKEYBYTES], sig[crypto_sign_BYTES];
+  if (j.is_discarded() || !j.is_object() || j.value("format", "") != "parta-pack-signature" ||
+      !j.contains("key") || !j["key"].is_string() || !j.contains("signature") ||
+      !j["signature"].is_string() ||
+      !bundle::from_hex(j["key"].get<std::string>(), pk, sizeof pk) ||
+      !bundle::from_hex(j["signature"].get<std::string>(), sig, sizeof sig)) {
+    *out = problem("The pack's signature file is not valid.");
+    return std::nullopt;
+  }
+  if (crypto_sign_verify_detached(sig, reinterpret_cast<const unsigned char*>(manifest.data()),
+                                  manifest.size(), pk) != 0) {
+    *out = problem(
+        "The pack's signature does not match its contents: it was changed after it was signed.");
+    return std::nullopt;
+  }
+  return bundle::to_hex(pk, sizeof pk);
+}
+
 namespace {
+
+// Reads the rest of the current entry into `text`, up to `max` bytes; false when it is longer or
+// the archive is damaged (*why says which).
+bool read_small_entry(archive* a, std::vector<char>& block, std::size_t max, std::string* text,
+                      Problem* why, const char* too_large) {
+  while (true) {
+    la_ssize_t n = archive_read_data(a, block.data(), block.size());
+    if (n < 0) {
+      *why = problem("The pack file is damaged or cut short ({detail}).",
+                     {{"detail", archive_error_string(a) ? archive_error_string(a) : "?"}});
+      return false;
+    }
+    if (n == 0) return true;
+    text->append(block.data(), static_cast<std::size_t>(n));
+    if (text->size() > max) {
+      *why = problem(too_large);
+      return false;
+    }
+  }
+}
 
 PackRead read_archive(archive* a, const std::string& staging, const PackLimits& limits) {
   PackRead r;
@@ -186,6 +239,7 @@ PackRead read_archive(archive* a, const std::string& staging, const PackLimits& 
   std::map<std::string, const PackItem*> wanted;
   std::set<std::string> seen;
   bool have_manifest = false;
+  std::string manifest_text;
   std::size_t entries = 0;
   std::vector<char> block(1 << 16);
   while (true) {
@@ -220,19 +274,11 @@ PackRead read_archive(archive* a, const std::string& staging, const PackLimits& 
     if (!have_manifest) {
       if (path != "manifest.json")
         return refuse(problem("The pack must start with manifest.json."));
-      std::string text;
-      while (true) {
-        la_ssize_t n = archive_read_data(a, block.data(), block.size());
-        if (n < 0)
-          return refuse(
-              problem("The pack file is damaged or cut short ({detail}).",
-                      {{"detail", archive_error_string(a) ? archive_error_string(a) : "?"}}));
-        if (n == 0) break;
-        text.append(block.data(), static_cast<std::size_t>(n));
-        if (text.size() > limits.max_manifest)
-          return refuse(problem("The pack's manifest is too large."));
-      }
+      std::string& text = manifest_text;
       Problem p;
+      if (!read_small_entry(a, block, limits.max_manifest, &text, &p,
+                            "The pack's manifest is too large."))
+        return refuse(p);
       auto m = parse_manifest(text, &p);
       if (!m) return refuse(p);
       std::uint64_t declared = 0;
@@ -247,6 +293,16 @@ PackRead read_archive(archive* a, const std::string& staging, const PackLimits& 
       r.manifest = std::move(*m);
       for (const auto& i : r.manifest.items) wanted[i.path] = &i;
       have_manifest = true;
+      continue;
+    }
+    if (path == "manifest.sig" && seen.empty() && r.signer.empty()) {
+      std::string sig;
+      Problem p;
+      if (!read_small_entry(a, block, 4096, &sig, &p, "The pack's signature file is not valid."))
+        return refuse(p);
+      auto signer = check_signature(sig, manifest_text, &p);
+      if (!signer) return refuse(p);
+      r.signer = *signer;
       continue;
     }
     auto it = wanted.find(path);
@@ -381,6 +437,79 @@ PackRead read_pack_memory(std::string_view bytes, const std::string& staging_dir
   archive* a = new_reader();
   int rc = archive_read_open_memory(a, bytes.data(), bytes.size());
   return read_with(a, rc, staging_dir, limits);
+}
+
+bool sign_pack(const std::string& in, const std::string& out, const bundle::SigningKey& key,
+               Problem* why) {
+  // Checked whole first: staged into a folder beside the output, then written from there, so
+  // the signed pack holds exactly the bytes that were checked.
+  std::string staging = out + ".staging";
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  PackRead r = read_pack(in, staging, {});
+  if (!r.ok()) {
+    *why = *r.problem;
+    return false;
+  }
+  std::string manifest = manifest_to_json(r.manifest);
+  std::string tmp = out + ".tmp";
+  archive* w = archive_write_new();
+  archive_write_add_filter_gzip(w);
+  archive_write_set_format_pax_restricted(w);
+  // Names are written as the bytes they are (UTF-8 already): no conversion through the process's
+  // locale, which in a "C" locale crashes libarchive 3.6 on Cyrillic names.
+  archive_write_set_format_option(w, "pax", "hdrcharset", "BINARY");
+  bool ok = archive_write_open_filename(w, tmp.c_str()) == ARCHIVE_OK;
+  auto add = [&](const std::string& path, const std::string* bytes, const std::string* file,
+                 std::uint64_t size) {
+    if (!ok) return;
+    archive_entry* e = archive_entry_new();
+    archive_entry_copy_pathname(e, path.c_str());
+    archive_entry_set_filetype(e, AE_IFREG);
+    archive_entry_set_perm(e, 0644);
+    archive_entry_set_size(e, static_cast<la_int64_t>(size));
+    ok = archive_write_header(w, e) == ARCHIVE_OK;
+    archive_entry_free(e);
+    if (!ok) return;
+    if (bytes) {
+      ok = archive_write_data(w, bytes->data(), bytes->size()) ==
+           static_cast<la_ssize_t>(bytes->size());
+      return;
+    }
+    int fd = ::open(file->c_str(), O_RDONLY | O_CLOEXEC);
+    ok = fd >= 0;
+    std::vector<char> buf(1 << 16);
+    while (ok) {
+      ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n <= 0) {
+        ok = n == 0;
+        break;
+      }
+      ok = archive_write_data(w, buf.data(), static_cast<std::size_t>(n)) == n;
+    }
+    if (fd >= 0) ::close(fd);
+  };
+  std::string sig = signature_json(manifest, key);
+  add("manifest.json", &manifest, nullptr, manifest.size());
+  add("manifest.sig", &sig, nullptr, sig.size());
+  for (const auto& s : r.staged) add(s.item.path, nullptr, &s.staged_path, s.item.size);
+  ok = archive_write_close(w) == ARCHIVE_OK && ok;
+  archive_write_free(w);
+  fs::remove_all(staging, ec);
+  if (ok) {
+    // Made durable and renamed into place only when whole.
+    int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+    ok = fd >= 0 && ::fsync(fd) == 0;
+    if (fd >= 0) ::close(fd);
+    ok = ok && ::rename(tmp.c_str(), out.c_str()) == 0;
+    if (ok)
+      fsync_dir(fs::path(out).parent_path().empty() ? "." : fs::path(out).parent_path().string());
+  }
+  if (!ok) {
+    fs::remove(tmp, ec);
+    *why = problem("The signed pack could not be written (is the disk full?).");
+  }
+  return ok;
 }
 
 }  // namespace parta::content

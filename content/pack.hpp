@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "bundle.hpp"
+
 namespace parta::content {
 
 inline constexpr int kPackFormatVersion = 1;  // what this reader writes and reads
@@ -56,6 +58,9 @@ struct StagedItem {
 struct PackRead {
   std::optional<Problem> problem;  // set: refused, nothing staged
   PackManifest manifest;
+  // Who signed the manifest (hex Ed25519 public key), "" for an unsigned pack. A pack whose
+  // signature does not hold is refused whole; whether the signer is trusted is the caller's call.
+  std::string signer;
   std::vector<StagedItem> staged;
   std::uint64_t compressed_bytes = 0, unpacked_bytes = 0;
   bool ok() const { return !problem.has_value(); }
@@ -67,6 +72,18 @@ std::string manifest_to_json(const PackManifest& m);
 // A path as it may appear in a pack: relative, no "..", no empty or dot segments, no backslashes or
 // control characters, at most 255 bytes.
 bool safe_pack_path(std::string_view path);
+
+// A signature as it travels in a pack, as `manifest.sig` right after manifest.json: the signer's
+// key and an Ed25519 signature over manifest.json's exact bytes (which list every item's size and
+// SHA-256, so it covers the whole pack).
+std::string signature_json(std::string_view manifest, const bundle::SigningKey& key);
+// Checks one against the manifest's bytes; the signer's key (hex) or nullopt + *problem.
+std::optional<std::string> check_signature(std::string_view signature, std::string_view manifest,
+                                           Problem* problem);
+// Reads the pack at `in` (checked whole first, so nothing broken gets signed) and writes it to
+// `out` (a .tar.gz, durably) with the signature of `key` added. False + *problem when refused.
+bool sign_pack(const std::string& in, const std::string& out, const bundle::SigningKey& key,
+               Problem* problem);
 
 // Reads the pack file (tar, optionally gzip- or zstd-compressed) into staging_dir, which must not
 // exist yet. On failure the staging folder is removed and `problem` says why.
