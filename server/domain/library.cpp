@@ -73,79 +73,148 @@ std::string fold_case(std::string_view s) {
   return out;
 }
 
-PackImport import_pack_file(storage::Connection& c, const Clock& clock, content::BlobStore& blobs,
-                            const std::string& pack_path, std::int64_t imported_by,
-                            std::uint64_t reserve) {
-  PackImport out;
+namespace {
+
+// Whether a pack owned by `owner` may be imported over what is listed under its id now (an
+// owner's own newer version, or the district taking an id a local pack used). Sets *result for
+// a pack that changes nothing or is refused.
+bool may_replace(storage::Connection& c, const content::PackManifest& m, const std::string& owner,
+                 PackImport* result) {
+  auto q = c.query("SELECT version, signer FROM packs WHERE id = ?1", m.id);
+  if (!q.next()) return true;
+  std::int64_t version = q.integer(0);
+  std::string held_by = q.text(1);
+  result->previous_version = version;
+  if (held_by != owner) {
+    if (!owner.empty()) return true;  // the district's pack takes its id back
+    result->problem = Message{
+        "The pack id {id} belongs to a pack the district sent; only the district can replace it.",
+        {{"id", m.id}}};
+    return false;
+  }
+  if (version >= m.version) {
+    result->outcome = version == m.version ? PackOutcome::unchanged : PackOutcome::older;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<StagedPack> stage_pack_file(storage::Connection& c, content::BlobStore& blobs,
+                                          const std::string& pack_path, std::uint64_t reserve,
+                                          const PackTrust& trust, PackImport* out) {
   content::PackLimits limits;
   // Staged files become blobs by rename, so a pack needs its unpacked size once.
   limits.free_space = free_space(blobs.tmp_dir());
   limits.reserve = reserve;
   std::string staging = blobs.tmp_dir() + "/pack-" + random_token().substr(0, 16);
   content::PackRead r = content::read_pack(pack_path, staging, limits);
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{staging};
   if (!r.ok()) {
-    out.problem = to_message(*r.problem);
-    return out;
+    out->problem = to_message(*r.problem);
+    return std::nullopt;
   }
-  const auto& m = r.manifest;
-  out.items = m.items.size();
-  auto existing = c.scalar("SELECT version FROM packs WHERE id = ?1", m.id);
-  if (existing && *existing >= m.version) {
-    std::error_code ec;
-    fs::remove_all(staging, ec);
-    out.previous_version = *existing;
-    out.outcome = *existing == m.version ? PackOutcome::unchanged : PackOutcome::older;
-    return out;
+  StagedPack pack;
+  if (trust.from_district || (!r.signer.empty() && r.signer == trust.district_key)) {
+    pack.owner = trust.from_district && !trust.district_key.empty() ? trust.district_key : r.signer;
+    if (pack.owner.empty()) pack.owner = "district";
+  } else if (!trust.allow_unsigned) {
+    out->needs_admin = true;
+    out->problem = r.signer.empty()
+                       ? Message{"This pack is not signed by the district. An administrator can "
+                                 "still import it on the library page by choosing to.",
+                                 {}}
+                       : Message{"This pack is signed by a key this box does not trust. An "
+                                 "administrator can still import it on the library page by "
+                                 "choosing to.",
+                                 {}};
+    return std::nullopt;
   }
-  // Files first (durable, by rename: each item is written to disk once), then one transaction.
-  std::vector<std::pair<const content::PackItem*, content::BlobInfo>> stored;
-  for (const auto& s : r.staged) stored.push_back({&s.item, blobs.adopt(s.staged_path)});
-  std::error_code ec;
-  fs::remove_all(staging, ec);
-  storage::Transaction tx(c);
-  std::uint64_t bytes = 0;
-  for (const auto& [item, blob] : stored) bytes += blob.size;
-  std::string grades;
-  for (int g : m.grades) grades += (grades.empty() ? "" : ",") + std::to_string(g);
-  c.run(
-      "INSERT INTO packs (id, version, title, subjects, grades, items, bytes, imported_at, "
-      "imported_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(id) DO UPDATE SET "
-      "version = ?2, title = ?3, subjects = ?4, grades = ?5, items = ?6, bytes = ?7, "
-      "imported_at = ?8, imported_by = ?9",
-      m.id, m.version, m.title, join(m.subjects), grades, static_cast<std::int64_t>(m.items.size()),
-      static_cast<std::int64_t>(bytes), clock.now(),
-      imported_by ? std::optional<std::int64_t>(imported_by) : std::nullopt);  // 0: the CLI
-  c.run("UPDATE library_items SET listed = 0 WHERE pack_id = ?1", m.id);
-  for (const auto& [item, blob] : stored) {
-    record_blob(c, clock, blob.sha256, blob.size);
-    // Text compresses well and phones take gzip: keep a compressed copy to serve.
-    if ((item->type.rfind("text/", 0) == 0 || item->type == "image/svg+xml" ||
-         item->type == "application/json") &&
+  out->items = r.manifest.items.size();
+  if (!may_replace(c, r.manifest, pack.owner, out)) return std::nullopt;
+  // Files first (durable, by rename: each item is written to disk once), with the compressed
+  // copies phones get of text; all before any transaction.
+  for (const auto& s : r.staged) {
+    auto blob = blobs.adopt(s.staged_path);
+    if ((s.item.type.rfind("text/", 0) == 0 || s.item.type == "image/svg+xml" ||
+         s.item.type == "application/json") &&
         blob.size > 1024)
       blobs.ensure_gzip(blob.sha256);
-    std::optional<int> grade = item->grade;
+    pack.items.emplace_back(s.item, blob);
+  }
+  pack.manifest = std::move(r.manifest);
+  return pack;
+}
+
+PackImport record_pack(storage::Connection& c, const Clock& clock, const StagedPack& pack,
+                       std::int64_t imported_by) {
+  PackImport out;
+  const auto& m = pack.manifest;
+  out.items = m.items.size();
+  storage::Transaction tx(c);
+  if (!may_replace(c, m, pack.owner, &out)) return out;
+  std::uint64_t bytes = 0;
+  for (const auto& [item, blob] : pack.items) bytes += blob.size;
+  std::string grades;
+  for (int g : m.grades) grades += (grades.empty() ? "" : ",") + std::to_string(g);
+  bool existed = c.scalar("SELECT 1 FROM packs WHERE id = ?1", m.id).has_value();
+  // The district takes back an id a local pack used: that pack's items leave the listing and the
+  // pack (assignments that link them keep them), so the two never mix.
+  c.run(
+      "UPDATE library_items SET pack_id = NULL, pack_version = NULL, listed = 0 WHERE pack_id = "
+      "?1 AND ?1 IN (SELECT id FROM packs WHERE signer != ?2)",
+      m.id, pack.owner);
+  c.run(
+      "INSERT INTO packs (id, version, title, subjects, grades, items, bytes, imported_at, "
+      "imported_by, signer) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(id) DO "
+      "UPDATE SET version = ?2, title = ?3, subjects = ?4, grades = ?5, items = ?6, bytes = ?7, "
+      "imported_at = ?8, imported_by = ?9, signer = ?10",
+      m.id, m.version, m.title, join(m.subjects), grades, static_cast<std::int64_t>(m.items.size()),
+      static_cast<std::int64_t>(bytes), clock.now(),
+      imported_by ? std::optional<std::int64_t>(imported_by) : std::nullopt,  // 0: the CLI
+      pack.owner);
+  c.run("UPDATE library_items SET listed = 0 WHERE pack_id = ?1", m.id);
+  for (const auto& [item, blob] : pack.items) {
+    record_blob(c, clock, blob.sha256, blob.size);
+    std::optional<int> grade = item.grade;
     if (!grade && m.grades.size() == 1) grade = m.grades[0];
-    std::string subject = !item->subject.empty()   ? item->subject
+    std::string subject = !item.subject.empty()    ? item.subject
                           : m.subjects.size() == 1 ? m.subjects[0]
                                                    : "";
     c.run(
         "INSERT INTO library_items (pack_id, pack_version, path, title, type, size, sha256, "
         "subject, grade, created_at, listed) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 1)",
-        m.id, m.version, item->path, item->title, item->type, static_cast<std::int64_t>(blob.size),
+        m.id, m.version, item.path, item.title, item.type, static_cast<std::int64_t>(blob.size),
         blob.sha256, subject, grade, clock.now());
   }
   tx.commit();
-  out.previous_version = existing.value_or(0);
-  out.outcome = existing ? PackOutcome::updated : PackOutcome::imported;
+  out.outcome = existed ? PackOutcome::updated : PackOutcome::imported;
   return out;
+}
+
+PackImport import_pack_file(storage::Connection& c, const Clock& clock, content::BlobStore& blobs,
+                            const std::string& pack_path, std::int64_t imported_by,
+                            std::uint64_t reserve, const PackTrust& trust) {
+  PackImport out;
+  auto staged = stage_pack_file(c, blobs, pack_path, reserve, trust, &out);
+  if (!staged) return out;
+  return record_pack(c, clock, *staged, imported_by);
 }
 
 std::vector<PackInfo> list_packs(storage::Connection& c) {
   std::vector<PackInfo> out;
-  auto q =
-      c.query("SELECT id, title, version, items, bytes, imported_at FROM packs ORDER BY title");
+  auto q = c.query(
+      "SELECT id, title, signer, version, items, bytes, imported_at FROM packs ORDER BY title");
   while (q.next())
-    out.push_back({q.text(0), q.text(1), q.integer(2), q.integer(3), q.integer(4), q.integer(5)});
+    out.push_back(
+        {q.text(0), q.text(1), q.text(2), q.integer(3), q.integer(4), q.integer(5), q.integer(6)});
   return out;
 }
 
@@ -211,32 +280,98 @@ std::vector<LibraryItem> materials_of(storage::Connection& c, std::int64_t assig
   return out;
 }
 
-std::size_t collect_garbage(storage::Connection& c, content::BlobStore& blobs,
-                            std::int64_t min_age) {
+const std::vector<BlobColumn>& blob_columns() {
+  static const std::vector<BlobColumn> kColumns = {
+      {"attachments", "sha256", false},      {"submission_files", "sha256", false},
+      {"library_items", "sha256", false},    {"packets", "pdf_sha", false},
+      {"print_runs", "combined_sha", false}, {"scan_files", "sha256", false},
+      {"scan_pages", "image_sha", false},    {"sync_records", "data", true},
+      {"sync_outbox", "payload", true},
+  };
+  return kColumns;
+}
+
+namespace {
+
+// Every run of exactly 64 lower-case hex digits in a record's text: a blob it may name. Taking
+// too many is harmless (a file is kept); missing one would delete what a school sent.
+void hashes_in(std::string_view text, std::set<std::string>* out) {
+  auto hex = [](char ch) { return (ch >= '0' && ch <= '9') || (ch >= 'a' && ch <= 'f'); };
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (!hex(text[i])) {
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < text.size() && hex(text[j])) ++j;
+    if (j - i == 64) out->insert(std::string(text.substr(i, 64)));
+    i = j;
+  }
+}
+
+}  // namespace
+
+std::set<std::string> referenced_blobs(storage::Connection& c) {
   std::set<std::string> used;
-  auto q = c.query(
-      "SELECT sha256 FROM attachments UNION SELECT sha256 FROM submission_files UNION "
-      "SELECT sha256 FROM library_items");
-  while (q.next()) used.insert(q.text(0));
-  std::size_t removed = 0;
-  auto now = fs::file_time_type::clock::now();
+  for (const auto& col : blob_columns()) {
+    // Names from the fixed list above, never from input.
+    auto q = c.query(std::string("SELECT ") + col.column + " FROM " + col.table + " WHERE " +
+                     col.column + " IS NOT NULL");
+    while (q.next()) {
+      if (col.json)
+        hashes_in(q.text(0), &used);
+      else
+        used.insert(q.text(0));
+    }
+  }
+  return used;
+}
+
+Garbage collect_garbage(storage::Connection& c, content::BlobStore& blobs, std::int64_t min_age) {
+  Garbage out;
   std::string root = blobs.path_of(std::string(64, '0'));
   root = root.substr(0, root.rfind('/'));
   root = root.substr(0, root.rfind('/'));
-  std::error_code ec;
-  for (const auto& e : fs::recursive_directory_iterator(root, ec)) {
-    if (!e.is_regular_file()) continue;
-    std::string name = e.path().filename().string();
-    std::string hash = name.size() == 67 && name.ends_with(".gz") ? name.substr(0, 64) : name;
-    if (used.count(hash)) continue;
-    auto age = std::chrono::duration_cast<std::chrono::seconds>(now - e.last_write_time()).count();
-    if (age < min_age) continue;  // maybe being recorded right now
-    if (fs::remove(e.path(), ec)) {
-      ++removed;
-      if (hash == name) c.run("DELETE FROM blobs WHERE sha256 = ?1", name);
+  auto now = fs::file_time_type::clock::now();
+  std::vector<fs::path> doomed;
+  std::vector<std::string> rows;
+  {
+    // The rows go first, in one transaction that also reads the references, so nothing can
+    // come to refer to a blob between the check and its removal; the files after the commit.
+    storage::Transaction tx(c);
+    std::set<std::string> used = referenced_blobs(c);
+    std::error_code ec;
+    for (const auto& e : fs::recursive_directory_iterator(root, ec)) {
+      if (!e.is_regular_file(ec)) continue;
+      std::string name = e.path().filename().string();
+      std::string hash = name.size() == 67 && name.ends_with(".gz") ? name.substr(0, 64) : name;
+      if (!content::BlobStore::valid_hash(hash) || used.count(hash)) continue;
+      auto age =
+          std::chrono::duration_cast<std::chrono::seconds>(now - e.last_write_time(ec)).count();
+      if (ec || age < min_age) continue;  // maybe being recorded right now
+      if (hash == name) {
+        try {
+          c.run("DELETE FROM blobs WHERE sha256 = ?1", hash);
+        } catch (const storage::DbError& err) {
+          // A reference the list above does not know: keep the file, and say so.
+          if (!err.is_constraint()) throw;
+          continue;
+        }
+      }
+      doomed.push_back(e.path());
+    }
+    tx.commit();
+  }
+  for (const auto& p : doomed) {
+    std::error_code ec;
+    auto size = fs::file_size(p, ec);
+    if (fs::remove(p, ec)) {
+      ++out.files;
+      out.bytes += ec ? 0 : size;
     }
   }
-  return removed;
+  return out;
 }
 
 }  // namespace parta::domain

@@ -4,6 +4,7 @@
 // older one's listing while links from assignments keep working.
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,23 +26,53 @@ struct LibraryItem {
 
 struct PackInfo {
   std::string id, title;
+  std::string signer;  // the district's key, or "" for a pack an admin imported unsigned
   std::int64_t version = 0, items = 0, bytes = 0, imported_at = 0;
 };
 
 enum class PackOutcome { imported, updated, unchanged, older };
+
+// Whose packs this box takes. A pack id belongs to its signer: the district's packs (signed with
+// the key the box was given, or carried in a bundle the district signed) can only be replaced by
+// the district; an unsigned pack is imported only when an administrator chooses to, and never
+// over the district's id.
+struct PackTrust {
+  std::string district_key;     // hex Ed25519 key the district signs with ("" = none known)
+  bool allow_unsigned = false;  // an administrator chose to import a pack nobody trusted signed
+  bool from_district = false;   // it came inside a bundle the district signed
+};
 struct PackImport {
   PackOutcome outcome = PackOutcome::imported;
   std::optional<Message> problem;  // refused: nothing written
+  bool needs_admin = false;        // refused only because nobody this box trusts signed it
   std::int64_t previous_version = 0;
   std::size_t items = 0;
 };
 
 // Free bytes on the data folder's filesystem.
 std::uint64_t free_space(const std::string& dir);
-// Reads, verifies and imports a pack file. `reserve` bytes of the card are never used.
+
+// A pack read, verified and stored as blobs, not yet recorded.
+struct StagedPack {
+  content::PackManifest manifest;
+  std::string owner;  // the district's key (hex) for the district's packs, "" for local ones
+  std::vector<std::pair<content::PackItem, content::BlobInfo>> items;
+};
+// The slow half of an import, outside any transaction: reads and verifies the archive, checks
+// who signed it, and stores every item durably (with gzip copies of text). Nothing is recorded:
+// a refused or crashed import leaves only blobs nothing refers to (gc takes them). `reserve`
+// bytes of the card are never used.
+std::optional<StagedPack> stage_pack_file(storage::Connection& c, content::BlobStore& blobs,
+                                          const std::string& pack_path, std::uint64_t reserve,
+                                          const PackTrust& trust, PackImport* result);
+// The quick half: one short transaction that checks the version and owner again and lists the
+// items. Also used inside a sync import's transaction.
+PackImport record_pack(storage::Connection& c, const Clock& clock, const StagedPack& pack,
+                       std::int64_t imported_by);
+// Both halves.
 PackImport import_pack_file(storage::Connection& c, const Clock& clock, content::BlobStore& blobs,
                             const std::string& pack_path, std::int64_t imported_by,
-                            std::uint64_t reserve);
+                            std::uint64_t reserve, const PackTrust& trust);
 Message to_message(const content::Problem& p);
 // What to tell the admin about a successful import (imported, updated, unchanged, older).
 Message import_summary(const PackImport& r);
@@ -58,10 +89,25 @@ std::int64_t add_own_item(storage::Connection& c, const Clock& clock, const File
 void link_material(storage::Connection& c, std::int64_t assignment_id, std::int64_t item_id);
 std::vector<LibraryItem> materials_of(storage::Connection& c, std::int64_t assignment_id);
 
-// Removes blob files that nothing refers to (and that are older than `min_age` seconds, so a file
-// being recorded right now is never touched). Returns the number removed.
-std::size_t collect_garbage(storage::Connection& c, content::BlobStore& blobs,
-                            std::int64_t min_age);
+// Every column that names a blob. `json` columns hold records whose text names blobs anywhere
+// (the district's copies of what schools sent, and the outbox). A test checks the schema against
+// this list, so a new column cannot be forgotten.
+struct BlobColumn {
+  const char* table;
+  const char* column;
+  bool json;
+};
+const std::vector<BlobColumn>& blob_columns();
+// Every blob some row refers to.
+std::set<std::string> referenced_blobs(storage::Connection& c);
+
+struct Garbage {
+  std::size_t files = 0;
+  std::uint64_t bytes = 0;
+};
+// Removes blobs nothing refers to and that are older than `min_age` seconds (a file being
+// recorded right now is never touched): their rows first, in one transaction, then the files.
+Garbage collect_garbage(storage::Connection& c, content::BlobStore& blobs, std::int64_t min_age);
 
 // Case-insensitive for Russian and English: "Глагол" finds "глаголы".
 std::string fold_case(std::string_view s);

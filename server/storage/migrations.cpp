@@ -625,6 +625,15 @@ CREATE TRIGGER sync_visit_new AFTER INSERT ON visits BEGIN
     SELECT epoch, 'visit', NEW.user_id || '/' || NEW.day FROM sync_self WHERE role = 'school';
 END;
 )sql",
+    // 12 (lead, single writer): who signed each content pack (a pack id belongs to its signer:
+    // the district's key, or '' for a pack an administrator imported unsigned); the account that
+    // district announcements and packs are posted under gets a login no person can have.
+    R"sql(
+ALTER TABLE packs ADD COLUMN signer TEXT NOT NULL DEFAULT '';
+UPDATE users SET login = '@district'
+  WHERE login = 'district' AND secret_hash = '!' AND active = 0
+    AND NOT EXISTS (SELECT 1 FROM users WHERE login = '@district');
+)sql",
 };
 
 }  // namespace

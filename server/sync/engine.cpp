@@ -214,6 +214,7 @@ std::int64_t outbox_backlog(storage::Connection& c, const std::string& peer) {
 }
 
 ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::string& dir) {
+  std::lock_guard<std::recursive_mutex> exchange(n.exchange);
   auto c = n.db.acquire();
   std::string peer_id = peer_arg;
   std::string lane = peer_arg;  // whose outbox entries: '' on a school
@@ -321,8 +322,13 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
       auto r = Record::parse(payload, &why);
       if (!r) continue;
       for (const auto& b : r->blobs) {
-        if (!sent_blobs.insert(b).second || !n.blobs.has(b)) continue;
+        if (sent_blobs.count(b)) continue;
+        if (!n.blobs.has(b)) {
+          ++out.missing_blobs;  // not counted as sent: the export's result names it
+          continue;
+        }
         w.add_blob_hex(b, n.blobs.path_of(b));
+        sent_blobs.insert(b);
       }
     }
     out.records = static_cast<std::int64_t>(entries.size());
@@ -362,6 +368,7 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
 }
 
 ImportResult import_bundle(Node& n, const std::string& path, const std::string& carrier) {
+  std::lock_guard<std::recursive_mutex> exchange(n.exchange);
   bundle::Problem p;
   auto opened = bundle::open(path, &p);
   if (!opened) return refuse(bundle::refusal_name(p.code), refusal_message(p.code));
@@ -485,10 +492,19 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
     n.blobs.adopt(b.temp_path);
     b.temp_path.clear();
   }
+  // Content packs are read and stored now, so the transaction below only lists them: a pack of
+  // hundreds of files must not keep every page view of the portal waiting to write.
+  std::map<std::string, std::optional<domain::StagedPack>> packs;
+  if (n.role == Role::school) {
+    std::vector<Record> fresh;
+    for (const auto& [r, text] : records)
+      if (r.seq > upto && r.kind == "pack") fresh.push_back(r);
+    packs = stage_district_packs(*c, n.blobs, fresh, n.district_key, n.disk_reserve);
+  }
   bool restored = false;
   {
     storage::Transaction tx(*c);
-    ApplyContext actx{*c, n.clock, n.blobs, h.sender, peer->name, n.disk_reserve};
+    ApplyContext actx{*c, n.clock, n.blobs, h.sender, peer->name, n.disk_reserve, &packs};
     for (const auto& [r, text] : records) {
       if (r.seq <= upto) {
         ++out.skipped;

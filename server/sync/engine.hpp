@@ -4,6 +4,7 @@
 // idempotent). The same engine runs on a school box (its peer: the district) and on the district
 // hub (its peers: the enrolled schools); carriers (USB stick, network) only move the files.
 #include <cstdint>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,9 @@ struct Node {
   // School: the box's clock, moved forward by the time a district bundle was written (the hub
   // has the network's time; a box without a battery clock may not).
   domain::BoxClock* box_clock = nullptr;
+  // One exchange at a time per box (the background network sync, a stick, an admin's upload):
+  // each import is idempotent anyway, but interleaved exports would write bundles for nothing.
+  std::recursive_mutex exchange;
 };
 
 struct PeerInfo {
@@ -60,6 +64,7 @@ bool revoke_school(Node& n, const std::string& device_id);
 struct ExportResult {
   std::string path, bundle_id;
   std::int64_t records = 0, blobs = 0, first = 0, last = 0;
+  std::int64_t missing_blobs = 0;  // files records name that this box does not have
   std::uint64_t bytes = 0;
 };
 // Writes the bundle for `peer` (school: "" = its district) into `dir` as <bundle id>.ptb, then

@@ -322,10 +322,11 @@ std::string str(const json& j, const char* key) {
 
 // The author of what the district posts: an admin account that cannot sign in.
 std::int64_t district_user(storage::Connection& c, const domain::Clock& clock) {
-  if (auto id = c.scalar("SELECT id FROM users WHERE login = 'district'")) return *id;
+  // '@' is in no login a person can choose (valid_login), so no account can pose as the district.
+  if (auto id = c.scalar("SELECT id FROM users WHERE login = '@district'")) return *id;
   c.run(
       "INSERT INTO users (login, last_name, first_name, role, secret_hash, active, created_at) "
-      "VALUES ('district', 'Управление образования', '', 'admin', '!', 0, ?1)",
+      "VALUES ('@district', 'Управление образования', '', 'admin', '!', 0, ?1)",
       clock.now());
   return c.last_insert_id();
 }
@@ -422,8 +423,13 @@ bool apply_at_school(ApplyContext& ctx, const Record& r, std::string* why) {
       return false;
     }
     if (r.kind == "pack") {
-      auto res = domain::import_pack_file(c, ctx.clock, ctx.blobs, ctx.blobs.path_of(sha),
-                                          district_user(c, ctx.clock), ctx.disk_reserve);
+      auto staged = ctx.packs ? ctx.packs->find(r.rid) : decltype(ctx.packs->end()){};
+      if (!ctx.packs || staged == ctx.packs->end()) {
+        *why = "The content pack in the district's bundle was refused.";
+        return false;
+      }
+      if (!staged->second) return true;
+      auto res = domain::record_pack(c, ctx.clock, *staged->second, district_user(c, ctx.clock));
       if (res.problem) {
         *why = "The content pack in the district's bundle was refused.";
         return false;
@@ -441,6 +447,25 @@ bool apply_at_school(ApplyContext& ctx, const Record& r, std::string* why) {
   }
   *why = "The bundle was written by a newer Parta: update this box first.";
   return false;
+}
+
+std::map<std::string, std::optional<domain::StagedPack>> stage_district_packs(
+    storage::Connection& c, content::BlobStore& blobs, const std::vector<Record>& records,
+    const std::string& district_key, std::uint64_t reserve) {
+  std::map<std::string, std::optional<domain::StagedPack>> out;
+  domain::PackTrust trust{district_key, false, true};
+  for (const auto& r : records) {
+    if (r.kind != "pack" || r.deleted) continue;
+    std::string sha = str(r.data, "sha256");
+    if (!blobs.has(sha)) continue;
+    domain::PackImport result;
+    auto staged = domain::stage_pack_file(c, blobs, blobs.path_of(sha), reserve, trust, &result);
+    if (staged)
+      out.emplace(r.rid, std::move(*staged));
+    else if (!result.problem)
+      out.emplace(r.rid, std::nullopt);  // already listed at this version or a newer one
+  }
+  return out;
 }
 
 std::vector<std::string> school_dump(storage::Connection& c) {

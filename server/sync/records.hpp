@@ -5,6 +5,7 @@
 // a tie goes to the greater origin id, so both sides pick the same winner without a clock; the
 // losing value is kept and shown.
 #include <cstdint>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 
 #include "content/blob_store.hpp"
 #include "domain/clock.hpp"
+#include "domain/library.hpp"
 #include "storage/database.hpp"
 
 namespace parta::sync {
@@ -61,7 +63,15 @@ struct ApplyContext {
   std::string peer;       // who sent the record
   std::string peer_name;  // for the teacher's conflict note
   std::uint64_t disk_reserve = 0;
+  // Content packs in the bundle, read and stored before the import's transaction began (so the
+  // transaction stays short), by record id: nullopt for one already listed at that version, and
+  // missing for one that was refused.
+  const std::map<std::string, std::optional<domain::StagedPack>>* packs = nullptr;
 };
+// School side, before the transaction: reads and stores the content packs the records carry.
+std::map<std::string, std::optional<domain::StagedPack>> stage_district_packs(
+    storage::Connection& c, content::BlobStore& blobs, const std::vector<Record>& records,
+    const std::string& district_key, std::uint64_t reserve);
 
 // District side: keeps the record in sync_records (per school), grades by the winner rule.
 void apply_at_district(ApplyContext& ctx, const Record& r);

@@ -13,8 +13,10 @@ std::vector<fs::path> bundles_in(const fs::path& dir) {
   std::vector<fs::path> out;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return out;
+  // Plain files only (never a symlink or a FIFO someone left on the stick).
   for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.is_regular_file() && e.path().extension() == ".ptb") out.push_back(e.path());
+    if (e.symlink_status(ec).type() == fs::file_type::regular && e.path().extension() == ".ptb")
+      out.push_back(e.path());
   // Oldest first: each import is idempotent, and the newest carries everything anyway.
   std::sort(out.begin(), out.end(), [](const fs::path& a, const fs::path& b) {
     std::error_code e1, e2;
@@ -82,7 +84,7 @@ StickImport stick_import(Node& n, const std::string& stick_root) {
   fs::path dir = base / n.id.device_id / "to-district";
   if (!fs::is_directory(dir, ec)) return out;
   for (const auto& school : fs::directory_iterator(dir, ec)) {
-    if (!school.is_directory()) continue;
+    if (school.symlink_status(ec).type() != fs::file_type::directory) continue;
     for (const auto& p : bundles_in(school.path()))
       out.results.emplace_back(school.path().filename().string() + "/" + p.filename().string(),
                                import_bundle(n, p.string(), "usb"));
@@ -103,7 +105,8 @@ std::string stick_write_request(Node& n, const std::string& stick_root, const st
 std::optional<domain::Message> stick_accept_certificate(Node& n, const std::string& stick_root,
                                                         bool* found) {
   std::string path = stick_enroll_dir(stick_root) + "/" + n.id.device_id + ".certificate";
-  *found = fs::exists(path);
+  std::error_code ec;
+  *found = fs::symlink_status(path, ec).type() == fs::file_type::regular;
   if (!*found) return std::nullopt;
   return accept_certificate(n, read_file(path));
 }

@@ -15,12 +15,15 @@ namespace {
 
 using domain::Role;
 
+// How an item is shown. Only passive types open in the page; anything that can carry script
+// (HTML, SVG, XML) is a download whatever a pack says it is.
 std::string kind_of(const std::string& type) {
+  if (type == "image/svg+xml") return "file";
   if (type.rfind("image/", 0) == 0) return "image";
   if (type.rfind("audio/", 0) == 0) return "audio";
   if (type.rfind("video/", 0) == 0) return "video";
   if (type == "application/pdf") return "pdf";
-  if (type.rfind("text/", 0) == 0) return "text";
+  if (type == "text/plain" || type == "text/markdown" || type == "text/csv") return "text";
   return "file";
 }
 
@@ -46,20 +49,15 @@ std::optional<int> parse_grade(const std::string& v) {
   return g;
 }
 
-// Pack files on the USB stick: *.parta-pack, *.tar.gz, *.tar.zst, *.tar (top level only).
-std::vector<std::string> usb_packs(const Settings& s) {
+// Packs a USB stick brought that nobody this box trusts signed: parta-usb left them for the
+// administrator to import or delete (plain files only, by their own names).
+std::vector<std::string> waiting_packs(const Settings& s) {
   std::vector<std::string> out;
   std::error_code ec;
-  for (const auto& e : std::filesystem::directory_iterator(s.usb_dir, ec)) {
-    std::string n = e.path().filename().string();
-    auto ends = [&](const char* x) {
-      std::string sx(x);
-      return n.size() > sx.size() && n.compare(n.size() - sx.size(), sx.size(), sx) == 0;
-    };
-    if (e.is_regular_file(ec) &&
-        (ends(".parta-pack") || ends(".tar.gz") || ends(".tar.zst") || ends(".tar")))
-      out.push_back(n);
-  }
+  if (s.packs_waiting_dir.empty()) return out;
+  for (const auto& e : std::filesystem::directory_iterator(s.packs_waiting_dir, ec))
+    if (e.symlink_status(ec).type() == std::filesystem::file_type::regular)
+      out.push_back(e.path().filename().string());
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -73,22 +71,27 @@ http::Response packs_page(Ctx& ctx, const std::string& error, const std::string&
                                {"version", std::to_string(p.version)},
                                {"items", std::to_string(p.items)},
                                {"size", human_size(static_cast<std::uint64_t>(p.bytes))},
-                               {"when", format_datetime(p.imported_at)}});
-  for (const auto& f : usb_packs(*ctx.settings)) usb.push_back(mstch::map{{"name", f}});
+                               {"when", format_datetime(p.imported_at)},
+                               {"signed", !p.signer.empty()}});
+  for (const auto& f : waiting_packs(*ctx.settings)) usb.push_back(mstch::map{{"name", f}});
   mstch::map data{{"packs", packs},
                   {"has_packs", !packs.empty()},
                   {"usb", usb},
                   {"has_usb", !usb.empty()},
-                  {"usb_dir", ctx.settings->usb_dir},
                   {"free", human_size(domain::free_space(ctx.blobs->tmp_dir()))}};
   if (!error.empty()) data["error"] = error;
   if (!notice.empty()) data["notice"] = notice;
   return page(ctx, "admin_packs", std::move(data), "Content packs", status);
 }
 
-http::Response import_result(Ctx& ctx, const std::string& path) {
+http::Response import_result(Ctx& ctx, const std::string& path, bool chosen_unsigned) {
+  // A pack the district did not sign only when the admin chose it (the upload form's box, or
+  // "Import anyway" on a pack a stick left waiting): a stick anyone plugged in cannot fill the
+  // library.
+  domain::PackTrust trust{ctx.settings->sync ? ctx.settings->sync->district_key : "",
+                          chosen_unsigned, false};
   auto r = domain::import_pack_file(ctx.db, ctx.clock, *ctx.blobs, path, ctx.me().id,
-                                    ctx.settings->disk_reserve);
+                                    ctx.settings->disk_reserve, trust);
   if (r.problem)
     return packs_page(
         ctx,
@@ -210,19 +213,28 @@ void register_library_views(App& app) {
       if (!fp) throw std::runtime_error("cannot write " + path);
       std::fwrite(f->data.data(), 1, f->data.size(), fp);
       std::fclose(fp);
-      auto resp = import_result(ctx, path);
+      auto resp = import_result(ctx, path, ctx.req.form().value("unsigned") == "1");
       std::filesystem::remove(path);
       return resp;
     }
-    return import_result(ctx, path);  // the temp upload is removed with the request
+    // The temp upload is removed with the request.
+    return import_result(ctx, path, ctx.req.form().value("unsigned") == "1");
   });
+  // A pack a stick left waiting: import it anyway (the admin's choice), or delete it.
   app.route("POST", "/admin/packs/usb", kAdmin, [](Ctx& ctx) {
     std::string name = ctx.req.form().value("name");
-    auto files = usb_packs(*ctx.settings);
+    auto files = waiting_packs(*ctx.settings);
     // Only a name from the listing: never a path the browser made up.
     if (std::find(files.begin(), files.end(), name) == files.end())
-      return packs_page(ctx, ctx.tr("That file is not on the USB stick any more."), "", 422);
-    return import_result(ctx, ctx.settings->usb_dir + "/" + name);
+      return packs_page(ctx, ctx.tr("That pack is not waiting any more."), "", 422);
+    std::string path = ctx.settings->packs_waiting_dir + "/" + name;
+    if (ctx.req.form().value("action") == "delete") {
+      std::filesystem::remove(path);
+      return packs_page(ctx, "", ctx.tr("The pack was deleted without importing it."));
+    }
+    auto resp = import_result(ctx, path, true);
+    if (resp.status < 400) std::filesystem::remove(path);
+    return resp;
   });
 }
 

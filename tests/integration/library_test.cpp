@@ -28,9 +28,10 @@ std::size_t files_under(const std::string& dir) {
 
 TEST(Library, PackImportUpgradeAndServing) {
   fs::path usb = fs::temp_directory_path() / ("parta-usb-" + std::to_string(::getpid()));
-  fs::create_directories(usb);
+  fs::create_directories(usb / "parta" / "packs");
   fs::copy_file(std::string(PARTA_SOURCE_DIR) + "/tests/fixtures/packs/good_v2.tar.zst",
-                usb / "komi-rus-5-v2.tar.zst", fs::copy_options::overwrite_existing);
+                usb / "parta" / "packs" / "komi-rus-5-v2.tar.zst",
+                fs::copy_options::overwrite_existing);
   Partad server({"--demo", "--usb-dir", usb.string()});
   Client admin(server), teacher(server), student(server);
   ASSERT_EQ(admin.login("admin", kDemoPassword).status, 200);
@@ -47,13 +48,19 @@ TEST(Library, PackImportUpgradeAndServing) {
   EXPECT_EQ(files_under(server.data_dir() + "/blobs"), blobs_before);
   EXPECT_EQ(files_under(server.data_dir() + "/tmp"), 0u);
 
-  // Version 1 by upload; the same again changes nothing.
-  Reply v1 = admin.multipart("/admin/packs", {},
+  // A pack the district did not sign is refused until the admin says she trusts the file.
+  Reply unsigned_pack = admin.multipart(
+      "/admin/packs", {}, {{"pack", "good.tar.gz", "application/gzip", fixture("good.tar.gz")}});
+  EXPECT_EQ(unsigned_pack.status, 422);
+  EXPECT_NE(unsigned_pack.body.find("Пакет не подписан районом"), std::string::npos);
+  // Version 1 by upload, chosen; the same again changes nothing.
+  Reply v1 = admin.multipart("/admin/packs", {{"unsigned", "1"}},
                              {{"pack", "good.tar.gz", "application/gzip", fixture("good.tar.gz")}});
   ASSERT_EQ(v1.status, 200);
   EXPECT_NE(v1.body.find("Загружено материалов: 2."), std::string::npos);
-  Reply again = admin.multipart(
-      "/admin/packs", {}, {{"pack", "good.tar.gz", "application/gzip", fixture("good.tar.gz")}});
+  Reply again =
+      admin.multipart("/admin/packs", {{"unsigned", "1"}},
+                      {{"pack", "good.tar.gz", "application/gzip", fixture("good.tar.gz")}});
   EXPECT_NE(again.body.find("Эта версия пакета уже загружена"), std::string::npos);
 
   Reply lib = student.get("/library?q=%D0%B3%D0%BB%D0%B0%D0%B3%D0%BE%D0%BB");  // "глагол"
@@ -95,11 +102,20 @@ TEST(Library, PackImportUpgradeAndServing) {
   EXPECT_LT(gz.wire_bytes, plain.body.size() / 4.0);  // pre-compressed text
   EXPECT_EQ(gz.body, plain.body);
 
-  // Version 2 from the USB stick: the listing moves on, the linked item still opens.
+  // Version 2 on a USB stick, not signed: the stick leaves it waiting for the admin, who imports
+  // it anyway from the packs page; the listing moves on, the linked item still opens.
+  int rc = 0;
+  std::string out = run_command(
+      std::string(PARTA_PATH) + " --data " + server.data_dir() + " usb exchange " + usb.string(),
+      &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_TRUE(fs::exists(usb / "parta" / "packs" / "komi-rus-5-v2.tar.zst"));  // stick untouched
   Reply packs = admin.get("/admin/packs");
   EXPECT_NE(packs.body.find("komi-rus-5-v2.tar.zst"), std::string::npos);
+  EXPECT_NE(packs.body.find("Импортировать всё равно"), std::string::npos);
   Reply v2 = admin.post("/admin/packs/usb", {{"name", "komi-rus-5-v2.tar.zst"}});
   EXPECT_NE(v2.body.find("Обновлено до новой версии, материалов: 3."), std::string::npos);
+  EXPECT_EQ(admin.get("/admin/packs").body.find("komi-rus-5-v2.tar.zst"), std::string::npos);
   Reply lib2 = student.get("/library");
   EXPECT_NE(lib2.body.find("Урок 2. Спряжение"), std::string::npos);
   Reply old_item = student.get(item);
@@ -108,8 +124,9 @@ TEST(Library, PackImportUpgradeAndServing) {
   Reply thread = student.get(a.location() + "/students/19");
   EXPECT_NE(thread.body.find(item), std::string::npos);  // the assignment still links it
   // Re-importing version 1 now changes nothing.
-  Reply older = admin.multipart(
-      "/admin/packs", {}, {{"pack", "good.tar.gz", "application/gzip", fixture("good.tar.gz")}});
+  Reply older =
+      admin.multipart("/admin/packs", {{"unsigned", "1"}},
+                      {{"pack", "good.tar.gz", "application/gzip", fixture("good.tar.gz")}});
   EXPECT_NE(older.body.find("Уже загружена более новая версия"), std::string::npos);
   // A name that is not in the USB listing is refused (no paths from the browser).
   Reply trick = admin.post("/admin/packs/usb", {{"name", "../../../etc/passwd"}});
@@ -135,10 +152,10 @@ TEST(Library, TeacherAddsOwnFileAndCliImports) {
   EXPECT_EQ(bad.status, 422);
 
   int rc = 0;
-  std::string out =
-      run_command(std::string(PARTA_PATH) + " --data " + server.data_dir() + " content import " +
-                      PARTA_SOURCE_DIR + "/tests/fixtures/packs/good_v2.tar.zst",
-                  &rc);
+  std::string out = run_command(std::string(PARTA_PATH) + " --data " + server.data_dir() +
+                                    " content import --unsigned " + PARTA_SOURCE_DIR +
+                                    "/tests/fixtures/packs/good_v2.tar.zst",
+                                &rc);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find("Загружено материалов: 3."), std::string::npos);
   out = run_command(std::string(PARTA_PATH) + " --data " + server.data_dir() + " content import " +
