@@ -212,9 +212,10 @@ std::optional<Session> find_session(storage::Connection& c, const Clock& clock,
   std::int64_t last_seen = q.integer(2);
   std::int64_t now = clock.now();
   if (now - last_seen > kSessionLifetime) return std::nullopt;
-  // Touch at most every 10 minutes: a write per page view would wear the SD card.
+  // Touch at most every 10 minutes: a write per page view would wear the SD card. Skipped when
+  // the database is busy: a page view never waits or fails for it.
   if (now - last_seen > 600)
-    c.run("UPDATE sessions SET last_seen = ?1 WHERE token_hash = ?2", now, h);
+    c.run_if_free("UPDATE sessions SET last_seen = ?1 WHERE token_hash = ?2", now, h);
   return s;
 }
 

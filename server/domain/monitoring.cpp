@@ -18,10 +18,15 @@ void VisitLog::note(storage::Connection& c, std::int64_t user_id, const std::str
       day_ = day;
       seen_.clear();
     }
-    if (!seen_.insert(user_id).second) return;
+    if (seen_.count(user_id)) return;
   }
-  c.run("INSERT OR IGNORE INTO visits (user_id, day, first_at) VALUES (?1, ?2, ?3)", user_id, day,
-        now);
+  // Best effort, and remembered only once written: while a long import holds the database the
+  // visit is tried again on the next page, not lost for the day.
+  if (!c.run_if_free("INSERT OR IGNORE INTO visits (user_id, day, first_at) VALUES (?1, ?2, ?3)",
+                     user_id, day, now))
+    return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (day == day_) seen_.insert(user_id);
 }
 
 bool valid_absence_reason(const std::string& r) {

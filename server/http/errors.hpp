@@ -39,5 +39,18 @@ struct PayloadTooLarge : HttpError {
 struct TooManyRequests : HttpError {
   explicit TooManyRequests(std::string msgid) : HttpError(429, std::move(msgid)) {}
 };
+// The box is busy for a moment (a long write holds the database): the answer says to come back
+// in a few seconds (Retry-After), never "server error".
+struct ServiceUnavailable : HttpError {
+  explicit ServiceUnavailable(
+      std::string msgid = "The box is busy for a moment. Try again in a few seconds.")
+      : HttpError(503, std::move(msgid)) {}
+};
+struct InsufficientStorage : HttpError {
+  InsufficientStorage()
+      : HttpError(507,
+                  "The box's memory card is full: nothing was saved. Tell the school's "
+                  "administrator.") {}
+};
 
 }  // namespace parta::http

@@ -54,6 +54,8 @@ const char* status_text(int s) {
       return "Internal Server Error";
     case 503:
       return "Service Unavailable";
+    case 507:
+      return "Insufficient Storage";
     default:
       return "Unknown";
   }
@@ -222,6 +224,7 @@ void Server::write(mg_connection* conn, const Request& req, Response& resp) {
   }
   // Signed-in pages must not stay in a shared family phone's cache.
   if (!has_cache) head += "Cache-Control: no-store\r\n";
+  if (resp.status == 503) head += "Retry-After: 5\r\n";
   head +=
       "X-Content-Type-Options: nosniff\r\n"
       "X-Frame-Options: DENY\r\n"

@@ -87,7 +87,7 @@ Connection::Connection(const std::string& path) {
     db_ = nullptr;
     throw DbError(rc, msg);
   }
-  sqlite3_busy_timeout(db_, 5000);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
   // WAL survives power loss with synchronous=NORMAL losing at most the last transactions, never
   // corrupting; FULL makes every commit durable, which is what a teacher expects after "Saved".
   exec(

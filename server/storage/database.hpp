@@ -20,6 +20,9 @@ class DbError : public std::runtime_error {
   DbError(int code, const std::string& what) : std::runtime_error(what), code_(code) {}
   int code() const { return code_; }
   bool is_constraint() const { return (code_ & 0xff) == SQLITE_CONSTRAINT; }
+  // Another connection holds the write lock longer than the busy timeout.
+  bool is_busy() const { return (code_ & 0xff) == SQLITE_BUSY || (code_ & 0xff) == SQLITE_LOCKED; }
+  bool is_full() const { return (code_ & 0xff) == SQLITE_FULL; }
 
  private:
   int code_;
@@ -90,6 +93,19 @@ class Connection {
   void run(std::string_view sql, const A&... args) {
     query(sql, args...).run();
   }
+  // A write a page view may skip (a session's last-seen time, the day's visit): waits at most a
+  // moment for the write lock, and a busy or full database is not an error. True if it ran.
+  template <class... A>
+  bool run_if_free(std::string_view sql, const A&... args) {
+    ShortWait wait(*this);
+    try {
+      run(sql, args...);
+      return true;
+    } catch (const DbError& e) {
+      if (e.is_busy() || e.is_full()) return false;
+      throw;
+    }
+  }
   // First column of the first row, or nullopt.
   template <class... A>
   std::optional<std::int64_t> scalar(std::string_view sql, const A&... args) {
@@ -103,8 +119,15 @@ class Connection {
   std::int64_t last_insert_id() const;
   int changes() const;
   sqlite3* handle() { return db_; }
+  static constexpr int kBusyTimeoutMs = 5000;
 
  private:
+  // The busy timeout shortened to 100 ms while it lives.
+  struct ShortWait {
+    explicit ShortWait(Connection& c) : c_(c) { sqlite3_busy_timeout(c_.db_, 100); }
+    ~ShortWait() { sqlite3_busy_timeout(c_.db_, kBusyTimeoutMs); }
+    Connection& c_;
+  };
   struct Cached {
     sqlite3_stmt* stmt = nullptr;
     bool in_use = false;

@@ -95,7 +95,16 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
   });
 }
 
-http::Response App::handle(http::Request& req) { return router_.dispatch(req); }
+http::Response App::handle(http::Request& req) {
+  try {
+    return router_.dispatch(req);
+  } catch (const storage::DbError& e) {
+    // A write that waited out the busy timeout (a long import) or a full card: say so plainly.
+    if (e.is_busy()) throw http::ServiceUnavailable();
+    if (e.is_full()) throw http::InsufficientStorage();
+    throw;
+  }
+}
 
 http::Response App::render_error(const http::Request& req, int status, const std::string& msgid) {
   Lang lang = request_lang(req);
