@@ -20,11 +20,15 @@ UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cp
               "server/domain/groups.cpp", "server/domain/events.cpp", "server/domain/surveys.cpp",
               "server/domain/monitoring.cpp", "server/domain/paper.cpp", "server/app/paper_worker.cpp",
               "server/domain/box_clock.cpp",
-              "server/sync/engine.cpp", "server/sync/identity.cpp", "server/sync/records.cpp", "tools/cli/commands.cpp", "tools/cli/sync_commands.cpp"]
+              "server/sync/engine.cpp", "server/sync/identity.cpp", "server/sync/records.cpp",
+              "server/app/admin_commands.cpp", "server/app/usb_exchange.cpp"]
 # Literals that look like text but are protocol or data, not UI.
 IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-Cookie",
           "Bearer ", "English", "Accept-Encoding", "Content-Disposition", "Content-Type",
-          "Windows-1251", "UTF-8", "Unrecognized archive format", "X-Parta-Bundle"}
+          "Windows-1251", "UTF-8", "Unrecognized archive format", "X-Parta-Bundle",
+          # The password note on a stick is written in both languages at once (usb_exchange.cpp).
+          "Parta", "Parta: пароль первого администратора", "Parta: the first administrator's password",
+          "This file was written to one stick, once: delete it once the password is changed."}
 LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 TEMPLATE_T = re.compile(r"\{\{#t\}\}(.*?)\{\{/t\}\}", re.S)
 

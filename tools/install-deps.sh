@@ -13,8 +13,10 @@ packages=(
   libvips-dev libsystemd-dev fonts-dejavu-core fonts-noto-core
   # printing on the box (and the tests' virtual IPP printer)
   cups cups-ipp-utils avahi-daemon
-  # the firmware layer's tests check the rendered access-point and DNS configuration
-  dnsmasq-base hostapd
+  # the firmware layer's tests check the rendered access-point and DNS configuration; the USB
+  # stick test makes exFAT and FAT32 stick images (exfat-fuse mounts exFAT where the kernel has no
+  # driver) and runs the district hub a day ahead (faketime)
+  dnsmasq-base hostapd dosfstools exfatprogs exfat-fuse mtools util-linux faketime
   # tests and benchmarks
   zlib1g-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev curl poppler-utils chromium chromium-driver python3-selenium

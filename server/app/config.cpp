@@ -37,6 +37,8 @@ std::optional<std::string> set(Config* cfg, const std::string& key, const std::s
       cfg->max_upload_mb = static_cast<std::uint64_t>(n);
     } else if (key == "usb_dir") {
       cfg->usb_dir = value;
+    } else if (key == "box_conf") {
+      cfg->box_conf = value;
     } else if (key == "disk_reserve_mb") {
       long long n = std::stoll(value);
       if (n < 0 || n > 1000000) return "disk_reserve_mb must be between 0 and 1000000";
@@ -106,6 +108,20 @@ const char* partad_usage() {
          "  --demo              fill an empty database with a demo school and print its logins\n"
          "  --list-routes       print every route with the roles allowed, then exit\n"
          "  --help              this text\n";
+}
+
+std::string read_box_setting(const std::string& file, const std::string& key,
+                             const std::string& fallback) {
+  std::ifstream in(file);
+  std::string line, value;
+  while (std::getline(in, line)) {
+    line = trim(line);
+    if (line.empty() || line[0] == '#') continue;
+    auto eq = line.find('=');
+    if (eq != std::string::npos && trim(line.substr(0, eq)) == key)
+      value = trim(line.substr(eq + 1));
+  }
+  return value.empty() ? fallback : value;
 }
 
 std::optional<std::string> read_config_file(const std::string& path, Config* cfg) {

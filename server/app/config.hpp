@@ -15,6 +15,7 @@ struct Config {
   std::uint64_t max_upload_mb = 200;   // one multipart upload (recordings are large)
   std::string log_level = "info";
   std::string usb_dir = "/media/parta-usb";
+  std::string box_conf = "/etc/parta/box.conf";  // the box's Wi-Fi and portal name (firmware/)
   std::uint64_t disk_reserve_mb = 500;
   std::string portal_host;  // the name phones are sent to by captive-portal probes ("" = as asked)
   int decode_threads = 0;   // scan decoding threads (0 = default_decode_threads())
@@ -33,6 +34,10 @@ std::optional<std::string> parse_args(const std::vector<std::string>& args, Conf
 // Applies one `key = value` config file. Returns an error message naming the line.
 std::optional<std::string> read_config_file(const std::string& path, Config* cfg);
 const char* partad_usage();
+// The value of the last `key = value` line of box.conf (firmware/config/box.conf.example), or
+// `fallback` when the file or the key is missing or empty.
+std::string read_box_setting(const std::string& file, const std::string& key,
+                             const std::string& fallback);
 
 // Scan decoding threads when the settings leave it to the box: one per core, but no more than one
 // per 512 MiB of RAM (a noisy page's decoding takes about 130 MiB per thread: a Pi Zero 2 W with

@@ -8,15 +8,22 @@
 #include <clocale>
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <sstream>
 #include <thread>
 
+#include "app/admin_commands.hpp"
+#include "app/box.hpp"
 #include "app/config.hpp"
+#include "app/control.hpp"
 #include "app/credentials_table.hpp"
 #include "app/data_dir.hpp"
 #include "app/log.hpp"
 #include "app/paper_worker.hpp"
 #include "app/sync_agent.hpp"
+#include "app/usb_exchange.hpp"
+#include "content/durable.hpp"
 #include "domain/accounts.hpp"
 #include "domain/box_clock.hpp"
 #include "domain/demo.hpp"
@@ -28,6 +35,8 @@
 #include "web/resources.hpp"
 
 namespace parta::app {
+
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -57,7 +66,63 @@ void print_demo_logins(const std::vector<domain::Credential>& creds, const std::
 
 }  // namespace
 
+namespace {
+
+// Runs an admin command asked for over the control socket, on partad's own box. The files and
+// folders the command names arrive as descriptors; the command sees them as /proc/self/fd/N
+// paths, and its output shows the caller's own names again.
+control::Reply run_for_cli(Box& box, const control::Request& req, const std::vector<int>& fds) {
+  std::vector<std::string> args = req.args;
+  auto expected = path_arguments(args);
+  if (expected.size() != req.fd_args.size())
+    return {2, "", "partad: the command's files were not passed along\n"};
+  std::vector<std::pair<std::string, std::string>> shown;  // local path -> the caller's
+  for (std::size_t i = 0; i < expected.size(); ++i) {
+    if (expected[i].index != req.fd_args[i])
+      return {2, "", "partad: the command's files were not passed along\n"};
+    std::string local = "/proc/self/fd/" + std::to_string(fds[i]);
+    std::string& arg = args[expected[i].index];
+    if (expected[i].kind == PathArg::out_file) {
+      fs::path theirs(arg);
+      shown.emplace_back(local, theirs.parent_path().empty() ? "." : theirs.parent_path().string());
+      arg = local + "/" + theirs.filename().string();
+    } else {
+      shown.emplace_back(local, arg);
+      arg = local;
+    }
+  }
+  std::ostringstream out, err;
+  CommandIo io{out, err, web::parse_lang(req.lang)};
+  int rc = 0;
+  try {
+    rc = run_admin_command(box, args, io);
+  } catch (const std::exception& e) {
+    err << "parta: " << e.what() << "\n";
+    rc = 1;
+  }
+  auto restore = [&](std::string text) {
+    for (const auto& [local, theirs] : shown)
+      for (std::size_t at; (at = text.find(local)) != std::string::npos;)
+        text.replace(at, local.size(), theirs);
+    return text;
+  };
+  std::string who;
+  for (const auto& a : req.args) who += " " + a;
+  log::info("control: parta" + who + " -> " + std::to_string(rc));
+  return {rc, restore(out.str()), restore(err.str())};
+}
+
+}  // namespace
+
 int run_partad(int argc, char** argv) {
+  // Before any thread exists, so every thread inherits the mask and SIGTERM reaches sigwait()
+  // below, never a worker thread's default action (which would skip saving the clock).
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
   // libarchive and iconv need a UTF-8 locale for Cyrillic names.
   std::setlocale(LC_CTYPE, "C.UTF-8");
   Config cfg;
@@ -79,8 +144,8 @@ int run_partad(int argc, char** argv) {
     return 1;
   }
   try {
-    domain::SystemClock clock;
     if (cfg.list_routes) {
+      domain::SystemClock clock;
       storage::Database db(":memory:");
       web::App app(db, clock);
       if (cfg.role == "district")
@@ -92,83 +157,57 @@ int run_partad(int argc, char** argv) {
       return 0;
     }
     DataDir dir = open_data_dir(cfg.data_dir);
-    auto db = open_database(dir);
-    // Who this box is for sync, and whether its database went back in time since the last start.
-    sync::Role role = cfg.role == "district" ? sync::Role::district : sync::Role::school;
-    auto identity = sync::load_or_create_identity(dir.root);
-    {
-      auto c = db->acquire();
-      auto epoch = sync::ensure_epoch(*c, clock, dir.root, identity, role);
-      if (epoch.changed && epoch.why != "first")
-        log::warning("sync: new epoch " + epoch.epoch + " (" + epoch.why + ")");
+    // One writer per data folder: an admin command working on it directly finishes first.
+    auto lock = DataLock::take(dir.root, "partad", std::chrono::seconds(60));
+    if (!lock) {
+      log::error("the data folder " + dir.root + " is in use by " + DataLock::holder(dir.root) +
+                 ": partad does not start beside another writer");
+      return 1;
     }
-    if (role == sync::Role::district) {
-      // The hub's pages carry its name where a school's carry the school's.
-      auto c = db->acquire();
-      auto info = domain::school_info(*c);
-      if (info.name.empty()) {
-        info.name = "Районный узел обмена";
-        domain::save_school_info(*c, info);
-      }
-    }
-    if (!cfg.district_key.empty() && !sync::write_district_key(dir.root, cfg.district_key))
-      throw std::runtime_error("district_key is not a key");
+    auto box = open_box(cfg, dir, std::move(*lock), true);
+    auto& clock = *box->clock;
+    sync::Role role = box->node->role;
     std::vector<domain::Credential> demo;
     if (cfg.demo && role == sync::Role::district) {
-      auto c = db->acquire();
+      auto c = box->db->acquire();
       demo = demo_district_admin(*c, clock);
     } else if (cfg.demo) {
-      auto c = db->acquire();
+      auto c = box->db->acquire();
       demo = domain::fill_demo(*c, clock);
       if (demo.empty()) log::info("demo: the database already has a school; left as it is");
     }
-    content::BlobStore blobs(dir.root);
     if (!demo.empty() && role == sync::Role::school) {
-      // The demo library: the sample content pack compiled into the binary.
+      // The demo library: the sample content pack compiled into the binary (ours, so trusted).
       if (auto pack = web::resource("../content/sample/sample-pack.tar.gz")) {
-        std::string path = dir.tmp_dir() + "/sample-pack.tar.gz";
-        std::FILE* f = std::fopen(path.c_str(), "wb");
-        if (f) {
-          std::fwrite(pack->data(), 1, pack->size(), f);
-          std::fclose(f);
-          auto c = db->acquire();
-          auto r = domain::import_pack_file(*c, clock, blobs, path, 0, 0);
-          if (r.problem)
-            log::warning("demo: the sample pack was not imported: " + r.problem->msgid);
-          std::remove(path.c_str());
-        }
+        std::string path = box->scratch + "/sample-pack.tar.gz";
+        content::write_file_durably(path, *pack, 0640);
+        auto c = box->db->acquire();
+        auto r = domain::import_pack_file(*c, clock, *box->blobs, path, 0, 0, {"", true, false});
+        if (r.problem) log::warning("demo: the sample pack was not imported: " + r.problem->msgid);
+        std::remove(path.c_str());
       }
     }
     unsigned decode = cfg.decode_threads > 0 ? static_cast<unsigned>(cfg.decode_threads)
                                              : default_decode_threads();
-    // The appliance's clock: never backwards, and says when it is not sure (no battery clock).
-    domain::BoxClock box_clock(dir.root + "/clock", clock);
-    PaperWorker paper(*db, blobs, box_clock, decode);
+    PaperWorker paper(*box->db, *box->blobs, clock, decode);
     paper.start();
-    sync::Node node{*db,
-                    box_clock,
-                    blobs,
-                    identity,
-                    role,
-                    dir.root,
-                    sync::read_district_key(dir.root),
-                    cfg.disk_reserve_mb * 1024 * 1024};
-    node.box_clock = &box_clock;
     sync::NetOptions net;
     net.url = cfg.district_url;
     net.rate_bytes_per_s = cfg.sync_rate_kbit * 125;
-    SyncAgent agent(node, net, cfg.sync_interval_min);
+    SyncAgent agent(*box->node, net, cfg.sync_interval_min);
     if (role == sync::Role::school && !cfg.district_url.empty()) agent.start();
-    web::App app(*db, box_clock, &blobs);
-    app.settings.sync = &node;
+    web::App app(*box->db, clock, box->blobs.get());
+    app.settings.sync = box->node.get();
     app.settings.district_url = cfg.district_url;
     if (role == sync::Role::school && !cfg.district_url.empty()) {
       app.settings.wake_sync = [&agent] { agent.wake(); };
       app.settings.sync_status = [&agent] { return agent.status(); };
     }
-    app.settings.box_clock = &box_clock;
-    app.settings.usb_status_file = dir.root + "/usb-status";
-    app.settings.first_admin_password_file = dir.first_admin_password_path();
+    app.settings.box_clock = box->clock.get();
+    app.settings.usb_status_file = box->dir.usb_status_path();
+    app.settings.first_admin_password_file = box->dir.first_admin_password_path();
+    app.settings.first_admin_delivery_file = box->dir.first_admin_delivery_path();
+    app.settings.packs_waiting_dir = packs_waiting_dir(*box);
     app.settings.wake_paper = [&paper] { paper.wake(); };
     app.settings.usb_dir = cfg.usb_dir;
     app.settings.portal_host = cfg.portal_host;
@@ -178,16 +217,15 @@ int run_partad(int argc, char** argv) {
     else
       web::register_all_views(app);
 
-    // Block the stop signals in every thread; the main thread waits for them below.
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
-    std::signal(SIGPIPE, SIG_IGN);
+    // The admin CLI's way in: partad is the only writer of its data folder while it runs.
+    control::Server control(control::socket_path(box->dir.root),
+                            [&box](const control::Request& req, const std::vector<int>& fds) {
+                              return run_for_cli(*box, req, fds);
+                            });
+    control.start();
 
     http::Server server(
-        {cfg.listen, cfg.threads, cfg.max_form, cfg.max_upload_mb * 1024 * 1024, dir.tmp_dir()},
+        {cfg.listen, cfg.threads, cfg.max_form, cfg.max_upload_mb * 1024 * 1024, box->scratch},
         [&app](http::Request& req) { return app.handle(req); },
         [&app](const http::Request& req, int status, const std::string& msgid) {
           return app.render_error(req, status, msgid);
@@ -198,7 +236,7 @@ int run_partad(int argc, char** argv) {
     std::string url = "http://" + host + ":" + std::to_string(server.port()) + "/";
     if (!demo.empty()) print_demo_logins(demo, url);
     log::info("partad listening on " + cfg.listen + " (port " + std::to_string(server.port()) +
-              "), data in " + dir.root);
+              "), data in " + box->dir.root);
     // Under systemd (Type=notify): ready now, and a watchdog ping while the database answers.
     sd_notify(0, "READY=1");
     std::atomic<bool> stopping{false};
@@ -206,7 +244,7 @@ int run_partad(int argc, char** argv) {
     // The last known good time, saved every minute (and at the end).
     std::thread clock_saver([&] {
       for (int tick = 0; !stopping; ++tick) {
-        if (tick % 600 == 0) box_clock.save();
+        if (tick % 600 == 0) clock.save();
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     });
@@ -215,7 +253,7 @@ int run_partad(int argc, char** argv) {
       watchdog = std::thread([&] {
         while (!stopping) {
           try {
-            auto c = db->acquire();
+            auto c = box->db->acquire();
             c->scalar("SELECT 1");
             sd_notify(0, "WATCHDOG=1");
           } catch (const std::exception& e) {
@@ -231,10 +269,13 @@ int run_partad(int argc, char** argv) {
     log::info("stopping on signal " + std::to_string(sig));
     sd_notify(0, "STOPPING=1");
     stopping = true;
+    // No new work first (the portal, then the CLI), then the background threads end (the sync
+    // agent's and the paper worker's destructors), the clock is saved (the box's destructor) and
+    // the lock released.
+    server.stop();
+    control.stop();
     if (watchdog.joinable()) watchdog.join();
     clock_saver.join();
-    box_clock.save();
-    server.stop();
     return 0;
   } catch (const std::exception& e) {
     log::error(std::string("partad: ") + e.what());

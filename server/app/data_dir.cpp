@@ -16,13 +16,17 @@ DataDir open_data_dir(const std::string& root) {
   DataDir d{root};
   fs::create_directories(d.tmp_dir(), ec);
   if (ec) throw std::runtime_error("cannot create " + d.tmp_dir() + ": " + ec.message());
+  return d;
+}
+
+void clean_tmp(const DataDir& d) {
+  std::error_code ec;
   int removed = 0;
   for (const auto& e : fs::directory_iterator(d.tmp_dir(), ec)) {
     fs::remove_all(e.path(), ec);
     ++removed;
   }
   if (removed) log::info("removed " + std::to_string(removed) + " unfinished temp files");
-  return d;
 }
 
 std::unique_ptr<storage::Database> open_database(const DataDir& dir) {

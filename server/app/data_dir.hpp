@@ -1,6 +1,5 @@
 #pragma once
-// The data folder: the database and (later) files. Created on first start; temp files a power cut
-// left behind are removed at every start.
+// The data folder: the database, the blob store, the sync keys, and tmp/ for files being written.
 #include <memory>
 #include <string>
 
@@ -14,10 +13,16 @@ struct DataDir {
   std::string tmp_dir() const { return root + "/tmp"; }
   // The first admin's password, left by `parta firstboot` for the admin page until it is changed.
   std::string first_admin_password_path() const { return root + "/first-admin-password"; }
+  // When and where that password was handed out (the one USB stick that got it).
+  std::string first_admin_delivery_path() const { return root + "/first-admin-password.given"; }
+  std::string usb_status_path() const { return root + "/usb-status"; }
 };
 
-// Creates the folders if needed and cleans tmp/. Throws std::runtime_error with a clear message.
+// Creates the folders if needed. Throws std::runtime_error with a clear message.
 DataDir open_data_dir(const std::string& root);
+// Empties tmp/: what a power cut or a killed process left half-written. Only the holder of the
+// data folder's lock may call it (partad at start), so no one's live files are in there.
+void clean_tmp(const DataDir& dir);
 std::unique_ptr<storage::Database> open_database(const DataDir& dir);
 
 }  // namespace parta::app

@@ -6,9 +6,12 @@
 namespace parta::app {
 
 SyncAgent::SyncAgent(sync::Node& node, sync::NetOptions opt, int interval_min)
-    : node_(node), opt_(std::move(opt)), interval_min_(interval_min) {}
+    : node_(node), opt_(std::move(opt)), interval_min_(interval_min) {
+  opt_.stop = &stopping_;
+}
 
 SyncAgent::~SyncAgent() {
+  stopping_ = true;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
@@ -43,12 +46,12 @@ void SyncAgent::run() {
       if (stop_) return;
       woken_ = false;
     }
-    {
-      auto c = node_.db.acquire();
-      if (!sync::district_peer(*c)) continue;
-    }
     std::string line;
     try {
+      {
+        auto c = node_.db.acquire();
+        if (!sync::district_peer(*c)) continue;
+      }
       auto r = sync::sync_over_network(node_, opt_);
       line = domain::local_datetime(node_.clock.now()) + ": " +
              (r.ok ? "ok, " + std::to_string(r.uploaded) + " B sent, " +

@@ -33,6 +33,7 @@ class SyncAgent {
   std::condition_variable cv_;
   bool woken_ = false;
   bool stop_ = false;
+  std::atomic<bool> stopping_{false};  // ends a network exchange under way
   std::string status_;
   std::thread thread_;
 };

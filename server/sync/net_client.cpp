@@ -222,8 +222,14 @@ void sleep_backoff(const NetOptions& opt, int failures) {
   double cap = std::min(opt.backoff_max_s, opt.backoff_first_s * std::pow(2.0, failures - 1));
   // "Full jitter" halves: between half and all of the step, so many boxes don't retry in step.
   std::uniform_real_distribution<double> jitter(0.5, 1.0);
-  std::this_thread::sleep_for(std::chrono::duration<double>(cap * jitter(rng)));
+  auto until = std::chrono::steady_clock::now() +
+               std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                   std::chrono::duration<double>(cap * jitter(rng)));
+  while (std::chrono::steady_clock::now() < until && !(opt.stop && *opt.stop))
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
 }
+
+bool stopping(const NetOptions& opt) { return opt.stop && *opt.stop; }
 
 std::optional<fs::path> pending_outgoing(const fs::path& dir) {
   std::error_code ec;
@@ -267,6 +273,10 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
   bool uploaded = false;
   std::string import_code;
   while (!uploaded) {
+    if (stopping(opt)) {
+      out.error = "stopped: partad is shutting down";
+      return out;
+    }
     if (out.attempts >= opt.max_attempts) {
       out.error = "gave up after " + std::to_string(out.attempts) + " attempts: the link is down";
       return out;
@@ -354,6 +364,10 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
   std::string return_path = "/sync/v1/return/" + n.id.device_id;
   failures = 0;
   while (true) {
+    if (stopping(opt)) {
+      out.error = "stopped: partad is shutting down";
+      return out;
+    }
     if (out.attempts >= opt.max_attempts) {
       out.error = "gave up after " + std::to_string(out.attempts) + " attempts: the link is down";
       return out;

@@ -4,6 +4,7 @@
 // downloads its return bundle with HTTP Range, over a link that may be slow, lossy and cut.
 // Boost.Asio, with timeouts on every step, exponential backoff with jitter between attempts,
 // and an optional bandwidth cap so the school's only link is not saturated.
+#include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -22,6 +23,8 @@ struct NetOptions {
   // out TCP's own retransmission backoff, which after a cut of a few seconds can idle for
   // half a minute (measured over the emulated 600 ms link).
   int io_timeout_s = 20;
+  // Set when partad stops: the backoff and the attempt loops end at once instead of minutes later.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct NetResult {

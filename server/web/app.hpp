@@ -44,12 +44,14 @@ struct Settings {
   std::uint64_t disk_reserve = 500ull * 1024 * 1024;  // never fill the card past this
   std::function<void()> wake_paper;                   // new print run or scan batch queued
   std::string portal_host;  // where captive-portal probes send phones ("" = the Host asked)
-  domain::BoxClock* box_clock = nullptr;     // the appliance's clock (null in tools and tests)
-  std::string usb_status_file;               // the USB stick script's last status line
-  std::string first_admin_password_file;     // `parta firstboot`'s password, shown until changed
-  sync::Node* sync = nullptr;                // this box's sync engine (null in tests without one)
-  std::string district_url;                  // school: where the district hub answers
-  std::function<void()> wake_sync;           // school: sync over the network now
+  domain::BoxClock* box_clock = nullptr;  // the appliance's clock (null in tools and tests)
+  std::string usb_status_file;            // the USB stick script's last status line
+  std::string first_admin_password_file;  // `parta firstboot`'s password, shown until changed
+  std::string first_admin_delivery_file;  // which USB stick got that password, and when
+  std::string packs_waiting_dir;          // packs from sticks nobody trusted signed, for the admin
+  sync::Node* sync = nullptr;             // this box's sync engine (null in tests without one)
+  std::string district_url;               // school: where the district hub answers
+  std::function<void()> wake_sync;        // school: sync over the network now
   std::function<std::string()> sync_status;  // school: how the last network sync went
 };
 

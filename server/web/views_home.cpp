@@ -51,6 +51,24 @@ http::Response admin_home(Ctx& ctx) {
     std::string pw;
     if (std::getline(in, pw) && !pw.empty() && pw.size() <= 64) data["first_password"] = pw;
   }
+  // The trace of where that password went: the one stick that got it, when.
+  if (ctx.settings && !ctx.settings->first_admin_delivery_file.empty() &&
+      data.count("first_password")) {
+    std::ifstream in(ctx.settings->first_admin_delivery_file);
+    std::string line;
+    if (std::getline(in, line)) {
+      auto tab = line.find('\t');
+      std::int64_t at = 0;
+      try {
+        at = std::stoll(line.substr(0, tab));
+      } catch (const std::exception&) {
+      }
+      std::string stick = tab == std::string::npos ? "?" : line.substr(tab + 1);
+      data["first_password_given"] = ctx.tr(domain::Message{
+          "This password was written on {when} to the USB stick \"{stick}\", and to no other.",
+          {{"when", format_datetime(at)}, {"stick", text::truncate_chars(stick, 64)}}});
+    }
+  }
   // The last USB stick's result, written by firmware/bin/parta-usb as tab-separated fields:
   // UTC time, state (working, done, error), packs imported, packs refused, details and a note on
   // the first admin's password file on the stick (a word, see parta-usb; older lines have none).
@@ -89,6 +107,10 @@ http::Response admin_home(Ctx& ctx) {
           : note == "admin-password-not-deleted"
               ? "The old PARTA-ADMIN-PASSWORD.txt could not be deleted from the stick: delete it "
                 "yourself."
+          : note == "admin-password-not-given"
+              ? "The administrator's password was not written to this stick: only the first "
+                "stick plugged in within 30 minutes of the first start gets it, once. At the "
+                "box's console, `parta user reset admin` makes a new one."
               : nullptr;
       if (note_msgid) shown += " " + ctx.tr(note_msgid);
       data["usb_status"] = shown;

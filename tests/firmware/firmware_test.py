@@ -140,7 +140,9 @@ def main():
         ns.bind(sock_path)
         ns.settimeout(10)
         conf = os.path.join(tmp, "partad.conf")
-        open(conf, "w").write(f"data = {tmp}/data\nlisten = 127.0.0.1:0\nportal_host = parta.school\n")
+        box = os.path.join(tmp, "box.conf")  # written in step 6; partad reads it when it needs it
+        open(conf, "w").write(f"data = {tmp}/data\nlisten = 127.0.0.1:0\nportal_host = parta.school\n"
+                              f"box_conf = {box}\n")
         log = open(os.path.join(tmp, "partad.log"), "w+")
         env = dict(os.environ, NOTIFY_SOCKET=sock_path, WATCHDOG_USEC="400000")
         p = subprocess.Popen([args.partad, "--config", conf, "--demo"], stdout=log, stderr=log, env=env)
@@ -181,30 +183,38 @@ def main():
         p.wait(timeout=10)
         check("STOPPING=1" in seen, "partad tells systemd it is stopping")
 
-        # 5. The USB stick: packs imported, a bad one refused, one status line.
+        # 5. The USB stick: the district's signed pack imported, a bad one refused, one nobody
+        # signed left for the admin to decide on, one status line (partad's, in its data folder).
         stick = os.path.join(tmp, "stick")
         os.makedirs(os.path.join(stick, "parta", "packs"))
         packs = os.path.join(ROOT, "tests", "fixtures", "packs")
-        shutil.copy(os.path.join(packs, "good.tar.gz"), os.path.join(stick, "parta", "packs"))
-        shutil.copy(os.path.join(packs, "dotdot.tar.gz"), os.path.join(stick, "parta", "packs"))
-        env = dict(os.environ, PARTA_DATA=f"{tmp}/data", PARTA_CLI=args.parta, PARTA_CONF=conf)
-        u = subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", stick], env=env,
-                           capture_output=True, text=True)
-        status = open(f"{tmp}/data/usb-status").read()
-        fields = status.rstrip("\n").split("\t")
-        check(u.returncode == 0 and fields[1:4] == ["done", "1", "1"] and "dotdot.tar.gz" in fields[4],
-              "parta-usb: " + status.strip())
-        items = sqlite3.connect(f"{tmp}/data/parta.db").execute(
-            "SELECT COUNT(*) FROM library_items WHERE pack_id IS NOT NULL").fetchone()[0]
-        check(items > 0, f"the stick's pack is in the library ({items} items)")
-        # 5b. The same stick carries sync bundles once the box is enrolled with the district; on
-        # the district's hub the script reads them and writes the return bundles.
-        shutil.rmtree(os.path.join(stick, "parta", "packs"))
         district = os.path.join(tmp, "district")
         key = subprocess.run([args.parta, "--data", district, "district", "key"],
                              capture_output=True, text=True, check=True).stdout.strip()
         subprocess.run([args.parta, "--data", f"{tmp}/data", "sync", "district-key", key],
                        check=True, capture_output=True)
+        subprocess.run([args.parta, "--data", district, "district", "sign-pack",
+                        os.path.join(packs, "good.tar.gz"), "--out",
+                        os.path.join(stick, "parta", "packs", "good.tar.gz")], check=True,
+                       capture_output=True)
+        shutil.copy(os.path.join(packs, "dotdot.tar.gz"), os.path.join(stick, "parta", "packs"))
+        shutil.copy(os.path.join(ROOT, "content", "sample", "sample-pack.tar.gz"),
+                    os.path.join(stick, "parta", "packs", "unsigned.tar.gz"))
+        env = dict(os.environ, PARTA_DATA=f"{tmp}/data", PARTA_CLI=args.parta, PARTA_CONF=conf)
+        u = subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", stick], env=env,
+                           capture_output=True, text=True)
+        status = open(f"{tmp}/data/usb-status").read()
+        fields = status.rstrip("\n").split("\t")
+        check(fields[1:4] == ["done", "1", "1"] and "dotdot.tar.gz" in fields[4] and
+              "ждут решения администратора" in fields[4], "parta-usb: " + status.strip())
+        items = sqlite3.connect(f"{tmp}/data/parta.db").execute(
+            "SELECT COUNT(*) FROM library_items WHERE pack_id IS NOT NULL").fetchone()[0]
+        check(items > 0, f"the stick's signed pack is in the library ({items} items)")
+        check(os.listdir(f"{tmp}/data/packs-waiting") == ["unsigned.tar.gz"],
+              "the pack nobody signed waits for the admin, not imported")
+        # 5b. The same stick carries sync bundles once the box is enrolled with the district; on
+        # the district's hub the script reads them and writes the return bundles.
+        shutil.rmtree(os.path.join(stick, "parta", "packs"))
         os.makedirs(os.path.join(stick, "parta", "enroll"))
         subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", stick], env=env,
                        capture_output=True)
@@ -224,15 +234,14 @@ def main():
         status = open(f"{tmp}/data/usb-status").read().rstrip("\n").split("\t")
         bundles = [f for r, _, fs in os.walk(os.path.join(stick, "parta")) for f in fs
                    if f.endswith(".ptb") and "to-district" in r]
-        check(u.returncode == 0 and status[1:4] == ["done", "2", "0"] and len(bundles) == 1,
+        check(u.returncode == 0 and status[1:4] == ["done", "1", "0"] and len(bundles) == 1,
               f"an enrolled box writes its bundle to the stick: {status}")
         conf_d = os.path.join(tmp, "district.conf")
         open(conf_d, "w").write("role = district\n")
-        env_d = dict(env, PARTA_DATA=district, PARTA_CONF=conf_d,
-                     PARTA_USB_STATUS=os.path.join(tmp, "district-usb-status"))
+        env_d = dict(env, PARTA_DATA=district, PARTA_CONF=conf_d)
         u = subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", stick], env=env_d,
                            capture_output=True, text=True)
-        status = open(os.path.join(tmp, "district-usb-status")).read().rstrip("\n").split("\t")
+        status = open(os.path.join(district, "usb-status")).read().rstrip("\n").split("\t")
         back = [f for r, _, fs in os.walk(os.path.join(stick, "parta")) for f in fs
                 if f.endswith(".ptb") and "to-school" in r]
         check(u.returncode == 0 and status[1:4] == ["done", "2", "0"] and len(back) == 1,
@@ -254,15 +263,16 @@ def main():
         check(re.search(r"Флешка обработана \(\d\d\.\d\d\.\d{4} \d\d:\d\d\)", home) is not None,
               "with the time as the school reads it (dd.mm.yyyy hh:mm, not UTC's ISO form)")
 
-        # 6. Until the first admin's password is changed, any stick (here one with nothing of
-        # Parta's on it) gets it in a note a Windows PC reads; afterwards the note is deleted.
+        # 6. The first admin's password: the first stick plugged in within 30 minutes of the first
+        # boot (here one with nothing of Parta's on it) gets it once, in a note a Windows PC
+        # reads, and the admin page says which stick; no other stick gets it; once the password
+        # is changed the note is deleted from the stick.
         pw_file = f"{tmp}/data/first-admin-password"
         open(pw_file, "w").write("Kx7-fj29-qq4m\n")
         os.chmod(pw_file, 0o600)
-        box = os.path.join(tmp, "box.conf")
         open(box, "w").write(example.replace("passphrase =", "passphrase = школа-2026")
                              .replace("ssid = Школа-Parta", "ssid = Школа №5 \r"))
-        env_pw = dict(env, PARTA_BOX=box)
+        env_pw = env
         plain = os.path.join(tmp, "plain-stick")
         os.makedirs(plain)
         open(os.path.join(plain, "homework.docx"), "w").write("a pupil's file")
@@ -276,7 +286,7 @@ def main():
               and note.count("admin") >= 2 and "parta-box.conf" in note,
               "with the Wi-Fi name, the portal's address and the login, in Russian and English")
         check(note.index("Профиль") < note.index("Change the password") and
-              "Удалите этот файл" in note and "Delete this file" in note,
+              "удалите его" in note and "delete it once the password is changed" in note,
               "Russian first; says to change the password under Профиль and delete the file")
         check(raw.startswith(b"\xef\xbb\xbf") and raw.endswith(b"\r\n") and
               raw.count(b"\n") == raw.count(b"\r\n") > 10,
@@ -295,6 +305,25 @@ def main():
         english.get("/lang/en?next=/")
         check("was written to the stick as PARTA-ADMIN-PASSWORD.txt" in english.get("/"),
               "and in English")
+        # A second stick gets nothing, however soon; the admin page names the one that did.
+        second = os.path.join(tmp, "second-stick")
+        os.makedirs(second)
+        subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", second], env=env_pw,
+                       capture_output=True, text=True)
+        status = open(f"{tmp}/data/usb-status").read().rstrip("\n").split("\t")
+        check(os.listdir(second) == [] and status[5] == "admin-password-not-given",
+              f"a second stick does not get the password: {status}")
+        home = admin.get("/")
+        check("на флешку «plain-stick» и больше ни на одну" in home and
+              "не записан" in home, "the admin page says which stick got it, and that no other did")
+        # Too late: on a box whose first boot was hours ago no stick gets it.
+        os.remove(f"{tmp}/data/first-admin-password.given")
+        os.utime(pw_file, (time.time() - 7200, time.time() - 7200))
+        late = os.path.join(tmp, "late-stick")
+        os.makedirs(late)
+        subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", late], env=env_pw,
+                       capture_output=True, text=True)
+        check(os.listdir(late) == [], "two hours after the first boot no stick gets the password")
         # The password changed (partad deletes the file): the old note goes, nothing new is written.
         os.remove(pw_file)
         u = subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", plain], env=env_pw,

@@ -1,6 +1,8 @@
 #pragma once
-// The admin CLI's subcommands, one table (name, usage, function), run against the data folder
-// directly; safe while partad runs (SQLite WAL).
+// The admin CLI `parta`: takes the global options, then either asks the running partad to run
+// the command (over its control socket, passing the files and folders the command names as open
+// descriptors) or, when partad is stopped, runs it on the data folder itself under the folder's
+// lock. The commands themselves are app::run_admin_command's table.
 #include <string>
 #include <vector>
 

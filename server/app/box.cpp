@@ -1,0 +1,78 @@
+#include "app/box.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "app/log.hpp"
+#include "domain/school.hpp"
+
+namespace parta::app {
+
+namespace fs = std::filesystem;
+
+Box::~Box() {
+  if (clock) clock->save();
+  if (!daemon && !scratch.empty()) {
+    std::error_code ec;
+    fs::remove_all(scratch, ec);
+  }
+}
+
+std::unique_ptr<Box> open_box(const Config& cfg, DataDir dir, DataLock lock, bool daemon) {
+  auto box = std::make_unique<Box>(cfg, std::move(dir), std::move(lock));
+  box->daemon = daemon;
+  if (daemon) {
+    clean_tmp(box->dir);
+    box->scratch = box->dir.tmp_dir();
+  } else {
+    box->scratch = box->dir.tmp_dir() + "/cli-" + std::to_string(::getpid());
+    std::error_code ec;
+    fs::remove_all(box->scratch, ec);  // a pid reused after a crash
+    fs::create_directories(box->scratch, ec);
+    if (ec) throw std::runtime_error("cannot create " + box->scratch + ": " + ec.message());
+  }
+  box->db = open_database(box->dir);
+  box->blobs = std::make_unique<content::BlobStore>(box->dir.root, box->scratch);
+  box->clock = std::make_unique<domain::BoxClock>(box->dir.root + "/clock", box->system_clock);
+  sync::Role role = cfg.role == "district" ? sync::Role::district : sync::Role::school;
+  if (!daemon) {
+    // The CLI works on whatever box the folder holds (partad is told its role by its config, and
+    // refuses a folder of the other kind).
+    auto c = box->db->acquire();
+    auto q = c->query("SELECT role FROM sync_self WHERE id = 1");
+    if (q.next()) role = q.text(0) == "district" ? sync::Role::district : sync::Role::school;
+  }
+  box->identity = sync::load_or_create_identity(box->dir.root);
+  {
+    auto c = box->db->acquire();
+    auto epoch = sync::ensure_epoch(*c, *box->clock, box->dir.root, box->identity, role);
+    if (epoch.changed && epoch.why != "first")
+      log::warning("sync: new epoch " + epoch.epoch + " (" + epoch.why + ")");
+    if (role == sync::Role::district) {
+      // The hub's pages carry its name where a school's carry the school's.
+      auto info = domain::school_info(*c);
+      if (info.name.empty()) {
+        info.name = "Районный узел обмена";
+        domain::save_school_info(*c, info);
+      }
+    }
+  }
+  if (!cfg.district_key.empty() && !sync::write_district_key(box->dir.root, cfg.district_key))
+    throw std::runtime_error("district_key is not a key");
+  box->node.reset(new sync::Node{*box->db,
+                                 *box->clock,
+                                 *box->blobs,
+                                 box->identity,
+                                 role,
+                                 box->dir.root,
+                                 sync::read_district_key(box->dir.root),
+                                 cfg.disk_reserve_mb * 1024 * 1024,
+                                 19,
+                                 nullptr,
+                                 {}});
+  box->node->box_clock = box->clock.get();
+  return box;
+}
+
+}  // namespace parta::app
