@@ -25,7 +25,7 @@ UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cp
 # Literals that look like text but are protocol or data, not UI.
 IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-Cookie",
           "Bearer ", "English", "Accept-Encoding", "Content-Disposition", "Content-Type",
-          "Windows-1251", "UTF-8", "Unrecognized archive format", "X-Parta-Bundle",
+          "Windows-1251", "UTF-8", "Unrecognized archive format", "X-Parta-Bundle", "G-",
           # The password note on a stick is written in both languages at once (usb_exchange.cpp).
           "Parta", "Parta: пароль первого администратора", "Parta: the first administrator's password",
           "This file was written to one stick, once: delete it once the password is changed."}

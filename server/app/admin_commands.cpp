@@ -129,6 +129,18 @@ int cmd_roster(Box& b, Parsed& p, CommandIo& io) {
                      {"parents", std::to_string(report.parents_created)},
                      {"classes", std::to_string(report.classes_created)}}})
          << "\n";
+  if (report.ids_generated)
+    io.out << tr(io, {"The file has no student IDs for {count} students: they got IDs made from "
+                      "the class, the name and the date of birth, the same at every import of "
+                      "this list.",
+                      {{"count", std::to_string(report.ids_generated)}}})
+           << "\n";
+  if (!report.unused_columns.empty()) {
+    std::string unused;
+    for (const auto& col : report.unused_columns)
+      unused += (unused.empty() ? "«" : ", «") + col + "»";
+    io.out << tr(io, {"These columns were not used: {columns}.", {{"columns", unused}}}) << "\n";
+  }
   print_credentials(io, report.credentials);
   return 0;
 }

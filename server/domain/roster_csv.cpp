@@ -4,8 +4,11 @@
 #include "domain/csv_reader.hpp"
 #include "domain/validate.hpp"
 
+#include <sodium.h>
+
 #include <array>
 #include <cerrno>
+#include <cstdio>
 #include <exception>
 #include <map>
 #include <new>
@@ -51,6 +54,10 @@ constexpr char kMsgDuplicateLogin[] =
 constexpr char kMsgBadPaper[] =
     "Line {line}: \"{value}\" in column \"{column}\" is not yes or no (write да or нет, or leave "
     "it empty)";
+constexpr char kMsgBadDate[] =
+    "Line {line}: \"{value}\" in column \"{column}\" is not a date like 05.03.2014";
+constexpr char kMsgSamePerson[] =
+    "Line {line}: the same student as on line {other_line} (same class, name and date of birth)";
 constexpr char kMsgBadPhone[] =
     "Line {line}: \"{value}\" in column \"{column}\" is not a phone number (digits, spaces and "
     "+ - ( ), 5 to 15 digits)";
@@ -94,6 +101,9 @@ enum Column : std::size_t {
   kPaper,
   kParentName,
   kParentPhone,
+  kParent2Name,
+  kParent2Phone,
+  kBirthDate,
   kColumnCount
 };
 
@@ -102,34 +112,68 @@ struct HeaderAlias {
   Column column;
 };
 
+// How schools, Excel sheets and the common Russian school systems (the district journal,
+// Сетевой город, Дневник.ру, ЭлЖур) name the columns, as roster_key() folds them.
 constexpr HeaderAlias kHeaderAliases[] = {
     {"класс", kClass},
+    {"класс группа", kClass},
+    {"наименование класса", kClass},
+    {"название класса", kClass},
     {"class", kClass},
     {"фамилия", kLastName},
     {"фамилия ученика", kLastName},
+    {"фамилия обучающегося", kLastName},
+    {"фамилия учащегося", kLastName},
+    {"фамилия ребенка", kLastName},
     {"last name", kLastName},
     {"surname", kLastName},
     {"family name", kLastName},
     {"имя", kFirstName},
     {"имя ученика", kFirstName},
+    {"имя обучающегося", kFirstName},
+    {"имя учащегося", kFirstName},
+    {"имя ребенка", kFirstName},
     {"first name", kFirstName},
     {"given name", kFirstName},
     {"отчество", kMiddleName},
     {"отчество ученика", kMiddleName},
+    {"отчество обучающегося", kMiddleName},
+    {"отчество учащегося", kMiddleName},
+    {"отчество ребенка", kMiddleName},
+    {"отчество при наличии", kMiddleName},
     {"middle name", kMiddleName},
     {"patronymic", kMiddleName},
     {"фио", kFullName},
+    {"ф и о", kFullName},
     {"фио ученика", kFullName},
+    {"ф и о ученика", kFullName},
+    {"фио обучающегося", kFullName},
+    {"фио учащегося", kFullName},
+    {"фио ребенка", kFullName},
+    {"фамилия имя отчество", kFullName},
+    {"ученик", kFullName},
+    {"обучающийся", kFullName},
+    {"учащийся", kFullName},
     {"full name", kFullName},
     {"name", kFullName},
     {"student name", kFullName},
+    {"student", kFullName},
     {"номер ученика", kStudentNo},
     {"id ученика", kStudentNo},
     {"личный номер", kStudentNo},
     {"уникальный номер", kStudentNo},
+    {"номер личного дела", kStudentNo},
+    {"личное дело", kStudentNo},
     {"student id", kStudentNo},
     {"student no", kStudentNo},
     {"student number", kStudentNo},
+    {"дата рождения", kBirthDate},
+    {"дата рожд", kBirthDate},
+    {"д р", kBirthDate},
+    {"др", kBirthDate},
+    {"birth date", kBirthDate},
+    {"date of birth", kBirthDate},
+    {"birthday", kBirthDate},
     {"логин", kLogin},
     {"login", kLogin},
     {"бумага", kPaper},
@@ -137,17 +181,53 @@ constexpr HeaderAlias kHeaderAliases[] = {
     {"бумажный", kPaper},
     {"paper", kPaper},
     {"родитель", kParentName},
+    {"родитель фио", kParentName},
     {"фио родителя", kParentName},
+    {"ф и о родителя", kParentName},
+    {"законный представитель", kParentName},
+    {"фио законного представителя", kParentName},
+    {"мать", kParentName},
+    {"фио матери", kParentName},
+    {"mother", kParentName},
     {"parent", kParentName},
     {"parent name", kParentName},
+    {"отец", kParent2Name},
+    {"фио отца", kParent2Name},
+    {"второй родитель", kParent2Name},
+    {"father", kParent2Name},
     {"телефон родителя", kParentPhone},
     {"телефон", kParentPhone},
+    {"тел", kParentPhone},
+    {"контактный телефон", kParentPhone},
+    {"мобильный телефон", kParentPhone},
+    {"телефон законного представителя", kParentPhone},
+    {"телефон матери", kParentPhone},
     {"parent phone", kParentPhone},
     {"phone", kParentPhone},
+    {"телефон отца", kParent2Phone},
+    {"телефон второго родителя", kParent2Phone},
 };
 
+// header_key() (lower case, ё → е, spaces folded), with punctuation read as spaces and № as
+// "номер": «Родитель (ФИО)», «Ф.И.О.» and «№ личного дела» are spellings, not other columns.
+std::string roster_key(std::string_view cell) {
+  std::string folded = header_key(cell), out;
+  for (std::size_t i = 0; i < folded.size();) {
+    char32_t c = next_code_point(folded, i);
+    bool letter = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || is_cyrillic(c);
+    if (c == 0x2116) {  // №
+      out += " номер ";
+    } else if (letter) {
+      append_utf8(out, c);
+    } else {
+      out += ' ';
+    }
+  }
+  return squeeze_spaces(out);
+}
+
 std::optional<Column> column_of(std::string_view cell) {
-  std::string key = header_key(cell);
+  std::string key = roster_key(cell);
   for (const auto& alias : kHeaderAliases) {
     if (alias.key == key) return alias.column;
   }
@@ -219,6 +299,7 @@ class RosterBuilder {
   }
 
   std::vector<RosterRow> take_rows() { return std::move(rows_); }
+  std::vector<std::string> take_unused() { return std::move(unused_); }
 
  private:
   static constexpr std::size_t kAbsent = static_cast<std::size_t>(-1);
@@ -241,7 +322,11 @@ class RosterBuilder {
       header_.push_back(squeeze_spaces(cell));
       for (char32_t c : to_code_points(cell)) russian = russian || is_cyrillic(c);
       std::optional<Column> column = column_of(cell);
-      if (!column) continue;  // schools add their own columns
+      if (!column) {
+        // Schools add columns of their own: named in the result, never silently dropped.
+        if (!header_.back().empty()) unused_.push_back(header_.back());
+        continue;
+      }
       if (has(*column)) {
         problems_.add(kMsgDuplicateColumn, {{"line", std::to_string(record.line)},
                                             {"column", shown(header_[column_[*column]])},
@@ -271,7 +356,6 @@ class RosterBuilder {
         missing.push_back(name("Имя", "first name"));
       }
     }
-    if (!has(kStudentNo)) missing.push_back(name("Номер ученика", "student ID"));
     if (!missing.empty()) {
       std::string list;
       for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
@@ -356,7 +440,16 @@ class RosterBuilder {
       }
     }
 
-    if (auto value = cell(record, kStudentNo); require(record, kStudentNo, value)) {
+    if (auto value = cell(record, kBirthDate); value && !value->empty()) {
+      if (auto date = parse_birth_date(*value)) {
+        row.birth_date = *date;
+      } else {
+        problems_.add(kMsgBadDate,
+                      {line_arg(record), {"value", shown(*value)}, column_arg(kBirthDate)});
+      }
+    }
+
+    if (auto value = cell(record, kStudentNo); value && !value->empty()) {
       if (!check_length(record, kStudentNo, *value, kMaxStudentNoChars)) {
         // check_length said what is wrong
       } else if (!valid_student_no(*value)) {
@@ -370,6 +463,16 @@ class RosterBuilder {
         }
         row.student_no = *value;
       }
+    } else if (problems_.count() == errors_before) {
+      // No ID in the file (or not for this student): one made from who the student is, the
+      // same every time this file (or next year's, with the date of birth) is imported.
+      row.student_no = generated_student_no(row.class_name, row.last_name, row.first_name,
+                                            row.middle_name, row.birth_date);
+      row.student_no_generated = true;
+      auto [it, fresh] = generated_lines_.emplace(row.student_no, record.line);
+      if (!fresh)
+        problems_.add(kMsgSamePerson,
+                      {line_arg(record), {"other_line", std::to_string(it->second)}});
     }
 
     if (auto value = cell(record, kLogin); value && !value->empty()) {
@@ -396,20 +499,25 @@ class RosterBuilder {
       }
     }
 
-    if (auto value = cell(record, kParentName); value && !value->empty()) {
-      if (check_name(record, kParentName, *value, kMaxParentNameChars)) row.parent_name = *value;
-    }
-
-    if (auto value = cell(record, kParentPhone); value && !value->empty()) {
-      if (auto phone = normalise_phone(*value)) {
-        row.parent_phone = *phone;
-      } else {
-        problems_.add(kMsgBadPhone,
-                      {line_arg(record), {"value", shown(*value)}, column_arg(kParentPhone)});
-      }
-    }
+    read_parent(record, kParentName, kParentPhone, &row.parent_name, &row.parent_phone);
+    read_parent(record, kParent2Name, kParent2Phone, &row.parent2_name, &row.parent2_phone);
 
     if (problems_.count() == errors_before) rows_.push_back(std::move(row));
+  }
+
+  void read_parent(const CsvRecord& record, Column name_column, Column phone_column,
+                   std::string* name, std::string* phone) {
+    if (auto value = cell(record, name_column); value && !value->empty()) {
+      if (check_name(record, name_column, *value, kMaxParentNameChars)) *name = *value;
+    }
+    if (auto value = cell(record, phone_column); value && !value->empty()) {
+      if (auto normal = normalise_phone(*value)) {
+        *phone = *normal;
+      } else {
+        problems_.add(kMsgBadPhone,
+                      {line_arg(record), {"value", shown(*value)}, column_arg(phone_column)});
+      }
+    }
   }
 
   void read_full_name(const CsvRecord& record, RosterRow& row) {
@@ -422,6 +530,11 @@ class RosterBuilder {
       if (end == std::string::npos) end = value->size();
       parts.push_back(value->substr(start, end - start));
       start = end + 1;
+    }
+    // Turkic patronymics are two words ("Рашид оглы", "Ахмед кызы"): one middle name.
+    if (parts.size() == 4 && turkic_patronymic_ending(parts[3])) {
+      parts[2] += " " + parts[3];
+      parts.pop_back();
     }
     if (parts.size() < 2 || parts.size() > 3) {
       problems_.add(kMsgBadFullName,
@@ -445,11 +558,75 @@ class RosterBuilder {
   std::size_t row_count_ = 0;
   std::vector<RosterRow> rows_;
   std::map<std::string, int> student_no_lines_;
+  std::map<std::string, int> generated_lines_;
+  std::vector<std::string> unused_;
   std::map<std::string, int> login_lines_;
 };
 
 // Splits text into physical lines, each with its terminator ("\n", "\r\n" or a lone "\r").
 }  // namespace
+
+std::string generated_student_no(std::string_view class_name, std::string_view last,
+                                 std::string_view first, std::string_view middle,
+                                 std::string_view birth_date) {
+  std::string key = fold_case(class_name) + "|" + fold_case(last) + "|" + fold_case(first) + "|" +
+                    fold_case(middle) + "|" + std::string(birth_date);
+  unsigned char h[crypto_generichash_BYTES_MIN];
+  crypto_generichash(h, sizeof h, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                     nullptr, 0);
+  // Crockford's base32 (no I, L, O, U): read off a card without mistakes; 40 bits.
+  static constexpr char kDigits[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  std::string out = "G-";
+  std::uint64_t bits = 0;
+  for (int i = 0; i < 5; ++i) bits = (bits << 8) | h[i];
+  for (int i = 7; i >= 0; --i) out += kDigits[(bits >> (5 * i)) & 31];
+  return out;
+}
+
+std::optional<std::string> parse_birth_date(std::string_view raw) {
+  std::string v = squeeze_spaces(raw);
+  int d = 0, m = 0, y = 0;
+  char sep1 = 0, sep2 = 0;
+  int n1 = 0, n2 = 0, n3 = 0;  // digits in each part
+  std::size_t i = 0;
+  auto number = [&](int* out, int* digits) {
+    while (i < v.size() && v[i] >= '0' && v[i] <= '9' && *digits < 5) {
+      *out = *out * 10 + (v[i] - '0');
+      ++*digits;
+      ++i;
+    }
+  };
+  int a = 0, b = 0, c = 0;
+  number(&a, &n1);
+  if (i < v.size()) sep1 = v[i++];
+  number(&b, &n2);
+  if (i < v.size()) sep2 = v[i++];
+  number(&c, &n3);
+  // Excel may add a time to a date cell ("05.03.2014 0:00:00"): the date part is what counts.
+  if (i < v.size() && v[i] != ' ') return std::nullopt;
+  if (sep1 != sep2 || !(sep1 == '.' || sep1 == '-' || sep1 == '/')) return std::nullopt;
+  if (n1 == 4 && sep1 == '-' && n2 >= 1 && n2 <= 2 && n3 >= 1 && n3 <= 2) {
+    y = a, m = b, d = c;  // 2014-03-05
+  } else if (n1 >= 1 && n1 <= 2 && n2 >= 1 && n2 <= 2 && (n3 == 4 || n3 == 2) && sep1 != '-') {
+    d = a, m = b, y = c;  // 05.03.2014, 5/3/2014, 05.03.14
+    if (n3 == 2) y += y < 50 ? 2000 : 1900;
+  } else {
+    return std::nullopt;
+  }
+  static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+  if (y < 1900 || y > 2100 || m < 1 || m > 12 || d < 1 || d > kDays[m - 1] ||
+      (m == 2 && d == 29 && !leap))
+    return std::nullopt;
+  char buf[32];  // room for any int, so the compiler need not prove the checks above
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+  return std::string(buf);
+}
+
+bool turkic_patronymic_ending(std::string_view word) {
+  std::string w = fold_case(word);
+  return w == "оглы" || w == "кызы" || w == "улы" || w == "гызы" || w == "уулу";
+}
 
 RosterParse parse_roster_csv(std::string_view bytes) {
   RosterParse result;
@@ -469,6 +646,9 @@ RosterParse parse_roster_csv(std::string_view bytes) {
     return done();
   builder.finish();
   result.rows = builder.take_rows();
+  result.unused_columns = builder.take_unused();
+  for (const auto& r : result.rows)
+    result.ids_generated = result.ids_generated || r.student_no_generated;
   return done();
 }
 

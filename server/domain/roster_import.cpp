@@ -2,6 +2,8 @@
 
 #include <sstream>
 
+#include "domain/csv_reader.hpp"
+
 namespace parta::domain {
 
 namespace {
@@ -14,8 +16,50 @@ std::optional<NameParts> split_name(const std::string& full) {
   std::istringstream in(full);
   std::vector<std::string> parts;
   for (std::string w; in >> w;) parts.push_back(w);
+  if (parts.size() == 4 && turkic_patronymic_ending(parts[3])) {
+    parts[2] += " " + parts[3];
+    parts.pop_back();
+  }
   if (parts.size() < 2 || parts.size() > 3) return std::nullopt;
   return NameParts{parts[0], parts[1], parts.size() == 3 ? parts[2] : ""};
+}
+
+std::string folded_name(std::string_view last, std::string_view first, std::string_view middle) {
+  return csv::fold_case(std::string(last) + " " + std::string(first) + " " + std::string(middle));
+}
+
+// The one student already here who is this row's person without the row's ID (see the header).
+std::optional<std::int64_t> same_person(storage::Connection& c, const RosterRow& row,
+                                        std::int64_t class_id) {
+  std::string want = folded_name(row.last_name, row.first_name, row.middle_name);
+  std::vector<std::int64_t> found;
+  auto take = [&](storage::Query q) {
+    while (q.next())
+      if (folded_name(q.text(1), q.text(2), q.text(3)) == want) found.push_back(q.integer(0));
+  };
+  const char* kSelect =
+      "SELECT s.user_id, u.last_name, u.first_name, u.middle_name, s.id_generated FROM students s "
+      "JOIN users u ON u.id = s.user_id ";
+  if (!row.birth_date.empty()) {
+    take(c.query(std::string(kSelect) + "WHERE s.birth_date = ?1", row.birth_date));
+    if (found.size() == 1) return found[0];
+    found.clear();
+  }
+  // The same class, then last year's: "6А" was "5А".
+  std::vector<std::int64_t> classes{class_id};
+  auto k = find_class(c, class_id);
+  if (k && k->grade > 1) {
+    std::string earlier =
+        std::to_string(k->grade - 1) + k->name.substr(std::to_string(k->grade).size());
+    if (auto before = find_class_by_name(c, earlier)) classes.push_back(before->id);
+  }
+  for (auto id : classes) {
+    take(c.query(std::string(kSelect) + "WHERE s.class_id = ?1 AND (s.birth_date = '' OR ?2 = '')",
+                 id, row.birth_date));
+    if (found.size() == 1) return found[0];
+    if (found.size() > 1) return std::nullopt;  // two of the same name: not a guess to make
+  }
+  return std::nullopt;
 }
 
 Message at_line(int line, std::string msgid,
@@ -45,11 +89,26 @@ ImportReport import_roster(storage::Connection& c, const Clock& clock, const Ros
     }
     // Student
     std::int64_t student_id;
-    if (auto s = find_student_by_no(c, row.student_no)) {
-      student_id = s->user.id;
+    std::optional<std::int64_t> here;
+    if (auto s = find_student_by_no(c, row.student_no)) here = s->user.id;
+    if (!here) {
+      auto person = same_person(c, row, class_id);
+      // A real ID only takes over a student whose ID the import made up: another real ID is
+      // another person.
+      if (person &&
+          (row.student_no_generated ||
+           c.scalar("SELECT id_generated FROM students WHERE user_id = ?1", *person).value_or(0) !=
+               0))
+        here = person;
+    }
+    if (here) {
+      student_id = *here;
       update_student(c, student_id, class_id, row.paper);
       c.run("UPDATE users SET last_name = ?1, first_name = ?2, middle_name = ?3 WHERE id = ?4",
             row.last_name, row.first_name, row.middle_name, student_id);
+      if (!row.student_no_generated)
+        c.run("UPDATE students SET student_no = ?1, id_generated = 0 WHERE user_id = ?2",
+              row.student_no, student_id);
       ++rep.updated;
     } else {
       if (!row.login.empty() && find_user_by_login(c, row.login)) {
@@ -63,28 +122,35 @@ ImportReport import_roster(storage::Connection& c, const Clock& clock, const Ros
           ""};
       std::string pin = generate_pin();
       student_id = create_student(c, clock, u, row.student_no, class_id, row.paper, pin);
+      c.run("UPDATE students SET id_generated = ?1 WHERE user_id = ?2", row.student_no_generated,
+            student_id);
       auto made = find_user(c, student_id);
       creds.push_back({made->full_name(), row.class_name, Role::student, made->login, pin, true});
       ++rep.created;
+      if (row.student_no_generated) ++rep.ids_generated;
     }
-    // Parent
-    if (!row.parent_name.empty()) {
-      auto parts = split_name(row.parent_name);
+    if (!row.birth_date.empty())
+      c.run("UPDATE students SET birth_date = ?1 WHERE user_id = ?2", row.birth_date, student_id);
+    // Parents
+    for (const auto& [name, phone] : {std::pair{row.parent_name, row.parent_phone},
+                                      std::pair{row.parent2_name, row.parent2_phone}}) {
+      if (name.empty()) continue;
+      auto parts = split_name(name);
       if (!parts) {
         rep.errors.push_back(at_line(
             row.line, "Line {line}: the parent's name must be \"Last First [Middle]\".", {}));
-        continue;
+        break;
       }
       auto existing = c.scalar(
           "SELECT id FROM users WHERE role = 'parent' AND last_name = ?1 AND first_name = ?2 "
           "AND middle_name = ?3 AND phone = ?4 ORDER BY id LIMIT 1",
-          parts->last, parts->first, parts->middle, row.parent_phone);
+          parts->last, parts->first, parts->middle, phone);
       std::int64_t parent_id;
       if (existing) {
         parent_id = *existing;
       } else {
-        NewUser p{"",           parts->last,          parts->first,    parts->middle,
-                  Role::parent, SecretKind::password, row.parent_phone};
+        NewUser p{"",           parts->last,          parts->first, parts->middle,
+                  Role::parent, SecretKind::password, phone};
         std::string pw = generate_password();
         parent_id = create_user(c, clock, p, pw);
         auto made = find_user(c, parent_id);
@@ -97,6 +163,7 @@ ImportReport import_roster(storage::Connection& c, const Clock& clock, const Ros
   if (!rep.errors.empty()) return rep;  // the transaction rolls back
   tx.commit();
   rep.credentials = std::move(creds);
+  rep.unused_columns = parsed.unused_columns;
   return rep;
 }
 

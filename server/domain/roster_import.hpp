@@ -23,14 +23,20 @@ struct ImportReport {
   int updated = 0;
   int parents_created = 0;
   int classes_created = 0;
-  std::vector<Credential> credentials;  // new accounts only
-  std::vector<Message> errors;          // non-empty = nothing was imported
+  int ids_generated = 0;                    // students whose ID the import made up
+  std::vector<std::string> unused_columns;  // the file's columns the import does not use
+  std::vector<Credential> credentials;      // new accounts only
+  std::vector<Message> errors;              // non-empty = nothing was imported
   bool ok() const { return errors.empty(); }
 };
 
 // Students are matched by their student ID (which never changes): existing ones move class and get
-// their paper flag updated; new ones get a login and a PIN. Parents are matched by full name and
-// phone among the student's parents, then among all parents; new ones get a password.
+// their paper flag updated; new ones get a login and a PIN. A student the file gives no ID is
+// matched by the ID made from class, name and date of birth, else as the same person: the same
+// name and date of birth in any class (promoted), or without a date the same name in the same
+// class or the one a grade below with the same letter, when exactly one student fits. A real ID
+// replaces one the import made up. Parents (up to two a row) are matched by full name and phone;
+// new ones get a password.
 ImportReport import_roster(storage::Connection& c, const Clock& clock, const RosterParse& parsed);
 
 }  // namespace parta::domain

@@ -627,9 +627,13 @@ END;
 )sql",
     // 12 (lead, single writer): who signed each content pack (a pack id belongs to its signer:
     // the district's key, or '' for a pack an administrator imported unsigned); the account that
-    // district announcements and packs are posted under gets a login no person can have.
+    // district announcements and packs are posted under gets a login no person can have; a
+    // student's date of birth, and whether the import made up the student's ID (the file had
+    // none; a real one found later replaces it).
     R"sql(
 ALTER TABLE packs ADD COLUMN signer TEXT NOT NULL DEFAULT '';
+ALTER TABLE students ADD COLUMN birth_date TEXT NOT NULL DEFAULT '';
+ALTER TABLE students ADD COLUMN id_generated INTEGER NOT NULL DEFAULT 0;
 UPDATE users SET login = '@district'
   WHERE login = 'district' AND secret_hash = '!' AND active = 0
     AND NOT EXISTS (SELECT 1 FROM users WHERE login = '@district');

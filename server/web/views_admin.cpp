@@ -421,6 +421,17 @@ void register_admin_views(App& app) {
                     {"classes_created", std::to_string(report.classes_created)},
                     {"credentials", credentials_data(report.credentials)},
                     {"has_credentials", !report.credentials.empty()}};
+    if (report.ids_generated)
+      data["ids_generated"] = ctx.tr(domain::Message{
+          "The file has no student IDs for {count} students: they got IDs made from the class, "
+          "the name and the date of birth, the same at every import of this list.",
+          {{"count", std::to_string(report.ids_generated)}}});
+    std::string unused;
+    for (const auto& col : report.unused_columns)
+      unused += (unused.empty() ? "«" : ", «") + col + "»";
+    if (!unused.empty())
+      data["unused"] =
+          ctx.tr(domain::Message{"These columns were not used: {columns}.", {{"columns", unused}}});
     return page(ctx, "admin_roster_done", std::move(data), "Import students");
   });
 }

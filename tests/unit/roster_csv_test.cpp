@@ -227,6 +227,83 @@ TEST(RosterCsvFixtures, BadRowsReportsEveryProblemOnItsLine) {
   EXPECT_EQ(arg(r.errors[8], "value"), "009 / 1");
 }
 
+// The file a clerk really has: Excel's Windows-1251 ';' CSV, no student IDs, the date of birth,
+// «Родитель (ФИО)», columns of her own.
+TEST(RosterCsvFixtures, ClerksExcelListWithoutIds) {
+  RosterParse r = parse_roster_csv(fixture("clerk_excel_cp1251.csv"));
+  ASSERT_TRUE(r.ok()) << r.errors[0].msgid << " line " << arg(r.errors[0], "line");
+  EXPECT_EQ(r.encoding, "Windows-1251");
+  ASSERT_EQ(r.rows.size(), 6u);
+  EXPECT_TRUE(r.ids_generated);
+  EXPECT_EQ(r.unused_columns, (std::vector<std::string>{"№", "Пол", "Адрес"}));
+  const RosterRow& a = r.rows[0];
+  EXPECT_EQ(a.class_name, "5А");
+  EXPECT_EQ(a.last_name, "Алексеев");
+  EXPECT_EQ(a.birth_date, "2014-03-05");
+  EXPECT_EQ(a.parent_name, "Алексеева Ирина Викторовна");
+  EXPECT_EQ(a.parent_phone, "89121002001");
+  EXPECT_TRUE(a.student_no_generated);
+  EXPECT_EQ(a.student_no.rfind("G-", 0), 0u);
+  EXPECT_EQ(r.rows[1].middle_name, "");
+  EXPECT_EQ(r.rows[2].last_name, "Ёлкин");
+  EXPECT_EQ(r.rows[2].birth_date, "2014-09-01");  // 1.9.2014
+  EXPECT_EQ(r.rows[3].middle_name, "Рашид оглы");
+  EXPECT_EQ(r.rows[3].parent_name, "");
+  // The same file again gives the same IDs; another student gets another.
+  RosterParse again = parse_roster_csv(fixture("clerk_excel_cp1251.csv"));
+  for (std::size_t i = 0; i < r.rows.size(); ++i)
+    EXPECT_EQ(again.rows[i].student_no, r.rows[i].student_no);
+  std::set<std::string> ids;
+  for (const auto& row : r.rows) ids.insert(row.student_no);
+  EXPECT_EQ(ids.size(), r.rows.size());
+}
+
+TEST(RosterCsvFixtures, JournalExportWithBothParents) {
+  RosterParse r = parse_roster_csv(fixture("journal_next_year.csv"));
+  ASSERT_TRUE(r.ok()) << r.errors[0].msgid << " line " << arg(r.errors[0], "line");
+  ASSERT_EQ(r.rows.size(), 7u);
+  EXPECT_EQ(r.unused_columns, (std::vector<std::string>{"№ п/п"}));
+  EXPECT_EQ(r.rows[0].first_name, "Артём");
+  EXPECT_EQ(r.rows[0].parent2_name, "Алексеев Игорь Олегович");
+  EXPECT_EQ(r.rows[0].parent2_phone, "+79122002001");
+  EXPECT_EQ(r.rows[1].parent_name, "");
+  EXPECT_EQ(r.rows[1].parent2_name, "Белов Сергей");
+  EXPECT_EQ(r.rows[3].middle_name, "Рашид оглы");  // one ФИО cell, four words
+}
+
+TEST(RosterCsvFixtures, AMistakeIsReportedOnItsOwnLine) {
+  RosterParse r = parse_roster_csv(fixture("clerk_bad_line4.csv"));
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(arg(r.errors[0], "line"), "4");
+  EXPECT_EQ(arg(r.errors[0], "value"), "31.02.2014");
+  EXPECT_EQ(arg(r.errors[0], "column"), "Дата рождения");
+  EXPECT_TRUE(r.rows.empty());
+}
+
+TEST(RosterCsv, HeaderSpellingsAndDates) {
+  for (const char* header : {"Класс;Ф.И.О.;Д.Р.", "Класс (группа);ФИО ученика;Дата рожд.",
+                             "класс;фамилия, имя, отчество;дата рождения"}) {
+    RosterParse r = parse_roster_csv(std::string(header) + "\n5А;Ким Юна;05.03.14\n");
+    ASSERT_TRUE(r.ok()) << header << ": " << r.errors[0].msgid;
+    EXPECT_EQ(r.rows.at(0).birth_date, "2014-03-05") << header;
+    EXPECT_TRUE(r.unused_columns.empty()) << header;
+  }
+  EXPECT_EQ(parse_birth_date("2013-11-17"), "2013-11-17");
+  EXPECT_EQ(parse_birth_date("17/11/2013"), "2013-11-17");
+  EXPECT_EQ(parse_birth_date("17.11.2013 0:00:00"), "2013-11-17");
+  EXPECT_EQ(parse_birth_date("29.02.2016"), "2016-02-29");
+  for (const char* bad :
+       {"29.02.2015", "32.01.2014", "2014", "05.03", "вчера", "05-03-2014x", "41703", "05.13.2014"})
+    EXPECT_FALSE(parse_birth_date(bad)) << bad;
+  // Twice the same person in one file (no IDs to tell them apart) is a mistake, not two students.
+  RosterParse twice = parse_roster_csv(
+      "Класс;ФИО;Дата рождения\n5А;Ким Юна;05.03.2014\n"
+      "5А;Ким Юна;05.03.2014\n5А;Ким Юна;06.03.2014\n");
+  ASSERT_EQ(twice.errors.size(), 1u);
+  EXPECT_EQ(arg(twice.errors[0], "line"), "3");
+  EXPECT_EQ(arg(twice.errors[0], "other_line"), "2");
+}
+
 TEST(RosterCsv, Windows1251BytesAreConverted) {
   // "Класс;Фамилия;Имя;Номер ученика;Без устройства", "5а;Ёлкин;Фёдор;A-1;да",
   // "11в;Щукина;Юлия;A-2;нет" in Windows-1251.
@@ -419,9 +496,10 @@ TEST(RosterCsv, EachValidationErrorNamesLineColumnAndValue) {
   EXPECT_EQ(e.msgid, kEmpty);
   EXPECT_EQ(arg(e, "column"), "Класс");
 
-  e = single_error("5А;Иванов;Иван;;;;;");
-  EXPECT_EQ(e.msgid, kEmpty);
-  EXPECT_EQ(arg(e, "column"), "Номер ученика");
+  // A student without an ID gets one made from class, name and date of birth.
+  RosterRow no_id = single_row("5А;Иванов;Иван;;;;;");
+  EXPECT_TRUE(no_id.student_no_generated);
+  EXPECT_EQ(no_id.student_no, generated_student_no("5А", "Иванов", "Иван", "", ""));
 
   e = single_error("5А;Иванов;Иван;Иван.;1;;;");
   EXPECT_EQ(e.msgid, kBadName);
@@ -530,9 +608,9 @@ TEST(RosterCsv, BlankLinesAreSkippedButCounted) {
 }
 
 TEST(RosterCsv, MissingColumnsAreNamedInTheHeadersLanguage) {
-  RosterParse ru = parse_roster_csv("Класс;Фамилия;Имя;Примечание\n5А;Ким;Юна;x\n");
+  RosterParse ru = parse_roster_csv("Класс;Фамилия;Примечание\n5А;Ким;x\n");
   EXPECT_EQ(problems(ru), (Problems{{kMissingColumns, 1}}));
-  EXPECT_EQ(arg(ru.errors[0], "columns"), "«Номер ученика»");
+  EXPECT_EQ(arg(ru.errors[0], "columns"), "«Имя»");
 
   RosterParse ru_names = parse_roster_csv("Номер ученика;Отчество\n1;Ильич\n");
   EXPECT_EQ(problems(ru_names), (Problems{{kMissingColumns, 1}}));
@@ -543,11 +621,11 @@ TEST(RosterCsv, MissingColumnsAreNamedInTheHeadersLanguage) {
 
   RosterParse en = parse_roster_csv("class,last name\n5A,Kim\n");
   EXPECT_EQ(problems(en), (Problems{{kMissingColumns, 1}}));
-  EXPECT_EQ(arg(en.errors[0], "columns"), "\"first name\", \"student ID\"");
+  EXPECT_EQ(arg(en.errors[0], "columns"), "\"first name\"");
 
   RosterParse none = parse_roster_csv("a,b,c\n1,2,3\n");
   EXPECT_EQ(arg(none.errors.at(0), "columns"),
-            "\"class\", \"last name\", \"first name\" (or \"full name\"), \"student ID\"");
+            "\"class\", \"last name\", \"first name\" (or \"full name\")");
 }
 
 TEST(RosterCsv, DuplicatedKnownColumnIsAnError) {
@@ -665,7 +743,9 @@ TEST(RosterCsv, EveryMessageIsTranslated) {
   std::string many = kHeader;
   for (int i = 0; i <= 5000; ++i) many += "0А;Ким;Юна;;" + std::to_string(i) + ";;;\n";
   collect(many);  // too many students, and more than 50 errors
-  EXPECT_EQ(seen.size(), 24u) << "a message is not exercised here, or a new one was added";
+  collect("Класс;ФИО;Дата рождения\n5А;Ким Юна;31.02.2014\n");  // not a date
+  collect("Класс;ФИО\n5А;Ким Юна\n5А;Ким Юна\n");               // the same student twice
+  EXPECT_EQ(seen.size(), 26u) << "a message is not exercised here, or a new one was added";
 
   // A small .po reader: enough for the file we write (single-line strings, \" escapes).
   std::string po = read_file(source_dir() / "server/i18n/roster.ru.po");

@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "domain/demo.hpp"
 #include "domain/roster_import.hpp"
 #include "domain/school.hpp"
@@ -141,6 +144,20 @@ TEST_F(DomainTest, DemoSchoolAndPermissions) {
   EXPECT_TRUE(can_view_student(*c, popova, ninth[0].user.id));
 }
 
+RosterRow row(int line, std::string k, std::string last, std::string first, std::string no,
+              bool paper, std::string parent, std::string phone) {
+  RosterRow r;
+  r.line = line;
+  r.class_name = std::move(k);
+  r.last_name = std::move(last);
+  r.first_name = std::move(first);
+  r.student_no = std::move(no);
+  r.paper = paper;
+  r.parent_name = std::move(parent);
+  r.parent_phone = std::move(phone);
+  return r;
+}
+
 RosterParse rows(std::vector<RosterRow> r) {
   RosterParse p;
   p.rows = std::move(r);
@@ -148,9 +165,8 @@ RosterParse rows(std::vector<RosterRow> r) {
 }
 
 TEST_F(DomainTest, RosterImportIsAllOrNothingAndIdempotent) {
-  RosterRow a{2,  "7В",  "Орлова",           "Анна",        "", "77001",
-              "", false, "Орлов Пётр Ильич", "+79120000001"};
-  RosterRow b{3, "7В", "Орлов", "Иван", "", "77002", "", true, "Орлов Пётр Ильич", "+79120000001"};
+  RosterRow a = row(2, "7В", "Орлова", "Анна", "77001", false, "Орлов Пётр Ильич", "+79120000001");
+  RosterRow b = row(3, "7В", "Орлов", "Иван", "77002", true, "Орлов Пётр Ильич", "+79120000001");
   auto r1 = import_roster(*c, clock, rows({a, b}));
   ASSERT_TRUE(r1.ok());
   EXPECT_EQ(r1.created, 2);
@@ -165,13 +181,73 @@ TEST_F(DomainTest, RosterImportIsAllOrNothingAndIdempotent) {
   EXPECT_EQ(c->scalar("SELECT COUNT(*) FROM students"), 2);
 
   // A bad row anywhere: nothing of the file is written.
-  RosterRow d{2, "8А", "Новый", "Ученик", "", "88001", "", false, "", ""};
-  RosterRow e{3, "8А", "Плохой", "Родитель", "", "88002", "", false, "Одно", ""};
+  RosterRow d = row(2, "8А", "Новый", "Ученик", "88001", false, "", "");
+  RosterRow e = row(3, "8А", "Плохой", "Родитель", "88002", false, "Одно", "");
   auto r3 = import_roster(*c, clock, rows({d, e}));
   ASSERT_FALSE(r3.ok());
   EXPECT_EQ(r3.errors[0].args[0].second, "3");
   EXPECT_FALSE(find_student_by_no(*c, "88001"));
   EXPECT_FALSE(find_class_by_name(*c, "8А"));
+}
+
+// The clerk's list without IDs, imported twice, then next year's from the journal (everyone a
+// grade up, one new student, the fathers added): nobody is duplicated, the date of birth is kept,
+// and a real ID given later takes the place of the made-up one.
+TEST_F(DomainTest, RosterWithoutIdsIsStableAcrossImportsAndYears) {
+  auto read = [](const char* name) {
+    std::ifstream in(std::string(PARTA_SOURCE_DIR) + "/tests/fixtures/roster/" + name,
+                     std::ios::binary);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return parse_roster_csv(s.str());
+  };
+  auto students = [&] { return c->scalar("SELECT COUNT(*) FROM students").value_or(0); };
+  std::int64_t before = students();
+  auto first = import_roster(*c, clock, read("clerk_excel_cp1251.csv"));
+  ASSERT_TRUE(first.ok()) << first.errors.at(0).msgid;
+  EXPECT_EQ(first.created, 6);
+  EXPECT_EQ(first.ids_generated, 6);
+  EXPECT_EQ(first.parents_created, 5);
+  EXPECT_EQ(first.unused_columns, (std::vector<std::string>{"№", "Пол", "Адрес"}));
+  EXPECT_EQ(students(), before + 6);
+  auto again = import_roster(*c, clock, read("clerk_excel_cp1251.csv"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again.created, 0);
+  EXPECT_EQ(again.updated, 6);
+  EXPECT_EQ(again.parents_created, 0);
+  auto elkin = c->query(
+      "SELECT s.birth_date, k.name FROM students s JOIN users u ON u.id = s.user_id JOIN classes "
+      "k ON k.id = s.class_id WHERE u.last_name = 'Ёлкин'");
+  ASSERT_TRUE(elkin.next());
+  EXPECT_EQ(elkin.text(0), "2014-09-01");
+  EXPECT_EQ(elkin.text(1), "5А");
+
+  auto next_year = import_roster(*c, clock, read("journal_next_year.csv"));
+  ASSERT_TRUE(next_year.ok()) << next_year.errors.at(0).msgid;
+  EXPECT_EQ(next_year.created, 1);  // Зуева, new this year
+  EXPECT_EQ(next_year.updated, 6);  // promoted, found by name and date of birth
+  EXPECT_EQ(students(), before + 7);
+  EXPECT_EQ(*c->scalar("SELECT COUNT(*) FROM students s JOIN classes k ON k.id = s.class_id "
+                       "JOIN users u ON u.id = s.user_id WHERE k.name = '6А' AND "
+                       "u.last_name IN ('Алексеев', 'Белова', 'Ёлкин', 'Елкин', 'Гусейнов')"),
+            4);
+  // The father came with this list and is linked to his son.
+  EXPECT_EQ(*c->scalar("SELECT COUNT(*) FROM parent_child pc JOIN users p ON p.id = pc.parent_id "
+                       "JOIN users s ON s.id = pc.student_id WHERE p.last_name = 'Алексеев' AND "
+                       "p.first_name = 'Игорь' AND s.first_name = 'Артём'"),
+            1);
+
+  // The school finds the real record numbers: they replace the made-up ones, nobody doubles.
+  auto with_ids = import_roster(*c, clock,
+                                parse_roster_csv("Класс;ФИО;Дата рождения;№ личного дела\n"
+                                                 "6А;Алексеев Артём Игоревич;05.03.2014;А-17\n"));
+  ASSERT_TRUE(with_ids.ok()) << with_ids.errors.at(0).msgid;
+  EXPECT_EQ(with_ids.created, 0);
+  EXPECT_EQ(with_ids.updated, 1);
+  auto s = find_student_by_no(*c, "А-17");
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->user.first_name, "Артём");
+  EXPECT_EQ(students(), before + 7);
 }
 
 }  // namespace
