@@ -78,21 +78,14 @@ class Front:
             raise RuntimeError("parta-render-config --front: " + r.stderr)
         return os.path.join(self.run, "nginx.conf")
 
-    def start_partad(self):
-        log = open(self.partad_log_path, "a+")
-        start = log.tell()
-        args = [self.partad_binary, "--config", self.conf] + (["--demo"] if self.demo else [])
+    def start_partad(self, extra=()):
+        log = open(self.partad_log_path, "a")
+        args = [self.partad_binary, "--config", self.conf, *extra] + \
+            (["--demo"] if self.demo else [])
         self.partad = subprocess.Popen(args, stdout=log, stderr=log)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            log.seek(start)
-            if "partad listening" in log.read():
-                return
-            if self.partad.poll() is not None:
-                break
-            time.sleep(0.05)
-        log.seek(0)
-        raise RuntimeError("partad did not start: " + log.read()[-3000:])
+        # Listening (whatever its log level says) once a connection is taken.
+        if not wait_listening(self.partad_port, self.partad, 60):
+            raise RuntimeError("partad did not start: " + self.partad_log()[-3000:])
 
     def stop_partad(self):
         if self.partad and self.partad.poll() is None:
@@ -108,16 +101,8 @@ class Front:
         log = open(self.nginx_log_path, "a")
         self.nginx = subprocess.Popen([NGINX, "-p", self.run, "-c", conf, "-g", globals_],
                                       stdout=log, stderr=log)
-        deadline = time.time() + 15
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                if self.nginx.poll() is not None:
-                    break
-                time.sleep(0.05)
-        raise RuntimeError("nginx did not start: " + open(self.nginx_log_path).read()[-3000:])
+        if not wait_listening(self.port, self.nginx, 15):
+            raise RuntimeError("nginx did not start: " + self.nginx_log()[-3000:])
 
     def start(self):
         self.start_partad()
@@ -175,6 +160,21 @@ class Front:
             except (OSError, AttributeError):
                 pass
         return total
+
+
+def wait_listening(port, proc, timeout):
+    """Whether something takes connections on 127.0.0.1:port within `timeout` seconds, while
+    proc runs."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return True
+        except OSError:
+            if proc.poll() is not None:
+                return False
+            time.sleep(0.05)
+    return False
 
 
 def established_to(port):
