@@ -149,7 +149,7 @@ for _ in $(seq 1 120); do
   [ "$fcode" = 200 ] && break
   sleep 0.5
 done
-css=$(curl -s "http://127.0.0.1:$fport/login" | grep -o '/static/app\.[0-9a-f]*\.css' | head -1)
+css=$(curl -s "http://127.0.0.1:$fport/login" | grep -o '/static/app\.[0-9a-f]*\.css' | head -1 || true)
 scode=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$fport$css" || true)
 check "the image's nginx (arm64, under qemu) fronts it: /login $fcode, $css $scode" \
   "[ '$fcode' = 200 ] && [ '$scode' = 200 ] && [ -n '$css' ]"
