@@ -13,6 +13,7 @@ Exit codes: 0 passed, 1 failed, 77 skipped (nginx missing outside CI).
 import argparse
 import asyncio
 import os
+import random
 import re
 import statistics
 import sys
@@ -41,9 +42,14 @@ async def attack(front, profile, samples):
     stop = time.monotonic() + hold
     out = {"idle": [], "idle_status": [], "slow": [], "stalled": [], "crowd": [], "visits": []}
 
+    rnd = random.Random(14)
+
     async def idle_slot(i):
         # Reopened as soon as the front closes it, so the count stays up for the whole run.
+        # Phones do not all arrive in the same millisecond: spread over the first 3 s (else all of
+        # them would reload their page at once every 10 s, a classroom's worth at a time).
         src = pf.source(i % idle_from)
+        await asyncio.sleep(rnd.uniform(0, 3))
         while time.monotonic() < stop - 1:
             try:
                 status, closed = await pf.idle_keepalive(front.port, src, "/login",
@@ -57,6 +63,7 @@ async def attack(front, profile, samples):
 
     async def slow_slot(i):
         src = pf.source(100 + i)
+        await asyncio.sleep(rnd.uniform(0, 3))
         while time.monotonic() < stop - 1:
             try:
                 closed = await pf.slow_headers(front.port, src, every,
@@ -68,6 +75,7 @@ async def attack(front, profile, samples):
 
     async def stalled_slot(i):
         src = pf.source(300 + i)
+        await asyncio.sleep(rnd.uniform(0, 3))
         while time.monotonic() < stop - 1:
             try:
                 status, answered = await pf.stalled_body(front.port, src,
@@ -87,7 +95,7 @@ async def attack(front, profile, samples):
             await asyncio.sleep(hold / 3)
 
     async def visitors():
-        await asyncio.sleep(3)  # the hostile connections are open by then
+        await asyncio.sleep(4)  # the hostile connections are open by then
         i = 0
         while time.monotonic() < stop - 1:
             async def one(n):
