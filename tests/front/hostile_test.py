@@ -44,46 +44,43 @@ async def attack(front, profile, samples):
 
     rnd = random.Random(14)
 
-    async def idle_slot(i):
-        # Reopened as soon as the front closes it, so the count stays up for the whole run.
-        # Phones do not all arrive in the same millisecond: spread over the first 3 s (else all of
-        # them would reload their page at once every 10 s, a classroom's worth at a time).
-        src = pf.source(i % idle_from)
+    async def slot(src, attempt, record):
+        """One hostile phone: `attempt` (which returns when the front closes its connection)
+        again and again until the run ends; each result, or error, goes to `record`. Phones do
+        not all arrive in the same millisecond: they start over the first 3 s (else all of them
+        would reload their page at once every 10 s, a classroom's worth at a time)."""
         await asyncio.sleep(rnd.uniform(0, 3))
         while time.monotonic() < stop - 1:
             try:
-                status, closed = await pf.idle_keepalive(front.port, src, "/login",
-                                                         max(1.0, stop - time.monotonic()))
-                out["idle_status"].append(status)
-                if closed is not None:
-                    out["idle"].append(closed)
+                record(await attempt(src, max(1.0, stop - time.monotonic())))
             except (OSError, asyncio.IncompleteReadError) as e:
-                out["idle_status"].append(repr(e))
+                record(e)
                 await asyncio.sleep(0.5)
 
-    async def slow_slot(i):
-        src = pf.source(100 + i)
-        await asyncio.sleep(rnd.uniform(0, 3))
-        while time.monotonic() < stop - 1:
-            try:
-                closed = await pf.slow_headers(front.port, src, every,
-                                               max(1.0, stop - time.monotonic()))
-                if closed is not None:
-                    out["slow"].append(closed)
-            except OSError:
-                await asyncio.sleep(0.5)
+    def idle_done(r):
+        if isinstance(r, Exception):
+            out["idle_status"].append(repr(r))
+            return
+        out["idle_status"].append(r[0])
+        if r[1] is not None:
+            out["idle"].append(r[1])
 
-    async def stalled_slot(i):
-        src = pf.source(300 + i)
-        await asyncio.sleep(rnd.uniform(0, 3))
-        while time.monotonic() < stop - 1:
-            try:
-                status, answered = await pf.stalled_body(front.port, src,
-                                                         max(1.0, stop - time.monotonic()))
-                if answered is not None:
-                    out["stalled"].append((status, answered))
-            except OSError:
-                await asyncio.sleep(0.5)
+    def slow_done(r):
+        if isinstance(r, float):
+            out["slow"].append(r)
+
+    def stalled_done(r):
+        if isinstance(r, tuple) and r[1] is not None:
+            out["stalled"].append(r)
+
+    port = front.port
+    idle = [slot(pf.source(i % idle_from),
+                 lambda src, left: pf.idle_keepalive(port, src, "/login", left), idle_done)
+            for i in range(idle_n)]
+    slow = [slot(pf.source(100 + i), lambda src, left: pf.slow_headers(port, src, every, left),
+                 slow_done) for i in range(slow_n)]
+    stalled = [slot(pf.source(300 + i), lambda src, left: pf.stalled_body(port, src, left),
+                    stalled_done) for i in range(stalled_n)]
 
     async def crowd():
         # One phone, many requests at once, twice during the run.
@@ -113,8 +110,7 @@ async def attack(front, profile, samples):
             samples.append((pf.established_to(front.partad_port), pf.established_to(front.port)))
             await asyncio.sleep(0.2)
 
-    tasks = [idle_slot(i) for i in range(idle_n)] + [slow_slot(i) for i in range(slow_n)] + \
-        [stalled_slot(i) for i in range(stalled_n)] + [crowd(), visitors(), sampler()]
+    tasks = idle + slow + stalled + [crowd(), visitors(), sampler()]
     await asyncio.wait_for(asyncio.gather(*tasks), hold + 60)
     await asyncio.sleep(1)  # the last visitors' answers
     return out
