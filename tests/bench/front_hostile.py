@@ -256,7 +256,7 @@ def main():
             front.stop_partad()
     finally:
         front.stop()
-    shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(tmp, ignore_errors=True)
     report(results, args)
 
 

@@ -105,8 +105,12 @@ class Front:
             raise RuntimeError("nginx did not start: " + self.nginx_log()[-3000:])
 
     def start(self):
-        self.start_partad()
-        self.start_nginx()
+        try:
+            self.start_partad()
+            self.start_nginx()
+        except BaseException:
+            self.stop()  # nothing left running when the front cannot start
+            raise
         return self
 
     def stop(self):
