@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Builds the SD-card image of a Parta box (Raspberry Pi 3/4, arm64, Debian 12 bookworm) from the
 # arm64 .deb: debootstrap (first stage here, second stage under qemu-aarch64-static through
-# binfmt_misc), the .deb with its dependencies from Debian's mirror, the Pi's boot firmware and
-# kernel (raspi-firmware, linux-image-arm64, firmware-brcm80211 for the Wi-Fi), the units
-# enabled, hostname, fstab with the data partition at /var/lib/parta, and the first-boot unit.
+# binfmt_misc), the .deb with its dependencies from Debian's mirror (nginx for the front among
+# them), the Pi's boot firmware and kernel (raspi-firmware, linux-image-arm64, firmware-brcm80211
+# for the Wi-Fi), the units enabled (Debian's own hostapd and nginx units masked), hostname, fstab with the data partition at /var/lib/parta, and the first-boot unit.
 # The image is assembled without loop devices or mounts: mke2fs -d makes the ext4 partitions from
 # folders, mkfs.vfat + mtools the boot partition, sfdisk writes the table, dd puts them in place.
 # Usage: image/build-sd-image.sh [--deb FILE] [--out FILE] [--root DIR] [--keep-root] [--xz]
@@ -192,13 +192,17 @@ grep -E '^(raspi-firmware|W: |E: )' "$root/tmp/apt.log" | sort -u | head -20 || 
 took install
 
 say "enabling the units"
-systemctl --root="$root" enable partad.service parta-ap.service parta-dns.service \
-  parta-firstboot.service systemd-networkd.service systemd-resolved.service \
+systemctl --root="$root" enable partad.service parta-front.service parta-ap.service \
+  parta-dns.service parta-firstboot.service systemd-networkd.service systemd-resolved.service \
   systemd-timesyncd.service >/dev/null 2>&1
 # parta-ap.service runs hostapd with the box's own settings; Debian's unit would fight over wlan0.
 systemctl --root="$root" disable hostapd.service >/dev/null 2>&1 || true
 systemctl --root="$root" mask hostapd.service >/dev/null
-for u in partad parta-ap parta-dns parta-firstboot; do
+# The same for nginx: parta-front.service runs it with the box's configuration on port 80, while
+# Debian's unit would wait for the network to be online and serve its default site there.
+systemctl --root="$root" disable nginx.service >/dev/null 2>&1 || true
+systemctl --root="$root" mask nginx.service >/dev/null
+for u in partad parta-front parta-ap parta-dns parta-firstboot; do
   [ -L "$root/etc/systemd/system/multi-user.target.wants/$u.service" ] ||
     { echo "build-sd-image: $u.service is not enabled" >&2; exit 1; }
 done

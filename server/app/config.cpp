@@ -4,7 +4,10 @@
 
 #include <algorithm>
 #include <fstream>
+#include <sstream>
 #include <thread>
+
+#include "http/front.hpp"
 
 namespace parta::app {
 
@@ -44,9 +47,35 @@ std::optional<std::string> set(Config* cfg, const std::string& key, const std::s
       if (n < 0 || n > 1000000) return "disk_reserve_mb must be between 0 and 1000000";
       cfg->disk_reserve_mb = static_cast<std::uint64_t>(n);
     } else if (key == "portal_host") {
-      if (value.find_first_of(" /\"<>:") != std::string::npos || value.size() > 253)
+      // A port only where the portal is not on port 80 (the demo's front on 127.0.0.1:8080).
+      auto colon = value.find(':');
+      bool port_ok = colon == std::string::npos ||
+                     (colon + 1 < value.size() && colon + 6 >= value.size() &&
+                      value.find_first_not_of("0123456789", colon + 1) == std::string::npos);
+      if (value.find_first_of(" /\"<>") != std::string::npos || value.size() > 253 || !port_ok)
         return "portal_host must be a host name like parta.school";
       cfg->portal_host = value;
+    } else if (key == "trusted_front") {
+      std::vector<std::string> addresses;
+      std::istringstream in(value);
+      for (std::string a; std::getline(in, a, ',');) {
+        a = trim(a);
+        if (a.empty()) continue;
+        if (!http::is_ip_address(a))
+          return "trusted_front must be the front's IP addresses, like 127.0.0.1";
+        addresses.push_back(a);
+      }
+      cfg->trusted_front = addresses;
+    } else if (key == "accel_prefix") {
+      // A path of the front's own (an internal location), never one of partad's routes.
+      bool ok =
+          value.empty() ||
+          (value.size() >= 3 && value.front() == '/' && value.back() == '/' &&
+           value.find("..") == std::string::npos && value.find("//") == std::string::npos &&
+           value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-/") == std::string::npos);
+      if (!ok)
+        return "accel_prefix must look like /_accel/blobs/ (lower-case, starts and ends with /)";
+      cfg->accel_prefix = value;
     } else if (key == "decode_threads") {
       int n = std::stoi(value);
       if (n < 0 || n > 64) return "decode_threads must be between 0 and 64";
@@ -94,7 +123,8 @@ const char* partad_usage() {
          "  --config FILE       read settings from FILE (key = value: data, listen, threads,\n"
          "                      max_form, max_upload_mb, log_level, usb_dir, disk_reserve_mb,\n"
          "                      portal_host, decode_threads, role, district_url, district_key,\n"
-         "                      sync_interval_min, sync_rate_kbit); later options override it\n"
+         "                      sync_interval_min, sync_rate_kbit, trusted_front,\n"
+         "                      accel_prefix); later options override it\n"
          "  --threads N         worker threads, one per open connection [64]\n"
          "  --max-form BYTES    largest form (not upload) accepted [1048576]\n"
          "  --max-upload-mb MB  largest upload accepted, e.g. a recording [200]\n"
@@ -105,6 +135,11 @@ const char* partad_usage() {
          "  --role ROLE         school (a school's box) or district (the hub schools sync with)\n"
          "  --district-url URL  school: the district hub, http://host:port (else USB only)\n"
          "  --district-key HEX  school: the district's public key, for enrollment\n"
+         "  --trusted-front ADDR[,ADDR]  behind the box's nginx front, which connects from ADDR:\n"
+         "                      the visitor's address is the front's X-Real-IP\n"
+         "  --accel-prefix PATH the front's internal location for stored files "
+         "(X-Accel-Redirect);\n"
+         "                      partad also leaves its static files in DATA/static/ for it\n"
          "  --demo              fill an empty database with a demo school and print its logins\n"
          "  --list-routes       print every route with the roles allowed, then exit\n"
          "  --help              this text\n";
@@ -157,7 +192,8 @@ std::optional<std::string> parse_args(const std::vector<std::string>& args, Conf
     } else if (a == "--config" || a == "--data" || a == "--listen" || a == "--threads" ||
                a == "--max-form" || a == "--max-upload-mb" || a == "--log-level" ||
                a == "--usb-dir" || a == "--disk-reserve-mb" || a == "--role" ||
-               a == "--district-url" || a == "--district-key") {
+               a == "--district-url" || a == "--district-key" || a == "--trusted-front" ||
+               a == "--accel-prefix") {
       auto v = value();
       if (!v) return a + " needs a value";
       if (a == "--config") {

@@ -18,7 +18,11 @@ struct Config {
   std::string box_conf = "/etc/parta/box.conf";  // the box's Wi-Fi and portal name (firmware/)
   std::uint64_t disk_reserve_mb = 500;
   std::string portal_host;  // the name phones are sent to by captive-portal probes ("" = as asked)
-  int decode_threads = 0;   // scan decoding threads (0 = default_decode_threads())
+  // Behind the box's nginx front: the addresses it connects from (its X-Real-IP is believed from
+  // them only), and its internal location for stored files ("" = partad sends files itself).
+  std::vector<std::string> trusted_front;
+  std::string accel_prefix;
+  int decode_threads = 0;            // scan decoding threads (0 = default_decode_threads())
   std::string role = "school";       // or "district": the hub schools sync with
   std::string district_url;          // school: http://host:port of the district hub ("" = USB only)
   std::string district_key;          // school: the district's public key (hex), for enrollment

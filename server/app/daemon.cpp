@@ -33,6 +33,7 @@
 #include "sync/identity.hpp"
 #include "web/app.hpp"
 #include "web/resources.hpp"
+#include "web/static_assets.hpp"
 
 namespace parta::app {
 
@@ -224,9 +225,22 @@ int run_partad(int argc, char** argv) {
                             });
     control.start();
 
+    http::ServerOptions http_options;
+    http_options.listen = cfg.listen;
+    http_options.threads = cfg.threads;
+    http_options.max_form = cfg.max_form;
+    http_options.max_upload = cfg.max_upload_mb * 1024 * 1024;
+    http_options.temp_dir = box->scratch;
+    http_options.front = {cfg.trusted_front, cfg.accel_prefix, box->dir.root + "/blobs/"};
+    if (!cfg.accel_prefix.empty()) {
+      // The front sends /static/ itself, from files left where it can read them, and keeps the
+      // bodies it buffers in front/ on the data partition (its sandbox sees only these two
+      // folders and blobs/ of the data folder: firmware/systemd/parta-front.service).
+      web::StaticAssets::instance().export_to(box->dir.root + "/static");
+      std::filesystem::create_directories(box->dir.root + "/front");
+    }
     http::Server server(
-        {cfg.listen, cfg.threads, cfg.max_form, cfg.max_upload_mb * 1024 * 1024, box->scratch},
-        [&app](http::Request& req) { return app.handle(req); },
+        std::move(http_options), [&app](http::Request& req) { return app.handle(req); },
         [&app](const http::Request& req, int status, const std::string& msgid) {
           return app.render_error(req, status, msgid);
         });
@@ -234,6 +248,9 @@ int run_partad(int argc, char** argv) {
     std::string host = cfg.listen.substr(0, cfg.listen.rfind(':'));
     if (host.empty() || host == cfg.listen) host = "127.0.0.1";
     std::string url = "http://" + host + ":" + std::to_string(server.port()) + "/";
+    // Behind a front, people open the front's address, not partad's.
+    if (!cfg.trusted_front.empty() && !cfg.portal_host.empty())
+      url = "http://" + cfg.portal_host + "/";
     if (!demo.empty()) print_demo_logins(demo, url);
     log::info("partad listening on " + cfg.listen + " (port " + std::to_string(server.port()) +
               "), data in " + box->dir.root);

@@ -13,8 +13,10 @@ std::atomic<int> g_max{static_cast<int>(Level::info)};
 
 void set_level(Level max) { g_max = static_cast<int>(max); }
 
+bool enabled(Level level) { return static_cast<int>(level) <= g_max; }
+
 void write(Level level, std::string_view message) {
-  if (static_cast<int>(level) > g_max) return;
+  if (!enabled(level)) return;
   std::string line = "<" + std::to_string(static_cast<int>(level)) + ">";
   for (char c : message) line += (c == '\n' || c == '\r') ? ' ' : c;  // one event, one line
   line += '\n';

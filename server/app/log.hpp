@@ -8,6 +8,8 @@ namespace parta::log {
 enum class Level { error = 3, warning = 4, info = 6, debug = 7 };
 void set_level(Level max);
 void write(Level level, std::string_view message);
+// Whether a message at this level would be written (to skip building it when not).
+bool enabled(Level level);
 inline void error(std::string_view m) { write(Level::error, m); }
 inline void warning(std::string_view m) { write(Level::warning, m); }
 inline void info(std::string_view m) { write(Level::info, m); }

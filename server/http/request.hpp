@@ -18,7 +18,8 @@ class Request {
   std::string method;
   std::string path;          // decoded path, without the query string
   std::string query_string;  // raw
-  std::string remote_addr;
+  std::string remote_addr;   // the visitor's address (from the front's X-Real-IP behind it)
+  bool via_front = false;    // came through the box's nginx front (http/front.hpp)
   std::map<std::string, std::string, std::less<>> headers;  // lower-case names
   std::map<std::string, std::string, std::less<>> params;   // from the route pattern
 

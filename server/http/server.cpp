@@ -139,13 +139,14 @@ int Server::handle_here(mg_connection* conn) {
     req.method = ri->request_method ? ri->request_method : "GET";
     req.path = ri->local_uri ? ri->local_uri : "/";
     req.query_string = ri->query_string ? ri->query_string : "";
-    req.remote_addr = ri->remote_addr;
     for (int i = 0; i < ri->num_headers; ++i) {
       std::string name = ri->http_headers[i].name;
       std::transform(name.begin(), name.end(), name.begin(),
                      [](unsigned char c) { return std::tolower(c); });
       req.headers[name] = ri->http_headers[i].value;
     }
+    req.remote_addr =
+        client_address(options_.front, ri->remote_addr, req.header("x-real-ip"), &req.via_front);
     req.body_reader = [conn](char* buf, std::size_t cap) -> long {
       return mg_read(conn, buf, cap);
     };
@@ -188,10 +189,28 @@ int Server::handle_here(mg_connection* conn) {
   } catch (...) {
     log::error("failed writing the response for " + req.path);
   }
+  // The box's front keeps no access log (the SD card); this one says who asked, when wanted.
+  if (log::enabled(log::Level::debug))
+    log::debug(req.method + " " + req.path + " " + std::to_string(resp.status) + " for " +
+               req.remote_addr + (req.via_front ? " via the front" : ""));
   return resp.status;
 }
 
 void Server::write(mg_connection* conn, const Request& req, Response& resp) {
+  if (!resp.file_path.empty() && req.via_front) {
+    std::string path = resp.file_path;
+    // A stored file's gzipped twin is the same name + ".gz": the front's gzip_static finds it by
+    // itself for phones that take gzip, so the front is pointed at the plain file.
+    bool twin = std::any_of(resp.headers.begin(), resp.headers.end(), [](const auto& h) {
+      return h.first == "Content-Encoding" && h.second == "gzip";
+    });
+    if (twin && path.size() > 3 && path.compare(path.size() - 3, 3, ".gz") == 0)
+      path.resize(path.size() - 3);
+    if (auto target = accel_target(options_.front, path)) {
+      write_accel(conn, resp, *target);
+      return;
+    }
+  }
   if (!resp.file_path.empty()) {
     std::string extra;
     for (const auto& [k, v] : resp.headers) extra += k + ": " + v + "\r\n";
@@ -203,6 +222,7 @@ void Server::write(mg_connection* conn, const Request& req, Response& resp) {
     return;
   }
   bool has_type = !resp.body.empty() || resp.status == 200;
+  // Pages are compressed here, once; the front passes them on as they are (its gzip is off).
   if (!resp.body.empty() && resp.body.size() > 256 && compressible(resp.content_type) &&
       req.accepts_gzip()) {
     bool already = std::any_of(resp.headers.begin(), resp.headers.end(),
@@ -235,6 +255,17 @@ void Server::write(mg_connection* conn, const Request& req, Response& resp) {
   mg_write(conn, head.data(), head.size());
   if (req.method != "HEAD" && !resp.body.empty())
     mg_write(conn, resp.body.data(), resp.body.size());
+}
+
+void Server::write_accel(mg_connection* conn, const Response& resp, const std::string& target) {
+  // An empty answer the front replaces with the file: it sends it from its internal location
+  // (Range, ETag, If-None-Match and Last-Modified are its business then) and keeps these headers.
+  std::string head = "HTTP/1.1 200 OK\r\nX-Accel-Redirect: " + target +
+                     "\r\nContent-Type: " + resp.content_type + "\r\nContent-Length: 0\r\n";
+  for (const auto& [k, v] : resp.headers)
+    if (k != "Content-Encoding" && k != "Vary") head += k + ": " + v + "\r\n";
+  head += "\r\n";
+  mg_write(conn, head.data(), head.size());
 }
 
 }  // namespace parta::http

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "http/front.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 
@@ -21,6 +22,7 @@ struct ServerOptions {
   std::size_t max_form = 1024 * 1024;     // URL-encoded forms
   std::uint64_t max_upload = 200ull * 1024 * 1024;  // multipart uploads (recordings are large)
   std::string temp_dir;                             // where uploads stream to ("" = memory)
+  FrontOptions front;                               // the nginx front before partad, if any
 };
 
 class WorkerPool;
@@ -46,6 +48,7 @@ class Server {
  private:
   int handle_here(mg_connection* conn);
   void write(mg_connection* conn, const Request& req, Response& resp);
+  void write_accel(mg_connection* conn, const Response& resp, const std::string& target);
   std::unique_ptr<WorkerPool> pool_;
   ServerOptions options_;
   Dispatcher dispatch_;

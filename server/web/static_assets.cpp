@@ -2,7 +2,13 @@
 
 #include <sodium.h>
 
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
 #include <stdexcept>
+
+#include "content/durable.hpp"
 
 #include "http/response.hpp"
 #include "web/resources.hpp"
@@ -62,6 +68,29 @@ const std::string& StaticAssets::url(const std::string& name) const {
 const Asset* StaticAssets::by_url(const std::string& url) const {
   auto it = by_url_.find(url);
   return it == by_url_.end() ? nullptr : it->second;
+}
+
+void StaticAssets::export_to(const std::string& dir) const {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  std::set<std::string> keep;
+  auto put = [&](const std::string& name, const std::string& bytes) {
+    keep.insert(name);
+    std::string path = dir + "/" + name;
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream old;
+    old << in.rdbuf();
+    // The same version again (most starts): nothing written, the SD card spared.
+    if (!in || old.str() != bytes) content::write_file_durably(path, bytes);
+  };
+  for (const auto& [name, a] : by_name_) {
+    std::string file = a.url.substr(a.url.rfind('/') + 1);
+    put(file, a.body);
+    put(file + ".gz", a.gzipped);
+  }
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (!keep.count(e.path().filename().string())) fs::remove(e.path(), ec);
 }
 
 }  // namespace parta::web

@@ -21,6 +21,9 @@ class StaticAssets {
   // URL of a file by its name in web/static ("app.css").
   const std::string& url(const std::string& name) const;
   const Asset* by_url(const std::string& url) const;
+  // Leaves every asset in `dir` under its URL's name, with its gzipped twin (.gz), for the box's
+  // nginx front to serve by itself; removes what an older version left there. Throws on failure.
+  void export_to(const std::string& dir) const;
 
  private:
   StaticAssets();

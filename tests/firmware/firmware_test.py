@@ -121,7 +121,8 @@ def main():
             check(got == "10.42.0.1", f"dnsmasq: {name} → {got}")
 
         # 3. systemd units.
-        for unit in ["partad.service", "parta-ap.service", "parta-dns.service", "parta-usb@.service"]:
+        for unit in ["partad.service", "parta-front.service", "parta-ap.service",
+                     "parta-dns.service", "parta-usb@.service"]:
             v = subprocess.run(["systemd-analyze", "verify", os.path.join(FW, "systemd", unit)],
                                capture_output=True, text=True)
             problems = [l for l in v.stderr.splitlines()
@@ -131,8 +132,20 @@ def main():
         unit = open(os.path.join(FW, "systemd", "partad.service")).read()
         for must in ["Type=notify", "WatchdogSec=", "ProtectSystem=strict",
                      "ReadWritePaths=/var/lib/parta", "NoNewPrivileges=yes", "Restart=on-failure",
-                     "User=parta"]:
-            check(must in unit, f"partad.service has {must}")
+                     "User=parta", "CapabilityBoundingSet=\n"]:
+            check(must in unit, f"partad.service has {must!r}")
+        check("CAP_NET_BIND_SERVICE" not in unit, "partad.service holds no privilege (the front has "
+              "port 80)")
+        front = open(os.path.join(FW, "systemd", "parta-front.service")).read()
+        for must in ["After=local-fs.target partad.service", "Conflicts=nginx.service", "User=parta",
+                     "ExecStartPre=/usr/lib/parta/parta-render-config --front /run/parta-front/",
+                     "ExecStart=/usr/sbin/nginx -p /run/parta-front -c /run/parta-front/nginx.conf",
+                     "ProtectSystem=strict", "TemporaryFileSystem=/var/lib/parta:ro",
+                     "BindPaths=/var/lib/parta/front",
+                     "BindReadOnlyPaths=/var/lib/parta/blobs /var/lib/parta/static",
+                     "NoNewPrivileges=yes", "CapabilityBoundingSet=CAP_NET_BIND_SERVICE",
+                     "MemoryDenyWriteExecute=yes", "Restart=on-failure"]:
+            check(must in front, f"parta-front.service has {must}")
 
         # 4. partad under "systemd": READY=1, WATCHDOG=1, STOPPING=1; probes redirect to the portal.
         sock_path = os.path.join(tmp, "notify.sock")

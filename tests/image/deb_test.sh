@@ -15,6 +15,7 @@ cpack --config "$build/CPackConfig.cmake" -B "$tmp/out" >/dev/null
 deb=$(ls "$tmp"/out/parta_*.deb)
 echo "package: $(basename "$deb") ($(du -k "$deb" | cut -f1) KiB)"
 check "it depends on the libraries it links" "dpkg-deb -f '$deb' Depends | grep -q libsqlite3"
+check "it depends on nginx (the front)" "dpkg-deb -f '$deb' Depends | grep -q 'nginx (>= 1.22)'"
 
 R=$tmp/root
 mkdir -p "$R/var/lib/dpkg/info" "$R/var/lib/dpkg/updates" "$R/etc"
@@ -33,12 +34,27 @@ for f in usr/bin/partad usr/bin/parta usr/lib/systemd/system/partad.service usr/
          usr/lib/parta/parta-usb usr/lib/parta/parta-render-config etc/parta/partad.conf etc/parta/box.conf \
          usr/share/parta/firmware/hostapd.conf.in usr/lib/systemd/journald.conf.d/parta.conf \
          usr/lib/systemd/system/parta-firstboot.service usr/lib/parta/parta-firstboot \
-         usr/lib/parta/parta-box-settings.sh usr/lib/NetworkManager/conf.d/90-parta-wlan0.conf; do
+         usr/lib/parta/parta-box-settings.sh usr/lib/NetworkManager/conf.d/90-parta-wlan0.conf \
+         usr/lib/systemd/system/parta-front.service usr/share/parta/firmware/front.conf.in \
+         usr/share/parta/front/error.html; do
   check "installed /$f" "[ -e '$R/$f' ]"
 done
 check "the data folder /var/lib/parta" "[ -d '$R/var/lib/parta' ]"
 check "the system user parta" "grep -q '^parta:' '$R/etc/passwd'"
 check "partad from the package runs" "'$R/usr/bin/partad' --help | grep -q 'Usage: partad'"
+# The front: the package's renderer, template and error page make a configuration nginx takes
+# from the package's partad.conf (its data folder moved to a scratch one, so nothing is made
+# in the root).
+mkdir -p "$tmp/front/data/front" "$tmp/front/run"
+sed "s|^data = .*|data = $tmp/front/data|" "$R/etc/parta/partad.conf" >"$tmp/front/partad.conf"
+check "partad.conf puts partad behind the front" \
+  "grep -qx 'listen = 127.0.0.1:8081' '$tmp/front/partad.conf' && grep -qx 'trusted_front = 127.0.0.1' '$tmp/front/partad.conf'"
+check "the package renders the front's configuration" \
+  "'$R/usr/lib/parta/parta-render-config' --front '$tmp/front/run/nginx.conf' --partad-conf '$tmp/front/partad.conf' \
+     --templates '$R/usr/share/parta/firmware' --errors '$R/usr/share/parta/front' --run-dir '$tmp/front/run' >/dev/null"
+if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
+  check "nginx accepts it" "PATH=\$PATH:/usr/sbin nginx -t -q -p '$tmp/front/run' -c '$tmp/front/run/nginx.conf'"
+fi
 
 # Upgrade: the school's data and the admin's edit of partad.conf stay.
 echo "sentinel" > "$R/var/lib/parta/parta.db"

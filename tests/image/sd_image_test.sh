@@ -3,9 +3,10 @@
 # labels; the root filesystem (copied out with debugfs) has partad, parta, the units enabled, the
 # configuration, hostname and fstab, an empty data folder and no machine id; the boot partition
 # has the Pi's firmware, kernel and config; partad from the image starts under qemu-user on the
-# image's own arm64 libraries and answers HTTP; and the first-boot script, run in the image's root
-# under qemu, takes the Wi-Fi settings from the boot partition, makes the admin account, and that
-# admin's start page shows the password.
+# image's own arm64 libraries behind the image's nginx front (also under qemu, with the
+# configuration the image's renderer makes from the image's partad.conf) and answers HTTP; and the
+# first-boot script, run in the image's root under qemu, takes the Wi-Fi settings from the boot
+# partition, makes the admin account, and that admin's start page shows the password.
 # Usage: sd_image_test.sh [--build] [--image FILE]
 #   --build  make the image first (image/build-sd-image.sh, which cross-builds the .deb), slow
 #   --image  the image (default build-image/parta-sd-arm64.img)
@@ -66,6 +67,8 @@ for f in usr/bin/partad usr/bin/parta usr/lib/parta/parta-render-config usr/lib/
          usr/lib/systemd/system/parta-firstboot.service usr/lib/udev/rules.d/90-parta-usb.rules \
          usr/lib/systemd/journald.conf.d/parta.conf etc/parta/partad.conf etc/parta/box.conf \
          usr/share/parta/firmware/hostapd.conf.in usr/share/parta/firmware/dnsmasq.conf.in \
+         usr/lib/systemd/system/parta-front.service usr/share/parta/firmware/front.conf.in \
+         usr/share/parta/front/error.html usr/sbin/nginx \
          usr/sbin/hostapd usr/sbin/dnsmasq usr/sbin/cupsd usr/bin/qemu-aarch64-static; do
   if [ "$f" = usr/bin/qemu-aarch64-static ]; then
     check "no qemu left in the image" "[ ! -e '$R/$f' ]"
@@ -73,13 +76,17 @@ for f in usr/bin/partad usr/bin/parta usr/lib/parta/parta-render-config usr/lib/
     check "/$f" "[ -e '$R/$f' ]"
   fi
 done
-for u in partad parta-ap parta-dns parta-firstboot systemd-networkd; do
+for u in partad parta-front parta-ap parta-dns parta-firstboot systemd-networkd; do
   check "$u.service enabled" "[ -L '$R/etc/systemd/system/multi-user.target.wants/$u.service' ]"
 done
 check "systemd-timesyncd.service enabled (the clock, when there is an uplink)" \
   "[ -L '$R/etc/systemd/system/sysinit.target.wants/systemd-timesyncd.service' ]"
 check "Debian's own hostapd.service masked" \
   "[ \"\$(readlink '$R/etc/systemd/system/hostapd.service')\" = /dev/null ]"
+check "Debian's own nginx.service masked (parta-front.service has port 80)" \
+  "[ \"\$(readlink '$R/etc/systemd/system/nginx.service')\" = /dev/null ]"
+check "partad.conf puts partad on loopback behind the front" \
+  "grep -qx 'listen = 127.0.0.1:8081' '$R/etc/parta/partad.conf' && grep -qx 'trusted_front = 127.0.0.1' '$R/etc/parta/partad.conf'"
 arch=$(file -b "$R/usr/bin/partad")
 echo "     file usr/bin/partad: $arch"
 check "partad is an arm64 program" "echo '$arch' | grep -q 'ARM aarch64'"
@@ -110,9 +117,14 @@ owner=$(debugfs -R "stat /" "$img?offset=$((${starts[2]} * 512))" 2>/dev/null | 
 parta_ids=$(awk -F: '$1 == "parta" { print $3 ":" $4 }' "$R/etc/passwd")
 check "the data partition's top belongs to parta ($owner, parta is $parta_ids)" "[ '$owner' = '$parta_ids' ]"
 
-# ---- partad from the image, on the image's own libraries, under qemu-user ----
+# ---- partad from the image, on the image's own libraries, under qemu-user, behind its front ----
+# The image's partad.conf and renderer, the data folder and the ports moved to scratch ones.
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-qemu-aarch64-static -L "$R" "$R/usr/bin/partad" --data "$tmp/data" --listen "127.0.0.1:$port" \
+fport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$tmp/front"
+sed -e "s|^data = .*|data = $tmp/data|" -e "s|^listen = .*|listen = 127.0.0.1:$port|" \
+  "$R/etc/parta/partad.conf" >"$tmp/front/partad.conf"
+qemu-aarch64-static -L "$R" "$R/usr/bin/partad" --config "$tmp/front/partad.conf" \
   --demo >"$tmp/partad.log" 2>&1 &
 pids+=($!)
 code=000
@@ -124,8 +136,26 @@ done
 echo "     curl http://127.0.0.1:$port/login → $code"
 check "partad (arm64, under qemu) answers /login with 200" "[ '$code' = 200 ]"
 [ "$code" = 200 ] || tail -20 "$tmp/partad.log"
-kill "${pids[0]}" 2>/dev/null || true
-wait "${pids[0]}" 2>/dev/null || true
+check "the image renders its front's configuration" \
+  "'$R/usr/lib/parta/parta-render-config' --front '$tmp/front/nginx.conf' --partad-conf '$tmp/front/partad.conf' \
+     --listen 127.0.0.1:$fport --run-dir '$tmp/front' --templates '$R/usr/share/parta/firmware' \
+     --errors '$R/usr/share/parta/front' >/dev/null"
+qemu-aarch64-static -L "$R" "$R/usr/sbin/nginx" -p "$tmp/front" -c "$tmp/front/nginx.conf" \
+  -g 'daemon off; user root;' >"$tmp/front/nginx.log" 2>&1 &
+pids+=($!)
+fcode=000
+for _ in $(seq 1 120); do
+  fcode=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$fport/login" || true)
+  [ "$fcode" = 200 ] && break
+  sleep 0.5
+done
+css=$(curl -s "http://127.0.0.1:$fport/login" | grep -o '/static/app\.[0-9a-f]*\.css' | head -1 || true)
+scode=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$fport$css" || true)
+check "the image's nginx (arm64, under qemu) fronts it: /login $fcode, $css $scode" \
+  "[ '$fcode' = 200 ] && [ '$scode' = 200 ] && [ -n '$css' ]"
+[ "$fcode" = 200 ] || tail -20 "$tmp/front/nginx.log"
+for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
 pids=()
 
 # ---- the first boot, in the image's root under qemu (binfmt_misc) ----

@@ -65,6 +65,31 @@ TEST(Config, DecodeThreadsFollowCoresAndMemory) {
   EXPECT_GE(default_decode_threads(), 1u);
 }
 
+TEST(Config, BehindTheFront) {
+  testing::TempDir dir;
+  std::ofstream(dir.file("partad.conf")) << "listen = 127.0.0.1:8081\n"
+                                            "trusted_front = 127.0.0.1, ::1\n"
+                                            "accel_prefix = /_accel/blobs/\n"
+                                            "portal_host = 127.0.0.1:8080\n";
+  Config c;
+  ASSERT_FALSE(parse_args({"--config", dir.file("partad.conf")}, &c));
+  EXPECT_EQ(c.trusted_front, (std::vector<std::string>{"127.0.0.1", "::1"}));
+  EXPECT_EQ(c.accel_prefix, "/_accel/blobs/");
+  EXPECT_EQ(c.portal_host, "127.0.0.1:8080");
+  EXPECT_TRUE(parse_args({"--trusted-front", "localhost"}, &c));
+  EXPECT_TRUE(parse_args({"--trusted-front", "127.0.0.1,10.0.0.300"}, &c));
+  for (const char* bad : {"/blobs", "blobs/", "/../blobs/", "/a b/", "/Blobs/", "//"})
+    EXPECT_TRUE(parse_args({"--accel-prefix", bad}, &c)) << bad;
+  for (const char* bad : {"parta.school:", "parta.school:80a", "parta.school:1234567", "a/b"}) {
+    std::ofstream(dir.file("host.conf")) << "portal_host = " << bad << "\n";
+    EXPECT_TRUE(parse_args({"--config", dir.file("host.conf")}, &c)) << bad;
+  }
+  // Empty: partad sends files itself and believes no one's X-Real-IP.
+  ASSERT_FALSE(parse_args({"--trusted-front", "", "--accel-prefix", ""}, &c));
+  EXPECT_TRUE(c.trusted_front.empty());
+  EXPECT_TRUE(c.accel_prefix.empty());
+}
+
 TEST(CredentialsTable, AlignsCyrillicByLetters) {
   std::string t =
       credentials_table({{"Ёлкина Вера", "5А", domain::Role::student, "elkina.v", "123456", true},
