@@ -625,6 +625,12 @@ CREATE TRIGGER sync_visit_new AFTER INSERT ON visits BEGIN
     SELECT epoch, 'visit', NEW.user_id || '/' || NEW.day FROM sync_self WHERE role = 'school';
 END;
 )sql",
+    // 12 (wip/paper): tries at a print run or scan batch, so a job that crashes the paper helper
+    // (or partad) is given up after three instead of retried in a loop.
+    R"sql(
+ALTER TABLE print_runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE scan_batches ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace
