@@ -15,6 +15,7 @@
 #include "app/credentials_table.hpp"
 #include "app/data_dir.hpp"
 #include "app/log.hpp"
+#include "app/paper_helper.hpp"
 #include "app/paper_worker.hpp"
 #include "app/sync_agent.hpp"
 #include "domain/accounts.hpp"
@@ -143,7 +144,16 @@ int run_partad(int argc, char** argv) {
                                              : default_decode_threads();
     // The appliance's clock: never backwards, and says when it is not sure (no battery clock).
     domain::BoxClock box_clock(dir.root + "/clock", clock);
-    PaperWorker paper(*db, blobs, box_clock, decode);
+    // Paper work runs in the parta-paper helper, one process per job, within these limits.
+    HelperLimits limits;
+    limits.path = cfg.paper_helper.empty() ? find_paper_helper() : cfg.paper_helper;
+    limits.memory_bytes = cfg.paper_memory_mb << 20;
+    limits.timeout = std::chrono::seconds(cfg.paper_timeout_s);
+    PaperHelper helper(limits);
+    log::info("paper helper: " + limits.path + " (" + std::to_string(cfg.paper_memory_mb) +
+              " MiB, " + std::to_string(cfg.paper_timeout_s) + " s a unit, " +
+              std::to_string(decode) + " at once for scans)");
+    PaperWorker paper(*db, blobs, box_clock, helper, decode);
     paper.start();
     sync::Node node{*db,
                     box_clock,
@@ -170,6 +180,7 @@ int run_partad(int argc, char** argv) {
     app.settings.usb_status_file = dir.root + "/usb-status";
     app.settings.first_admin_password_file = dir.first_admin_password_path();
     app.settings.wake_paper = [&paper] { paper.wake(); };
+    app.settings.paper = [&helper](const printer::Job& job) { return helper.answer(job); };
     app.settings.usb_dir = cfg.usb_dir;
     app.settings.portal_host = cfg.portal_host;
     app.settings.disk_reserve = cfg.disk_reserve_mb * 1024 * 1024;
