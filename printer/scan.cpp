@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 
 namespace parta::printer {
@@ -123,7 +124,13 @@ PageImage load_page(const std::string& path, int index, int dpi, std::int64_t ma
     if (w * h > max_pixels) throw TooLarge(w, h);
     return to_page(img);
   } catch (const vips::VError& e) {
-    throw Unreadable(std::string("the page cannot be read: ") + e.what());
+    // Under the helper's memory limit libvips reports an allocation it could not make as an
+    // error: that is not the file's fault.
+    std::string why = e.what();
+    if (why.find("out of memory") != std::string::npos ||
+        why.find("Error creating thread") != std::string::npos)
+      throw std::bad_alloc();
+    throw Unreadable("the page cannot be read: " + why);
   }
 }
 

@@ -8,9 +8,9 @@
 namespace parta::app {
 
 // The paper helper's address-space limit (RLIMIT_AS) by default: sized for a 512 MB Pi, where
-// one helper runs at a time beside partad. Measured: the helper maps about 150 MiB just after
-// start (libraries, glib), and reading a 40-megapixel page, the largest it decodes, peaks at
-// about 250 MiB of address space.
+// one helper runs at a time beside partad. Measured (x86_64, tests/bench/RESULTS.md): reading a
+// 40-megapixel photo of noise, the largest page it decodes, peaks at 165 MiB resident and fails
+// under 256 MiB of address space but not under 320; a 12 MP photo needs 124 MiB resident.
 inline constexpr std::uint64_t kDefaultPaperMemoryMb = 384;
 
 struct Config {

@@ -121,6 +121,25 @@ HelperRun PaperHelper::run(const printer::Job& job, int units,
     r.detail = "cannot run " + path + ": " + strerror(errno);
     return r;
   }
+  // A helper that stops reading its job early must not take partad down with SIGPIPE: blocked in
+  // this thread while it writes (partad ignores it anyway; tests and tools may not).
+  sigset_t pipe_only, old_mask;
+  sigemptyset(&pipe_only);
+  sigaddset(&pipe_only, SIGPIPE);
+  pthread_sigmask(SIG_BLOCK, &pipe_only, &old_mask);
+  struct Restore {
+    sigset_t pipe_only, old_mask;
+    ~Restore() {
+      sigset_t pending;
+      sigpending(&pending);
+      // A SIGPIPE this thread raised is taken back before the old mask returns.
+      if (sigismember(&pending, SIGPIPE) && !sigismember(&old_mask, SIGPIPE)) {
+        timespec zero{0, 0};
+        sigtimedwait(&pipe_only, nullptr, &zero);
+      }
+      pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
+    }
+  } restore{pipe_only, old_mask};
   Pipe in, out;
   const pid_t parent = getpid();
   pid_t pid = fork();
