@@ -33,12 +33,17 @@ for f in usr/bin/partad usr/bin/parta usr/lib/systemd/system/partad.service usr/
          usr/lib/parta/parta-usb usr/lib/parta/parta-render-config etc/parta/partad.conf etc/parta/box.conf \
          usr/share/parta/firmware/hostapd.conf.in usr/lib/systemd/journald.conf.d/parta.conf \
          usr/lib/systemd/system/parta-firstboot.service usr/lib/parta/parta-firstboot \
-         usr/lib/parta/parta-box-settings.sh usr/lib/NetworkManager/conf.d/90-parta-wlan0.conf; do
+         usr/lib/parta/parta-box-settings.sh usr/lib/NetworkManager/conf.d/90-parta-wlan0.conf \
+         usr/lib/parta/parta-paper; do
   check "installed /$f" "[ -e '$R/$f' ]"
 done
 check "the data folder /var/lib/parta" "[ -d '$R/var/lib/parta' ]"
 check "the system user parta" "grep -q '^parta:' '$R/etc/passwd'"
 check "partad from the package runs" "'$R/usr/bin/partad' --help | grep -q 'Usage: partad'"
+# partad finds its helper at ../lib/parta/parta-paper; the helper answers a job of another version
+# with a refusal that names the versions it reads.
+check "the paper helper from the package runs" \
+  "echo '{\"v\":99,\"kind\":\"printers\"}' | '$R/usr/lib/parta/parta-paper' | grep -q '\"error\":\"version\"'"
 
 # Upgrade: the school's data and the admin's edit of partad.conf stay.
 echo "sentinel" > "$R/var/lib/parta/parta.db"
