@@ -154,7 +154,7 @@ http::Response run_page(Ctx& ctx, const domain::PrintRun& r, const std::string& 
     auto answer = ask(ctx, job);
     const auto& st = answer && answer->ok() ? answer->status : std::nullopt;
     data["job_state"] = st ? ctx.tr(st->state) : ctx.tr("unknown");
-    if (!st || !st->done) data["refresh"] = std::string(kRefreshSeconds);
+    if (st && !st->done) data["refresh"] = std::string(kRefreshSeconds);
   }
   if (r.status == "queued" || r.status == "making") data["refresh"] = std::string(kRefreshSeconds);
   if (!error.empty())

@@ -41,9 +41,9 @@ check "the data folder /var/lib/parta" "[ -d '$R/var/lib/parta' ]"
 check "the system user parta" "grep -q '^parta:' '$R/etc/passwd'"
 check "partad from the package runs" "'$R/usr/bin/partad' --help | grep -q 'Usage: partad'"
 # partad finds its helper at ../lib/parta/parta-paper; the helper answers a job of another version
-# with a refusal that names the versions it reads.
+# with a refusal (exit code 2, hence the process substitution under pipefail).
 check "the paper helper from the package runs" \
-  "echo '{\"v\":99,\"kind\":\"printers\"}' | '$R/usr/lib/parta/parta-paper' | grep -q '\"error\":\"version\"'"
+  "grep -q '\"error\":\"version\"' <(echo '{\"v\":99,\"kind\":\"printers\"}' | '$R/usr/lib/parta/parta-paper')"
 
 # Upgrade: the school's data and the admin's edit of partad.conf stay.
 echo "sentinel" > "$R/var/lib/parta/parta.db"
