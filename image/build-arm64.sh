@@ -121,7 +121,7 @@ lock cmake -S "$src" -B "$build" -DCMAKE_TOOLCHAIN_FILE="$src/image/arm64-toolch
   -DPARTA_ARM64_OVERLAY="$overlay" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_SKIP_INSTALL_ALL_DEPENDENCY=ON >"$build/configure.log" ||
   { cat "$build/configure.log"; exit 1; }
-say "building partad parta"
+say "building partad (with its helper parta-paper) and parta"
 lock cmake --build "$build" -j2 --target partad parta
 t_build=$((SECONDS - t0))
 file "$build/server/partad" | grep -q 'ARM aarch64' || { echo "partad is not arm64" >&2; exit 1; }
@@ -167,8 +167,8 @@ if [ "$tests" != none ]; then
 fi
 
 # ---- the .deb ----
-# (cpack installs partad and parta as built above; CMAKE_SKIP_INSTALL_ALL_DEPENDENCY keeps it from
-# first building every other target, the integration tests included.)
+# (cpack installs partad, parta-paper and parta as built above; CMAKE_SKIP_INSTALL_ALL_DEPENDENCY
+# keeps it from first building every other target, the integration tests included.)
 t0=$SECONDS
 say "packaging"
 rm -f "$build"/parta_*_arm64.deb

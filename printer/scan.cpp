@@ -5,7 +5,9 @@
 #include <ZXing/ReadBarcode.h>
 #include <vips/vips8>
 
+#include <fstream>
 #include <mutex>
+#include <new>
 #include <stdexcept>
 
 namespace parta::printer {
@@ -17,7 +19,46 @@ void init_vips() {
   std::call_once(once, [] {
     if (VIPS_INIT("parta")) throw std::runtime_error("libvips does not start");
     vips_concurrency_set(1);  // intake runs its own workers
+    // Scans come from anyone's phone: no loader that libvips does not consider safe for
+    // untrusted input, and of those only the three formats the upload accepts.
+    vips_block_untrusted_set(TRUE);
+    vips_operation_block_set("VipsForeignLoad", TRUE);
+    for (const char* ok : {"VipsForeignLoadPdf", "VipsForeignLoadJpeg", "VipsForeignLoadPng"})
+      vips_operation_block_set(ok, FALSE);
   });
+}
+
+enum class FileType { pdf, jpeg, png, other };
+
+// By the file's first bytes, as the upload checked them: never by libvips' own sniffing, which
+// would reach every loader it has.
+FileType file_type(const std::string& path) {
+  char head[8] = {};
+  std::ifstream in(path, std::ios::binary);
+  in.read(head, sizeof head);
+  std::string h(head, static_cast<std::size_t>(in.gcount()));
+  if (h.rfind("%PDF-", 0) == 0) return FileType::pdf;
+  if (h.rfind("\xFF\xD8\xFF", 0) == 0) return FileType::jpeg;
+  if (h.rfind("\x89PNG\r\n\x1A\n", 0) == 0) return FileType::png;
+  return FileType::other;
+}
+
+// The page, opened lazily: libvips reads the header now and decodes pixels only when asked.
+vips::VImage open_page(const std::string& path, FileType type, int index, int dpi) {
+  switch (type) {
+    case FileType::pdf:
+      return vips::VImage::pdfload(path.c_str(), vips::VImage::option()
+                                                     ->set("page", index)
+                                                     ->set("dpi", dpi)
+                                                     ->set("background", std::vector<double>{255}));
+    case FileType::jpeg:
+      return vips::VImage::jpegload(path.c_str());
+    case FileType::png:
+      return vips::VImage::pngload(path.c_str());
+    case FileType::other:
+      break;
+  }
+  throw Unreadable("not a PDF, JPEG or PNG");
 }
 
 PageImage to_page(vips::VImage img) {
@@ -39,12 +80,6 @@ vips::VImage from_page(const PageImage& p) {
   return vips::VImage::new_from_memory(const_cast<std::uint8_t*>(p.gray.data()), p.gray.size(),
                                        p.width, p.height, 1, VIPS_FORMAT_UCHAR)
       .copy_memory();
-}
-
-bool is_pdf(const std::string& path) {
-  // The loader's class name, e.g. "VipsForeignLoadPdfFile".
-  const char* loader = vips_foreign_find_load(path.c_str());
-  return loader && std::string(loader).find("LoadPdf") != std::string::npos;
 }
 
 // All valid payloads zxing finds in one view of the page.
@@ -71,31 +106,31 @@ void scan(const std::uint8_t* data, int w, int h, ZXing::Binarizer binarizer, Pa
 
 int count_pages(const std::string& path) {
   init_vips();
+  FileType type = file_type(path);
   try {
-    if (!is_pdf(path)) {
-      vips::VImage::new_from_file(path.c_str(),
-                                  vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
-      return 1;
-    }
-    auto img = vips::VImage::new_from_file(path.c_str());
+    auto img = open_page(path, type, 0, 72);
+    if (type != FileType::pdf) return 1;
     return img.get_typeof("n-pages") ? img.get_int("n-pages") : 1;
   } catch (const vips::VError& e) {
-    throw std::runtime_error(std::string("not a PDF or an image: ") + e.what());
+    throw Unreadable(std::string("not a PDF or an image: ") + e.what());
   }
 }
 
-PageImage load_page(const std::string& path, int index, int dpi) {
+PageImage load_page(const std::string& path, int index, int dpi, std::int64_t max_pixels) {
   init_vips();
   try {
-    if (is_pdf(path))
-      return to_page(vips::VImage::new_from_file(
-          path.c_str(), vips::VImage::option()
-                            ->set("page", index)
-                            ->set("dpi", dpi)
-                            ->set("background", std::vector<double>{255})));
-    return to_page(vips::VImage::new_from_file(path.c_str()));
+    auto img = open_page(path, file_type(path), index, dpi);
+    std::int64_t w = img.width(), h = img.height();
+    if (w * h > max_pixels) throw TooLarge(w, h);
+    return to_page(img);
   } catch (const vips::VError& e) {
-    throw std::runtime_error(std::string("the page cannot be read: ") + e.what());
+    // Under the helper's memory limit libvips reports an allocation it could not make as an
+    // error: that is not the file's fault.
+    std::string why = e.what();
+    if (why.find("out of memory") != std::string::npos ||
+        why.find("Error creating thread") != std::string::npos)
+      throw std::bad_alloc();
+    throw Unreadable("the page cannot be read: " + why);
   }
 }
 

@@ -2,8 +2,11 @@
 // Scan intake's image side: an upload (a multi-page PDF from a sheet-feed scanner, or a JPEG/PNG
 // photo) becomes page images; a page image's QR codes are read with zxing-cpp (any rotation,
 // skew, perspective; several binarizers and scales before giving up); pages are kept as JPEG.
+// Only the PDF, JPEG and PNG loaders of libvips are used (by the file's first bytes), and a
+// picture's size is checked from its header before anything is decoded.
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -16,11 +19,29 @@ struct PageImage {
   std::vector<std::uint8_t> gray;  // 8-bit luminance, row by row
 };
 
-// How many pages the file has (1 for an image); throws std::runtime_error when it is neither a
-// PDF nor an image this build reads.
+// Pages larger than this are not decoded (see TooLarge).
+inline constexpr std::int64_t kDefaultMaxPixels = 40'000'000;
+
+// The file is not a PDF, JPEG or PNG that can be read.
+struct Unreadable : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+// The page's header says it has more pixels than allowed: it was not decoded.
+struct TooLarge : std::runtime_error {
+  TooLarge(std::int64_t w, std::int64_t h)
+      : std::runtime_error("the picture is " + std::to_string(w) + " x " + std::to_string(h) +
+                           " pixels"),
+        width(w),
+        height(h) {}
+  std::int64_t width, height;
+};
+
+// How many pages the file has (1 for an image); throws Unreadable.
 int count_pages(const std::string& path);
 // Page `index` (0-based) as an image: PDF pages rendered at `dpi`, photos turned upright (EXIF).
-PageImage load_page(const std::string& path, int index, int dpi = 200);
+// Throws TooLarge (checked from the header, before decoding) or Unreadable.
+PageImage load_page(const std::string& path, int index, int dpi = 200,
+                    std::int64_t max_pixels = kDefaultMaxPixels);
 
 struct PageRead {
   std::optional<PagePayload> id;  // set when the page's codes agree on a valid payload

@@ -18,7 +18,8 @@ UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cp
               "server/domain/announcements.cpp", "server/domain/schedule.cpp",
               "server/domain/devices.cpp", "server/domain/conversations.cpp",
               "server/domain/groups.cpp", "server/domain/events.cpp", "server/domain/surveys.cpp",
-              "server/domain/monitoring.cpp", "server/domain/paper.cpp", "server/app/paper_worker.cpp",
+              "server/domain/monitoring.cpp", "server/domain/paper.cpp", "server/domain/paper.hpp",
+              "server/app/paper_worker.cpp", "server/app/paper_helper.cpp",
               "server/domain/box_clock.cpp",
               "server/sync/engine.cpp", "server/sync/identity.cpp", "server/sync/records.cpp",
               "server/app/admin_commands.cpp", "server/app/usb_exchange.cpp"]

@@ -80,6 +80,16 @@ std::optional<std::string> set(Config* cfg, const std::string& key, const std::s
       int n = std::stoi(value);
       if (n < 0 || n > 64) return "decode_threads must be between 0 and 64";
       cfg->decode_threads = n;
+    } else if (key == "paper_helper") {
+      cfg->paper_helper = value;
+    } else if (key == "paper_memory_mb") {
+      long long n = std::stoll(value);
+      if (n < 64 || n > 65536) return "paper_memory_mb must be between 64 and 65536";
+      cfg->paper_memory_mb = static_cast<std::uint64_t>(n);
+    } else if (key == "paper_timeout_s") {
+      int n = std::stoi(value);
+      if (n < 1 || n > 3600) return "paper_timeout_s must be between 1 and 3600";
+      cfg->paper_timeout_s = n;
     } else if (key == "role") {
       if (value != "school" && value != "district") return "role must be school or district";
       cfg->role = value;
@@ -122,9 +132,10 @@ const char* partad_usage() {
          "  --listen ADDR:PORT  where to listen [127.0.0.1:8080]\n"
          "  --config FILE       read settings from FILE (key = value: data, listen, threads,\n"
          "                      max_form, max_upload_mb, log_level, usb_dir, disk_reserve_mb,\n"
-         "                      portal_host, decode_threads, role, district_url, district_key,\n"
-         "                      sync_interval_min, sync_rate_kbit, trusted_front,\n"
-         "                      accel_prefix); later options override it\n"
+         "                      portal_host, decode_threads, paper_helper, paper_memory_mb,\n"
+         "                      paper_timeout_s, role, district_url, district_key,\n"
+         "                      sync_interval_min, sync_rate_kbit, trusted_front, accel_prefix,\n"
+         "                      box_conf); later options override it\n"
          "  --threads N         worker threads, one per open connection [64]\n"
          "  --max-form BYTES    largest form (not upload) accepted [1048576]\n"
          "  --max-upload-mb MB  largest upload accepted, e.g. a recording [200]\n"
@@ -132,6 +143,7 @@ const char* partad_usage() {
          "  --usb-dir DIR       where a USB stick with content packs is mounted "
          "[/media/parta-usb]\n"
          "  --disk-reserve-mb MB  free space imports never use [500]\n"
+         "  --paper-helper PATH the parta-paper helper [beside partad, or ../lib/parta/]\n"
          "  --role ROLE         school (a school's box) or district (the hub schools sync with)\n"
          "  --district-url URL  school: the district hub, http://host:port (else USB only)\n"
          "  --district-key HEX  school: the district's public key, for enrollment\n"
@@ -193,7 +205,7 @@ std::optional<std::string> parse_args(const std::vector<std::string>& args, Conf
                a == "--max-form" || a == "--max-upload-mb" || a == "--log-level" ||
                a == "--usb-dir" || a == "--disk-reserve-mb" || a == "--role" ||
                a == "--district-url" || a == "--district-key" || a == "--trusted-front" ||
-               a == "--accel-prefix") {
+               a == "--accel-prefix" || a == "--paper-helper") {
       auto v = value();
       if (!v) return a + " needs a value";
       if (a == "--config") {

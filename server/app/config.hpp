@@ -7,6 +7,12 @@
 
 namespace parta::app {
 
+// The paper helper's address-space limit (RLIMIT_AS) by default: sized for a 512 MB Pi, where
+// one helper runs at a time beside partad. Measured (x86_64, tests/bench/RESULTS.md): reading a
+// 40-megapixel photo of noise, the largest page it decodes, peaks at 165 MiB resident and fails
+// under 256 MiB of address space but not under 320; a 12 MP photo needs 124 MiB resident.
+inline constexpr std::uint64_t kDefaultPaperMemoryMb = 384;
+
 struct Config {
   std::string data_dir = "data";
   std::string listen = "127.0.0.1:8080";
@@ -22,11 +28,14 @@ struct Config {
   // them only), and its internal location for stored files ("" = partad sends files itself).
   std::vector<std::string> trusted_front;
   std::string accel_prefix;
-  int decode_threads = 0;            // scan decoding threads (0 = default_decode_threads())
-  std::string role = "school";       // or "district": the hub schools sync with
-  std::string district_url;          // school: http://host:port of the district hub ("" = USB only)
-  std::string district_key;          // school: the district's public key (hex), for enrollment
-  int sync_interval_min = 30;        // school: how often to try the network
+  int decode_threads = 0;   // paper helpers at once for a scan batch (0 = default_decode_threads())
+  std::string paper_helper;  // the parta-paper binary ("" = find_paper_helper())
+  std::uint64_t paper_memory_mb = kDefaultPaperMemoryMb;  // its address-space limit
+  int paper_timeout_s = 60;     // its wall-clock limit for one page, one packet or one CUPS call
+  std::string role = "school";  // or "district": the hub schools sync with
+  std::string district_url;     // school: http://host:port of the district hub ("" = USB only)
+  std::string district_key;     // school: the district's public key (hex), for enrollment
+  int sync_interval_min = 30;   // school: how often to try the network
   std::uint64_t sync_rate_kbit = 0;  // school: cap on the upload rate (0 = none)
   bool demo = false;
   bool list_routes = false;

@@ -20,6 +20,7 @@
 #include "app/credentials_table.hpp"
 #include "app/data_dir.hpp"
 #include "app/log.hpp"
+#include "app/paper_helper.hpp"
 #include "app/paper_worker.hpp"
 #include "app/sync_agent.hpp"
 #include "app/usb_exchange.hpp"
@@ -190,7 +191,16 @@ int run_partad(int argc, char** argv) {
     }
     unsigned decode = cfg.decode_threads > 0 ? static_cast<unsigned>(cfg.decode_threads)
                                              : default_decode_threads();
-    PaperWorker paper(*box->db, *box->blobs, clock, decode);
+    // Paper work runs in the parta-paper helper, one process per job, within these limits.
+    HelperLimits limits;
+    limits.path = cfg.paper_helper.empty() ? find_paper_helper() : cfg.paper_helper;
+    limits.memory_bytes = cfg.paper_memory_mb << 20;
+    limits.timeout = std::chrono::seconds(cfg.paper_timeout_s);
+    PaperHelper helper(limits);
+    log::info("paper helper: " + limits.path + " (" + std::to_string(cfg.paper_memory_mb) +
+              " MiB, " + std::to_string(cfg.paper_timeout_s) + " s a unit, " +
+              std::to_string(decode) + " at once for scans)");
+    PaperWorker paper(*box->db, *box->blobs, clock, helper, decode);
     paper.start();
     sync::NetOptions net;
     net.url = cfg.district_url;
@@ -210,6 +220,7 @@ int run_partad(int argc, char** argv) {
     app.settings.first_admin_delivery_file = box->dir.first_admin_delivery_path();
     app.settings.packs_waiting_dir = packs_waiting_dir(*box);
     app.settings.wake_paper = [&paper] { paper.wake(); };
+    app.settings.paper = [&helper](const printer::Job& job) { return helper.answer(job); };
     app.settings.usb_dir = cfg.usb_dir;
     app.settings.portal_host = cfg.portal_host;
     app.settings.disk_reserve = cfg.disk_reserve_mb * 1024 * 1024;

@@ -1,7 +1,9 @@
 #include "app/paper_worker.hpp"
 
-#include <cstdio>
-#include <ctime>
+#include <exception>
+#include <fstream>
+#include <string_view>
+#include <vector>
 
 #include "app/log.hpp"
 #include "domain/coursework.hpp"
@@ -9,14 +11,53 @@
 #include "domain/library.hpp"
 #include "domain/paper.hpp"
 #include "domain/school.hpp"
-#include "printer/packet.hpp"
-#include "printer/scan.hpp"
 
 namespace parta::app {
 
+namespace {
+
+// A try that failed in a way another try might not: the helper crashed, was killed, ran out of
+// time or answered nonsense; or partad could not save what it made.
+struct TryFailed : std::runtime_error {
+  TryFailed(const char* msgid, const std::string& detail)
+      : std::runtime_error(detail), reason(msgid) {}
+  const char* reason;
+};
+// partad is stopping: the try is given back, not counted.
+struct Cancelled : std::runtime_error {
+  Cancelled() : std::runtime_error("stopping") {}
+};
+// The helper did the job to its end and said it cannot be done: no point in another try.
+struct Refused : std::runtime_error {
+  Refused(const char* msgid, const std::string& detail)
+      : std::runtime_error(detail), reason(msgid) {}
+  const char* reason;
+};
+
+constexpr const char* kBadAnswer = "The paper helper gave an answer that cannot be read.";
+
+using printer::JobFolder;
+
+// A file the helper made becomes a blob (JobFolder::output says which files may).
+content::BlobInfo adopt_output(content::BlobStore& blobs, const JobFolder& dir,
+                               const std::string& name) {
+  auto path = dir.output(name);
+  if (!path) throw TryFailed(kBadAnswer, "no file of its own named \"" + name + "\"");
+  return blobs.adopt(*path);
+}
+
+bool starts_pdf(const std::string& path) {
+  char head[5] = {};
+  std::ifstream in(path, std::ios::binary);
+  in.read(head, sizeof head);
+  return in.gcount() == 5 && std::string_view(head, 5) == "%PDF-";
+}
+
+}  // namespace
+
 PaperWorker::PaperWorker(storage::Database& db, content::BlobStore& blobs,
-                         const domain::Clock& clock, unsigned decode_threads)
-    : db_(db), blobs_(blobs), clock_(clock), threads_(decode_threads ? decode_threads : 1) {
+                         const domain::Clock& clock, const PaperHelper& helper, unsigned parallel)
+    : db_(db), blobs_(blobs), clock_(clock), helper_(helper), parallel_(parallel ? parallel : 1) {
   auto c = db_.acquire();
   domain::requeue_interrupted(*c);
 }
@@ -64,37 +105,54 @@ bool PaperWorker::step() {
     run = domain::claim_queued_run(*c);
     if (!run) batch = domain::claim_queued_batch(*c);
   }
-  if (run) {
-    try {
+  if (!run && !batch) return false;
+  const std::string what =
+      run ? "print run " + std::to_string(*run) : "scan batch " + std::to_string(*batch);
+  // Whatever happens in a try is caught here, so a job can end a try but never partad (B7).
+  auto tried = [&](const char* reason, const std::string& detail) {
+    auto c = db_.acquire();
+    bool gave_up = run ? domain::run_attempt_failed(*c, *run, reason)
+                       : domain::batch_attempt_failed(*c, *batch, reason);
+    log::error("paper: " + what + ": " + detail +
+               (gave_up ? "; given up after " + std::to_string(domain::kMaxAttempts) + " tries"
+                        : "; queued for another try"));
+  };
+  try {
+    if (run)
       make_run(*run);
-    } catch (const std::exception& e) {
-      auto c = db_.acquire();
-      domain::run_failed(*c, *run, e.what());
-      log::error("paper: print run " + std::to_string(*run) + " failed: " + e.what());
-    }
-    return true;
-  }
-  if (batch) {
-    try {
+    else
       read_batch(*batch);
-    } catch (const std::exception& e) {
-      auto c = db_.acquire();
-      domain::batch_failed(*c, *batch, e.what());
-      log::error("paper: scan batch " + std::to_string(*batch) + " failed: " + e.what());
-    }
-    return true;
+  } catch (const Cancelled&) {
+    auto c = db_.acquire();
+    run ? domain::release_run(*c, *run) : domain::release_batch(*c, *batch);
+  } catch (const Refused& e) {
+    auto c = db_.acquire();
+    run ? domain::run_failed(*c, *run, e.reason) : domain::batch_failed(*c, *batch, e.reason);
+    log::error("paper: " + what + " failed: " + e.what());
+  } catch (const TryFailed& e) {
+    tried(e.reason, e.what());
+  } catch (const std::exception& e) {
+    tried("Saving the paper work failed.", e.what());
   }
-  return false;
+  return true;
+}
+
+printer::JobResult PaperWorker::must_run(const printer::Job& job, int units) {
+  HelperRun r = helper_.run(job, units, &stop_);
+  if (r.fate == HelperRun::Fate::cancelled) throw Cancelled();
+  if (r.fate != HelperRun::Fate::done) throw TryFailed(r.reason(), r.detail);
+  return std::move(r.result);
 }
 
 void PaperWorker::make_run(std::int64_t run_id) {
-  std::vector<printer::PacketInfo> infos;
+  printer::Job job;
+  job.kind = printer::JobKind::packets;
   std::vector<std::int64_t> packet_ids;
   {
     auto c = db_.acquire();
     auto run = domain::find_run(*c, run_id);
     auto a = run ? domain::find_assignment(*c, run->assignment_id) : std::nullopt;
-    if (!a) throw std::runtime_error("the assignment is gone");
+    if (!a) throw Refused("The assignment is gone.", "the assignment is gone");
     auto school = domain::school_info(*c);
     std::string how =
         "Принесите листы в школу до " + domain::local_datetime(a->due_at) +
@@ -127,100 +185,151 @@ void PaperWorker::make_run(std::int64_t run_id) {
       info.id.assignment = a->id;
       info.id.student = s->user.id;
       info.id.run = run->run;
-      infos.push_back(std::move(info));
+      job.packets.push_back(std::move(info));
       packet_ids.push_back(p.id);
     }
   }
-  // One PDF per student, then the combined print file.
-  for (std::size_t i = 0; i < infos.size(); ++i) {
-    std::string tmp = blobs_.temp_name("packet", ".pdf");
-    int pages = printer::render_packets({infos[i]}, tmp);
-    auto blob = blobs_.adopt(tmp);
+  // One PDF per student and the combined print file, made by one helper.
+  JobFolder dir(blobs_.tmp_dir());
+  job.out = dir.path();
+  auto result = must_run(job, static_cast<int>(job.packets.size()) + 1);
+  if (!result.ok())
+    throw Refused("The paper helper could not make the packets.",
+                  std::string(printer::error_name(result.error)) + ": " + result.detail);
+  if (result.files.size() != packet_ids.size())
+    throw TryFailed(kBadAnswer, std::to_string(result.files.size()) + " files for " +
+                                    std::to_string(packet_ids.size()) + " packets");
+  for (std::size_t i = 0; i < packet_ids.size(); ++i) {
+    auto blob = adopt_output(blobs_, dir, result.files[i].name);
     auto c = db_.acquire();
     domain::record_blob(*c, clock_, blob.sha256, blob.size);
-    domain::packet_made(*c, packet_ids[i], pages, blob.sha256);
+    domain::packet_made(*c, packet_ids[i], result.files[i].pages, blob.sha256);
   }
-  std::string tmp = blobs_.temp_name("packet", ".pdf");
-  printer::render_packets(infos, tmp);
-  auto blob = blobs_.adopt(tmp);
+  auto blob = adopt_output(blobs_, dir, result.combined.name);
   auto c = db_.acquire();
   domain::record_blob(*c, clock_, blob.sha256, blob.size);
   domain::run_made(*c, run_id, blob.sha256);
   log::info("paper: print run " + std::to_string(run_id) + " made, " +
-            std::to_string(infos.size()) + " packets");
+            std::to_string(packet_ids.size()) + " packets");
 }
 
 void PaperWorker::read_batch(std::int64_t batch) {
-  struct Job {
-    std::string path, source, file_sha;
+  struct Page {
+    std::string path, file_sha, source;
+    int index = 0;
   };
-  std::vector<std::pair<Job, int>> pages;  // file, page index
+  std::vector<Page> pages;
   {
-    auto c = db_.acquire();
-    for (const auto& f : domain::batch_files(*c, batch)) {
-      Job j{blobs_.path_of(f.sha256), f.filename, f.sha256};
-      int n = 1;
-      try {
-        n = printer::count_pages(j.path);
-      } catch (const std::exception& e) {
-        log::warning("paper: " + f.filename + ": " + e.what());
-        n = 1;  // read below, where it goes to review with its reason
-      }
-      for (int i = 0; i < n; ++i) pages.emplace_back(j, i);
+    std::vector<domain::ScanFile> files;
+    {
+      auto c = db_.acquire();
+      files = domain::batch_files(*c, batch);
     }
+    std::vector<int> counts;
+    for (const auto& f : files) {
+      // Only a PDF has pages to count; a photo is one page, and reading it says if it is not.
+      // (Its first bytes decide, as at the upload: a helper costs ~35 ms to start here, more on
+      // a Pi, and a batch of phone photos would start two per page.)
+      if (!starts_pdf(blobs_.path_of(f.sha256))) {
+        counts.push_back(1);
+        continue;
+      }
+      printer::Job count;
+      count.kind = printer::JobKind::count_pages;
+      count.path = blobs_.path_of(f.sha256);
+      auto r = must_run(count);
+      // A file that cannot be read is one page: reading it sends it to review with its reason.
+      counts.push_back(r.ok() ? r.pages : 1);
+    }
+    std::size_t total = 0;
+    for (int n : counts) total += static_cast<std::size_t>(n);
+    for (std::size_t f = 0; f < files.size(); ++f)
+      for (int i = 0; i < counts[f]; ++i)
+        pages.push_back(
+            {blobs_.path_of(files[f].sha256), files[f].sha256,
+             files[f].filename + (i || total > 1 ? " · " + std::to_string(i + 1) : std::string()),
+             i});
+    auto c = db_.acquire();
     domain::set_batch_pages(*c, batch, static_cast<int>(pages.size()));
   }
+  // `parallel_` helpers at once. An exception in any thread ends them all and is rethrown here,
+  // after every thread is joined (B7: none may reach std::terminate).
   std::atomic<std::size_t> next{0};
+  std::atomic<bool> abort{false};
+  std::exception_ptr first;
+  std::mutex first_mutex;
   auto work = [&] {
-    for (std::size_t i; (i = next++) < pages.size() && !stop_;) {
-      const auto& [job, index] = pages[i];
-      std::string source =
-          job.source +
-          (index || pages.size() > 1 ? " · " + std::to_string(index + 1) : std::string());
-      std::optional<std::int64_t> packet;
-      std::optional<int> page_no;
-      std::string reason, sha = job.file_sha;
-      std::uint64_t size = 0;
+    for (std::size_t i; !abort && !stop_ && (i = next++) < pages.size();) {
       try {
-        printer::PageImage img = printer::load_page(job.path, index);
-        printer::PageRead read = printer::read_page(img);
-        auto stored = blobs_.put(printer::page_jpeg(img));
-        sha = stored.sha256;
-        size = stored.size;
-        if (read.disagree) {
-          reason = "The two codes on the page name different pages.";
-        } else if (!read.id) {
-          reason = "No code could be read on this page.";
-        } else {
-          auto c = db_.acquire();
-          auto m = domain::match_payload(*c, *read.id);
-          if (m.packet) {
-            packet = m.packet->id;
-            page_no = read.id->page;
-          } else {
-            reason = m.reason;
-          }
-        }
-      } catch (const std::exception&) {
-        reason = "The file is not a PDF or an image that can be read.";
+        const Page& p = pages[i];
+        read_page(batch, static_cast<int>(i) + 1, p.path, p.file_sha, p.index, p.source);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(first_mutex);
+        if (!first) first = std::current_exception();
+        abort = true;
       }
-      auto c = db_.acquire();
-      if (size == 0)
-        size = static_cast<std::uint64_t>(
-            c->scalar("SELECT size FROM blobs WHERE sha256 = ?1", sha).value_or(0));
-      domain::add_scan_page(*c, batch, static_cast<int>(i) + 1, source, sha, size, clock_, packet,
-                            page_no, reason);
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads_; ++t) pool.emplace_back(work);
+  for (unsigned t = 1; t < parallel_ && t < pages.size(); ++t) pool.emplace_back(work);
   work();
   for (auto& t : pool) t.join();
-  if (stop_) return;  // requeued at the next start
+  if (first) std::rethrow_exception(first);
+  if (stop_) throw Cancelled();
   auto c = db_.acquire();
   domain::finish_batch(*c, clock_, batch);
   log::info("paper: scan batch " + std::to_string(batch) + " read, " +
             std::to_string(pages.size()) + " pages");
+}
+
+void PaperWorker::read_page(std::int64_t batch, int position, const std::string& path,
+                            const std::string& file_sha, int index, const std::string& source) {
+  JobFolder dir(blobs_.tmp_dir());
+  printer::Job job;
+  job.kind = printer::JobKind::read_page;
+  job.path = path;
+  job.page = index;
+  job.out = dir.path();
+  auto r = must_run(job);
+  std::optional<std::int64_t> packet;
+  std::optional<int> page_no;
+  std::string reason, sha = file_sha;
+  std::uint64_t size = 0;
+  if (r.ok()) {
+    auto stored = adopt_output(blobs_, dir, r.jpeg);
+    sha = stored.sha256;
+    size = stored.size;
+    // The helper's reading is checked again here: partad trusts only a payload it decodes.
+    auto id = r.payload ? printer::decode_payload(*r.payload) : std::nullopt;
+    if (r.disagree) {
+      reason = "The two codes on the page name different pages.";
+    } else if (!id) {
+      reason = "No code could be read on this page.";
+    } else {
+      auto c = db_.acquire();
+      auto m = domain::match_payload(*c, *id);
+      if (m.packet) {
+        packet = m.packet->id;
+        page_no = id->page;
+      } else {
+        reason = m.reason;
+      }
+    }
+  } else if (r.error == printer::JobError::too_large) {
+    // Never decoded: the original file goes to review, to be scanned again smaller.
+    reason = "The picture is too large to read: scan or photograph it at a lower resolution.";
+    log::warning("paper: " + source + ": " + r.detail);
+  } else if (r.error == printer::JobError::unreadable) {
+    reason = "The file is not a PDF or an image that can be read.";
+  } else {
+    reason = "The page could not be read.";
+    log::warning("paper: " + source + ": " + r.detail);
+  }
+  auto c = db_.acquire();
+  if (size == 0)
+    size = static_cast<std::uint64_t>(
+        c->scalar("SELECT size FROM blobs WHERE sha256 = ?1", sha).value_or(0));
+  domain::add_scan_page(*c, batch, position, source, sha, size, clock_, packet, page_no, reason);
 }
 
 }  // namespace parta::app

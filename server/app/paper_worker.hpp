@@ -1,13 +1,17 @@
 #pragma once
-// The paper track's background work: making the PDFs of queued print runs and reading queued scan
-// batches (pages decoded on every core), with progress in the database so the pages that show it
-// need no JavaScript. After a power cut, interrupted work starts again from the database.
+// The paper track's background work, coordinated here and done by the parta-paper helper (one
+// process per job, app/paper_helper): claim a queued print run or scan batch, build the job from
+// the domain, run the helper, adopt its files into the blob store and record them. Every database
+// write stays in partad. Progress is in the database, so the pages that show it need no
+// JavaScript; a try that crashes the helper (or partad) counts, and after three the job is
+// failed with its reason. A scan batch's pages are read by `parallel` helpers at once.
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <string>
 #include <thread>
-#include <vector>
 
+#include "app/paper_helper.hpp"
 #include "content/blob_store.hpp"
 #include "domain/clock.hpp"
 #include "storage/database.hpp"
@@ -17,7 +21,7 @@ namespace parta::app {
 class PaperWorker {
  public:
   PaperWorker(storage::Database& db, content::BlobStore& blobs, const domain::Clock& clock,
-              unsigned decode_threads);
+              const PaperHelper& helper, unsigned parallel);
   ~PaperWorker();
   PaperWorker(const PaperWorker&) = delete;
   PaperWorker& operator=(const PaperWorker&) = delete;
@@ -28,14 +32,19 @@ class PaperWorker {
   void run_pending();
 
  private:
-  bool step();  // one run or one batch; false when there was nothing to do
+  bool step();  // one try at one run or one batch; false when there was nothing to do
   void make_run(std::int64_t run);
   void read_batch(std::int64_t batch);
+  void read_page(std::int64_t batch, int position, const std::string& path,
+                 const std::string& file_sha, int index, const std::string& source);
+  // One helper job whose failure to answer ends this try (thrown as TryFailed).
+  printer::JobResult must_run(const printer::Job& job, int units = 1);
 
   storage::Database& db_;
   content::BlobStore& blobs_;
   const domain::Clock& clock_;
-  unsigned threads_;
+  const PaperHelper& helper_;
+  unsigned parallel_;
   std::mutex mutex_;
   std::condition_variable cv_;
   bool woken_ = false;

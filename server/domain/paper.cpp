@@ -13,7 +13,8 @@ namespace {
 constexpr const char* kRunSelect =
     "SELECT r.id, r.assignment_id, r.created_by, r.created_at, r.run, r.ruling, r.status, r.error, "
     "r.printer, COALESCE(r.combined_sha, ''), r.answer_pages, r.done, "
-    "(SELECT COUNT(*) FROM packets p WHERE p.run_id = r.id), r.print_job, a.title, k.name "
+    "(SELECT COUNT(*) FROM packets p WHERE p.run_id = r.id), r.print_job, a.title, k.name, "
+    "r.attempts "
     "FROM print_runs r JOIN assignments a ON a.id = r.assignment_id "
     "JOIN classes k ON k.id = a.class_id ";
 
@@ -35,6 +36,7 @@ PrintRun run_from(const storage::Query& q) {
   r.print_job = static_cast<int>(q.integer(13));
   r.assignment_title = q.text(14);
   r.class_name = q.text(15);
+  r.attempts = static_cast<int>(q.integer(16));
   return r;
 }
 
@@ -66,7 +68,8 @@ constexpr const char* kBatchSelect =
     "u.first_name, b.pages, b.done, "
     "(SELECT COUNT(*) FROM scan_pages s WHERE s.batch_id = b.id AND s.status = 'filed'), "
     "(SELECT COUNT(*) FROM scan_pages s WHERE s.batch_id = b.id AND s.status = 'review'), "
-    "(SELECT COUNT(*) FROM scan_pages s WHERE s.batch_id = b.id AND s.status = 'duplicate') "
+    "(SELECT COUNT(*) FROM scan_pages s WHERE s.batch_id = b.id AND s.status = 'duplicate'), "
+    "b.attempts "
     "FROM scan_batches b JOIN users u ON u.id = b.uploaded_by ";
 
 ScanBatch batch_from(const storage::Query& q) {
@@ -82,6 +85,7 @@ ScanBatch batch_from(const storage::Query& q) {
   b.filed = static_cast<int>(q.integer(8));
   b.review = static_cast<int>(q.integer(9));
   b.duplicates = static_cast<int>(q.integer(10));
+  b.attempts = static_cast<int>(q.integer(11));
   return b;
 }
 
@@ -208,7 +212,10 @@ std::vector<std::pair<Packet, PrintRun>> recent_packets(storage::Connection& c, 
 std::optional<std::int64_t> claim_queued_run(storage::Connection& c) {
   storage::Transaction tx(c);
   auto id = c.scalar("SELECT id FROM print_runs WHERE status = 'queued' ORDER BY id LIMIT 1");
-  if (id) c.run("UPDATE print_runs SET status = 'making', done = 0 WHERE id = ?1", *id);
+  if (id)
+    c.run(
+        "UPDATE print_runs SET status = 'making', done = 0, attempts = attempts + 1 WHERE id = ?1",
+        *id);
   tx.commit();
   return id;
 }
@@ -229,6 +236,21 @@ void run_made(storage::Connection& c, std::int64_t run, const std::string& combi
 
 void run_failed(storage::Connection& c, std::int64_t run, const std::string& error) {
   c.run("UPDATE print_runs SET status = 'failed', error = ?1 WHERE id = ?2", error, run);
+}
+
+bool run_attempt_failed(storage::Connection& c, std::int64_t run, const std::string& reason) {
+  c.run(
+      "UPDATE print_runs SET status = CASE WHEN attempts >= ?1 THEN 'failed' ELSE 'queued' END, "
+      "error = ?2 WHERE id = ?3 AND status = 'making'",
+      kMaxAttempts, reason, run);
+  return c.scalar("SELECT 1 FROM print_runs WHERE id = ?1 AND status = 'failed'", run).has_value();
+}
+
+void release_run(storage::Connection& c, std::int64_t run) {
+  c.run(
+      "UPDATE print_runs SET status = 'queued', attempts = MAX(attempts - 1, 0) "
+      "WHERE id = ?1 AND status = 'making'",
+      run);
 }
 
 std::string chosen_printer(storage::Connection& c) {
@@ -331,7 +353,10 @@ std::optional<std::int64_t> claim_queued_batch(storage::Connection& c) {
   storage::Transaction tx(c);
   auto id = c.scalar("SELECT id FROM scan_batches WHERE status = 'queued' ORDER BY id LIMIT 1");
   if (id) {
-    c.run("UPDATE scan_batches SET status = 'reading', done = 0 WHERE id = ?1", *id);
+    c.run(
+        "UPDATE scan_batches SET status = 'reading', done = 0, attempts = attempts + 1 WHERE id = "
+        "?1",
+        *id);
     // Pages read before a power cut are read again.
     c.run("DELETE FROM scan_pages WHERE batch_id = ?1 AND status IN ('read', 'review')", *id);
   }
@@ -414,22 +439,51 @@ void finish_batch(storage::Connection& c, const Clock& clock, std::int64_t batch
             entry.first);
     record_return(c, clock, packet_id);
   }
-  c.run("UPDATE scan_batches SET status = 'done' WHERE id = ?1", batch);
+  c.run("UPDATE scan_batches SET status = 'done', error = '' WHERE id = ?1", batch);
   tx.commit();
+}
+
+void release_batch(storage::Connection& c, std::int64_t batch) {
+  c.run(
+      "UPDATE scan_batches SET status = 'queued', attempts = MAX(attempts - 1, 0) "
+      "WHERE id = ?1 AND status = 'reading'",
+      batch);
 }
 
 void batch_failed(storage::Connection& c, std::int64_t batch, const std::string& error) {
   c.run("UPDATE scan_batches SET status = 'failed', error = ?1 WHERE id = ?2", error, batch);
 }
 
+bool batch_attempt_failed(storage::Connection& c, std::int64_t batch, const std::string& reason) {
+  c.run(
+      "UPDATE scan_batches SET status = CASE WHEN attempts >= ?1 THEN 'failed' ELSE 'queued' END, "
+      "error = ?2 WHERE id = ?3 AND status = 'reading'",
+      kMaxAttempts, reason, batch);
+  return c.scalar("SELECT 1 FROM scan_batches WHERE id = ?1 AND status = 'failed'", batch)
+      .has_value();
+}
+
 void requeue_interrupted(storage::Connection& c) {
-  c.run("UPDATE print_runs SET status = 'queued' WHERE status = 'making'");
-  c.run("UPDATE scan_batches SET status = 'queued' WHERE status = 'reading'");
+  // The interrupted try counts (the claim counted it): a job that takes partad down with it is
+  // given up after kMaxAttempts starts, never retried in a loop.
+  storage::Transaction tx(c);
+  c.run(
+      "UPDATE print_runs SET status = CASE WHEN attempts >= ?1 THEN 'failed' ELSE 'queued' END, "
+      "error = ?2 WHERE status = 'making'",
+      kMaxAttempts, kInterrupted);
+  c.run(
+      "UPDATE scan_batches SET status = CASE WHEN attempts >= ?1 THEN 'failed' ELSE 'queued' END, "
+      "error = ?2 WHERE status = 'reading'",
+      kMaxAttempts, kInterrupted);
+  tx.commit();
 }
 
 std::optional<Message> file_by_hand(storage::Connection& c, const Clock& clock,
                                     std::int64_t page_id, std::int64_t packet_id, int page,
                                     std::int64_t by) {
+  // Checked and filed in one transaction, and the page leaves the queue only if it is still in
+  // it: of two taps at once, the second finds it filed and makes no second submission.
+  storage::Transaction tx(c);
   auto sp = find_scan_page(c, page_id);
   if (!sp || sp->status != "review")
     return Message{"This page is no longer waiting for review.", {}};
@@ -443,13 +497,13 @@ std::optional<Message> file_by_hand(storage::Connection& c, const Clock& clock,
   if (c.scalar("SELECT 1 FROM scan_pages WHERE packet_id = ?1 AND page = ?2 AND status = 'filed'",
                packet_id, page))
     return Message{"This page of the packet is already filed.", {}};
-  storage::Transaction tx(c);
   std::int64_t sub = submit(c, clock, *a, packet->student_id, by, "",
                             {page_file(c, sp->image_sha, page)}, "paper", "review");
   c.run(
       "UPDATE scan_pages SET status = 'filed', packet_id = ?1, page = ?2, submission_id = ?3 "
-      "WHERE id = ?4",
+      "WHERE id = ?4 AND status = 'review'",
       packet_id, page, sub, page_id);
+  if (c.changes() != 1) return Message{"This page is no longer waiting for review.", {}};
   record_return(c, clock, packet_id);
   tx.commit();
   return std::nullopt;

@@ -19,6 +19,7 @@ struct PrintRun {
   std::int64_t id = 0, assignment_id = 0, created_by = 0, created_at = 0;
   std::string run, ruling, status, error, printer, combined_sha;
   int answer_pages = 0, done = 0, total = 0, print_job = 0;
+  int attempts = 0;  // tries at making it (each claim counts one)
   std::string assignment_title, class_name;
 };
 
@@ -30,6 +31,10 @@ struct Packet {
 };
 
 inline constexpr int kMaxAnswerPages = 10;
+// A run or batch whose try crashed the paper helper (or partad) this often is given up.
+inline constexpr int kMaxAttempts = 3;
+// The reason kept when partad stopped in the middle of a try.
+inline constexpr const char* kInterrupted = "The work was interrupted by a restart.";
 
 // The assignment's students on the paper track (flagged "paper" in their profile).
 std::vector<Student> paper_students(storage::Connection& c, const Assignment& a);
@@ -48,11 +53,17 @@ std::optional<Packet> find_packet(storage::Connection& c, std::int64_t id);
 // Packets of recent runs, for filing a page by hand.
 std::vector<std::pair<Packet, PrintRun>> recent_packets(storage::Connection& c, std::size_t limit);
 
-// Worker side of a run.
+// Worker side of a run. A claim counts a try.
 std::optional<std::int64_t> claim_queued_run(storage::Connection& c);
 void packet_made(storage::Connection& c, std::int64_t packet, int pages, const std::string& sha);
 void run_made(storage::Connection& c, std::int64_t run, const std::string& combined_sha);
+// Failed for good: the helper said the job cannot be done.
 void run_failed(storage::Connection& c, std::int64_t run, const std::string& error);
+// A try failed (the helper crashed, was killed or ran out of time; or saving its work failed):
+// queued again, or after kMaxAttempts tries failed with `reason` (an msgid). True when failed.
+bool run_attempt_failed(storage::Connection& c, std::int64_t run, const std::string& reason);
+// partad is stopping in the middle of a try: queued again, the try not counted.
+void release_run(storage::Connection& c, std::int64_t run);
 
 // The printer packets go to (admin settings); "" = the CUPS default.
 std::string chosen_printer(storage::Connection& c);
@@ -70,6 +81,7 @@ struct ScanBatch {
   std::int64_t id = 0, uploaded_by = 0, created_at = 0;
   std::string status, error, uploader;
   int pages = 0, done = 0, filed = 0, review = 0, duplicates = 0;
+  int attempts = 0;  // tries at reading it (each claim counts one)
 };
 struct ScanFile {
   std::string sha256, filename;
@@ -110,10 +122,15 @@ void add_scan_page(storage::Connection& c, std::int64_t batch, int position,
 // pages in page order; a page already filed before (or twice in the batch) is a duplicate.
 void finish_batch(storage::Connection& c, const Clock& clock, std::int64_t batch);
 void batch_failed(storage::Connection& c, std::int64_t batch, const std::string& error);
-// After a power cut: runs and batches that were being worked on start again.
+// As run_attempt_failed, for a batch.
+bool batch_attempt_failed(storage::Connection& c, std::int64_t batch, const std::string& reason);
+void release_batch(storage::Connection& c, std::int64_t batch);
+// At start, after a power cut or a crash: runs and batches that were being worked on are queued
+// again, or failed (kInterrupted) if that was their last try.
 void requeue_interrupted(storage::Connection& c);
 
 // The review queue: file a page by hand (a new paper submission with that page), or discard it.
+// Filing checks and writes in one transaction: a double tap files the page once.
 std::optional<Message> file_by_hand(storage::Connection& c, const Clock& clock,
                                     std::int64_t page_id, std::int64_t packet_id, int page,
                                     std::int64_t by);

@@ -638,6 +638,12 @@ UPDATE users SET login = '@district'
   WHERE login = 'district' AND secret_hash = '!' AND active = 0
     AND NOT EXISTS (SELECT 1 FROM users WHERE login = '@district');
 )sql",
+    // 13 (paper helper): tries at a print run or scan batch, so a job that crashes the paper helper
+    // (or partad) is given up after three instead of retried in a loop.
+    R"sql(
+ALTER TABLE print_runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE scan_batches ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
+)sql",
 };
 
 }  // namespace

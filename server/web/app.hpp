@@ -18,6 +18,7 @@
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
+#include "printer/paper_job.hpp"
 #include "storage/database.hpp"
 #include "sync/engine.hpp"
 #include "web/i18n.hpp"
@@ -43,6 +44,8 @@ struct Settings {
   std::string usb_dir = "/media/parta-usb";           // where the box mounts a USB stick
   std::uint64_t disk_reserve = 500ull * 1024 * 1024;  // never fill the card past this
   std::function<void()> wake_paper;                   // new print run or scan batch queued
+  // Runs a job in the parta-paper helper (CUPS, login cards); nullopt when it did not answer.
+  std::function<std::optional<printer::JobResult>(const printer::Job&)> paper;
   std::string portal_host;  // where captive-portal probes send phones ("" = the Host asked)
   domain::BoxClock* box_clock = nullptr;  // the appliance's clock (null in tools and tests)
   std::string usb_status_file;            // the USB stick script's last status line

@@ -1,14 +1,13 @@
 // The paper track's pages: packets for an assignment (made in the background, a refreshing status
 // page, per-student and combined PDFs, printing through CUPS, the pickup and return log), scan
-// upload with progress, the review queue, the printer setting and login cards.
-#include <filesystem>
+// upload with progress, the review queue, the printer setting and login cards. CUPS and the
+// cards' PDF are the parta-paper helper's work (Settings::paper): partad links neither.
 #include <fstream>
 #include <sstream>
 
 #include "domain/coursework.hpp"
 #include "domain/paper.hpp"
-#include "printer/cards.hpp"
-#include "printer/print_queue.hpp"
+#include "printer/paper_job.hpp"
 #include "web/app.hpp"
 #include "web/form_fields.hpp"
 #include "web/time_format.hpp"
@@ -21,6 +20,28 @@ namespace {
 using domain::Role;
 
 constexpr const char* kRefreshSeconds = "2";
+constexpr const char* kNoHelper = "The paper helper does not answer. Try again in a minute.";
+
+// The paper helper's answer, or nullopt when it did not give one (logged by the helper's runner).
+std::optional<printer::JobResult> ask(Ctx& ctx, const printer::Job& job) {
+  if (!ctx.settings || !ctx.settings->paper) return std::nullopt;
+  return ctx.settings->paper(job);
+}
+
+// CUPS's queues, or nullopt when the helper did not answer.
+std::optional<std::vector<printer::Printer>> printers(Ctx& ctx) {
+  printer::Job job;
+  job.kind = printer::JobKind::printers;
+  auto r = ask(ctx, job);
+  if (!r || !r->ok()) return std::nullopt;
+  return r->printers;
+}
+
+bool known_printer(Ctx& ctx, const std::string& name) {
+  for (const auto& p : printers(ctx).value_or(std::vector<printer::Printer>{}))
+    if (p.name == name) return true;
+  return false;
+}
 
 // The admin, or a teacher of the assignment's class and subject.
 domain::Assignment load_assignment(Ctx& ctx, std::int64_t id) {
@@ -47,6 +68,14 @@ std::pair<domain::Packet, domain::PrintRun> load_packet(Ctx& ctx, std::int64_t i
 
 std::string when(const std::optional<std::int64_t>& t) {
   return t ? format_datetime(*t) : std::string();
+}
+
+// Why a run or batch failed, in the user's language, and after how many tries.
+std::string problem(Ctx& ctx, const std::string& reason, int attempts) {
+  std::string out = ctx.tr(reason);
+  if (attempts > 1)
+    out += " " + ctx.tr(domain::Message{"(tried {n} times)", {{"n", std::to_string(attempts)}}});
+  return out;
 }
 
 const char* run_status(const std::string& s) {
@@ -95,7 +124,8 @@ http::Response run_page(Ctx& ctx, const domain::PrintRun& r, const std::string& 
                                  {"picked_up_by", p.picked_up_by},
                                  {"returned", when(p.returned_at)}});
   std::string chosen = domain::chosen_printer(ctx.db);
-  for (const auto& p : printer::list_printers())
+  auto queues = web::printers(ctx);
+  for (const auto& p : queues.value_or(std::vector<printer::Printer>{}))
     printers.push_back(mstch::map{{"name", p.name},
                                   {"label", p.info.empty() ? p.name : p.info},
                                   {"selected", chosen.empty() ? p.is_default : p.name == chosen}});
@@ -108,7 +138,7 @@ http::Response run_page(Ctx& ctx, const domain::PrintRun& r, const std::string& 
                   {"working", r.status == "queued" || r.status == "making"},
                   {"ready", r.status == "ready"},
                   {"failed", r.status == "failed"},
-                  {"problem", r.error},
+                  {"problem", problem(ctx, r.error, r.attempts)},
                   {"done", std::to_string(r.done)},
                   {"total", std::to_string(r.total)},
                   {"packets", packets},
@@ -117,12 +147,20 @@ http::Response run_page(Ctx& ctx, const domain::PrintRun& r, const std::string& 
   if (r.print_job) {
     data["job"] = std::to_string(r.print_job);
     data["job_printer"] = r.printer;
-    auto st = printer::job_status(r.printer, r.print_job);
+    printer::Job job;
+    job.kind = printer::JobKind::job_status;
+    job.printer = r.printer;
+    job.print_job = r.print_job;
+    auto answer = ask(ctx, job);
+    const auto& st = answer && answer->ok() ? answer->status : std::nullopt;
     data["job_state"] = st ? ctx.tr(st->state) : ctx.tr("unknown");
     if (st && !st->done) data["refresh"] = std::string(kRefreshSeconds);
   }
   if (r.status == "queued" || r.status == "making") data["refresh"] = std::string(kRefreshSeconds);
-  if (!error.empty()) data["error"] = error;
+  if (!error.empty())
+    data["error"] = error;
+  else if (!queues)
+    data["error"] = ctx.tr(kNoHelper);
   return page(ctx, "paper_run", std::move(data), "Paper packets", status);
 }
 
@@ -226,18 +264,22 @@ void register_paper_views(App& app) {
     if (r.status != "ready" || r.combined_sha.empty())
       return run_page(ctx, r, ctx.tr("The packets are not ready yet."), 409);
     std::string name = ctx.req.form().value("printer");
-    bool known = false;
-    for (const auto& p : printer::list_printers()) known |= p.name == name;
-    if (!known) return run_page(ctx, r, ctx.tr("Choose a printer from the list."), 422);
-    auto result = printer::print_pdf(name, ctx.blobs->path_of(r.combined_sha),
-                                     r.assignment_title + " " + r.run,
-                                     ctx.req.form().value("two_sided") == "1");
-    if (!result.job)
+    if (!known_printer(ctx, name))
+      return run_page(ctx, r, ctx.tr("Choose a printer from the list."), 422);
+    printer::Job job;
+    job.kind = printer::JobKind::print;
+    job.printer = name;
+    job.path = ctx.blobs->path_of(r.combined_sha);
+    job.title = r.assignment_title + " " + r.run;
+    job.two_sided = ctx.req.form().value("two_sided") == "1";
+    auto result = ask(ctx, job);
+    if (!result) return run_page(ctx, r, ctx.tr(kNoHelper), 503);
+    if (!result->ok())
       return run_page(ctx, r,
                       ctx.tr(domain::Message{"The printer did not take the job: {why}",
-                                             {{"why", result.error}}}),
+                                             {{"why", result->detail}}}),
                       502);
-    domain::run_printed(ctx.db, ctx.clock, r.id, name, result.job);
+    domain::run_printed(ctx.db, ctx.clock, r.id, name, result->print_job);
     return http::Response::redirect("/paper/runs/" + std::to_string(r.id));
   });
 
@@ -299,7 +341,7 @@ void register_paper_views(App& app) {
     mstch::map data{{"id", std::to_string(b->id)},
                     {"working", working},
                     {"failed", b->status == "failed"},
-                    {"problem", b->error},
+                    {"problem", problem(ctx, b->error, b->attempts)},
                     {"pages_total", std::to_string(b->pages)},
                     {"done", std::to_string(b->done)},
                     {"filed", std::to_string(b->filed)},
@@ -354,24 +396,24 @@ void register_paper_views(App& app) {
   });
 
   app.route("GET", "/admin/printer", kAdmin, [](Ctx& ctx) {
-    mstch::array printers;
+    mstch::array list;
     std::string chosen = domain::chosen_printer(ctx.db);
-    for (const auto& p : printer::list_printers())
-      printers.push_back(mstch::map{{"name", p.name},
-                                    {"info", p.info},
-                                    {"location", p.location},
-                                    {"is_default", p.is_default},
-                                    {"selected", p.name == chosen}});
-    mstch::map data{
-        {"printers", printers}, {"has_printers", !printers.empty()}, {"chosen", chosen}};
+    auto queues = printers(ctx);
+    for (const auto& p : queues.value_or(std::vector<printer::Printer>{}))
+      list.push_back(mstch::map{{"name", p.name},
+                                {"info", p.info},
+                                {"location", p.location},
+                                {"is_default", p.is_default},
+                                {"selected", p.name == chosen}});
+    mstch::map data{{"printers", list}, {"has_printers", !list.empty()}, {"chosen", chosen}};
+    if (!queues) data["error"] = ctx.tr(kNoHelper);
     return page(ctx, "admin_printer", std::move(data), "Printer");
   });
 
   app.route("POST", "/admin/printer", kAdmin, [](Ctx& ctx) {
     std::string name = ctx.req.form().value("printer");
-    bool known = name.empty();
-    for (const auto& p : printer::list_printers()) known |= p.name == name;
-    if (!known) throw http::BadRequest("The form refers to something that does not exist.");
+    if (!name.empty() && !known_printer(ctx, name))
+      throw http::BadRequest("The form refers to something that does not exist.");
     domain::choose_printer(ctx.db, name);
     return http::Response::redirect("/admin/printer");
   });
@@ -383,22 +425,28 @@ void register_paper_views(App& app) {
     if (!k) throw http::BadRequest("The form refers to something that does not exist.");
     std::string host = ctx.req.header("host");
     if (host.empty() || host.find_first_of(" /\"<>") != std::string::npos) host = "parta.local";
-    std::vector<printer::LoginCard> cards;
+    printer::Job job;
+    job.kind = printer::JobKind::cards;
     storage::Transaction tx(ctx.db);
     for (const auto& s : domain::list_students(ctx.db, k->id)) {
       std::string pin = domain::reset_secret(ctx.db, s.user.id, domain::SecretKind::pin);
-      cards.push_back(printer::LoginCard{s.user.last_name + " " + s.user.first_name, k->name,
-                                         s.user.login, pin,
-                                         "http://" + host + "/login?login=" + s.user.login});
+      job.cards.push_back(printer::LoginCard{s.user.last_name + " " + s.user.first_name, k->name,
+                                             s.user.login, pin,
+                                             "http://" + host + "/login?login=" + s.user.login});
     }
     auto school = domain::school_info(ctx.db);
-    std::string path = ctx.blobs->temp_name("cards", ".pdf");
-    printer::render_login_cards(cards, school.name, school.wifi_name, path);
+    job.school = school.name;
+    job.wifi = school.wifi_name;
+    // The PINs are in this file: it is sent and removed with its folder, never kept as a blob.
+    printer::JobFolder dir(ctx.blobs->tmp_dir());
+    job.out = dir.path();
+    auto made = ask(ctx, job);
+    auto path =
+        made && made->ok() && !made->files.empty() ? dir.output(made->files[0].name) : std::nullopt;
+    if (!path) throw http::HttpError(503, kNoHelper);
     tx.commit();  // the new PINs count only once their cards exist
-    // The PINs are in this file: it is sent and removed, never kept as a blob.
     std::ostringstream bytes;
-    bytes << std::ifstream(path, std::ios::binary).rdbuf();
-    std::filesystem::remove(path);
+    bytes << std::ifstream(*path, std::ios::binary).rdbuf();
     http::Response r = http::Response::text(bytes.str());
     r.content_type = "application/pdf";
     r.header("Content-Disposition", "attachment; filename=\"login-cards.pdf\"; filename*=UTF-8''" +

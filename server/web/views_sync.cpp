@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "domain/school.hpp"
-#include "printer/qr_draw.hpp"
+#include "printer/qr_svg.hpp"
 #include "sync/net_client.hpp"
 #include "sync/records.hpp"
 #include "sync/stick.hpp"

@@ -13,10 +13,10 @@ import urllib.parse
 import urllib.request
 
 
-def start_partad(binary, data, env=None):
+def start_partad(binary, data, env=None, extra=()):
     log = open(os.path.join(data, "partad.log"), "w+")
     proc = subprocess.Popen([binary, "--data", os.path.join(data, "db"), "--listen", "127.0.0.1:0",
-                             "--demo"], stdout=log, stderr=log, env=env)
+                             "--demo", *extra], stdout=log, stderr=log, env=env)
     for _ in range(300):
         log.seek(0)
         m = re.search(r"\(port (\d+)\)", log.read())
@@ -27,6 +27,26 @@ def start_partad(binary, data, env=None):
         time.sleep(0.05)
     log.seek(0)
     raise RuntimeError("partad did not start: " + log.read())
+
+
+class Checks:
+    """A test's checks: an "ok" or "FAIL" line each, the failures kept for the exit code."""
+
+    def __init__(self, name):
+        self.name = name
+        self.failures = []
+
+    def __call__(self, cond, what):
+        print(("ok   " if cond else "FAIL ") + what)
+        if not cond:
+            self.failures.append(what)
+
+    def exit_code(self):
+        if self.failures:
+            print(f"{self.name}: {len(self.failures)} failed")
+            return 1
+        print(f"{self.name}: passed")
+        return 0
 
 
 def wait_for(fn, what, timeout=120, step=0.2):

@@ -36,7 +36,7 @@ for f in usr/bin/partad usr/bin/parta usr/lib/systemd/system/partad.service usr/
          usr/lib/systemd/system/parta-firstboot.service usr/lib/parta/parta-firstboot \
          usr/lib/parta/parta-box-settings.sh usr/lib/NetworkManager/conf.d/90-parta-wlan0.conf \
          usr/lib/systemd/system/parta-front.service usr/share/parta/firmware/front.conf.in \
-         usr/share/parta/front/error.html; do
+         usr/share/parta/front/error.html usr/lib/parta/parta-paper; do
   check "installed /$f" "[ -e '$R/$f' ]"
 done
 check "the data folder /var/lib/parta" "[ -d '$R/var/lib/parta' ]"
@@ -55,6 +55,10 @@ check "the package renders the front's configuration" \
 if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then
   check "nginx accepts it" "PATH=\$PATH:/usr/sbin nginx -t -q -p '$tmp/front/run' -c '$tmp/front/run/nginx.conf'"
 fi
+# partad finds its helper at ../lib/parta/parta-paper; the helper answers a job of another version
+# with a refusal (exit code 2, hence the process substitution under pipefail).
+check "the paper helper from the package runs" \
+  "grep -q '\"error\":\"version\"' <(echo '{\"v\":99,\"kind\":\"printers\"}' | '$R/usr/lib/parta/parta-paper')"
 
 # Upgrade: the school's data and the admin's edit of partad.conf stay.
 echo "sentinel" > "$R/var/lib/parta/parta.db"

@@ -20,7 +20,7 @@ import time
 import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "browser"))
-from common import Staff, start_partad, wait_for  # noqa: E402
+from common import Checks, Staff, start_partad, wait_for  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -57,12 +57,7 @@ def main():
     env = dict(os.environ, CUPS_SERVER=cups_server)
     proc, port = start_partad(args.partad, tmp, env)
     base = f"http://127.0.0.1:{port}"
-    failures = []
-
-    def check(cond, what):
-        print(("ok   " if cond else "FAIL ") + what)
-        if not cond:
-            failures.append(what)
+    check = Checks("paper test")
 
     try:
         teacher = Staff(base, "smirnova", "demo2026")
@@ -179,11 +174,7 @@ def main():
         os.killpg(printer.pid, signal.SIGTERM)
         printer.wait(timeout=10)
         shutil.rmtree(tmp, ignore_errors=True)
-    if failures:
-        print(f"paper test: {len(failures)} failed")
-        return 1
-    print("paper test: passed")
-    return 0
+    return check.exit_code()
 
 
 if __name__ == "__main__":

@@ -1,0 +1,134 @@
+#include "printer/job_runner.hpp"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <new>
+
+#include "printer/scan.hpp"
+
+namespace parta::printer {
+
+namespace {
+
+// Scans are read at this resolution; a page's pixel cap applies to what it becomes at it.
+constexpr int kScanDpi = 200;
+
+JobResult error(JobError e, std::string detail) {
+  JobResult r;
+  r.error = e;
+  r.detail = std::move(detail);
+  return r;
+}
+
+// The job's folder must exist and be a folder: the helper never makes one of its own.
+bool is_folder(const std::string& path) {
+  struct stat st {};
+  return !path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+JobResult packets(const Job& job) {
+  JobResult r;
+  for (std::size_t i = 0; i < job.packets.size(); ++i) {
+    OutFile f{"packet-" + std::to_string(i + 1) + ".pdf", 0};
+    f.pages = render_packets({job.packets[i]}, job.out + "/" + f.name);
+    r.files.push_back(f);
+  }
+  r.combined.name = "all.pdf";
+  r.combined.pages = render_packets(job.packets, job.out + "/" + r.combined.name);
+  return r;
+}
+
+JobResult read_one_page(const Job& job) {
+  JobResult r;
+  try {
+    PageImage img = load_page(job.path, job.page, kScanDpi, job.max_pixels);
+    PageRead read = read_page(img);
+    r.width = img.width;
+    r.height = img.height;
+    if (read.id) r.payload = encode_payload(*read.id);
+    r.codes = read.codes;
+    r.disagree = read.disagree;
+    r.jpeg = "page.jpg";
+    std::string bytes = page_jpeg(img);
+    std::ofstream out(job.out + "/" + r.jpeg, std::ios::binary);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) return error(JobError::failed, "the page's JPEG cannot be written");
+  } catch (const TooLarge& e) {
+    r = error(JobError::too_large, e.what());
+    r.width = e.width;
+    r.height = e.height;
+  } catch (const Unreadable& e) {
+    r = error(JobError::unreadable, e.what());
+  }
+  return r;
+}
+
+}  // namespace
+
+JobResult run_job(const Job& job) {
+  try {
+    bool writes = job.kind == JobKind::packets || job.kind == JobKind::read_page ||
+                  job.kind == JobKind::cards;
+    if (writes && !is_folder(job.out))
+      return error(JobError::bad_job, "the job's folder does not exist");
+    switch (job.kind) {
+      case JobKind::packets:
+        return packets(job);
+      case JobKind::count_pages: {
+        JobResult r;
+        try {
+          r.pages = count_pages(job.path);
+        } catch (const Unreadable& e) {
+          r = error(JobError::unreadable, e.what());
+        }
+        return r;
+      }
+      case JobKind::read_page:
+        return read_one_page(job);
+      case JobKind::cards: {
+        JobResult r;
+        OutFile f{"cards.pdf", 0};
+        f.pages = render_login_cards(job.cards, job.school, job.wifi, job.out + "/" + f.name);
+        r.files.push_back(f);
+        return r;
+      }
+      case JobKind::printers: {
+        JobResult r;
+        r.printers = list_printers();
+        return r;
+      }
+      case JobKind::print: {
+        PrintResult p = print_pdf(job.printer, job.path, job.title, job.two_sided);
+        if (!p.job) return error(JobError::printer, p.error);
+        JobResult r;
+        r.print_job = p.job;
+        return r;
+      }
+      case JobKind::job_status: {
+        JobResult r;
+        r.status = job_status(job.printer, job.print_job);
+        return r;
+      }
+    }
+    return error(JobError::bad_job, "unknown job kind");
+  } catch (const std::bad_alloc&) {
+    return error(JobError::failed, "out of memory");
+  } catch (const std::exception& e) {
+    return error(JobError::failed, e.what());
+  }
+}
+
+int run_job_text(std::string_view job_text, std::string& out) {
+  auto parsed = parse_job(job_text);
+  if (auto* refused = std::get_if<JobResult>(&parsed)) {
+    out = result_to_json(JobKind::printers, *refused);
+    return 2;
+  }
+  const Job& job = std::get<Job>(parsed);
+  out = result_to_json(job.kind, run_job(job));
+  return 0;
+}
+
+}  // namespace parta::printer
