@@ -1,7 +1,11 @@
 #include "app/daemon.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sodium.h>
+#include <sys/socket.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -112,6 +116,29 @@ control::Reply run_for_cli(Box& box, const control::Request& req, const std::vec
   for (const auto& a : req.args) who += " " + a;
   log::info("control: parta" + who + " -> " + std::to_string(rc));
   return {rc, restore(out.str()), restore(err.str())};
+}
+
+// Whether partad's own HTTP side answers a request within a few seconds (the watchdog's proof
+// that the portal is alive, not just the process).
+bool answers_http(const std::string& host, int port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  timeval tv{5, 0};
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<std::uint16_t>(port));
+  // Listening on every address, or on a name: loopback reaches it.
+  if (host == "0.0.0.0" || ::inet_pton(AF_INET, host.c_str(), &a.sin_addr) != 1)
+    ::inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  const std::string ask = "GET /favicon.ico HTTP/1.0\r\nHost: localhost\r\n\r\n";
+  ok = ok && content::write_all(fd, ask.data(), ask.size());
+  char head[12] = {};
+  ok = ok && content::read_all(fd, head, sizeof head - 1) && std::string(head, 7) == "HTTP/1.";
+  ::close(fd);
+  return ok;
 }
 
 }  // namespace
@@ -265,7 +292,8 @@ int run_partad(int argc, char** argv) {
     if (!demo.empty()) print_demo_logins(demo, url);
     log::info("partad listening on " + cfg.listen + " (port " + std::to_string(server.port()) +
               "), data in " + box->dir.root);
-    // Under systemd (Type=notify): ready now, and a watchdog ping while the database answers.
+    // Under systemd (Type=notify): ready now, and a watchdog ping while the portal answers a
+    // request end to end and the database answers.
     sd_notify(0, "READY=1");
     std::atomic<bool> stopping{false};
     std::thread watchdog;
@@ -283,7 +311,11 @@ int run_partad(int argc, char** argv) {
           try {
             auto c = box->db->acquire();
             c->scalar("SELECT 1");
-            sd_notify(0, "WATCHDOG=1");
+            // A wedged HTTP side (every worker stuck) must restart partad too: ask it something.
+            if (answers_http(host, server.port()))
+              sd_notify(0, "WATCHDOG=1");
+            else
+              log::error("watchdog: the portal does not answer on its own port");
           } catch (const std::exception& e) {
             log::error(std::string("watchdog: the database does not answer: ") + e.what());
           }
