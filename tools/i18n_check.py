@@ -11,7 +11,8 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cpp",
+UI_SOURCES = ["server/web/*.cpp", "server/web/app.hpp", "server/http/errors.hpp",
+              "server/http/form.cpp", "server/http/request.cpp",
               "server/domain/roster_csv.cpp", "server/domain/csv_reader.cpp", "server/domain/schedule_csv.cpp",
               "server/domain/roster_import.cpp",
               "server/domain/coursework.cpp", "server/domain/library.cpp", "content/pack.cpp",
@@ -24,7 +25,8 @@ UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cp
 # Literals that look like text but are protocol or data, not UI.
 IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-Cookie",
           "Bearer ", "English", "Accept-Encoding", "Content-Disposition", "Content-Type",
-          "Windows-1251", "UTF-8", "Unrecognized archive format", "X-Parta-Bundle"}
+          "Windows-1251", "UTF-8", "Unrecognized archive format", "X-Parta-Bundle",
+          "Retry-After", "Strict"}
 LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 TEMPLATE_T = re.compile(r"\{\{#t\}\}(.*?)\{\{/t\}\}", re.S)
 

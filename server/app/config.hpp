@@ -18,7 +18,10 @@ struct Config {
   std::uint64_t disk_reserve_mb = 500;
   std::string portal_host;  // the name phones are sent to by captive-portal probes ("" = as asked)
   int decode_threads = 0;   // scan decoding threads (0 = default_decode_threads())
-  std::string role = "school";       // or "district": the hub schools sync with
+  int hash_slots = 0;       // argon2id hashes at once (0 = default_hash_slots())
+  int hash_wait_ms = 3000;  // how long a sign-in waits for a slot before "try again"
+  std::uint64_t hand_in_quota_mb = 300;  // what one student's hand-ins may take on the card
+  std::string role = "school";           // or "district": the hub schools sync with
   std::string district_url;          // school: http://host:port of the district hub ("" = USB only)
   std::string district_key;          // school: the district's public key (hex), for enrollment
   int sync_interval_min = 30;        // school: how often to try the network
@@ -40,5 +43,9 @@ const char* partad_usage();
 unsigned default_decode_threads(unsigned cores, std::uint64_t ram_bytes);
 // The same for this machine (its cores and physical memory).
 unsigned default_decode_threads();
+// argon2id hashes at once when the settings leave it to the box: one per core, but no more than
+// one per 128 MiB of RAM (each takes 19 MiB, and the portal needs the rest), at least one.
+unsigned default_hash_slots(unsigned cores, std::uint64_t ram_bytes);
+unsigned default_hash_slots();
 
 }  // namespace parta::app

@@ -20,6 +20,7 @@
 #include "domain/accounts.hpp"
 #include "domain/box_clock.hpp"
 #include "domain/demo.hpp"
+#include "domain/hash_slots.hpp"
 #include "domain/library.hpp"
 #include "domain/school.hpp"
 #include "http/server.hpp"
@@ -91,6 +92,10 @@ int run_partad(int argc, char** argv) {
         std::cout << r.method << " " << r.pattern << " " << r.access << "\n";
       return 0;
     }
+    // Password hashing never takes more memory at once than the box can spare.
+    unsigned slots =
+        cfg.hash_slots > 0 ? static_cast<unsigned>(cfg.hash_slots) : default_hash_slots();
+    domain::hash_slots().configure(slots, std::chrono::milliseconds(cfg.hash_wait_ms));
     DataDir dir = open_data_dir(cfg.data_dir);
     auto db = open_database(dir);
     // Who this box is for sync, and whether its database went back in time since the last start.
@@ -197,6 +202,8 @@ int run_partad(int argc, char** argv) {
     if (host.empty() || host == cfg.listen) host = "127.0.0.1";
     std::string url = "http://" + host + ":" + std::to_string(server.port()) + "/";
     if (!demo.empty()) print_demo_logins(demo, url);
+    log::info("password hashing: " + std::to_string(slots) + " at once, waits up to " +
+              std::to_string(cfg.hash_wait_ms) + " ms");
     log::info("partad listening on " + cfg.listen + " (port " + std::to_string(server.port()) +
               "), data in " + dir.root);
     // Under systemd (Type=notify): ready now, and a watchdog ping while the database answers.

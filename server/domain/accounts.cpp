@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "domain/hash_slots.hpp"
 #include "domain/translit.hpp"
 
 namespace parta::domain {
@@ -80,6 +81,7 @@ std::string User::short_name() const {
 }
 
 std::string hash_secret(std::string_view secret) {
+  auto slot = hash_slots().acquire();
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(out, secret.data(), secret.size(), kOpsLimit, kMemLimit,
                             crypto_pwhash_ALG_ARGON2ID13) != 0)
@@ -89,6 +91,7 @@ std::string hash_secret(std::string_view secret) {
 
 bool verify_secret(std::string_view hash, std::string_view secret) {
   std::string h(hash);
+  auto slot = hash_slots().acquire();
   return crypto_pwhash_str_verify(h.c_str(), secret.data(), secret.size()) == 0;
 }
 

@@ -7,8 +7,9 @@
 
 namespace parta::http {
 
-Response& Response::cookie(const std::string& name, const std::string& value, long max_age) {
-  std::string c = name + "=" + value + "; Path=/; HttpOnly; SameSite=Lax";
+Response& Response::cookie(const std::string& name, const std::string& value, long max_age,
+                           const char* same_site) {
+  std::string c = name + "=" + value + "; Path=/; HttpOnly; SameSite=" + same_site;
   if (max_age >= 0) c += "; Max-Age=" + std::to_string(max_age);
   return header("Set-Cookie", c);
 }

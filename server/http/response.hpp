@@ -20,8 +20,9 @@ struct Response {
     headers.emplace_back(std::move(name), std::move(value));
     return *this;
   }
-  // Set-Cookie with the safe defaults: HttpOnly, SameSite=Lax, Path=/.
-  Response& cookie(const std::string& name, const std::string& value, long max_age_seconds = -1);
+  // Set-Cookie with the safe defaults: HttpOnly, SameSite=Lax (or "Strict"), Path=/.
+  Response& cookie(const std::string& name, const std::string& value, long max_age_seconds = -1,
+                   const char* same_site = "Lax");
 
   static Response html(std::string body, int status = 200);
   static Response json(std::string body, int status = 200);

@@ -54,6 +54,8 @@ const char* status_text(int s) {
       return "Internal Server Error";
     case 503:
       return "Service Unavailable";
+    case 507:
+      return "Insufficient Storage";
     default:
       return "Unknown";
   }
@@ -162,6 +164,7 @@ int Server::handle_here(mg_connection* conn) {
         resp = dispatch_(req);
       } catch (const HttpError& e) {
         resp = render_error_(req, e.status(), e.msgid());
+        if (e.retry_after() > 0) resp.header("Retry-After", std::to_string(e.retry_after()));
       } catch (const std::exception& e) {
         log::error(std::string("500 on ") + req.method + " " + req.path + ": " + e.what());
         resp = render_error_(req, 500, "Something went wrong on the server.");

@@ -7,6 +7,7 @@
 #include "domain/announcements.hpp"
 #include "domain/conversations.hpp"
 #include "domain/days.hpp"
+#include "domain/hash_slots.hpp"
 #include "domain/school.hpp"
 #include "web/static_assets.hpp"
 #include "web/templates.hpp"
@@ -63,7 +64,12 @@ void authenticate(Ctx& ctx) {
 }  // namespace
 
 App::App(storage::Database& db, const domain::Clock& clock, content::BlobStore* blobs)
-    : db_(db), clock_(clock), blobs_(blobs), limiter_(clock) {}
+    : db_(db), clock_(clock), blobs_(blobs), limiter_(clock) {
+  auto lease = db_.acquire();
+  device_key_ = domain::load_device_key(*lease);
+}
+
+std::string device_cookie_name(const std::string& login) { return "parta_dev_" + login; }
 
 void App::route(const std::string& method, const std::string& pattern, unsigned access, View view) {
   routes_.push_back({method, pattern, access});
@@ -91,7 +97,11 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
         throw http::HttpError(403,
                               "This form has expired. Go back, reload the page and try again.");
     }
-    return view(ctx);
+    try {
+      return view(ctx);
+    } catch (const domain::HashBusy&) {
+      throw http::ServiceUnavailable(kBusyMsgid);
+    }
   });
 }
 

@@ -15,6 +15,7 @@
 #include "domain/box_clock.hpp"
 #include "domain/login_limiter.hpp"
 #include "domain/monitoring.hpp"
+#include "domain/sign_in.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
@@ -88,6 +89,7 @@ class App {
   http::Response render_error(const http::Request& req, int status, const std::string& msgid);
 
   domain::LoginLimiter& limiter() { return limiter_; }
+  const domain::DeviceKey& device_key() const { return device_key_; }
   Settings settings;
 
  private:
@@ -95,6 +97,7 @@ class App {
   const domain::Clock& clock_;
   content::BlobStore* blobs_;
   domain::LoginLimiter limiter_;
+  domain::DeviceKey device_key_;
   domain::VisitLog visits_;
   http::Router router_;
   std::vector<RouteInfo> routes_;
@@ -104,6 +107,11 @@ class App {
 inline constexpr const char* kSessionCookie = "parta_session";
 inline constexpr const char* kAnonCsrfCookie = "parta_csrf";
 inline constexpr const char* kLangCookie = "parta_lang";
+// A device's token for one account (see domain/sign_in.hpp): "parta_dev_<login>".
+std::string device_cookie_name(const std::string& login);
+inline constexpr long kDeviceCookieLifetime = 400L * 24 * 3600;  // the most browsers keep
+inline constexpr const char* kBusyMsgid =
+    "The box is busy with other sign-ins. Try again in a few seconds.";
 
 Lang request_lang(const http::Request& req);
 
