@@ -178,6 +178,7 @@ int run_partad(int argc, char** argv) {
     app.settings.usb_dir = cfg.usb_dir;
     app.settings.portal_host = cfg.portal_host;
     app.settings.disk_reserve = cfg.disk_reserve_mb * 1024 * 1024;
+    app.settings.hand_in_quota = cfg.hand_in_quota_mb * 1024 * 1024;
     if (role == sync::Role::district)
       register_district_app(app);
     else
@@ -192,7 +193,8 @@ int run_partad(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
 
     http::Server server(
-        {cfg.listen, cfg.threads, cfg.max_form, cfg.max_upload_mb * 1024 * 1024, dir.tmp_dir()},
+        {cfg.listen, cfg.threads, cfg.max_form, cfg.max_upload_mb * 1024 * 1024, dir.tmp_dir(),
+         cfg.disk_reserve_mb * 1024 * 1024},
         [&app](http::Request& req) { return app.handle(req); },
         [&app](const http::Request& req, int status, const std::string& msgid) {
           return app.render_error(req, status, msgid);

@@ -243,6 +243,14 @@ std::vector<Submission> submissions_of(storage::Connection& c, std::int64_t assi
   return out;
 }
 
+std::uint64_t hand_in_bytes(storage::Connection& c, std::int64_t student_id) {
+  return static_cast<std::uint64_t>(
+      c.scalar("SELECT COALESCE(SUM(f.size), 0) FROM submission_files f JOIN submissions s "
+               "ON s.id = f.submission_id WHERE s.student_id = ?1",
+               student_id)
+          .value_or(0));
+}
+
 void add_comment(storage::Connection& c, const Clock& clock, std::int64_t assignment_id,
                  std::int64_t student_id, std::int64_t author_id, const std::string& kind,
                  const std::string& body) {

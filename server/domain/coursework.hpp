@@ -86,6 +86,8 @@ std::int64_t submit(storage::Connection& c, const Clock& clock, const Assignment
                     const std::string& client);
 std::vector<Submission> submissions_of(storage::Connection& c, std::int64_t assignment_id,
                                        std::int64_t student_id);
+// Bytes the student's handed-in files take (what their quota on the box counts).
+std::uint64_t hand_in_bytes(storage::Connection& c, std::int64_t student_id);
 
 struct Comment {
   std::int64_t id = 0, author_id = 0;

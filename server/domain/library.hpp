@@ -36,8 +36,6 @@ struct PackImport {
   std::size_t items = 0;
 };
 
-// Free bytes on the data folder's filesystem.
-std::uint64_t free_space(const std::string& dir);
 // Reads, verifies and imports a pack file. `reserve` bytes of the card are never used.
 PackImport import_pack_file(storage::Connection& c, const Clock& clock, content::BlobStore& blobs,
                             const std::string& pack_path, std::int64_t imported_by,

@@ -152,6 +152,10 @@ int Server::handle_here(mg_connection* conn) {
     req.max_form = options_.max_form;
     req.upload_limits.temp_dir = options_.temp_dir;
     req.upload_limits.max_total = options_.max_upload;
+    req.upload_limits.max_text = options_.max_form;
+    req.upload_limits.disk_reserve = options_.disk_reserve;
+    if (ri->content_length > 0)
+      req.upload_limits.expected = static_cast<std::uint64_t>(ri->content_length);
     bool declared_too_large =
         ri->content_length > 0 &&
         static_cast<unsigned long long>(ri->content_length) > options_.max_upload + 64 * 1024;

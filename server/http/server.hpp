@@ -21,6 +21,7 @@ struct ServerOptions {
   std::size_t max_form = 1024 * 1024;     // URL-encoded forms
   std::uint64_t max_upload = 200ull * 1024 * 1024;  // multipart uploads (recordings are large)
   std::string temp_dir;                             // where uploads stream to ("" = memory)
+  std::uint64_t disk_reserve = 0;  // uploads never take temp_dir's disk below this many bytes
 };
 
 class WorkerPool;

@@ -6,6 +6,7 @@
 #include "app/log.hpp"
 #include "domain/announcements.hpp"
 #include "domain/conversations.hpp"
+#include "domain/coursework.hpp"
 #include "domain/days.hpp"
 #include "domain/hash_slots.hpp"
 #include "domain/school.hpp"
@@ -40,6 +41,21 @@ bool same_token(const std::string& a, const std::string& b) {
 }
 
 bool is_api(const std::string& path) { return path.rfind("/api/", 0) == 0; }
+
+bool is_multipart(const http::Request& req) {
+  return req.header("content-type").rfind("multipart/form-data", 0) == 0;
+}
+
+// Anyone on the Wi-Fi may post to a public route: only a small URL-encoded form, refused before a
+// byte of anything else is read (a multipart body used to stream 200 MB to tmp/ first).
+void refuse_public_body(const http::Request& req) {
+  if (is_multipart(req)) throw http::UnsupportedMediaType();
+  std::string length = req.header("content-length");
+  if (length.size() > 18) throw http::PayloadTooLarge();
+  std::uint64_t n = 0;
+  for (char c : length) n = n * 10 + static_cast<std::uint64_t>(c >= '0' && c <= '9' ? c - '0' : 0);
+  if (n > req.max_form) throw http::PayloadTooLarge();
+}
 
 // Fills ctx.user / ctx.csrf from the bearer token or the session cookie.
 void authenticate(Ctx& ctx) {
@@ -77,6 +93,7 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
     auto lease = db_.acquire();
     Ctx ctx{req, *lease, clock_, request_lang(req), std::nullopt, "", false, blobs_, &settings};
     if (access == kDevice) return view(ctx);
+    if (access == kPublic && method == "POST") refuse_public_body(req);
     authenticate(ctx);
     // Opening the portal counts for monitoring (once per user per day).
     if (ctx.user && !ctx.via_token) {
@@ -92,7 +109,27 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
     }
     if (method == "POST" && !ctx.via_token) {
       std::string sent = req.header("x-csrf-token");
-      if (sent.empty()) sent = req.form().value("csrf");
+      if (sent.empty()) {
+        // The check below holds ctx: it must not outlive this call, whatever form() throws.
+        struct Unhook {
+          http::Request& r;
+          ~Unhook() { r.upload_limits.csrf_first = nullptr; }
+        } unhook{req};
+        if (is_multipart(req)) {
+          // The token is the first field of every form: a forged upload is refused before any
+          // of its files reaches the disk.
+          req.upload_limits.csrf_first = [&ctx](std::string_view v) {
+            return same_token(std::string(v), ctx.csrf);
+          };
+          // A student's uploads are hand-ins: they stop where the student's quota is full.
+          if (ctx.user && ctx.user->role == domain::Role::student) {
+            std::uint64_t used = domain::hand_in_bytes(ctx.db, ctx.user->id);
+            std::uint64_t quota = settings.hand_in_quota;
+            req.upload_limits.max_files = used < quota ? quota - used : 0;
+          }
+        }
+        sent = req.form().value("csrf");
+      }
       if (!same_token(sent, ctx.csrf))
         throw http::HttpError(403,
                               "This form has expired. Go back, reload the page and try again.");

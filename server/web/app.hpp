@@ -41,9 +41,10 @@ unsigned role_bit(domain::Role r);
 
 // Deployment settings the views need.
 struct Settings {
-  std::string usb_dir = "/media/parta-usb";           // where the box mounts a USB stick
-  std::uint64_t disk_reserve = 500ull * 1024 * 1024;  // never fill the card past this
-  std::function<void()> wake_paper;                   // new print run or scan batch queued
+  std::string usb_dir = "/media/parta-usb";            // where the box mounts a USB stick
+  std::uint64_t disk_reserve = 500ull * 1024 * 1024;   // never fill the card past this
+  std::uint64_t hand_in_quota = 300ull * 1024 * 1024;  // one student's hand-ins, files together
+  std::function<void()> wake_paper;                    // new print run or scan batch queued
   std::string portal_host;  // where captive-portal probes send phones ("" = the Host asked)
   domain::BoxClock* box_clock = nullptr;     // the appliance's clock (null in tools and tests)
   std::string usb_status_file;               // the USB stick script's last status line

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "content/durable.hpp"
 #include "domain/library.hpp"
 #include "web/app.hpp"
 #include "web/time_format.hpp"
@@ -80,7 +81,7 @@ http::Response packs_page(Ctx& ctx, const std::string& error, const std::string&
                   {"usb", usb},
                   {"has_usb", !usb.empty()},
                   {"usb_dir", ctx.settings->usb_dir},
-                  {"free", human_size(domain::free_space(ctx.blobs->tmp_dir()))}};
+                  {"free", human_size(content::free_space(ctx.blobs->tmp_dir()))}};
   if (!error.empty()) data["error"] = error;
   if (!notice.empty()) data["notice"] = notice;
   return page(ctx, "admin_packs", std::move(data), "Content packs", status);
@@ -167,7 +168,7 @@ void register_library_views(App& app) {
       throw http::BadRequest("A field in the form is too long.");
     std::optional<int> grade = parse_grade(f.value("grade"));
     std::string error;
-    if (domain::free_space(ctx.blobs->tmp_dir()) < ctx.settings->disk_reserve)
+    if (content::free_space(ctx.blobs->tmp_dir()) < ctx.settings->disk_reserve)
       error = ctx.tr("The box's card is nearly full: the file was not added.");
     std::vector<domain::FileRef> files;
     if (error.empty()) files = take_uploads(ctx, "file", &error);

@@ -155,7 +155,7 @@ class Staff:
         refused form (4xx) raises, unless refusal_ok: then it is returned like a success."""
         boundary = "----parta" + os.urandom(8).hex()
         body = b""
-        for k, v in list(fields.items()) + [("csrf", self.csrf)]:
+        for k, v in [("csrf", self.csrf)] + list(fields.items()):  # the token first, as ours
             body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n"
                      f"{v}\r\n").encode()
         for field, name, ctype, data in files:
