@@ -134,10 +134,7 @@ WorkState state_of(storage::Connection& c, const Assignment& a, std::int64_t stu
 
 // Who may do what.
 bool teaches(storage::Connection& c, const User& u, std::int64_t class_id, std::int64_t subject_id);
-// Admin; the subject's teacher; the class teacher (read only); the student it is for; their
-// parents.
-bool can_view_thread(storage::Connection& c, const User& u, const Assignment& a,
-                     std::int64_t student_id);
+// Who may read an assignment, a thread and their files: domain/access.hpp.
 bool can_view_gradebook(storage::Connection& c, const User& u, std::int64_t class_id,
                         std::int64_t subject_id);
 
