@@ -62,7 +62,7 @@ struct Deflater {
 }  // namespace
 
 Response Response::file(std::string path, std::string content_type,
-                        const std::string& download_name, bool inline_view) {
+                        const std::string& download_name, bool inline_view, Caching caching) {
   Response r;
   r.file_path = std::move(path);
   r.content_type = std::move(content_type);
@@ -83,7 +83,8 @@ Response Response::file(std::string path, std::string content_type,
   }
   r.header("Content-Disposition", std::string(inline_view ? "inline" : "attachment") +
                                       "; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded);
-  r.header("Cache-Control", "private, max-age=86400");
+  r.header("Cache-Control",
+           caching == Caching::shared ? "private, max-age=86400" : "private, no-store");
   return r;
 }
 

@@ -152,12 +152,12 @@ void register_library_views(App& app) {
     std::string gz = ctx.blobs->gzip_path_of(item->sha256);
     std::error_code ec;
     if (ctx.req.accepts_gzip() && std::filesystem::exists(gz, ec)) {
-      auto r = http::Response::file(gz, item->type, item->title, view);
+      auto r = http::Response::file(gz, item->type, item->title, view, http::Caching::shared);
       r.header("Content-Encoding", "gzip");
       r.header("Vary", "Accept-Encoding");
       return r;
     }
-    return http::Response::file(path, item->type, item->title, view);
+    return http::Response::file(path, item->type, item->title, view, http::Caching::shared);
   });
 
   app.route("POST", "/library", kStaff, [](Ctx& ctx) {

@@ -18,7 +18,7 @@ TEST(Http, PublicSchoolPageIsRussianByDefault) {
   EXPECT_NE(r.body.find("Горячая линия"), std::string::npos);
   EXPECT_NE(r.body.find("Ягодное"), std::string::npos);
   EXPECT_EQ(r.header("content-encoding"), "gzip");
-  EXPECT_EQ(r.header("cache-control"), "no-store");
+  EXPECT_EQ(r.header("cache-control"), "private, no-store");
   EXPECT_EQ(r.header("x-content-type-options"), "nosniff");
   EXPECT_NE(r.header("content-security-policy").find("frame-ancestors 'none'"), std::string::npos);
 }
