@@ -625,6 +625,20 @@ CREATE TRIGGER sync_visit_new AFTER INSERT ON visits BEGIN
     SELECT epoch, 'visit', NEW.user_id || '/' || NEW.day FROM sync_self WHERE role = 'school';
 END;
 )sql",
+    // 12 (branch wip/signin, issue 14: no GET changes state): a class's and a group's
+    // conversation come with the class or the group, made by a trigger in the same transaction
+    // whatever makes one (the admin, a roster import, a sync), so opening a page never has to
+    // create one; the ones missing are made here.
+    R"sql(
+CREATE TRIGGER class_conversation AFTER INSERT ON classes BEGIN
+  INSERT OR IGNORE INTO conversations (kind, class_id) VALUES ('class', NEW.id);
+END;
+CREATE TRIGGER group_conversation AFTER INSERT ON groups BEGIN
+  INSERT OR IGNORE INTO conversations (kind, group_id) VALUES ('group', NEW.id);
+END;
+INSERT OR IGNORE INTO conversations (kind, class_id) SELECT 'class', id FROM classes;
+INSERT OR IGNORE INTO conversations (kind, group_id) SELECT 'group', id FROM groups;
+)sql",
 };
 
 }  // namespace

@@ -89,7 +89,7 @@ std::string device_cookie_name(const std::string& login) { return "parta_dev_" +
 
 void App::route(const std::string& method, const std::string& pattern, unsigned access, View view) {
   routes_.push_back({method, pattern, access});
-  router_.add(method, pattern, [this, method, access, view](http::Request& req) {
+  router_.add(method, pattern, [this, method, pattern, access, view](http::Request& req) {
     auto lease = db_.acquire();
     Ctx ctx{req, *lease, clock_, request_lang(req), std::nullopt, "", false, blobs_, &settings};
     if (access == kDevice) return view(ctx);
@@ -134,15 +134,31 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
         throw http::HttpError(403,
                               "This form has expired. Go back, reload the page and try again.");
     }
+    const std::int64_t writes = ctx.db.total_changes();
+    http::Response resp;
     try {
-      return view(ctx);
+      resp = view(ctx);
     } catch (const domain::HashBusy&) {
       throw http::ServiceUnavailable(kBusyMsgid);
     }
+    // No GET changes state (a prefetching browser or a link in a message would change it).
+    if (method == "GET" && ctx.db.total_changes() - writes > ctx.seen_writes)
+      log::error("GET " + pattern + " changed the database (" + req.path + ")");
+    return resp;
   });
 }
 
 http::Response App::handle(http::Request& req) { return router_.dispatch(req); }
+
+void note_seen(Ctx& ctx, const std::function<void()>& write) {
+  const std::int64_t before = ctx.db.total_changes();
+  try {
+    write();
+  } catch (const storage::DbError& e) {
+    log::warning(std::string("a seen mark was not saved: ") + e.what());
+  }
+  ctx.seen_writes += ctx.db.total_changes() - before;
+}
 
 http::Response App::render_error(const http::Request& req, int status, const std::string& msgid) {
   Lang lang = request_lang(req);

@@ -65,6 +65,7 @@ struct Ctx {
   bool via_token = false;               // API bearer token instead of a session cookie
   content::BlobStore* blobs = nullptr;  // where uploaded files are kept
   const Settings* settings = nullptr;
+  std::int64_t seen_writes = 0;  // rows note_seen() changed: the only writes a GET may make
 
   std::string tr(std::string_view msgid) const { return Catalogue::instance().tr(lang, msgid); }
   std::string tr(const domain::Message& m) const { return Catalogue::instance().format(lang, m); }
@@ -115,6 +116,11 @@ inline constexpr const char* kBusyMsgid =
     "The box is busy with other sign-ins. Try again in a few seconds.";
 
 Lang request_lang(const http::Request& req);
+
+// The one kind of write a page view may make besides the visit and the session touch: the viewer's
+// own "seen" mark (read up to here). Best-effort: a busy database never fails the page for it.
+// Any other write during a GET is logged as an error ("a GET changed the database").
+void note_seen(Ctx& ctx, const std::function<void()>& write);
 
 // Renders templates/<name>.html inside the layout. `title_msgid` is translated.
 http::Response page(Ctx& ctx, const std::string& name, mstch::map data,
