@@ -17,29 +17,14 @@ import http.client
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 import urllib.parse
 
-
-def start(partad, data):
-    path = os.path.join(data, "partad.log")
-    log = open(path, "w")
-    p = subprocess.Popen([partad, "--data", os.path.join(data, "d"), "--listen", "127.0.0.1:0",
-                          "--demo"], stdout=log, stderr=log)
-    for _ in range(600):
-        with open(path) as f:  # a handle of its own: the child's shares the offset of `log`
-            m = re.search(r"\(port (\d+)\)", f.read())
-        if m:
-            return p, int(m.group(1))
-        if p.poll() is not None:
-            break
-        time.sleep(0.1)
-    with open(path) as f:
-        raise SystemExit("partad did not start: " + f.read())
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
+from common import start_partad  # noqa: E402
 
 
 def vm(pid, key):
@@ -57,7 +42,7 @@ def main():
     ap.add_argument("--spread", action="store_true")
     args = ap.parse_args()
     data = tempfile.mkdtemp(prefix="parta-flood-")
-    proc, port = start(args.partad, data)
+    proc, port = start_partad(args.partad, data)
     try:
         time.sleep(1.0)  # the demo's own hashing is over
         base_rss, base_hwm = vm(proc.pid, "VmRSS"), vm(proc.pid, "VmHWM")

@@ -14,19 +14,22 @@ import urllib.request
 
 
 def start_partad(binary, data, env=None):
-    log = open(os.path.join(data, "partad.log"), "w+")
+    path = os.path.join(data, "partad.log")
+    log = open(path, "w")
     proc = subprocess.Popen([binary, "--data", os.path.join(data, "db"), "--listen", "127.0.0.1:0",
                              "--demo"], stdout=log, stderr=log, env=env)
+    # Read through a handle of our own: seeking `log` would move partad's write offset too (one
+    # open file, shared), and the demo's long table could then overwrite the line with the port.
     for _ in range(300):
-        log.seek(0)
-        m = re.search(r"\(port (\d+)\)", log.read())
+        with open(path) as f:
+            m = re.search(r"\(port (\d+)\)", f.read())
         if m:
             return proc, int(m.group(1))
         if proc.poll() is not None:
             break
         time.sleep(0.05)
-    log.seek(0)
-    raise RuntimeError("partad did not start: " + log.read())
+    with open(path) as f:
+        raise RuntimeError("partad did not start: " + f.read())
 
 
 def wait_for(fn, what, timeout=120, step=0.2):
