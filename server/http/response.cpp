@@ -7,6 +7,14 @@
 
 namespace parta::http {
 
+Response& Response::header(std::string name, std::string value) {
+  if (name.find_first_of("\r\n") != std::string::npos ||
+      value.find_first_of("\r\n") != std::string::npos)
+    throw std::invalid_argument("a response header with CR or LF: " + name);
+  headers.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+
 Response& Response::cookie(const std::string& name, const std::string& value, long max_age,
                            const char* same_site) {
   std::string c = name + "=" + value + "; Path=/; HttpOnly; SameSite=" + same_site;

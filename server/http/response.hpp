@@ -21,10 +21,8 @@ struct Response {
   // handled there) as content_type; headers go along.
   std::string file_path;
 
-  Response& header(std::string name, std::string value) {
-    headers.emplace_back(std::move(name), std::move(value));
-    return *this;
-  }
+  // CR or LF in a name or value would start a header (or a body) of someone else's: refused.
+  Response& header(std::string name, std::string value);
   // Set-Cookie with the safe defaults: HttpOnly, SameSite=Lax (or "Strict"), Path=/.
   Response& cookie(const std::string& name, const std::string& value, long max_age_seconds = -1,
                    const char* same_site = "Lax");

@@ -4,6 +4,7 @@
 
 #include "content/utf8.hpp"
 #include "http/form.hpp"
+#include "http/response.hpp"
 #include "test_db.hpp"
 
 namespace parta::http {
@@ -179,6 +180,15 @@ TEST(Form, FilesBeyondTheQuotasRoomAreRefused) {
                   .ok());
   limits.max_files = 0;  // full: an answer in words still goes
   EXPECT_TRUE(read_with(text_part("text", "answer") + "--B--\r\n", limits).ok());
+}
+
+TEST(Response, HeadersRefuseCrLf) {
+  Response r;
+  EXPECT_THROW(r.header("Location", "/\r\nSet-Cookie: parta_session=x"), std::invalid_argument);
+  EXPECT_THROW(r.header("X-A\nB", "1"), std::invalid_argument);
+  EXPECT_TRUE(r.headers.empty());
+  r.header("Retry-After", "5");
+  EXPECT_EQ(r.headers.size(), 1u);
 }
 
 TEST(Form, Cookies) {
