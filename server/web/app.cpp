@@ -1,6 +1,8 @@
 #include "web/app.hpp"
 
 #include <sodium.h>
+
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "app/log.hpp"
@@ -50,11 +52,12 @@ bool is_multipart(const http::Request& req) {
 // byte of anything else is read (a multipart body used to stream 200 MB to tmp/ first).
 void refuse_public_body(const http::Request& req) {
   if (is_multipart(req)) throw http::UnsupportedMediaType();
-  std::string length = req.header("content-length");
-  if (length.size() > 18) throw http::PayloadTooLarge();
+  std::string length = req.header("content-length");  // none: chunked, bounded as it is read
+  if (length.empty()) return;
   std::uint64_t n = 0;
-  for (char c : length) n = n * 10 + static_cast<std::uint64_t>(c >= '0' && c <= '9' ? c - '0' : 0);
-  if (n > req.max_form) throw http::PayloadTooLarge();
+  auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), n);
+  if (ec != std::errc() || end != length.data() + length.size() || n > req.max_form)
+    throw http::PayloadTooLarge();
 }
 
 // Fills ctx.user / ctx.csrf from the bearer token or the session cookie.
