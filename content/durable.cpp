@@ -1,6 +1,7 @@
 #include "content/durable.hpp"
 
 #include <fcntl.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -76,6 +77,12 @@ void write_file_durably(const std::string& path, std::string_view bytes, int mod
     throw std::runtime_error("cannot rename to " + path + ": " + std::strerror(err));
   }
   fsync_dir(dir);
+}
+
+std::uint64_t free_space(const std::string& dir) {
+  struct statvfs st;
+  if (::statvfs(dir.c_str(), &st) != 0) return 0;
+  return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 }  // namespace parta::content

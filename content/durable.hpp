@@ -2,6 +2,7 @@
 // Writing files so a power cut never leaves half of one under its final name: every writer in
 // Parta (blobs, bundles, certificates, the watermark) goes through these.
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -18,5 +19,8 @@ void fsync_dir(const std::string& dir);
 void fsync_file(const std::string& path);
 // bytes → path: a temp file beside it, fsync, rename, fsync of the folder. Throws.
 void write_file_durably(const std::string& path, std::string_view bytes, int mode = 0644);
+// Bytes an unprivileged writer may still use on the filesystem holding `dir` (0 when unknown), for
+// the reserve every writer of uploads, packs and bundles leaves free.
+std::uint64_t free_space(const std::string& dir);
 
 }  // namespace parta::content

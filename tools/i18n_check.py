@@ -11,7 +11,8 @@ import re
 import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cpp",
+UI_SOURCES = ["server/web/*.cpp", "server/web/app.hpp", "server/http/errors.hpp",
+              "server/http/form.cpp", "server/http/request.cpp",
               "server/domain/roster_csv.cpp", "server/domain/csv_reader.cpp", "server/domain/schedule_csv.cpp",
               "server/domain/roster_import.cpp",
               "server/domain/coursework.cpp", "server/domain/library.cpp", "content/pack.cpp",
@@ -27,6 +28,7 @@ UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cp
 IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-Cookie",
           "Bearer ", "English", "Accept-Encoding", "Content-Disposition", "Content-Type",
           "Windows-1251", "UTF-8", "Unrecognized archive format", "X-Parta-Bundle", "G-",
+          "Retry-After", "Strict",
           # The password note on a stick is written in both languages at once (usb_exchange.cpp).
           "Parta", "Parta: пароль первого администратора", "Parta: the first administrator's password",
           "This file was written to one stick, once: delete it once the password is changed."}

@@ -90,6 +90,18 @@ std::optional<std::string> set(Config* cfg, const std::string& key, const std::s
       int n = std::stoi(value);
       if (n < 1 || n > 3600) return "paper_timeout_s must be between 1 and 3600";
       cfg->paper_timeout_s = n;
+    } else if (key == "hash_slots") {
+      int n = std::stoi(value);
+      if (n < 0 || n > 64) return "hash_slots must be between 0 and 64";
+      cfg->hash_slots = n;
+    } else if (key == "hash_wait_ms") {
+      int n = std::stoi(value);
+      if (n < 1 || n > 60000) return "hash_wait_ms must be between 1 and 60000";
+      cfg->hash_wait_ms = n;
+    } else if (key == "hand_in_quota_mb") {
+      long long n = std::stoll(value);
+      if (n < 1 || n > 1000000) return "hand_in_quota_mb must be between 1 and 1000000";
+      cfg->hand_in_quota_mb = static_cast<std::uint64_t>(n);
     } else if (key == "role") {
       if (value != "school" && value != "district") return "role must be school or district";
       cfg->role = value;
@@ -133,9 +145,10 @@ const char* partad_usage() {
          "  --config FILE       read settings from FILE (key = value: data, listen, threads,\n"
          "                      max_form, max_upload_mb, log_level, usb_dir, disk_reserve_mb,\n"
          "                      portal_host, decode_threads, paper_helper, paper_memory_mb,\n"
-         "                      paper_timeout_s, role, district_url, district_key,\n"
-         "                      sync_interval_min, sync_rate_kbit, trusted_front, accel_prefix,\n"
-         "                      box_conf); later options override it\n"
+         "                      paper_timeout_s, hash_slots, hash_wait_ms, hand_in_quota_mb, "
+         "role,\n"
+         "                      district_url, district_key, sync_interval_min, sync_rate_kbit,\n"
+         "                      trusted_front, accel_prefix, box_conf); later options override it\n"
          "  --threads N         worker threads, one per open connection [64]\n"
          "  --max-form BYTES    largest form (not upload) accepted [1048576]\n"
          "  --max-upload-mb MB  largest upload accepted, e.g. a recording [200]\n"
@@ -228,11 +241,29 @@ unsigned default_decode_threads(unsigned cores, std::uint64_t ram_bytes) {
   return static_cast<unsigned>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(cores, by_ram)));
 }
 
-unsigned default_decode_threads() {
+namespace {
+std::uint64_t physical_memory() {
   long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-  std::uint64_t ram = pages > 0 && size > 0 ? static_cast<std::uint64_t>(pages) * size : 0;
+  return pages > 0 && size > 0 ? static_cast<std::uint64_t>(pages) * size : 0;
+}
+}  // namespace
+
+unsigned default_decode_threads() {
+  std::uint64_t ram = physical_memory();
   // Unknown memory: one per core, as before.
   return ram ? default_decode_threads(std::thread::hardware_concurrency(), ram)
+             : std::max(1u, std::thread::hardware_concurrency());
+}
+
+unsigned default_hash_slots(unsigned cores, std::uint64_t ram_bytes) {
+  std::uint64_t by_ram = ram_bytes / (128ull * 1024 * 1024);
+  return static_cast<unsigned>(std::max<std::uint64_t>(1, std::min<std::uint64_t>(cores, by_ram)));
+}
+
+unsigned default_hash_slots() {
+  std::uint64_t ram = physical_memory();
+  // Unknown memory: one per core, which is what the CPU could run anyway.
+  return ram ? default_hash_slots(std::thread::hardware_concurrency(), ram)
              : std::max(1u, std::thread::hardware_concurrency());
 }
 

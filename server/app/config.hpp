@@ -28,14 +28,17 @@ struct Config {
   // them only), and its internal location for stored files ("" = partad sends files itself).
   std::vector<std::string> trusted_front;
   std::string accel_prefix;
-  int decode_threads = 0;   // paper helpers at once for a scan batch (0 = default_decode_threads())
+  int decode_threads = 0;  // paper helpers at once for a scan batch (0 = default_decode_threads())
   std::string paper_helper;  // the parta-paper binary ("" = find_paper_helper())
   std::uint64_t paper_memory_mb = kDefaultPaperMemoryMb;  // its address-space limit
-  int paper_timeout_s = 60;     // its wall-clock limit for one page, one packet or one CUPS call
-  std::string role = "school";  // or "district": the hub schools sync with
-  std::string district_url;     // school: http://host:port of the district hub ("" = USB only)
-  std::string district_key;     // school: the district's public key (hex), for enrollment
-  int sync_interval_min = 30;   // school: how often to try the network
+  int paper_timeout_s = 60;  // its wall-clock limit for one page, one packet or one CUPS call
+  int hash_slots = 0;        // argon2id hashes at once (0 = default_hash_slots())
+  int hash_wait_ms = 3000;   // how long a sign-in waits for a slot before "try again"
+  std::uint64_t hand_in_quota_mb = 300;  // what one student's hand-ins may take on the card
+  std::string role = "school";           // or "district": the hub schools sync with
+  std::string district_url;          // school: http://host:port of the district hub ("" = USB only)
+  std::string district_key;          // school: the district's public key (hex), for enrollment
+  int sync_interval_min = 30;        // school: how often to try the network
   std::uint64_t sync_rate_kbit = 0;  // school: cap on the upload rate (0 = none)
   bool demo = false;
   bool list_routes = false;
@@ -58,5 +61,9 @@ std::string read_box_setting(const std::string& file, const std::string& key,
 unsigned default_decode_threads(unsigned cores, std::uint64_t ram_bytes);
 // The same for this machine (its cores and physical memory).
 unsigned default_decode_threads();
+// argon2id hashes at once when the settings leave it to the box: one per core, but no more than
+// one per 128 MiB of RAM (each takes 19 MiB, and the portal needs the rest), at least one.
+unsigned default_hash_slots(unsigned cores, std::uint64_t ram_bytes);
+unsigned default_hash_slots();
 
 }  // namespace parta::app

@@ -32,6 +32,7 @@
 #include "domain/accounts.hpp"
 #include "domain/box_clock.hpp"
 #include "domain/demo.hpp"
+#include "domain/hash_slots.hpp"
 #include "domain/library.hpp"
 #include "domain/school.hpp"
 #include "http/server.hpp"
@@ -185,6 +186,10 @@ int run_partad(int argc, char** argv) {
         std::cout << r.method << " " << r.pattern << " " << r.access << "\n";
       return 0;
     }
+    // Password hashing never takes more memory at once than the box can spare.
+    unsigned slots =
+        cfg.hash_slots > 0 ? static_cast<unsigned>(cfg.hash_slots) : default_hash_slots();
+    domain::hash_slots().configure(slots, std::chrono::milliseconds(cfg.hash_wait_ms));
     DataDir dir = open_data_dir(cfg.data_dir);
     // One writer per data folder: an admin command working on it directly finishes first.
     auto lock = DataLock::take(dir.root, "partad", std::chrono::seconds(60));
@@ -251,6 +256,7 @@ int run_partad(int argc, char** argv) {
     app.settings.usb_dir = cfg.usb_dir;
     app.settings.portal_host = cfg.portal_host;
     app.settings.disk_reserve = cfg.disk_reserve_mb * 1024 * 1024;
+    app.settings.hand_in_quota = cfg.hand_in_quota_mb * 1024 * 1024;
     if (role == sync::Role::district)
       register_district_app(app);
     else
@@ -270,6 +276,7 @@ int run_partad(int argc, char** argv) {
     http_options.max_upload = cfg.max_upload_mb * 1024 * 1024;
     http_options.temp_dir = box->scratch;
     http_options.front = {cfg.trusted_front, cfg.accel_prefix, box->dir.root + "/blobs/"};
+    http_options.disk_reserve = cfg.disk_reserve_mb * 1024 * 1024;
     if (!cfg.accel_prefix.empty()) {
       // The front sends /static/ itself, from files left where it can read them, and keeps the
       // bodies it buffers in front/ on the data partition (its sandbox sees only these two
@@ -290,6 +297,8 @@ int run_partad(int argc, char** argv) {
     if (!cfg.trusted_front.empty() && !cfg.portal_host.empty())
       url = "http://" + cfg.portal_host + "/";
     if (!demo.empty()) print_demo_logins(demo, url);
+    log::info("password hashing: " + std::to_string(slots) + " at once, waits up to " +
+              std::to_string(cfg.hash_wait_ms) + " ms");
     log::info("partad listening on " + cfg.listen + " (port " + std::to_string(server.port()) +
               "), data in " + box->dir.root);
     // Under systemd (Type=notify): ready now, and a watchdog ping while the portal answers a

@@ -118,7 +118,8 @@ std::string first_admin_password(Box& box, const fs::path& stick, const std::str
 bool keep_for_admin(Box& box, const fs::path& pack) {
   std::error_code ec;
   auto size = fs::file_size(pack, ec);
-  if (ec || size + (box.cfg.disk_reserve_mb << 20) > domain::free_space(box.dir.root)) return false;
+  if (ec || size + (box.cfg.disk_reserve_mb << 20) > content::free_space(box.dir.root))
+    return false;
   fs::path dir = packs_waiting_dir(box);
   fs::create_directories(dir, ec);
   fs::path tmp = fs::path(box.scratch) / ("waiting-" + pack.filename().string());

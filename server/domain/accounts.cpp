@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <stdexcept>
 
+#include "domain/hash_slots.hpp"
 #include "domain/translit.hpp"
 
 namespace parta::domain {
@@ -80,6 +81,7 @@ std::string User::short_name() const {
 }
 
 std::string hash_secret(std::string_view secret) {
+  auto slot = hash_slots().acquire();
   char out[crypto_pwhash_STRBYTES];
   if (crypto_pwhash_str_alg(out, secret.data(), secret.size(), kOpsLimit, kMemLimit,
                             crypto_pwhash_ALG_ARGON2ID13) != 0)
@@ -89,6 +91,7 @@ std::string hash_secret(std::string_view secret) {
 
 bool verify_secret(std::string_view hash, std::string_view secret) {
   std::string h(hash);
+  auto slot = hash_slots().acquire();
   return crypto_pwhash_str_verify(h.c_str(), secret.data(), secret.size()) == 0;
 }
 
@@ -192,6 +195,9 @@ std::string reset_secret(storage::Connection& c, std::int64_t user_id, SecretKin
 std::string create_session(storage::Connection& c, const Clock& clock, std::int64_t user_id) {
   std::string token = random_token();
   std::string csrf = random_token();
+  // Sessions nobody used for their whole lifetime go as new ones are made (the table stays the
+  // size of the school's devices, not of every sign-in since the box was set up).
+  c.run("DELETE FROM sessions WHERE last_seen < ?1", clock.now() - kSessionLifetime);
   c.run(
       "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen) "
       "VALUES (?1, ?2, ?3, ?4, ?4)",

@@ -44,7 +44,8 @@ struct NewUser {
 // Reads a User from the row's columns first .. first + 8 (PARTA_USER_COLUMNS).
 User user_from_row(const storage::Query& q, int first);
 
-// Argon2id, moderate memory: a Pi serving a classroom cannot give 64 MiB to every sign-in.
+// Argon2id, moderate memory: a Pi serving a classroom cannot give 64 MiB to every sign-in. Both
+// run on one of hash_slots() and throw HashBusy when none comes free in time.
 std::string hash_secret(std::string_view secret);
 bool verify_secret(std::string_view hash, std::string_view secret);
 

@@ -154,24 +154,25 @@ std::vector<Contact> contacts(storage::Connection& c, const User& u,
   return out;
 }
 
-std::int64_t direct_conversation(storage::Connection& c, std::int64_t a, std::int64_t b) {
+std::optional<std::int64_t> find_direct_conversation(storage::Connection& c, std::int64_t a,
+                                                     std::int64_t b) {
   if (a > b) std::swap(a, b);
-  if (auto id = c.scalar("SELECT id FROM conversations WHERE user_a = ?1 AND user_b = ?2", a, b))
-    return *id;
-  c.run("INSERT INTO conversations (kind, user_a, user_b) VALUES ('direct', ?1, ?2)", a, b);
+  return c.scalar("SELECT id FROM conversations WHERE user_a = ?1 AND user_b = ?2", a, b);
+}
+
+std::int64_t direct_conversation(storage::Connection& c, std::int64_t a, std::int64_t b) {
+  if (auto id = find_direct_conversation(c, a, b)) return *id;
+  c.run("INSERT INTO conversations (kind, user_a, user_b) VALUES ('direct', ?1, ?2)",
+        std::min(a, b), std::max(a, b));
   return c.last_insert_id();
 }
 
-std::int64_t class_conversation(storage::Connection& c, std::int64_t class_id) {
-  if (auto id = c.scalar("SELECT id FROM conversations WHERE class_id = ?1", class_id)) return *id;
-  c.run("INSERT INTO conversations (kind, class_id) VALUES ('class', ?1)", class_id);
-  return c.last_insert_id();
+std::optional<std::int64_t> class_conversation(storage::Connection& c, std::int64_t class_id) {
+  return c.scalar("SELECT id FROM conversations WHERE class_id = ?1", class_id);
 }
 
-std::int64_t group_conversation(storage::Connection& c, std::int64_t group_id) {
-  if (auto id = c.scalar("SELECT id FROM conversations WHERE group_id = ?1", group_id)) return *id;
-  c.run("INSERT INTO conversations (kind, group_id) VALUES ('group', ?1)", group_id);
-  return c.last_insert_id();
+std::optional<std::int64_t> group_conversation(storage::Connection& c, std::int64_t group_id) {
+  return c.scalar("SELECT id FROM conversations WHERE group_id = ?1", group_id);
 }
 
 std::optional<Conversation> find_conversation(storage::Connection& c, std::int64_t id,
@@ -282,12 +283,8 @@ bool remove_message(storage::Connection& c, std::int64_t conversation, std::int6
 }
 
 std::vector<Conversation> conversations_of(storage::Connection& c, const User& u) {
-  // A student's and a class teacher's class conversations are always there to open.
-  if (u.role == Role::student) {
-    if (auto s = find_student(c, u.id)) class_conversation(c, s->class_id);
-  } else if (u.role == Role::teacher) {
-    for (const auto& k : classes_led_by(c, u.id)) class_conversation(c, k.id);
-  }
+  // A student's and a class teacher's class conversations are always there to open: they were
+  // made with the class (migration 12's trigger).
   std::vector<Conversation> out;
   auto q = c.query(std::string(kSelect) + "WHERE " + kMember, u.id);
   while (q.next()) out.push_back(from(c, q, u));

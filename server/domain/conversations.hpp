@@ -47,10 +47,14 @@ bool may_message(storage::Connection& c, const User& from, const User& to);
 std::vector<Contact> contacts(storage::Connection& c, const User& u,
                               std::optional<std::int64_t> class_id);
 
-// Find or create.
+// The two people's conversation, if they have one.
+std::optional<std::int64_t> find_direct_conversation(storage::Connection& c, std::int64_t a,
+                                                     std::int64_t b);
+// Find or create: only with the first message (a POST), never by opening a page.
 std::int64_t direct_conversation(storage::Connection& c, std::int64_t a, std::int64_t b);
-std::int64_t class_conversation(storage::Connection& c, std::int64_t class_id);
-std::int64_t group_conversation(storage::Connection& c, std::int64_t group_id);
+// A class's and a group's conversation exist from the moment the class or group does.
+std::optional<std::int64_t> class_conversation(storage::Connection& c, std::int64_t class_id);
+std::optional<std::int64_t> group_conversation(storage::Connection& c, std::int64_t group_id);
 
 std::optional<Conversation> find_conversation(storage::Connection& c, std::int64_t id,
                                               const User& viewer);

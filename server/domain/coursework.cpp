@@ -243,6 +243,14 @@ std::vector<Submission> submissions_of(storage::Connection& c, std::int64_t assi
   return out;
 }
 
+std::uint64_t hand_in_bytes(storage::Connection& c, std::int64_t student_id) {
+  return static_cast<std::uint64_t>(
+      c.scalar("SELECT COALESCE(SUM(f.size), 0) FROM submission_files f JOIN submissions s "
+               "ON s.id = f.submission_id WHERE s.student_id = ?1",
+               student_id)
+          .value_or(0));
+}
+
 void add_comment(storage::Connection& c, const Clock& clock, std::int64_t assignment_id,
                  std::int64_t student_id, std::int64_t author_id, const std::string& kind,
                  const std::string& body) {
@@ -375,34 +383,9 @@ bool teaches(storage::Connection& c, const User& u, std::int64_t class_id,
       .has_value();
 }
 
-bool can_view_thread(storage::Connection& c, const User& u, const Assignment& a,
-                     std::int64_t student_id) {
-  if (!assigned_to(c, a, student_id)) return u.role == Role::admin;
-  switch (u.role) {
-    case Role::admin:
-      return true;
-    case Role::teacher:
-      return teaches(c, u, a.class_id, a.subject_id) ||
-             c.scalar("SELECT 1 FROM classes WHERE id = ?1 AND class_teacher_id = ?2", a.class_id,
-                      u.id)
-                 .has_value();
-    case Role::student:
-      return u.id == student_id;
-    case Role::parent:
-      return c
-          .scalar("SELECT 1 FROM parent_child WHERE parent_id = ?1 AND student_id = ?2", u.id,
-                  student_id)
-          .has_value();
-  }
-  return false;
-}
-
 bool can_view_gradebook(storage::Connection& c, const User& u, std::int64_t class_id,
                         std::int64_t subject_id) {
-  if (teaches(c, u, class_id, subject_id)) return true;
-  return u.role == Role::teacher &&
-         c.scalar("SELECT 1 FROM classes WHERE id = ?1 AND class_teacher_id = ?2", class_id, u.id)
-             .has_value();
+  return teaches(c, u, class_id, subject_id) || leads_class(c, u, class_id);
 }
 
 Gradebook gradebook(storage::Connection& c, std::int64_t class_id, std::int64_t subject_id) {

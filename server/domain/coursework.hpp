@@ -86,6 +86,8 @@ std::int64_t submit(storage::Connection& c, const Clock& clock, const Assignment
                     const std::string& client);
 std::vector<Submission> submissions_of(storage::Connection& c, std::int64_t assignment_id,
                                        std::int64_t student_id);
+// Bytes the student's handed-in files take (what their quota on the box counts).
+std::uint64_t hand_in_bytes(storage::Connection& c, std::int64_t student_id);
 
 struct Comment {
   std::int64_t id = 0, author_id = 0;
@@ -132,10 +134,7 @@ WorkState state_of(storage::Connection& c, const Assignment& a, std::int64_t stu
 
 // Who may do what.
 bool teaches(storage::Connection& c, const User& u, std::int64_t class_id, std::int64_t subject_id);
-// Admin; the subject's teacher; the class teacher (read only); the student it is for; their
-// parents.
-bool can_view_thread(storage::Connection& c, const User& u, const Assignment& a,
-                     std::int64_t student_id);
+// Who may read an assignment, a thread and their files: domain/access.hpp.
 bool can_view_gradebook(storage::Connection& c, const User& u, std::int64_t class_id,
                         std::int64_t subject_id);
 

@@ -1,11 +1,10 @@
 #include "domain/library.hpp"
 
-#include <sys/statvfs.h>
-
 #include <filesystem>
 #include <set>
 #include <sstream>
 
+#include "content/durable.hpp"
 #include "content/utf8.hpp"
 
 namespace parta::domain {
@@ -55,12 +54,6 @@ Message import_summary(const PackImport& r) {
       msgid, {{"items", std::to_string(r.items)}, {"version", std::to_string(r.previous_version)}}};
 }
 
-std::uint64_t free_space(const std::string& dir) {
-  struct statvfs st;
-  if (::statvfs(dir.c_str(), &st) != 0) return 0;
-  return static_cast<std::uint64_t>(st.f_bavail) * st.f_frsize;
-}
-
 std::string fold_case(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size();) {
@@ -106,7 +99,7 @@ std::optional<StagedPack> stage_pack_file(storage::Connection& c, content::BlobS
                                           const PackTrust& trust, PackImport* out) {
   content::PackLimits limits;
   // Staged files become blobs by rename, so a pack needs its unpacked size once.
-  limits.free_space = free_space(blobs.tmp_dir());
+  limits.free_space = content::free_space(blobs.tmp_dir());
   limits.reserve = reserve;
   std::string staging = blobs.tmp_dir() + "/pack-" + random_token().substr(0, 16);
   content::PackRead r = content::read_pack(pack_path, staging, limits);

@@ -49,9 +49,6 @@ struct PackImport {
   std::size_t items = 0;
 };
 
-// Free bytes on the data folder's filesystem.
-std::uint64_t free_space(const std::string& dir);
-
 // A pack read, verified and stored as blobs, not yet recorded.
 struct StagedPack {
   content::PackManifest manifest;

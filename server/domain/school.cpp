@@ -211,6 +211,19 @@ void unlink_parent(storage::Connection& c, std::int64_t parent_id, std::int64_t 
   c.run("DELETE FROM parent_child WHERE parent_id = ?1 AND student_id = ?2", parent_id, student_id);
 }
 
+bool leads_class(storage::Connection& c, const User& u, std::int64_t class_id) {
+  return u.role == Role::teacher &&
+         c.scalar("SELECT 1 FROM classes WHERE id = ?1 AND class_teacher_id = ?2", class_id, u.id)
+             .has_value();
+}
+
+bool is_parent_of(storage::Connection& c, const User& u, std::int64_t student_id) {
+  return u.role == Role::parent &&
+         c.scalar("SELECT 1 FROM parent_child WHERE parent_id = ?1 AND student_id = ?2", u.id,
+                  student_id)
+             .has_value();
+}
+
 bool can_view_class(storage::Connection& c, const User& viewer, std::int64_t class_id) {
   switch (viewer.role) {
     case Role::admin:
@@ -234,10 +247,7 @@ bool can_view_student(storage::Connection& c, const User& viewer, std::int64_t s
     case Role::student:
       return viewer.id == student_id;
     case Role::parent:
-      return c
-          .scalar("SELECT 1 FROM parent_child WHERE parent_id = ?1 AND student_id = ?2", viewer.id,
-                  student_id)
-          .has_value();
+      return is_parent_of(c, viewer, student_id);
     case Role::teacher: {
       auto cls = c.scalar("SELECT class_id FROM students WHERE user_id = ?1", student_id);
       return cls && can_view_class(c, viewer, *cls);

@@ -74,6 +74,10 @@ std::vector<User> parents_of(storage::Connection& c, std::int64_t student_id);
 void link_parent(storage::Connection& c, std::int64_t parent_id, std::int64_t student_id);
 void unlink_parent(storage::Connection& c, std::int64_t parent_id, std::int64_t student_id);
 
+// The class teacher of the class (a teacher who leads it).
+bool leads_class(storage::Connection& c, const User& u, std::int64_t class_id);
+// A parent of the student.
+bool is_parent_of(storage::Connection& c, const User& u, std::int64_t student_id);
 // Who may see a student's data: admin; the student; the student's parents; a teacher who teaches
 // the student's class or leads it.
 bool can_view_student(storage::Connection& c, const User& viewer, std::int64_t student_id);

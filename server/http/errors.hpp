@@ -8,12 +8,15 @@ namespace parta::http {
 
 class HttpError : public std::runtime_error {
  public:
-  HttpError(int status, std::string msgid) : std::runtime_error(msgid), status_(status) {}
+  HttpError(int status, std::string msgid, int retry_after = 0)
+      : std::runtime_error(msgid), status_(status), retry_after_(retry_after) {}
   int status() const { return status_; }
   const char* msgid() const { return what(); }
+  int retry_after() const { return retry_after_; }  // seconds for Retry-After; 0 = none
 
  private:
   int status_;
+  int retry_after_;
 };
 
 struct BadRequest : HttpError {
@@ -36,21 +39,27 @@ struct MethodNotAllowed : HttpError {
 struct PayloadTooLarge : HttpError {
   PayloadTooLarge() : HttpError(413, "The file or form is too large.") {}
 };
-struct TooManyRequests : HttpError {
-  explicit TooManyRequests(std::string msgid) : HttpError(429, std::move(msgid)) {}
-};
-// The box is busy for a moment (a long write holds the database): the answer says to come back
-// in a few seconds (Retry-After), never "server error".
-struct ServiceUnavailable : HttpError {
-  explicit ServiceUnavailable(
-      std::string msgid = "The box is busy for a moment. Try again in a few seconds.")
-      : HttpError(503, std::move(msgid)) {}
+struct UnsupportedMediaType : HttpError {
+  explicit UnsupportedMediaType(
+      std::string msgid = "The form was sent in a format the server does not accept.")
+      : HttpError(415, std::move(msgid)) {}
 };
 struct InsufficientStorage : HttpError {
   InsufficientStorage()
       : HttpError(507,
-                  "The box's memory card is full: nothing was saved. Tell the school's "
+                  "The box's storage is almost full, so the file was not saved. Tell the school's "
                   "administrator.") {}
+};
+// Busy for a moment (every password-hashing slot taken, or a long write holding the database):
+// the phone may try again shortly (Retry-After), never "server error".
+struct ServiceUnavailable : HttpError {
+  explicit ServiceUnavailable(
+      std::string msgid = "The box is busy for a moment. Try again in a few seconds.",
+      int retry_after = 5)
+      : HttpError(503, std::move(msgid), retry_after) {}
+};
+struct TooManyRequests : HttpError {
+  explicit TooManyRequests(std::string msgid) : HttpError(429, std::move(msgid)) {}
 };
 
 }  // namespace parta::http

@@ -1,5 +1,6 @@
 #include "http/form.hpp"
 
+#include "content/durable.hpp"
 #include "content/utf8.hpp"
 #include "http/multipart.hpp"
 
@@ -181,10 +182,13 @@ class FormBuilder : public MultipartSink {
 
   bool begin_part(const PartHeaders& h) override {
     if (out_.form.fields.size() + out_.form.files.size() >= kMaxFormFields)
-      return stop("The form has too many fields.");
+      return stop(FormProblem::malformed, "The form has too many fields.");
     if (!text::is_valid_utf8(h.name) || has_bad_controls(h.name))
-      return stop("The form data is malformed.");
+      return stop(FormProblem::malformed, "The form data is malformed.");
     in_file_ = h.filename.has_value();
+    // The token comes first in every form: checked before a byte of any file is kept.
+    if (limits_.csrf_first && parts_++ == 0 && (in_file_ || h.name != "csrf"))
+      return stop(FormProblem::csrf, kExpired);
     if (in_file_) {
       UploadedFile f;
       f.field = h.name;
@@ -193,10 +197,14 @@ class FormBuilder : public MultipartSink {
           text::is_valid_utf8(*h.filename) && !has_bad_controls(*h.filename) ? *h.filename : "";
       f.content_type = h.content_type;
       if (!limits_.temp_dir.empty()) {
+        // What is still to come must fit above the reserve, or nothing is written at all.
+        std::uint64_t to_come = limits_.expected > total_ ? limits_.expected - total_ : 0;
+        if (!room_for(to_come)) return stop(FormProblem::disk_full, kDiskFull);
         std::string templ = limits_.temp_dir + "/upload-XXXXXX";
         fd_ = ::mkstemp(templ.data());
-        if (fd_ < 0) return stop("The server could not store the upload. Please try again.");
+        if (fd_ < 0) return stop(FormProblem::malformed, kCannotStore);
         f.temp_path = templ;
+        checked_at_ = 0;
       }
       out_.form.files.push_back(std::move(f));
     } else {
@@ -207,29 +215,33 @@ class FormBuilder : public MultipartSink {
 
   bool data(std::string_view bytes) override {
     total_ += bytes.size();
-    if (total_ > limits_.max_total) {
-      too_large_ = true;
-      return stop("The file or form is too large.");
-    }
+    if (total_ > limits_.max_total) return stop(FormProblem::too_large, kTooLarge);
     if (!in_file_) {
       std::string& v = out_.form.fields.back().second;
-      if (v.size() + bytes.size() > limits_.max_field) {
-        too_large_ = true;
-        return stop("The file or form is too large.");
-      }
+      text_ += bytes.size();
+      if (v.size() + bytes.size() > limits_.max_field || text_ > limits_.max_text)
+        return stop(FormProblem::too_large, kTooLarge);
       v.append(bytes);
       return true;
     }
     UploadedFile& f = out_.form.files.back();
     f.size += bytes.size();
+    files_ += bytes.size();
+    if (files_ > limits_.max_files) return stop(FormProblem::over_quota, kOverQuota);
     if (fd_ < 0) {
       f.data.append(bytes);
       return true;
     }
+    // Another writer (another upload, an import) may be filling the disk at the same time.
+    if (f.size - checked_at_ >= kRecheckEvery) {
+      checked_at_ = f.size;
+      if (!room_for(0)) return stop(FormProblem::disk_full, kDiskFull);
+    }
     while (!bytes.empty()) {
       ssize_t n = ::write(fd_, bytes.data(), bytes.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) return stop("The server could not store the upload. Please try again.");
+      if (n < 0 && errno == ENOSPC) return stop(FormProblem::disk_full, kDiskFull);
+      if (n <= 0) return stop(FormProblem::malformed, kCannotStore);
       bytes.remove_prefix(static_cast<std::size_t>(n));
     }
     return true;
@@ -244,15 +256,37 @@ class FormBuilder : public MultipartSink {
       return true;
     }
     const std::string& v = out_.form.fields.back().second;
-    if (!text::is_valid_utf8(v)) return stop("The form contains text that is not valid UTF-8.");
-    if (has_bad_controls(v)) return stop("The form contains control characters.");
+    if (!text::is_valid_utf8(v))
+      return stop(FormProblem::malformed, "The form contains text that is not valid UTF-8.");
+    if (has_bad_controls(v))
+      return stop(FormProblem::malformed, "The form contains control characters.");
+    if (limits_.csrf_first && out_.form.fields.size() == 1 && out_.form.files.empty() &&
+        !limits_.csrf_first(v))
+      return stop(FormProblem::csrf, kExpired);
     return true;
   }
 
-  bool too_large() const { return too_large_; }
-
  private:
-  bool stop(const char* msgid) {
+  static constexpr const char* kTooLarge = "The file or form is too large.";
+  static constexpr const char* kExpired =
+      "This form has expired. Go back, reload the page and try again.";
+  static constexpr const char* kDiskFull =
+      "The box's storage is almost full, so the file was not saved. Tell the school's "
+      "administrator.";
+  static constexpr const char* kOverQuota =
+      "These files do not fit in the space for your hand-ins on the box. Send smaller photos or "
+      "files, or ask your teacher.";
+  static constexpr const char* kCannotStore =
+      "The server could not store the upload. Please try again.";
+  static constexpr std::uint64_t kRecheckEvery = 1024 * 1024;
+
+  bool room_for(std::uint64_t bytes) const {
+    std::uint64_t free =
+        limits_.free_space ? limits_.free_space() : content::free_space(limits_.temp_dir);
+    return free >= limits_.disk_reserve && free - limits_.disk_reserve >= bytes;
+  }
+  bool stop(FormProblem p, const char* msgid) {
+    out_.problem = p;
     out_.error = msgid;
     return false;
   }
@@ -260,19 +294,19 @@ class FormBuilder : public MultipartSink {
   FormParse& out_;
   bool in_file_ = false;
   int fd_ = -1;
-  std::uint64_t total_ = 0;
-  bool too_large_ = false;
+  std::size_t parts_ = 0;
+  std::uint64_t total_ = 0, text_ = 0, files_ = 0, checked_at_ = 0;
 };
 
 }  // namespace
 
 FormParse read_multipart(const std::function<long(char*, std::size_t)>& read,
-                         std::string_view content_type, const MultipartLimits& limits,
-                         bool* too_large) {
+                         std::string_view content_type, const MultipartLimits& limits) {
   FormParse r;
   auto boundary = multipart_boundary(content_type);
   if (!boundary) {
     r.error = "The form data is malformed.";
+    r.problem = FormProblem::malformed;
     return r;
   }
   {
@@ -292,8 +326,13 @@ FormParse read_multipart(const std::function<long(char*, std::size_t)>& read,
     }
     if (ok) ok = parser.finish();
     if (!ok && r.error.empty()) r.error = parser.error();
-    if (too_large) *too_large = builder.too_large();
+    // A form without a single part never showed its token.
+    if (ok && limits.csrf_first && r.form.fields.empty() && r.form.files.empty()) {
+      r.error = "This form has expired. Go back, reload the page and try again.";
+      r.problem = FormProblem::csrf;
+    }
   }
+  if (!r.ok() && r.problem == FormProblem::none) r.problem = FormProblem::malformed;
   if (!r.ok()) r.form.files.clear();  // removes the temp files: nothing half-kept
   return r;
 }
@@ -310,7 +349,8 @@ FormParse parse_multipart(std::string_view body, std::string_view content_type) 
   MultipartLimits limits;
   limits.max_total = body.size() + 1;
   limits.max_field = body.size() + 1;
-  return read_multipart(read, content_type, limits, nullptr);
+  limits.max_text = body.size() + 1;
+  return read_multipart(read, content_type, limits);
 }
 
 std::map<std::string, std::string, std::less<>> parse_cookies(std::string_view header) {

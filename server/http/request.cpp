@@ -66,7 +66,6 @@ const Form& Request::form() const {
     std::string type = header("content-type");
     FormParse r;
     if (type.rfind("multipart/form-data", 0) == 0) {
-      bool too_large = false;
       std::size_t pos = 0;
       auto from_memory = [this, &pos](char* buf, std::size_t cap) -> long {
         std::size_t n = std::min(cap, body_.size() - pos);
@@ -76,16 +75,26 @@ const Form& Request::form() const {
       };
       const bool streaming = !body_loaded_ && body_reader;
       body_loaded_ = true;
-      if (streaming) {
-        r = read_multipart(body_reader, type, upload_limits, &too_large);
-      } else {
-        r = read_multipart(from_memory, type, upload_limits, &too_large);
+      MultipartLimits limits = upload_limits;
+      limits.max_text = std::min(limits.max_text, max_form);
+      r = streaming ? read_multipart(body_reader, type, limits)
+                    : read_multipart(from_memory, type, limits);
+      switch (r.problem) {
+        case FormProblem::none:
+        case FormProblem::malformed:
+          break;
+        case FormProblem::too_large:
+        case FormProblem::over_quota:
+          throw HttpError(413, r.error);
+        case FormProblem::disk_full:
+          throw InsufficientStorage();
+        case FormProblem::csrf:
+          throw Forbidden(r.error);
       }
-      if (too_large) throw PayloadTooLarge();
     } else if (type.empty() || type.rfind("application/x-www-form-urlencoded", 0) == 0) {
       r = parse_urlencoded(text_body());
     } else {
-      throw BadRequest("The form was sent in a format the server does not accept.");
+      throw UnsupportedMediaType();
     }
     if (!r.ok()) throw BadRequest(r.error);
     form_ = std::move(r.form);

@@ -7,8 +7,17 @@
 
 namespace parta::http {
 
-Response& Response::cookie(const std::string& name, const std::string& value, long max_age) {
-  std::string c = name + "=" + value + "; Path=/; HttpOnly; SameSite=Lax";
+Response& Response::header(std::string name, std::string value) {
+  if (name.find_first_of("\r\n") != std::string::npos ||
+      value.find_first_of("\r\n") != std::string::npos)
+    throw std::invalid_argument("a response header with CR or LF: " + name);
+  headers.emplace_back(std::move(name), std::move(value));
+  return *this;
+}
+
+Response& Response::cookie(const std::string& name, const std::string& value, long max_age,
+                           const char* same_site) {
+  std::string c = name + "=" + value + "; Path=/; HttpOnly; SameSite=" + same_site;
   if (max_age >= 0) c += "; Max-Age=" + std::to_string(max_age);
   return header("Set-Cookie", c);
 }
@@ -61,7 +70,7 @@ struct Deflater {
 }  // namespace
 
 Response Response::file(std::string path, std::string content_type,
-                        const std::string& download_name, bool inline_view) {
+                        const std::string& download_name, bool inline_view, Caching caching) {
   Response r;
   r.file_path = std::move(path);
   r.content_type = std::move(content_type);
@@ -82,7 +91,8 @@ Response Response::file(std::string path, std::string content_type,
   }
   r.header("Content-Disposition", std::string(inline_view ? "inline" : "attachment") +
                                       "; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded);
-  r.header("Cache-Control", "private, max-age=86400");
+  r.header("Cache-Control",
+           caching == Caching::shared ? "private, max-age=86400" : "private, no-store");
   return r;
 }
 

@@ -7,21 +7,25 @@
 
 namespace parta::http {
 
+// How long a browser may keep a stored file: a child's work and anything naming a person is
+// `personal` (private, no-store: nothing stays in a shared family phone's cache after sign-out);
+// the school's library is `shared` material and may be kept a day.
+enum class Caching { personal, shared };
+
 struct Response {
   int status = 200;
   std::string content_type = "text/html; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
-  // When set, the server streams this file instead of body (with Range, ETag, Last-Modified and
-  // 304 handled by CivetWeb) as content_type; headers go along.
+  // When set, the server streams this file instead of body (Range, ETag, Last-Modified and 304
+  // handled there) as content_type; headers go along.
   std::string file_path;
 
-  Response& header(std::string name, std::string value) {
-    headers.emplace_back(std::move(name), std::move(value));
-    return *this;
-  }
-  // Set-Cookie with the safe defaults: HttpOnly, SameSite=Lax, Path=/.
-  Response& cookie(const std::string& name, const std::string& value, long max_age_seconds = -1);
+  // CR or LF in a name or value would start a header (or a body) of someone else's: refused.
+  Response& header(std::string name, std::string value);
+  // Set-Cookie with the safe defaults: HttpOnly, SameSite=Lax (or "Strict"), Path=/.
+  Response& cookie(const std::string& name, const std::string& value, long max_age_seconds = -1,
+                   const char* same_site = "Lax");
 
   static Response html(std::string body, int status = 200);
   static Response json(std::string body, int status = 200);
@@ -30,7 +34,7 @@ struct Response {
   static Response redirect(const std::string& location);
   // A stored file; `download_name` is what the browser saves it as; inline = shown in the page.
   static Response file(std::string path, std::string content_type, const std::string& download_name,
-                       bool inline_view);
+                       bool inline_view, Caching caching = Caching::personal);
 };
 
 std::string gzip(std::string_view data);

@@ -1,11 +1,18 @@
 #include "http/server.hpp"
 
 #include <civetweb.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
 #include <cstring>
+#include <ctime>
+#include <optional>
 #include <stdexcept>
+#include <vector>
 
 #include "app/log.hpp"
 #include "http/worker_pool.hpp"
@@ -42,6 +49,8 @@ const char* status_text(int s) {
       return "Method Not Allowed";
     case 409:
       return "Conflict";
+    case 416:
+      return "Range Not Satisfiable";
     case 413:
       return "Payload Too Large";
     case 415:
@@ -64,6 +73,114 @@ const char* status_text(int s) {
 bool compressible(const std::string& type) {
   return type.rfind("text/", 0) == 0 || type.rfind("application/json", 0) == 0 ||
          type.rfind("image/svg+xml", 0) == 0;
+}
+
+std::string http_date(std::time_t t) {
+  char buf[64];
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+struct ByteRange {
+  std::uint64_t first = 0, last = 0;
+};
+// One range of "bytes=a-b", "bytes=a-" or "bytes=-n" within `size`; nullopt for anything else
+// (several ranges, another unit: the whole file is sent). `unsatisfiable` for a range past the end.
+std::optional<ByteRange> parse_range(const std::string& h, std::uint64_t size,
+                                     bool* unsatisfiable) {
+  *unsatisfiable = false;
+  if (h.rfind("bytes=", 0) != 0 || h.find(',') != std::string::npos) return std::nullopt;
+  std::string spec = h.substr(6);
+  auto dash = spec.find('-');
+  if (dash == std::string::npos) return std::nullopt;
+  auto number = [](const std::string& s) -> std::optional<std::uint64_t> {
+    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    return std::stoull(s);
+  };
+  auto a = number(spec.substr(0, dash)), b = number(spec.substr(dash + 1));
+  ByteRange r;
+  if (!a && b) {  // the last n bytes
+    if (*b == 0) return std::nullopt;
+    r.first = *b >= size ? 0 : size - *b;
+    r.last = size - 1;
+  } else if (a && spec.size() == dash + 1) {
+    r.first = *a;
+    r.last = size - 1;
+  } else if (a && b && *a <= *b) {
+    r.first = *a;
+    r.last = std::min(*b, size - 1);
+  } else {
+    return std::nullopt;
+  }
+  if (size == 0 || r.first >= size) {
+    *unsatisfiable = true;
+    return std::nullopt;
+  }
+  return r;
+}
+
+// Sends a stored file with exactly our headers. (CivetWeb's own file sender adds a Cache-Control
+// of its own, so a child's photo went out as "max-age=3600" beside our "no-store".) ETag and
+// Last-Modified answer 304; one byte range answers 206 (resumed downloads, seeking in recordings).
+void send_file(mg_connection* conn, const Request& req, const Response& resp) {
+  int fd = ::open(resp.file_path.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st {};
+  if (fd < 0 || ::fstat(fd, &st) != 0) {
+    if (fd >= 0) ::close(fd);
+    static const char kGone[] =
+        "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Length: 10\r\nCache-Control: private, no-store\r\n\r\nNot found\n";
+    mg_write(conn, kGone, sizeof kGone - 1);
+    return;
+  }
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  char etag[64];
+  std::snprintf(etag, sizeof etag, "\"%lx.%llu\"", static_cast<unsigned long>(st.st_mtime),
+                static_cast<unsigned long long>(size));
+  const std::string modified = http_date(st.st_mtime);
+  std::string inm = req.header("if-none-match");
+  bool not_modified = inm.empty() ? req.header("if-modified-since") == modified
+                                  : inm.find(etag) != std::string::npos;
+  bool unsatisfiable = false;
+  std::optional<ByteRange> range;
+  if (!not_modified && !req.header("range").empty() &&
+      (req.header("if-range").empty() || req.header("if-range") == etag))
+    range = parse_range(req.header("range"), size, &unsatisfiable);
+  int status = not_modified ? 304 : unsatisfiable ? 416 : range ? 206 : 200;
+  std::uint64_t first = range ? range->first : 0;
+  std::uint64_t length = status == 200 ? size : range ? range->last - range->first + 1 : 0;
+
+  std::string head = "HTTP/1.1 " + std::to_string(status) + " " + status_text(status) + "\r\n";
+  if (status != 304) head += "Content-Type: " + resp.content_type + "\r\n";
+  if (status != 304) head += "Content-Length: " + std::to_string(length) + "\r\n";
+  head += "Accept-Ranges: bytes\r\nETag: " + std::string(etag) + "\r\nLast-Modified: " + modified +
+          "\r\nDate: " + http_date(std::time(nullptr)) + "\r\n";
+  if (status == 206)
+    head += "Content-Range: bytes " + std::to_string(range->first) + "-" +
+            std::to_string(range->last) + "/" + std::to_string(size) + "\r\n";
+  if (status == 416) head += "Content-Range: bytes */" + std::to_string(size) + "\r\n";
+  for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
+  // Files people uploaded are never run as a page of ours.
+  head +=
+      "X-Content-Type-Options: nosniff\r\n"
+      "Content-Security-Policy: sandbox; default-src 'none'; img-src 'self'; media-src 'self'\r\n"
+      "\r\n";
+  mg_write(conn, head.data(), head.size());
+  if (req.method != "HEAD" && (status == 200 || status == 206)) {
+    std::vector<char> buf(64 * 1024);
+    auto offset = static_cast<off_t>(first);
+    while (length > 0) {
+      ssize_t n = ::pread(fd, buf.data(), std::min<std::uint64_t>(buf.size(), length), offset);
+      if (n <= 0) break;  // the file shrank: the client sees a short body and retries
+      if (mg_write(conn, buf.data(), static_cast<std::size_t>(n)) <= 0) break;  // client gone
+      offset += n;
+      length -= static_cast<std::uint64_t>(n);
+    }
+  }
+  ::close(fd);
 }
 
 int on_request(mg_connection* conn, void* cbdata) {
@@ -153,6 +270,10 @@ int Server::handle_here(mg_connection* conn) {
     req.max_form = options_.max_form;
     req.upload_limits.temp_dir = options_.temp_dir;
     req.upload_limits.max_total = options_.max_upload;
+    req.upload_limits.max_text = options_.max_form;
+    req.upload_limits.disk_reserve = options_.disk_reserve;
+    if (ri->content_length > 0)
+      req.upload_limits.expected = static_cast<std::uint64_t>(ri->content_length);
     bool declared_too_large =
         ri->content_length > 0 &&
         static_cast<unsigned long long>(ri->content_length) > options_.max_upload + 64 * 1024;
@@ -165,6 +286,7 @@ int Server::handle_here(mg_connection* conn) {
         resp = dispatch_(req);
       } catch (const HttpError& e) {
         resp = render_error_(req, e.status(), e.msgid());
+        if (e.retry_after() > 0) resp.header("Retry-After", std::to_string(e.retry_after()));
       } catch (const std::exception& e) {
         log::error(std::string("500 on ") + req.method + " " + req.path + ": " + e.what());
         resp = render_error_(req, 500, "Something went wrong on the server.");
@@ -212,13 +334,7 @@ void Server::write(mg_connection* conn, const Request& req, Response& resp) {
     }
   }
   if (!resp.file_path.empty()) {
-    std::string extra;
-    for (const auto& [k, v] : resp.headers) extra += k + ": " + v + "\r\n";
-    // Files people uploaded are never run as a page of ours.
-    extra +=
-        "X-Content-Type-Options: nosniff\r\n"
-        "Content-Security-Policy: sandbox; default-src 'none'; img-src 'self'; media-src 'self'";
-    mg_send_mime_file2(conn, resp.file_path.c_str(), resp.content_type.c_str(), extra.c_str());
+    send_file(conn, req, resp);
     return;
   }
   bool has_type = !resp.body.empty() || resp.status == 200;
@@ -243,8 +359,7 @@ void Server::write(mg_connection* conn, const Request& req, Response& resp) {
     if (k == "Cache-Control") has_cache = true;
   }
   // Signed-in pages must not stay in a shared family phone's cache.
-  if (!has_cache) head += "Cache-Control: no-store\r\n";
-  if (resp.status == 503) head += "Retry-After: 5\r\n";
+  if (!has_cache) head += "Cache-Control: private, no-store\r\n";
   head +=
       "X-Content-Type-Options: nosniff\r\n"
       "X-Frame-Options: DENY\r\n"

@@ -23,6 +23,7 @@ struct ServerOptions {
   std::uint64_t max_upload = 200ull * 1024 * 1024;  // multipart uploads (recordings are large)
   std::string temp_dir;                             // where uploads stream to ("" = memory)
   FrontOptions front;                               // the nginx front before partad, if any
+  std::uint64_t disk_reserve = 0;  // uploads never take temp_dir's disk below this many bytes
 };
 
 class WorkerPool;

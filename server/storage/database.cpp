@@ -133,6 +133,8 @@ void Connection::exec(const std::string& sql) {
 std::int64_t Connection::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
 int Connection::changes() const { return sqlite3_changes(db_); }
 
+std::int64_t Connection::total_changes() const { return sqlite3_total_changes64(db_); }
+
 Transaction::Transaction(Connection& c) : c_(c) {
   // Inside another transaction (a sync import applying a roster or a pack) this is a savepoint,
   // so the inner work commits or rolls back with the outer one.

@@ -118,6 +118,8 @@ class Connection {
   void exec(const std::string& sql);  // several statements, no parameters: schema only
   std::int64_t last_insert_id() const;
   int changes() const;
+  // Rows changed through this connection since it opened, triggers included.
+  std::int64_t total_changes() const;
   sqlite3* handle() { return db_; }
   static constexpr int kBusyTimeoutMs = 5000;
 

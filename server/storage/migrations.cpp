@@ -644,6 +644,20 @@ UPDATE users SET login = '@district'
 ALTER TABLE print_runs ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE scan_batches ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;
 )sql",
+    // 14 (no GET changes state): a class's and a group's
+    // conversation come with the class or the group, made by a trigger in the same transaction
+    // whatever makes one (the admin, a roster import, a sync), so opening a page never has to
+    // create one; the ones missing are made here.
+    R"sql(
+CREATE TRIGGER class_conversation AFTER INSERT ON classes BEGIN
+  INSERT OR IGNORE INTO conversations (kind, class_id) VALUES ('class', NEW.id);
+END;
+CREATE TRIGGER group_conversation AFTER INSERT ON groups BEGIN
+  INSERT OR IGNORE INTO conversations (kind, group_id) VALUES ('group', NEW.id);
+END;
+INSERT OR IGNORE INTO conversations (kind, class_id) SELECT 'class', id FROM classes;
+INSERT OR IGNORE INTO conversations (kind, group_id) SELECT 'group', id FROM groups;
+)sql",
 };
 
 }  // namespace

@@ -5,7 +5,7 @@
 
 namespace parta::storage {
 
-inline constexpr int kSchemaVersion = 13;
+inline constexpr int kSchemaVersion = 14;
 
 // Applies all pending migrations in one transaction each. Throws DbError if the file's version is
 // newer than this program's.

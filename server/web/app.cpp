@@ -1,12 +1,16 @@
 #include "web/app.hpp"
 
 #include <sodium.h>
+
+#include <charconv>
 #include <nlohmann/json.hpp>
 
 #include "app/log.hpp"
 #include "domain/announcements.hpp"
 #include "domain/conversations.hpp"
+#include "domain/coursework.hpp"
 #include "domain/days.hpp"
+#include "domain/hash_slots.hpp"
 #include "domain/school.hpp"
 #include "web/static_assets.hpp"
 #include "web/templates.hpp"
@@ -40,6 +44,22 @@ bool same_token(const std::string& a, const std::string& b) {
 
 bool is_api(const std::string& path) { return path.rfind("/api/", 0) == 0; }
 
+bool is_multipart(const http::Request& req) {
+  return req.header("content-type").rfind("multipart/form-data", 0) == 0;
+}
+
+// Anyone on the Wi-Fi may post to a public route: only a small URL-encoded form, refused before a
+// byte of anything else is read (a multipart body used to stream 200 MB to tmp/ first).
+void refuse_public_body(const http::Request& req) {
+  if (is_multipart(req)) throw http::UnsupportedMediaType();
+  std::string length = req.header("content-length");  // none: chunked, bounded as it is read
+  if (length.empty()) return;
+  std::uint64_t n = 0;
+  auto [end, ec] = std::from_chars(length.data(), length.data() + length.size(), n);
+  if (ec != std::errc() || end != length.data() + length.size() || n > req.max_form)
+    throw http::PayloadTooLarge();
+}
+
 // Fills ctx.user / ctx.csrf from the bearer token or the session cookie.
 void authenticate(Ctx& ctx) {
   const std::string auth = ctx.req.header("authorization");
@@ -63,14 +83,20 @@ void authenticate(Ctx& ctx) {
 }  // namespace
 
 App::App(storage::Database& db, const domain::Clock& clock, content::BlobStore* blobs)
-    : db_(db), clock_(clock), blobs_(blobs), limiter_(clock) {}
+    : db_(db), clock_(clock), blobs_(blobs), limiter_(clock) {
+  auto lease = db_.acquire();
+  device_key_ = domain::load_device_key(*lease);
+}
+
+std::string device_cookie_name(const std::string& login) { return "parta_dev_" + login; }
 
 void App::route(const std::string& method, const std::string& pattern, unsigned access, View view) {
   routes_.push_back({method, pattern, access});
-  router_.add(method, pattern, [this, method, access, view](http::Request& req) {
+  router_.add(method, pattern, [this, method, pattern, access, view](http::Request& req) {
     auto lease = db_.acquire();
     Ctx ctx{req, *lease, clock_, request_lang(req), std::nullopt, "", false, blobs_, &settings};
     if (access == kDevice) return view(ctx);
+    if (access == kPublic && method == "POST") refuse_public_body(req);
     authenticate(ctx);
     // Opening the portal counts for monitoring (once per user per day).
     if (ctx.user && !ctx.via_token) {
@@ -86,12 +112,42 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
     }
     if (method == "POST" && !ctx.via_token) {
       std::string sent = req.header("x-csrf-token");
-      if (sent.empty()) sent = req.form().value("csrf");
+      if (sent.empty()) {
+        // The check below holds ctx: it must not outlive this call, whatever form() throws.
+        struct Unhook {
+          http::Request& r;
+          ~Unhook() { r.upload_limits.csrf_first = nullptr; }
+        } unhook{req};
+        if (is_multipart(req)) {
+          // The token is the first field of every form: a forged upload is refused before any
+          // of its files reaches the disk.
+          req.upload_limits.csrf_first = [&ctx](std::string_view v) {
+            return same_token(std::string(v), ctx.csrf);
+          };
+          // A student's uploads are hand-ins: they stop where the student's quota is full.
+          if (ctx.user && ctx.user->role == domain::Role::student) {
+            std::uint64_t used = domain::hand_in_bytes(ctx.db, ctx.user->id);
+            std::uint64_t quota = settings.hand_in_quota;
+            req.upload_limits.max_files = used < quota ? quota - used : 0;
+          }
+        }
+        sent = req.form().value("csrf");
+      }
       if (!same_token(sent, ctx.csrf))
         throw http::HttpError(403,
                               "This form has expired. Go back, reload the page and try again.");
     }
-    return view(ctx);
+    const std::int64_t writes = ctx.db.total_changes();
+    http::Response resp;
+    try {
+      resp = view(ctx);
+    } catch (const domain::HashBusy&) {
+      throw http::ServiceUnavailable(kBusyMsgid);
+    }
+    // No GET changes state (a prefetching browser or a link in a message would change it).
+    if (method == "GET" && ctx.db.total_changes() - writes > ctx.seen_writes)
+      log::error("GET " + pattern + " changed the database (" + req.path + ")");
+    return resp;
   });
 }
 
@@ -104,6 +160,16 @@ http::Response App::handle(http::Request& req) {
     if (e.is_full()) throw http::InsufficientStorage();
     throw;
   }
+}
+
+void note_seen(Ctx& ctx, const std::function<void()>& write) {
+  const std::int64_t before = ctx.db.total_changes();
+  try {
+    write();
+  } catch (const storage::DbError& e) {
+    log::warning(std::string("a seen mark was not saved: ") + e.what());
+  }
+  ctx.seen_writes += ctx.db.total_changes() - before;
 }
 
 http::Response App::render_error(const http::Request& req, int status, const std::string& msgid) {

@@ -15,6 +15,7 @@
 #include "domain/box_clock.hpp"
 #include "domain/login_limiter.hpp"
 #include "domain/monitoring.hpp"
+#include "domain/sign_in.hpp"
 #include "http/request.hpp"
 #include "http/response.hpp"
 #include "http/router.hpp"
@@ -41,9 +42,10 @@ unsigned role_bit(domain::Role r);
 
 // Deployment settings the views need.
 struct Settings {
-  std::string usb_dir = "/media/parta-usb";           // where the box mounts a USB stick
-  std::uint64_t disk_reserve = 500ull * 1024 * 1024;  // never fill the card past this
-  std::function<void()> wake_paper;                   // new print run or scan batch queued
+  std::string usb_dir = "/media/parta-usb";            // where the box mounts a USB stick
+  std::uint64_t disk_reserve = 500ull * 1024 * 1024;   // never fill the card past this
+  std::uint64_t hand_in_quota = 300ull * 1024 * 1024;  // one student's hand-ins, files together
+  std::function<void()> wake_paper;                    // new print run or scan batch queued
   // Runs a job in the parta-paper helper (CUPS, login cards); nullopt when it did not answer.
   std::function<std::optional<printer::JobResult>(const printer::Job&)> paper;
   std::string portal_host;  // where captive-portal probes send phones ("" = the Host asked)
@@ -68,6 +70,7 @@ struct Ctx {
   bool via_token = false;               // API bearer token instead of a session cookie
   content::BlobStore* blobs = nullptr;  // where uploaded files are kept
   const Settings* settings = nullptr;
+  std::int64_t seen_writes = 0;  // rows note_seen() changed: the only writes a GET may make
 
   std::string tr(std::string_view msgid) const { return Catalogue::instance().tr(lang, msgid); }
   std::string tr(const domain::Message& m) const { return Catalogue::instance().format(lang, m); }
@@ -93,6 +96,7 @@ class App {
   http::Response render_error(const http::Request& req, int status, const std::string& msgid);
 
   domain::LoginLimiter& limiter() { return limiter_; }
+  const domain::DeviceKey& device_key() const { return device_key_; }
   Settings settings;
 
  private:
@@ -100,6 +104,7 @@ class App {
   const domain::Clock& clock_;
   content::BlobStore* blobs_;
   domain::LoginLimiter limiter_;
+  domain::DeviceKey device_key_;
   domain::VisitLog visits_;
   http::Router router_;
   std::vector<RouteInfo> routes_;
@@ -109,8 +114,18 @@ class App {
 inline constexpr const char* kSessionCookie = "parta_session";
 inline constexpr const char* kAnonCsrfCookie = "parta_csrf";
 inline constexpr const char* kLangCookie = "parta_lang";
+// A device's token for one account (see domain/sign_in.hpp): "parta_dev_<login>".
+std::string device_cookie_name(const std::string& login);
+inline constexpr long kDeviceCookieLifetime = 400L * 24 * 3600;  // the most browsers keep
+inline constexpr const char* kBusyMsgid =
+    "The box is busy with other sign-ins. Try again in a few seconds.";
 
 Lang request_lang(const http::Request& req);
+
+// The one kind of write a page view may make besides the visit and the session touch: the viewer's
+// own "seen" mark (read up to here). Best-effort: a busy database never fails the page for it.
+// Any other write during a GET is logged as an error ("a GET changed the database").
+void note_seen(Ctx& ctx, const std::function<void()>& write);
 
 // Renders templates/<name>.html inside the layout. `title_msgid` is translated.
 http::Response page(Ctx& ctx, const std::string& name, mstch::map data,

@@ -4,12 +4,49 @@
 
 namespace parta::web {
 
+namespace {
+
+// A plain number ("-5", "4,5", "-0.25") is left alone: a spreadsheet reads it as a number and
+// never as a formula. Anything else that starts like a formula is not.
+bool plain_number(const std::string& s) {
+  std::size_t i = s[0] == '-' ? 1 : 0;
+  bool digits = false, point = false;
+  for (; i < s.size(); ++i) {
+    if (s[i] >= '0' && s[i] <= '9') {
+      digits = true;
+    } else if ((s[i] == '.' || s[i] == ',') && !point && digits) {
+      point = true;
+    } else {
+      return false;
+    }
+  }
+  return digits && (s.back() >= '0' && s.back() <= '9');
+}
+
+// OWASP's "CSV injection" list: a cell starting with one of these may run as a formula.
+bool formula_start(const std::string& s) {
+  if (s.empty()) return false;
+  switch (s[0]) {
+    case '=':
+    case '+':
+    case '@':
+    case '\t':
+    case '\r':
+      return true;
+    case '-':
+      return s.size() > 1 && !plain_number(s);
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 std::string csv_cell(const std::string& v) {
   std::string s = v;
-  // "=HYPERLINK(…)" typed into a survey must stay text when a teacher opens the file.
-  if (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '@' || s[0] == '\t' ||
-                     (s[0] == '-' && s.size() > 1 && !(s[1] >= '0' && s[1] <= '9'))))
-    s.insert(0, "'");
+  // "=HYPERLINK(…)" or "-2+3+cmd|' /C calc'!A0" typed into a survey must stay text when a teacher
+  // opens the file: a leading apostrophe makes the cell text in Excel and LibreOffice.
+  if (formula_start(s)) s.insert(0, "'");
   if (s.find_first_of(";\"\n\r") == std::string::npos) return s;
   std::string out = "\"";
   for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);

@@ -372,7 +372,7 @@ void register_admin_views(App& app) {
   });
 
   // ---- password / PIN reset ----
-  app.route("POST", "/admin/users/{id}/reset", kAdmin, [](Ctx& ctx) {
+  app.route("POST", "/admin/users/{id}/reset", kAdmin, [&app](Ctx& ctx) {
     std::int64_t id = ctx.req.id("id");
     auto u = domain::find_user(ctx.db, id);
     if (!u) throw http::NotFound();
@@ -380,6 +380,8 @@ void register_admin_views(App& app) {
                     ? domain::SecretKind::pin
                     : domain::SecretKind::password;
     std::string secret = domain::reset_secret(ctx.db, id, kind);
+    // The new secret goes on a card to a new device, too: strangers' failures must not stop it.
+    app.limiter().forgive_account(u->login);
     if (ctx.settings)
       domain::forget_first_admin_password(*u, ctx.settings->first_admin_password_file);
     std::string cls;

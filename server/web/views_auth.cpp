@@ -1,5 +1,8 @@
 // Sign-in, sign-out, one's own profile and password, language switch and static files.
 #include "domain/accounts.hpp"
+#include "domain/hash_slots.hpp"
+#include "domain/sign_in.hpp"
+#include "domain/validate.hpp"
 #include "web/app.hpp"
 #include "web/static_assets.hpp"
 
@@ -44,6 +47,29 @@ std::string normalize_login(std::string s) {
   return s;
 }
 
+// The device token this request carries for `login` ("" when none).
+std::string device_token(const Ctx& ctx, const std::string& login) {
+  if (!domain::valid_login(login)) return "";
+  return ctx.req.cookie(device_cookie_name(login)).value_or("");
+}
+
+// Keeps this device trusted for the account: long-lived, and sent only to this site's own pages.
+void remember_device(http::Response& resp, const std::string& login, const std::string& token) {
+  resp.cookie(device_cookie_name(login), token, kDeviceCookieLifetime, "Strict");
+}
+
+// The words for a refused attempt, naming what the person can do about it.
+std::string refusal_text(Ctx& ctx, const domain::SecretCheck& r) {
+  std::string minutes = std::to_string((r.wait + 59) / 60);
+  if (r.refusal == domain::LoginLimiter::Refusal::account)
+    return ctx.tr(domain::Message{
+        "Too many failed attempts at this account from new devices. Try again in {minutes} min, "
+        "or sign in on a phone or computer you have signed in on before.",
+        {{"minutes", minutes}}});
+  return ctx.tr(domain::Message{"Too many failed attempts. Try again in {minutes} min.",
+                                {{"minutes", minutes}}});
+}
+
 }  // namespace
 
 void register_auth_views(App& app) {
@@ -62,24 +88,28 @@ void register_auth_views(App& app) {
       return login_page(ctx, next, login, ctx.tr("Enter your login and password or PIN."), 422);
     if (login.size() > 64 || secret.size() > 256)
       return login_page(ctx, next, "", ctx.tr("Wrong login or password."), 401);
-    if (auto wait = app.limiter().wait(login, ctx.req.remote_addr); wait > 0) {
-      std::string minutes = std::to_string((wait + 59) / 60);
-      return login_page(
-          ctx, next, login,
-          ctx.tr(domain::Message{"Too many failed attempts. Try again in {minutes} min.",
-                                 {{"minutes", minutes}}}),
-          429);
+    domain::SecretCheck r;
+    try {
+      r = domain::check_secret(ctx.db, app.limiter(), app.device_key(), login, secret,
+                               ctx.req.remote_addr, device_token(ctx, login));
+    } catch (const domain::HashBusy&) {
+      // Every hashing slot is taken: the form stays filled in, one more tap in a moment works.
+      auto resp = login_page(ctx, next, login, ctx.tr(kBusyMsgid), 503);
+      resp.header("Retry-After", "5");
+      return resp;
     }
-    auto user = domain::check_credentials(ctx.db, login, secret);
-    if (!user) {
-      app.limiter().failed(login, ctx.req.remote_addr);
+    if (r.outcome == domain::SecretCheck::Outcome::locked) {
+      auto resp = login_page(ctx, next, login, refusal_text(ctx, r), 429);
+      resp.header("Retry-After", std::to_string(r.wait));
+      return resp;
+    }
+    if (r.outcome != domain::SecretCheck::Outcome::ok)
       return login_page(ctx, next, login, ctx.tr("Wrong login or password."), 401);
-    }
-    app.limiter().succeeded(login);
     // A fresh token on every sign-in: a token planted before sign-in is worth nothing after.
-    std::string token = domain::create_session(ctx.db, ctx.clock, user->id);
+    std::string token = domain::create_session(ctx.db, ctx.clock, r.user->id);
     auto resp = http::Response::redirect(next);
     resp.cookie(kSessionCookie, token, domain::kSessionLifetime);
+    remember_device(resp, r.user->login, r.device_token);
     return resp;
   });
 
@@ -105,14 +135,18 @@ void register_auth_views(App& app) {
       return profile_page(ctx, ctx.tr("The new password must be 8 to 128 characters long."), 422);
     if (fresh != f.value("repeat"))
       return profile_page(ctx, ctx.tr("The two new passwords differ."), 422);
-    // The current password is a sign-in in disguise: the same limits against guessing.
-    if (app.limiter().wait(me.login, ctx.req.remote_addr) > 0)
-      return profile_page(ctx, ctx.tr("Too many failed attempts. Try again later."), 429);
-    if (current.size() > 256 || !domain::check_credentials(ctx.db, me.login, current)) {
-      app.limiter().failed(me.login, ctx.req.remote_addr);
+    // The current password is a sign-in in disguise: the same device token and limits.
+    if (current.size() > 256)
       return profile_page(ctx, ctx.tr("The current password is wrong."), 422);
+    auto r = domain::check_secret(ctx.db, app.limiter(), app.device_key(), me.login, current,
+                                  ctx.req.remote_addr, device_token(ctx, me.login));
+    if (r.outcome == domain::SecretCheck::Outcome::locked) {
+      auto resp = profile_page(ctx, refusal_text(ctx, r), 429);
+      resp.header("Retry-After", std::to_string(r.wait));
+      return resp;
     }
-    app.limiter().succeeded(me.login);
+    if (r.outcome != domain::SecretCheck::Outcome::ok)
+      return profile_page(ctx, ctx.tr("The current password is wrong."), 422);
     domain::set_secret(ctx.db, me.id, domain::SecretKind::password, fresh);  // ends all sessions
     if (ctx.settings)
       domain::forget_first_admin_password(me, ctx.settings->first_admin_password_file);
@@ -120,6 +154,7 @@ void register_auth_views(App& app) {
     auto resp = http::Response::redirect("/profile?changed=1");
     resp.cookie(kSessionCookie, domain::create_session(ctx.db, ctx.clock, me.id),
                 domain::kSessionLifetime);
+    remember_device(resp, me.login, r.device_token);
     return resp;
   });
 

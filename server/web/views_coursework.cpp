@@ -9,6 +9,7 @@
 #include <iterator>
 #include <map>
 
+#include "domain/access.hpp"
 #include "domain/coursework.hpp"
 #include "domain/library.hpp"
 #include "web/app.hpp"
@@ -210,11 +211,18 @@ Assignment thread_access(Ctx& ctx, std::int64_t& student_id) {
   auto a = domain::find_assignment(ctx.db, ctx.req.id("id"));
   student_id = ctx.req.id("sid");
   if (!a) throw http::NotFound();
-  if (!domain::can_view_thread(ctx.db, ctx.me(), *a, student_id)) throw http::Forbidden();
-  if (ctx.me().role != Role::admin && ctx.me().role != Role::teacher &&
-      a->publish_at > ctx.clock.now())
-    throw http::Forbidden();  // not published yet
+  if (!domain::can_read_thread(ctx.db, ctx.me(), *a, student_id, ctx.clock.now()))
+    throw http::Forbidden();
   return *a;
+}
+
+// A stored coursework file, once the policy said yes: a child's work and a teacher's task are
+// personal, so they never stay in a shared phone's cache.
+http::Response stored_file(Ctx& ctx, const std::string& sha, const std::string& type,
+                           const std::string& name) {
+  bool view = type.rfind("image/", 0) == 0 || type == "application/pdf" ||
+              type.rfind("audio/", 0) == 0 || type.rfind("video/", 0) == 0;
+  return http::Response::file(ctx.blobs->path_of(sha), type, name, view);
 }
 
 std::string thread_url(const Assignment& a, std::int64_t sid) {
@@ -298,7 +306,8 @@ void register_coursework_views(App& app) {
     mstch::array list, teaching;
     auto mine = ctx.me().role == Role::admin ? std::vector<Assignment>{}
                                              : domain::assignments_of_teacher(ctx.db, ctx.me().id);
-    for (const auto& a : mine) list.push_back(assignment_data(ctx, a));
+    for (const auto& a : mine)
+      if (domain::can_oversee(ctx.db, ctx.me(), a)) list.push_back(assignment_data(ctx, a));
     for (const auto& t : domain::teaching_of_teacher(ctx.db, ctx.me().id))
       teaching.push_back(mstch::map{{"class_id", std::to_string(t.class_id)},
                                     {"subject_id", std::to_string(t.subject_id)},
@@ -370,17 +379,10 @@ void register_coursework_views(App& app) {
     if (!a) throw http::NotFound();
     const auto& me = ctx.me();
     if (me.role == Role::student) {
-      if (!domain::can_view_thread(ctx.db, me, *a, me.id)) throw http::Forbidden();
+      if (!domain::can_read_thread(ctx.db, me, *a, me.id, ctx.clock.now())) throw http::Forbidden();
       return http::Response::redirect(thread_url(*a, me.id));
     }
-    bool class_teacher =
-        ctx.db
-            .scalar("SELECT 1 FROM classes WHERE id = ?1 AND class_teacher_id = ?2", a->class_id,
-                    me.id)
-            .has_value();
-    if (me.role == Role::parent ||
-        (!domain::teaches(ctx.db, me, a->class_id, a->subject_id) && !class_teacher))
-      throw http::Forbidden();
+    if (!domain::can_oversee(ctx.db, me, *a)) throw http::Forbidden();
     mstch::map data = assignment_data(ctx, *a);
     data["body_html"] = markdown_to_html(a->body);
     data["attachments"] =
@@ -406,8 +408,7 @@ void register_coursework_views(App& app) {
     data["count_late"] = std::to_string(late);
     data["count_nothing"] = std::to_string(nothing);
     data["can_edit"] = domain::teaches(ctx.db, me, a->class_id, a->subject_id);
-    data["can_paper"] =
-        me.role == Role::admin || domain::teaches(ctx.db, me, a->class_id, a->subject_id);
+    data["can_paper"] = domain::can_manage_paper(ctx.db, me, *a);
     return page(ctx, "assignment", std::move(data), "Assignment");
   });
 
@@ -492,45 +493,17 @@ void register_coursework_views(App& app) {
 
   // ---- files ----
   app.route("GET", "/files/attachment/{id}", kSignedIn, [](Ctx& ctx) {
-    auto q = ctx.db.query(
-        "SELECT assignment_id, student_id, sha256, filename, content_type FROM attachments "
-        "WHERE id = ?1",
-        ctx.req.id("id"));
-    if (!q.next()) throw http::NotFound();
-    auto a = domain::find_assignment(ctx.db, q.integer(0));
-    std::optional<std::int64_t> only_for = q.opt_integer(1);
-    std::string sha = q.text(2), name = q.text(3), type = q.text(4);
-    const auto& me = ctx.me();
-    bool ok = false;
-    if (me.role == Role::admin || domain::teaches(ctx.db, me, a->class_id, a->subject_id)) {
-      ok = true;
-    } else if (me.role == Role::student) {
-      ok = domain::assigned_to(ctx.db, *a, me.id) && a->publish_at <= ctx.clock.now() &&
-           (!only_for || *only_for == me.id);
-    } else if (me.role == Role::parent) {
-      for (const auto& child : domain::children_of(ctx.db, me.id))
-        ok = ok || (domain::assigned_to(ctx.db, *a, child.user.id) &&
-                    (!only_for || *only_for == child.user.id));
-    }
-    if (!ok) throw http::Forbidden();
-    bool view = type.rfind("image/", 0) == 0 || type == "application/pdf" ||
-                type.rfind("audio/", 0) == 0 || type.rfind("video/", 0) == 0;
-    return http::Response::file(ctx.blobs->path_of(sha), type, name, view);
+    auto f = domain::find_attachment(ctx.db, ctx.req.id("id"));
+    if (!f) throw http::NotFound();
+    if (!domain::can_read(ctx.db, ctx.me(), *f, ctx.clock.now())) throw http::Forbidden();
+    return stored_file(ctx, f->sha256, f->content_type, f->filename);
   });
 
   app.route("GET", "/files/submission/{id}", kSignedIn, [](Ctx& ctx) {
-    auto q = ctx.db.query(
-        "SELECT s.assignment_id, s.student_id, f.sha256, f.filename, f.content_type "
-        "FROM submission_files f JOIN submissions s ON s.id = f.submission_id WHERE f.id = ?1",
-        ctx.req.id("id"));
-    if (!q.next()) throw http::NotFound();
-    auto a = domain::find_assignment(ctx.db, q.integer(0));
-    std::int64_t sid = q.integer(1);
-    std::string sha = q.text(2), name = q.text(3), type = q.text(4);
-    if (!a || !domain::can_view_thread(ctx.db, ctx.me(), *a, sid)) throw http::Forbidden();
-    bool view = type.rfind("image/", 0) == 0 || type == "application/pdf" ||
-                type.rfind("audio/", 0) == 0 || type.rfind("video/", 0) == 0;
-    return http::Response::file(ctx.blobs->path_of(sha), type, name, view);
+    auto f = domain::find_submission_file(ctx.db, ctx.req.id("id"));
+    if (!f) throw http::NotFound();
+    if (!domain::can_read(ctx.db, ctx.me(), *f, ctx.clock.now())) throw http::Forbidden();
+    return stored_file(ctx, f->sha256, f->content_type, f->filename);
   });
 
   // ---- gradebook ----
@@ -589,8 +562,7 @@ void register_coursework_views(App& app) {
     std::int64_t now = ctx.clock.now();
     mstch::array current, done;
     for (const auto& a : domain::assignments_for_student(ctx.db, sid, now)) {
-      if (ctx.me().role == Role::teacher && !domain::can_view_thread(ctx.db, ctx.me(), a, sid))
-        continue;
+      if (!domain::can_read_thread(ctx.db, ctx.me(), a, sid, now)) continue;
       auto st = domain::state_of(ctx.db, a, sid, now);
       mstch::map m = assignment_data(ctx, a);
       m["status"] = status_label(ctx, st.status);
@@ -628,9 +600,7 @@ void register_coursework_views(App& app) {
       sum = n = 0;
     };
     for (const auto& e : domain::diary(ctx.db, sid)) {
-      if (ctx.me().role == Role::teacher &&
-          !domain::can_view_thread(ctx.db, ctx.me(), e.assignment, sid))
-        continue;
+      if (!domain::can_read_thread(ctx.db, ctx.me(), e.assignment, sid, ctx.clock.now())) continue;
       if (e.assignment.subject_name != current) {
         flush();
         current = e.assignment.subject_name;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "content/durable.hpp"
 #include "domain/library.hpp"
 #include "web/app.hpp"
 #include "web/time_format.hpp"
@@ -78,7 +79,7 @@ http::Response packs_page(Ctx& ctx, const std::string& error, const std::string&
                   {"has_packs", !packs.empty()},
                   {"usb", usb},
                   {"has_usb", !usb.empty()},
-                  {"free", human_size(domain::free_space(ctx.blobs->tmp_dir()))}};
+                  {"free", human_size(content::free_space(ctx.blobs->tmp_dir()))}};
   if (!error.empty()) data["error"] = error;
   if (!notice.empty()) data["notice"] = notice;
   return page(ctx, "admin_packs", std::move(data), "Content packs", status);
@@ -154,12 +155,12 @@ void register_library_views(App& app) {
     std::string gz = ctx.blobs->gzip_path_of(item->sha256);
     std::error_code ec;
     if (ctx.req.accepts_gzip() && std::filesystem::exists(gz, ec)) {
-      auto r = http::Response::file(gz, item->type, item->title, view);
+      auto r = http::Response::file(gz, item->type, item->title, view, http::Caching::shared);
       r.header("Content-Encoding", "gzip");
       r.header("Vary", "Accept-Encoding");
       return r;
     }
-    return http::Response::file(path, item->type, item->title, view);
+    return http::Response::file(path, item->type, item->title, view, http::Caching::shared);
   });
 
   app.route("POST", "/library", kStaff, [](Ctx& ctx) {
@@ -170,7 +171,7 @@ void register_library_views(App& app) {
       throw http::BadRequest("A field in the form is too long.");
     std::optional<int> grade = parse_grade(f.value("grade"));
     std::string error;
-    if (domain::free_space(ctx.blobs->tmp_dir()) < ctx.settings->disk_reserve)
+    if (content::free_space(ctx.blobs->tmp_dir()) < ctx.settings->disk_reserve)
       error = ctx.tr("The box's card is nearly full: the file was not added.");
     std::vector<domain::FileRef> files;
     if (error.empty()) files = take_uploads(ctx, "file", &error);

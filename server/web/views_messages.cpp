@@ -41,7 +41,8 @@ http::Response conversation_page(Ctx& ctx, const domain::Conversation& v, const 
   std::int64_t before = 0;
   if (auto b = ctx.req.query("before")) before = parse_id(*b).value_or(0);
   auto list = domain::messages_of(ctx.db, v.id, before, kPageSize);
-  if (before == 0) domain::mark_read(ctx.db, v.id, ctx.me().id);
+  // The one write a page view makes here: the viewer's own "read up to" mark.
+  if (before == 0) note_seen(ctx, [&] { domain::mark_read(ctx.db, v.id, ctx.me().id); });
   bool moderator = domain::can_moderate(ctx.db, ctx.me(), v);
   mstch::array items;
   for (const auto& m : list)
@@ -55,6 +56,7 @@ http::Response conversation_page(Ctx& ctx, const domain::Conversation& v, const 
   static const http::Form kEmpty;
   const http::Form& f = ctx.req.method == "POST" ? ctx.req.form() : kEmpty;
   mstch::map data{{"id", std::to_string(v.id)},
+                  {"post_url", "/messages/" + std::to_string(v.id)},
                   {"title", conversation_title(ctx, v)},
                   {"messages", items},
                   {"has_messages", !items.empty()},
@@ -68,6 +70,30 @@ http::Response conversation_page(Ctx& ctx, const domain::Conversation& v, const 
     data["with_role"] = ctx.tr(role_msgid(*v.other_role));
   if (list.size() == kPageSize) data["older"] = std::to_string(list.front().id);
   if (before != 0) data["newer"] = true;
+  if (!error.empty()) data["error"] = error;
+  return page(ctx, "conversation", std::move(data), "Messages", status);
+}
+
+// Someone the viewer may write to, by the route's {id} (403 for anyone else or nobody).
+domain::User recipient(Ctx& ctx) {
+  auto to = domain::find_user(ctx.db, ctx.req.id("id"));
+  if (!to || !domain::may_message(ctx.db, ctx.me(), *to)) throw http::Forbidden();
+  return *to;
+}
+
+// A first message to someone: the conversation is made only when it is sent (a POST).
+http::Response first_message_page(Ctx& ctx, const domain::User& to, const std::string& error,
+                                  int status) {
+  static const http::Form kEmpty;
+  const http::Form& f = ctx.req.method == "POST" ? ctx.req.form() : kEmpty;
+  mstch::map data{{"post_url", "/messages/to/" + std::to_string(to.id)},
+                  {"title", to.full_name()},
+                  {"with_role", ctx.tr(role_msgid(to.role))},
+                  {"messages", mstch::array{}},
+                  {"has_messages", false},
+                  {"can_write", true},
+                  {"text", f.value("text")},
+                  {"max", std::to_string(domain::kMaxMessage)}};
   if (!error.empty()) data["error"] = error;
   return page(ctx, "conversation", std::move(data), "Messages", status);
 }
@@ -118,10 +144,22 @@ void register_message_views(App& app) {
   });
 
   app.route("GET", "/messages/to/{id}", kSignedIn, [](Ctx& ctx) {
-    auto to = domain::find_user(ctx.db, ctx.req.id("id"));
-    if (!to || !domain::may_message(ctx.db, ctx.me(), *to)) throw http::Forbidden();
-    std::int64_t id = domain::direct_conversation(ctx.db, ctx.me().id, to->id);
-    return http::Response::redirect("/messages/" + std::to_string(id));
+    auto to = recipient(ctx);
+    if (auto id = domain::find_direct_conversation(ctx.db, ctx.me().id, to.id))
+      return http::Response::redirect("/messages/" + std::to_string(*id));
+    return first_message_page(ctx, to, "", 200);
+  });
+
+  app.route("POST", "/messages/to/{id}", kSignedIn, [](Ctx& ctx) {
+    auto to = recipient(ctx);
+    std::string text = field(ctx, "text", 4 * domain::kMaxMessage + 100);
+    if (auto err = domain::check_message(text))
+      return first_message_page(ctx, to, ctx.tr(*err), 422);
+    storage::Transaction tx(ctx.db);
+    std::int64_t id = domain::direct_conversation(ctx.db, ctx.me().id, to.id);
+    domain::post_message(ctx.db, ctx.clock, id, ctx.me().id, text);
+    tx.commit();
+    return http::Response::redirect("/messages/" + std::to_string(id) + "#end");
   });
 
   app.route("GET", "/messages/{id}", kSignedIn,
@@ -158,16 +196,18 @@ void register_message_views(App& app) {
                          (me.role == Role::student &&
                           domain::find_student(ctx.db, me.id).value().class_id == k->id));
     if (!allowed) throw http::Forbidden();
-    return http::Response::redirect("/messages/" +
-                                    std::to_string(domain::class_conversation(ctx.db, k->id)));
+    auto id = domain::class_conversation(ctx.db, k->id);
+    if (!id) throw http::NotFound();
+    return http::Response::redirect("/messages/" + std::to_string(*id));
   });
 
   app.route("GET", "/groups/{id}/messages", kSignedIn, [](Ctx& ctx) {
     auto g = domain::find_group(ctx.db, ctx.req.id("id"));
     if (!g || !(domain::can_manage(ctx.me(), *g) || domain::is_in_group(ctx.db, ctx.me(), *g)))
       throw http::Forbidden();
-    return http::Response::redirect("/messages/" +
-                                    std::to_string(domain::group_conversation(ctx.db, g->id)));
+    auto id = domain::group_conversation(ctx.db, g->id);
+    if (!id) throw http::NotFound();
+    return http::Response::redirect("/messages/" + std::to_string(*id));
   });
 }
 

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "domain/access.hpp"
 #include "domain/coursework.hpp"
 #include "domain/paper.hpp"
 #include "printer/paper_job.hpp"
@@ -47,9 +48,7 @@ bool known_printer(Ctx& ctx, const std::string& name) {
 domain::Assignment load_assignment(Ctx& ctx, std::int64_t id) {
   auto a = domain::find_assignment(ctx.db, id);
   if (!a) throw http::NotFound();
-  if (ctx.me().role != Role::admin &&
-      !domain::teaches(ctx.db, ctx.me(), a->class_id, a->subject_id))
-    throw http::Forbidden();
+  if (!domain::can_manage_paper(ctx.db, ctx.me(), *a)) throw http::Forbidden();
   return *a;
 }
 
@@ -63,7 +62,26 @@ domain::PrintRun load_run(Ctx& ctx, std::int64_t id) {
 std::pair<domain::Packet, domain::PrintRun> load_packet(Ctx& ctx, std::int64_t id) {
   auto p = domain::find_packet(ctx.db, id);
   if (!p) throw http::NotFound();
-  return {*p, load_run(ctx, p->run_id)};
+  if (!domain::can_read(ctx.db, ctx.me(), *p)) throw http::Forbidden();
+  return {*p, *domain::find_run(ctx.db, p->run_id)};
+}
+
+// A page of the review queue this user may act on (404 / 403 otherwise).
+domain::ScanPage load_review_page(Ctx& ctx, std::int64_t id) {
+  auto p = domain::find_scan_page(ctx.db, id);
+  if (!p) throw http::NotFound();
+  if (!domain::can_review(ctx.db, ctx.me(), *p)) throw http::Forbidden();
+  return *p;
+}
+
+// The review queue as this user may see it: the pages of their classes' batches, at most `limit`.
+std::vector<domain::ScanPage> review_queue(Ctx& ctx, std::size_t limit) {
+  std::vector<domain::ScanPage> out;
+  for (auto& p : domain::review_pages(ctx.db, 500)) {
+    if (out.size() == limit) break;
+    if (domain::can_review(ctx.db, ctx.me(), p)) out.push_back(std::move(p));
+  }
+  return out;
 }
 
 std::string when(const std::optional<std::int64_t>& t) {
@@ -168,9 +186,7 @@ http::Response hub_page(Ctx& ctx, const std::string& error, int status) {
   mstch::array runs, batches;
   for (const auto& r : domain::recent_runs(ctx.db, 30)) {
     auto a = domain::find_assignment(ctx.db, r.assignment_id);
-    if (!a || !(ctx.me().role == Role::admin ||
-                domain::teaches(ctx.db, ctx.me(), a->class_id, a->subject_id)))
-      continue;
+    if (!a || !domain::can_manage_paper(ctx.db, ctx.me(), *a)) continue;
     runs.push_back(mstch::map{{"rid", std::to_string(r.id)},
                               {"title", r.assignment_title},
                               {"class_name", r.class_name},
@@ -179,17 +195,18 @@ http::Response hub_page(Ctx& ctx, const std::string& error, int status) {
                               {"status", ctx.tr(run_status(r.status))}});
   }
   for (const auto& b : domain::recent_batches(ctx.db, 10))
-    batches.push_back(mstch::map{{"bid", std::to_string(b.id)},
-                                 {"when", format_datetime(b.created_at)},
-                                 {"who", b.uploader},
-                                 {"pages", std::to_string(b.pages)},
-                                 {"filed", std::to_string(b.filed)},
-                                 {"review", std::to_string(b.review)}});
+    if (domain::can_read(ctx.db, ctx.me(), b))
+      batches.push_back(mstch::map{{"bid", std::to_string(b.id)},
+                                   {"when", format_datetime(b.created_at)},
+                                   {"who", b.uploader},
+                                   {"pages", std::to_string(b.pages)},
+                                   {"filed", std::to_string(b.filed)},
+                                   {"review", std::to_string(b.review)}});
   mstch::map data{{"runs", runs},
                   {"has_runs", !runs.empty()},
                   {"batches", batches},
                   {"has_batches", !batches.empty()},
-                  {"review", std::to_string(domain::review_count(ctx.db))},
+                  {"review", std::to_string(review_queue(ctx, 100).size())},
                   {"is_admin", ctx.me().role == Role::admin}};
   if (!error.empty()) data["error"] = error;
   return page(ctx, "paper", std::move(data), "Paper", status);
@@ -205,15 +222,17 @@ const char* page_status(const std::string& s) {
 
 http::Response review_page(Ctx& ctx, const std::string& error, int status) {
   mstch::array pages, packets;
-  for (const auto& p : domain::review_pages(ctx.db, 20))
+  for (const auto& p : review_queue(ctx, 20))
     pages.push_back(mstch::map{
         {"spid", std::to_string(p.id)}, {"source", p.source}, {"reason", ctx.tr(p.reason)}});
+  // Packets to file a page into: only those of this user's subjects (they name students).
   for (const auto& [p, r] : domain::recent_packets(ctx.db, 20))
-    packets.push_back(mstch::map{
-        {"pid", std::to_string(p.id)},
-        {"label", p.student_name + ", " + p.class_name + " — " + r.assignment_title + " (A" +
-                      std::to_string(r.assignment_id) + " · S" + std::to_string(p.student_id) +
-                      " · " + r.run + ", " + std::to_string(p.pages) + ")"}});
+    if (domain::can_read(ctx.db, ctx.me(), p))
+      packets.push_back(mstch::map{
+          {"pid", std::to_string(p.id)},
+          {"label", p.student_name + ", " + p.class_name + " — " + r.assignment_title + " (A" +
+                        std::to_string(r.assignment_id) + " · S" + std::to_string(p.student_id) +
+                        " · " + r.run + ", " + std::to_string(p.pages) + ")"}});
   mstch::map data{{"pages", pages}, {"has_pages", !pages.empty()}, {"packets", packets}};
   if (!error.empty()) data["error"] = error;
   return page(ctx, "paper_review", std::move(data), "Pages to review", status);
@@ -323,8 +342,7 @@ void register_paper_views(App& app) {
   app.route("GET", "/paper/scans/{id}", kStaff, [](Ctx& ctx) {
     auto b = domain::find_batch(ctx.db, ctx.req.id("id"));
     if (!b) throw http::NotFound();
-    // The results name students: the one who uploaded them and the admin see them.
-    if (ctx.me().role != Role::admin && ctx.me().id != b->uploaded_by) throw http::Forbidden();
+    if (!domain::can_read(ctx.db, ctx.me(), *b)) throw http::Forbidden();
     mstch::array pages;
     for (const auto& p : domain::batch_pages(ctx.db, b->id))
       pages.push_back(mstch::map{{"spid", std::to_string(p.id)},
@@ -355,13 +373,9 @@ void register_paper_views(App& app) {
   app.route("GET", "/paper/pages/{id}/image.jpg", kStaff, [](Ctx& ctx) {
     auto p = domain::find_scan_page(ctx.db, ctx.req.id("id"));
     if (!p || !ctx.blobs->has(p->image_sha)) throw http::NotFound();
-    // A page filed to a student is that student's work; one nobody could identify is for the
-    // staff to look at in the review queue.
-    if (p->packet_id) {
-      auto packet = domain::find_packet(ctx.db, *p->packet_id);
-      if (!packet || !domain::can_view_student(ctx.db, ctx.me(), packet->student_id))
-        throw http::Forbidden();
-    }
+    // A page filed to a student is that student's work; one nobody could identify is for its
+    // reviewers.
+    if (!domain::can_read(ctx.db, ctx.me(), *p, ctx.clock.now())) throw http::Forbidden();
     // A page that could not be read keeps the uploaded file itself: offered as a download.
     std::string path = ctx.blobs->path_of(p->image_sha);
     char head[3] = {0, 0, 0};
@@ -380,6 +394,7 @@ void register_paper_views(App& app) {
     const auto& f = ctx.req.form();
     auto packet = parse_id(f.value("packet_id"));
     auto page_no = parse_id(f.value("page"));
+    load_review_page(ctx, ctx.req.id("id"));
     if (!packet || !page_no || *page_no > 999)
       return review_page(ctx, ctx.tr("Choose the packet and write the page number."), 422);
     load_packet(ctx, *packet);  // may this user file into it?
@@ -390,7 +405,7 @@ void register_paper_views(App& app) {
   });
 
   app.route("POST", "/paper/review/{id}/discard", kStaff, [](Ctx& ctx) {
-    if (!domain::find_scan_page(ctx.db, ctx.req.id("id"))) throw http::NotFound();
+    load_review_page(ctx, ctx.req.id("id"));
     domain::discard_page(ctx.db, ctx.req.id("id"));
     return http::Response::redirect("/paper/review");
   });
@@ -419,7 +434,7 @@ void register_paper_views(App& app) {
   });
 
   // Login cards for a class: new PINs for its students, printed with a code to the sign-in page.
-  app.route("POST", "/admin/login-cards", kAdmin, [](Ctx& ctx) {
+  app.route("POST", "/admin/login-cards", kAdmin, [&app](Ctx& ctx) {
     auto class_id = parse_id(ctx.req.form().value("class_id"));
     auto k = class_id ? domain::find_class(ctx.db, *class_id) : std::nullopt;
     if (!k) throw http::BadRequest("The form refers to something that does not exist.");
@@ -430,6 +445,7 @@ void register_paper_views(App& app) {
     storage::Transaction tx(ctx.db);
     for (const auto& s : domain::list_students(ctx.db, k->id)) {
       std::string pin = domain::reset_secret(ctx.db, s.user.id, domain::SecretKind::pin);
+      app.limiter().forgive_account(s.user.login);
       job.cards.push_back(printer::LoginCard{s.user.last_name + " " + s.user.first_name, k->name,
                                              s.user.login, pin,
                                              "http://" + host + "/login?login=" + s.user.login});

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "content/durable.hpp"
 #include "domain/school.hpp"
 #include "printer/qr_svg.hpp"
 #include "sync/net_client.hpp"
@@ -462,13 +463,32 @@ void register_district_views(App& app) {
       nlohmann::json j = {{"offset", have}, {"complete", false}};
       return http::Response::json(j.dump(), 409);
     }
+    // The hub's card keeps its reserve like every other writer: the rest of the bundle must fit
+    // above it before a byte is written, and it is checked again as the bytes arrive.
+    std::uint64_t reserve = ctx.settings ? ctx.settings->disk_reserve : 0;
+    auto room = [&](std::uint64_t bytes) {
+      std::uint64_t free = content::free_space(dir.string());
+      return free >= reserve && free - reserve >= bytes;
+    };
+    auto no_room = [&](std::uint64_t offset) {
+      nlohmann::json j = {{"offset", offset},
+                          {"complete", false},
+                          {"error", ctx.tr(http::InsufficientStorage().msgid())}};
+      return http::Response::json(j.dump(), 507);
+    };
+    if (!room(length - have)) return no_room(have);
     int fd = ::open(part.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (fd < 0) throw std::runtime_error("cannot write " + part.string());
     // Durable as it arrives: what a drop leaves behind is fsynced, and the next attempt asks for
     // exactly that offset.
     std::vector<char> buf(64 * 1024);
-    std::uint64_t pos = have;
+    std::uint64_t pos = have, checked = have;
+    bool disk_full = false;
     while (pos < length && ctx.req.body_reader) {
+      if (pos - checked >= 4 * 1024 * 1024) {
+        checked = pos;
+        if ((disk_full = !room(0))) break;
+      }
       long got = ctx.req.body_reader(
           buf.data(), static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), length - pos)));
       if (got <= 0) break;
@@ -478,6 +498,7 @@ void register_district_views(App& app) {
     }
     ::fsync(fd);
     ::close(fd);
+    if (disk_full) return no_room(pos);
     if (pos < length) {
       nlohmann::json j = {{"offset", pos}, {"complete", false}};
       return http::Response::json(j.dump(), 200);

@@ -14,19 +14,22 @@ import urllib.request
 
 
 def start_partad(binary, data, env=None, extra=()):
-    log = open(os.path.join(data, "partad.log"), "w+")
+    path = os.path.join(data, "partad.log")
+    log = open(path, "w")
     proc = subprocess.Popen([binary, "--data", os.path.join(data, "db"), "--listen", "127.0.0.1:0",
                              "--demo", *extra], stdout=log, stderr=log, env=env)
+    # Read through a handle of our own: seeking `log` would move partad's write offset too (one
+    # open file, shared), and the demo's long table could then overwrite the line with the port.
     for _ in range(300):
-        log.seek(0)
-        m = re.search(r"\(port (\d+)\)", log.read())
+        with open(path) as f:
+            m = re.search(r"\(port (\d+)\)", f.read())
         if m:
             return proc, int(m.group(1))
         if proc.poll() is not None:
             break
         time.sleep(0.05)
-    log.seek(0)
-    raise RuntimeError("partad did not start: " + log.read())
+    with open(path) as f:
+        raise RuntimeError("partad did not start: " + f.read())
 
 
 class Checks:
@@ -175,7 +178,7 @@ class Staff:
         refused form (4xx) raises, unless refusal_ok: then it is returned like a success."""
         boundary = "----parta" + os.urandom(8).hex()
         body = b""
-        for k, v in list(fields.items()) + [("csrf", self.csrf)]:
+        for k, v in [("csrf", self.csrf)] + list(fields.items()):  # the token first, as ours
             body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n"
                      f"{v}\r\n").encode()
         for field, name, ctype, data in files:

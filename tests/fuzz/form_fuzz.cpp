@@ -1,5 +1,7 @@
 // Fuzzes the parsers of what browsers send: URL-encoded forms, multipart uploads, cookies.
 // The first byte picks the parser; for multipart the boundary is taken from the first line.
+// Multipart is also read under the csrf-first rule (the token "tok" must be the first field, or
+// the form is refused before any file part is kept) and compared with the plain parse.
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -36,8 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         return static_cast<long>(n);
       };
       MultipartLimits limits;
-      limits.max_total = limits.max_field = body.size() + 1;
-      auto s = read_multipart(read, type, limits, nullptr);
+      limits.max_total = limits.max_field = limits.max_text = body.size() + 1;
+      auto s = read_multipart(read, type, limits);
       if (s.ok() != r.ok() || s.form.fields != r.form.fields ||
           s.form.files.size() != r.form.files.size())
         std::abort();
@@ -49,6 +51,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         for (const auto& f : r.form.files)
           if (f.data.size() > body.size() || !is_valid_utf8(f.filename)) std::abort();
       }
+      // The csrf-first rule: accepted only when the plain parse is fine and its first field is
+      // csrf=tok (a form without files: whenever that holds); a refusal keeps no file.
+      pos = 0;
+      limits.csrf_first = [](std::string_view v) { return v == "tok"; };
+      auto c = read_multipart(read, type, limits);
+      const std::pair<std::string, std::string> token("csrf", "tok");
+      bool token_first = r.ok() && !r.form.fields.empty() && r.form.fields[0] == token;
+      if (c.ok() && (!token_first || c.form.fields != r.form.fields ||
+                     c.form.files.size() != r.form.files.size()))
+        std::abort();
+      if (token_first && r.form.files.empty() && !c.ok()) std::abort();
+      if (!c.ok() && !c.form.files.empty()) std::abort();
       break;
     }
     default:

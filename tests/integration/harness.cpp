@@ -145,6 +145,8 @@ Reply Client::perform(const std::string& path, const std::string* body,
   curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
   curl_easy_setopt(c, CURLOPT_HEADERDATA, &r.headers);
   curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
+  // Another phone on the Wi-Fi: loopback has every 127.x.y.z.
+  curl_easy_setopt(c, CURLOPT_INTERFACE, source_address.empty() ? nullptr : source_address.c_str());
   curl_slist* hl = nullptr;
   for (const auto& h : headers) hl = curl_slist_append(hl, h.c_str());
   if (body) {
@@ -194,7 +196,7 @@ Reply Client::multipart(const std::string& path,
                         std::vector<std::pair<std::string, std::string>> fields,
                         const std::vector<FilePart>& files) {
   const std::string b = "----partaTestBoundary7MA4YWxk";
-  fields.emplace_back("csrf", csrf);
+  fields.insert(fields.begin(), {"csrf", csrf});  // first, as in every form of ours
   std::string body;
   for (const auto& [k, v] : fields)
     body +=

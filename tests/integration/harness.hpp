@@ -54,7 +54,7 @@ class Client {
   struct FilePart {
     std::string field, filename, content_type, data;
   };
-  // A multipart form: fields (plus the CSRF token) and files.
+  // A multipart form: the CSRF token first, then the fields and the files.
   Reply multipart(const std::string& path, std::vector<std::pair<std::string, std::string>> fields,
                   const std::vector<FilePart>& files);
   // Multipart upload of one file plus the CSRF token.
@@ -65,6 +65,7 @@ class Client {
 
   std::string csrf;  // taken from the last HTML page that had a form
   bool gzip = true;
+  std::string source_address;  // e.g. "127.0.0.2": requests come from there ("" = the default)
 
  private:
   Reply perform(const std::string& path, const std::string* body, const std::string& content_type,

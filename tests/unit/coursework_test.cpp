@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 #include <sodium.h>
 
+#include "domain/access.hpp"
 #include "domain/coursework.hpp"
 #include "domain/demo.hpp"
 #include "test_db.hpp"
@@ -155,20 +156,85 @@ TEST_F(CourseworkTest, GradebookAveragesAndDiary) {
   EXPECT_TRUE(diary(*c, b_id).empty());
 }
 
+// The one access policy (domain/access.hpp) over the states the role × route table lacked.
 TEST_F(CourseworkTest, WhoSeesWhichThread) {
+  std::int64_t now = clock.now();
   auto a = *find_assignment(*c, make({}));
   auto student_a = *find_user(*c, a_id);
-  EXPECT_TRUE(can_view_thread(*c, student_a, a, a_id));
-  EXPECT_FALSE(can_view_thread(*c, student_a, a, b_id));
+  EXPECT_TRUE(can_read_thread(*c, student_a, a, a_id, now));
+  EXPECT_FALSE(can_read_thread(*c, student_a, a, b_id, now));
   auto math = *find_user_by_login(*c, "kuznetsov");  // teaches 5А maths, not Russian
-  EXPECT_FALSE(can_view_thread(*c, math, a, a_id));
+  EXPECT_FALSE(can_read_thread(*c, math, a, a_id, now));
+  EXPECT_FALSE(can_read(*c, math, a, now));
   EXPECT_FALSE(teaches(*c, math, k5a, rus));
-  EXPECT_TRUE(can_view_thread(*c, teacher, a, a_id));
+  EXPECT_TRUE(can_read_thread(*c, teacher, a, a_id, now));
   auto parent = parents_of(*c, a_id);
-  if (!parent.empty()) {
-    EXPECT_TRUE(can_view_thread(*c, parent[0], a, a_id));
-    EXPECT_FALSE(can_view_thread(*c, parent[0], a, b_id));
+  ASSERT_FALSE(parent.empty());
+  EXPECT_TRUE(can_read_thread(*c, parent[0], a, a_id, now));
+  EXPECT_FALSE(can_read_thread(*c, parent[0], a, b_id, now));  // a classmate's work
+  auto classmate = find_user_by_login(*c, "sokolova.m")->id;
+  ASSERT_NE(classmate, a_id);
+  auto classmate_parent = parents_of(*c, classmate);
+  ASSERT_FALSE(classmate_parent.empty());
+  EXPECT_TRUE(can_read(*c, classmate_parent[0], a, now));  // the task: their child has it too
+  EXPECT_FALSE(can_read_thread(*c, classmate_parent[0], a, a_id, now));
+}
+
+TEST_F(CourseworkTest, AScheduledAssignmentIsStaffOnlyFilesIncluded) {
+  NewAssignment later;
+  later.publish_at = clock.now() + 24 * 3600;
+  later.due_at = clock.now() + 48 * 3600;
+  auto a = *find_assignment(*c, make(later));
+  record_blob(*c, clock, std::string(64, 'a'), 1);
+  record_blob(*c, clock, std::string(64, 'b'), 1);
+  add_attachment(*c, a.id, std::nullopt,
+                 {0, std::string(64, 'a'), "test.pdf", "application/pdf", 1});
+  add_attachment(*c, a.id, a_id, {0, std::string(64, 'b'), "variant.pdf", "application/pdf", 1});
+  auto general = *find_attachment(*c, *c->scalar("SELECT MIN(id) FROM attachments"));
+  auto variant = *find_attachment(*c, *c->scalar("SELECT MAX(id) FROM attachments"));
+  ASSERT_FALSE(general.student_id);
+  ASSERT_EQ(variant.student_id, a_id);
+  auto student_a = *find_user(*c, a_id);
+  auto parent = parents_of(*c, a_id)[0];
+  std::int64_t now = clock.now();
+  // B5: neither the student nor a parent may have the file of a test set for tomorrow.
+  for (const auto& who : {student_a, parent}) {
+    EXPECT_FALSE(can_read(*c, who, a, now)) << who.login;
+    EXPECT_FALSE(can_read(*c, who, general, now)) << who.login;
+    EXPECT_FALSE(can_read(*c, who, variant, now)) << who.login;
+    EXPECT_FALSE(can_read_thread(*c, who, a, a_id, now)) << who.login;
   }
+  EXPECT_TRUE(can_read(*c, teacher, general, now));
+  now += 24 * 3600;
+  EXPECT_TRUE(can_read(*c, parent, general, now));
+  EXPECT_TRUE(can_read(*c, student_a, variant, now));
+  auto student_b = *find_user(*c, b_id);
+  EXPECT_TRUE(can_read(*c, student_b, general, now));
+  EXPECT_FALSE(can_read(*c, student_b, variant, now));  // another student's variant
+}
+
+TEST_F(CourseworkTest, AClassTeacherReadsWhatEveryTeacherOfTheClassSets) {
+  // Maths in 5А by kuznetsov; smirnova leads 5А but does not teach maths (B6), vasiliev teaches
+  // biology in 5А.
+  auto math = *find_user_by_login(*c, "kuznetsov");
+  std::int64_t maths = 0;
+  for (const auto& s : list_subjects(*c))
+    if (s.name == "Математика") maths = s.id;
+  NewAssignment n{k5a, maths, "", "Задача", "", Grading::mark, clock.now(), clock.now() + 60, {}};
+  auto a = *find_assignment(*c, create_assignment(*c, clock, math.id, n));
+  record_blob(*c, clock, std::string(64, 'a'), 1);
+  add_attachment(*c, a.id, std::nullopt, {0, std::string(64, 'a'), "t.pdf", "application/pdf", 1});
+  auto file = *find_attachment(*c, *c->scalar("SELECT MAX(id) FROM attachments"));
+  std::int64_t now = clock.now();
+  EXPECT_TRUE(can_oversee(*c, teacher, a));
+  EXPECT_TRUE(can_read(*c, teacher, file, now));  // the page's links work for her too
+  EXPECT_TRUE(can_read_thread(*c, teacher, a, a_id, now));
+  EXPECT_FALSE(can_manage_paper(*c, teacher, a));  // reading, not running the subject
+  auto bio = *find_user_by_login(*c, "vasiliev");
+  EXPECT_FALSE(can_oversee(*c, bio, a));
+  EXPECT_FALSE(can_read(*c, bio, file, now));
+  EXPECT_FALSE(can_read_thread(*c, bio, a, a_id, now));
+  EXPECT_TRUE(can_manage_paper(*c, math, a));
 }
 
 }  // namespace

@@ -15,10 +15,28 @@ TEST(Export, CsvCellsAreQuotedAndFormulasDefused) {
   EXPECT_EQ(csv_cell("+7 900"), "'+7 900");
   EXPECT_EQ(csv_cell("@SUM(A1)"), "'@SUM(A1)");
   EXPECT_EQ(csv_cell("-5"), "-5");  // a negative number stays a number
+  EXPECT_EQ(csv_cell("-4,25"), "-4,25");
+  EXPECT_EQ(csv_cell("-"), "-");
   EXPECT_EQ(csv_cell("5-"), "5-");  // a mark
   EXPECT_EQ(to_csv({{"a", "b"}, {"c"}}),
             "\xEF\xBB\xBF"
             "a;b\r\nc\r\n");
+}
+
+// Issue 14: a cell starting with "-" and a digit was let through when it was more than a number.
+TEST(Export, EveryFormulaStartIsDefused) {
+  EXPECT_EQ(csv_cell("-2+3+cmd|' /C calc'!A0"), "'-2+3+cmd|' /C calc'!A0");
+  EXPECT_EQ(csv_cell("-1+1"), "'-1+1");
+  EXPECT_EQ(csv_cell("-5."), "'-5.");
+  EXPECT_EQ(csv_cell("-A1"), "'-A1");
+  EXPECT_EQ(csv_cell("=1+1"), "'=1+1");
+  EXPECT_EQ(csv_cell("+1"), "'+1");
+  EXPECT_EQ(csv_cell("@x"), "'@x");
+  EXPECT_EQ(csv_cell("\t=1"), "'\t=1");
+  EXPECT_EQ(csv_cell("\r=1"), "\"'\r=1\"");  // defused, and quoted for the CR
+  EXPECT_EQ(to_csv({{"-2+3+cmd|' /C calc'!A0", "ok"}}),
+            "\xEF\xBB\xBF"
+            "'-2+3+cmd|' /C calc'!A0;ok\r\n");
 }
 
 TEST(Charts, BarsScaleToTheLargest) {

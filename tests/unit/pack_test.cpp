@@ -119,6 +119,7 @@ TEST(Manifest, RoundTripAndChecks) {
 }  // namespace parta::content
 
 #include "content/bundle.hpp"
+#include "content/durable.hpp"
 #include "domain/library.hpp"
 #include "storage/database.hpp"
 
@@ -156,7 +157,8 @@ TEST_F(LibraryStore, ImportIsIdempotentAndGcKeepsWhatIsReferenced) {
   storage::Database db2(dir2.file("t.db"));
   auto c2 = db2.acquire();
   content::BlobStore blobs2(dir2.path());
-  auto full = import_pack_file(*c2, clock, blobs2, pack, 0, free_space(dir2.path()) + 1, local);
+  auto full =
+      import_pack_file(*c2, clock, blobs2, pack, 0, content::free_space(dir2.path()) + 1, local);
   ASSERT_TRUE(full.problem);
   EXPECT_EQ(full.problem->msgid.rfind("Not enough free space on the box", 0), 0u);
   EXPECT_EQ(c2->scalar("SELECT COUNT(*) FROM library_items"), 0);

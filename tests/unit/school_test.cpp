@@ -95,6 +95,8 @@ TEST_F(DomainTest, SessionsExpireAndEndOnReset) {
   clock.advance(kSessionLifetime + 1);
   EXPECT_FALSE(find_session(*c, clock, token));
   std::string t2 = create_session(*c, clock, id);
+  // The expired one went when the new one was made.
+  EXPECT_EQ(c->scalar("SELECT COUNT(*) FROM sessions"), 1);
   reset_secret(*c, id, SecretKind::pin);
   EXPECT_FALSE(find_session(*c, clock, t2));
 }
