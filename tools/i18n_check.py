@@ -24,7 +24,8 @@ UI_SOURCES = ["server/web/*.cpp", "server/http/errors.hpp", "server/http/form.cp
 # Literals that look like text but are protocol or data, not UI.
 IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-Cookie",
           "Bearer ", "English", "Accept-Encoding", "Content-Disposition", "Content-Type",
-          "Windows-1251", "UTF-8", "Unrecognized archive format", "X-Parta-Bundle"}
+          "Windows-1251", "UTF-8", "Unrecognized archive format", "X-Parta-Bundle",
+          "X-Parta-Statements", "X-Parta-Steps"}
 LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 TEMPLATE_T = re.compile(r"\{\{#t\}\}(.*?)\{\{/t\}\}", re.S)
 

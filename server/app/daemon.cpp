@@ -173,6 +173,7 @@ int run_partad(int argc, char** argv) {
     app.settings.usb_dir = cfg.usb_dir;
     app.settings.portal_host = cfg.portal_host;
     app.settings.disk_reserve = cfg.disk_reserve_mb * 1024 * 1024;
+    app.settings.count_statements = cfg.count_statements;
     if (role == sync::Role::district)
       register_district_app(app);
     else

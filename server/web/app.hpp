@@ -51,6 +51,10 @@ struct Settings {
   std::string district_url;                  // school: where the district hub answers
   std::function<void()> wake_sync;           // school: sync over the network now
   std::function<std::string()> sync_status;  // school: how the last network sync went
+  // Tests and benchmarks: every response says how many SQL statements it ran
+  // (X-Parta-Statements) and how much work they did (X-Parta-Steps, SQLite's virtual-machine
+  // steps), so a page whose cost grows with the data fails a test.
+  bool count_statements = false;
 };
 
 struct Ctx {
@@ -63,6 +67,7 @@ struct Ctx {
   bool via_token = false;               // API bearer token instead of a session cookie
   content::BlobStore* blobs = nullptr;  // where uploaded files are kept
   const Settings* settings = nullptr;
+  domain::RiskCache* risk = nullptr;  // the at-risk figures per class, kept between views
 
   std::string tr(std::string_view msgid) const { return Catalogue::instance().tr(lang, msgid); }
   std::string tr(const domain::Message& m) const { return Catalogue::instance().format(lang, m); }
@@ -96,6 +101,7 @@ class App {
   content::BlobStore* blobs_;
   domain::LoginLimiter limiter_;
   domain::VisitLog visits_;
+  domain::RiskCache risk_;
   http::Router router_;
   std::vector<RouteInfo> routes_;
 };
