@@ -174,8 +174,17 @@ Database::Database(std::string path, PoolOptions options)
     : path_(std::move(path)), options_(options) {
   auto c = std::make_unique<Connection>(path_, options_.cache_kib);
   migrate(*c);
-  free_.push_back(std::move(c));
+  free_.push_back({std::move(c), std::chrono::steady_clock::now()});
   open_ = 1;
+  reaper_ = std::jthread([this](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any tick;
+    std::unique_lock lock(m);
+    while (!stop.stop_requested()) {
+      tick.wait_for(lock, stop, std::chrono::seconds(5), [] { return false; });
+      if (!stop.stop_requested()) close_idle(std::chrono::steady_clock::now());
+    }
+  });
 }
 
 Database::Lease::~Lease() {
@@ -183,30 +192,31 @@ Database::Lease::~Lease() {
 }
 
 void Database::release(std::unique_ptr<Connection> c) {
-  bool closed = false;
   {
     std::lock_guard lock(mu_);
-    if (free_.size() < options_.max_idle) {
-      free_.push_back(std::move(c));
-    } else {
-      --open_;
-      closed = true;
-    }
+    free_.push_back({std::move(c), std::chrono::steady_clock::now()});
   }
   returned_.notify_one();
-  if (!closed) return;
-  // A burst is over: close the connection outside the lock and give its memory (page cache,
-  // prepared statements) back to the system; without the trim glibc keeps it in the thread's
-  // arena for good. At most once a second: trimming walks every arena.
-  c.reset();
-  static std::mutex trim_mu;
-  static auto last = std::chrono::steady_clock::time_point{};
-  std::unique_lock trim(trim_mu, std::try_to_lock);
-  auto now = std::chrono::steady_clock::now();
-  if (trim.owns_lock() && now - last > std::chrono::seconds(1)) {
-    last = now;
-    malloc_trim(0);
+}
+
+std::size_t Database::close_idle(std::chrono::steady_clock::time_point now) {
+  std::vector<std::unique_ptr<Connection>> closing;
+  {
+    std::lock_guard lock(mu_);
+    // The oldest idle ones are at the front.
+    while (free_.size() > options_.keep && now - free_.front().since >= options_.idle_close) {
+      closing.push_back(std::move(free_.front().c));
+      free_.erase(free_.begin());
+      --open_;
+    }
   }
+  if (closing.empty()) return 0;
+  std::size_t n = closing.size();
+  closing.clear();
+  // A burst is over: give the closed connections' memory (page caches, prepared statements) back
+  // to the system; glibc would keep it in the threads' arenas for good.
+  malloc_trim(0);
+  return n;
 }
 
 Database::Lease Database::acquire() {
@@ -214,10 +224,10 @@ Database::Lease Database::acquire() {
   auto deadline = std::chrono::steady_clock::now() + options_.overflow_after;
   // Wait for a connection while the pool is full. A thread that already holds one and asks for a
   // second (a view calling the sync engine) must not wait for ever, so after a while one more is
-  // opened anyway; it is closed when it comes back.
+  // opened anyway; it is closed when it has been idle for a while, as the others.
   returned_.wait_until(lock, deadline, [&] { return !free_.empty() || open_ < options_.max_open; });
   if (!free_.empty()) {
-    auto c = std::move(free_.back());
+    auto c = std::move(free_.back().c);
     free_.pop_back();
     return Lease(this, std::move(c));
   }
