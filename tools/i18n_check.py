@@ -28,7 +28,7 @@ UI_SOURCES = ["server/web/*.cpp", "server/web/app.hpp", "server/http/errors.hpp"
 IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-Cookie",
           "Bearer ", "English", "Accept-Encoding", "Content-Disposition", "Content-Type",
           "Windows-1251", "UTF-8", "Unrecognized archive format", "X-Parta-Bundle", "G-",
-          "Retry-After", "Strict",
+          "Retry-After", "Strict", "X-Parta-Statements", "X-Parta-Steps",
           # The password note on a stick is written in both languages at once (usb_exchange.cpp).
           "Parta", "Parta: пароль первого администратора", "Parta: the first administrator's password",
           "This file was written to one stick, once: delete it once the password is changed."}

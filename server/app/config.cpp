@@ -122,6 +122,9 @@ std::optional<std::string> set(Config* cfg, const std::string& key, const std::s
       long long n = std::stoll(value);
       if (n < 0 || n > 10000000) return "sync_rate_kbit must be between 0 and 10000000";
       cfg->sync_rate_kbit = static_cast<std::uint64_t>(n);
+    } else if (key == "count_statements") {
+      if (value != "on" && value != "off") return "count_statements must be on or off";
+      cfg->count_statements = value == "on";
     } else if (key == "log_level") {
       if (value != "error" && value != "warning" && value != "info" && value != "debug")
         return "log_level must be error, warning, info or debug";
@@ -148,7 +151,8 @@ const char* partad_usage() {
          "                      paper_timeout_s, hash_slots, hash_wait_ms, hand_in_quota_mb, "
          "role,\n"
          "                      district_url, district_key, sync_interval_min, sync_rate_kbit,\n"
-         "                      trusted_front, accel_prefix, box_conf); later options override it\n"
+         "                      trusted_front, accel_prefix, box_conf, count_statements); later\n"
+         "                      options override it\n"
          "  --threads N         worker threads, one per open connection [64]\n"
          "  --max-form BYTES    largest form (not upload) accepted [1048576]\n"
          "  --max-upload-mb MB  largest upload accepted, e.g. a recording [200]\n"
@@ -166,6 +170,8 @@ const char* partad_usage() {
          "(X-Accel-Redirect);\n"
          "                      partad also leaves its static files in DATA/static/ for it\n"
          "  --demo              fill an empty database with a demo school and print its logins\n"
+         "  --count-statements  tests: say on every response how many SQL statements it ran\n"
+         "                      (header X-Parta-Statements)\n"
          "  --list-routes       print every route with the roles allowed, then exit\n"
          "  --help              this text\n";
 }
@@ -214,6 +220,8 @@ std::optional<std::string> parse_args(const std::vector<std::string>& args, Conf
       cfg->demo = true;
     } else if (a == "--list-routes") {
       cfg->list_routes = true;
+    } else if (a == "--count-statements") {
+      cfg->count_statements = true;
     } else if (a == "--config" || a == "--data" || a == "--listen" || a == "--threads" ||
                a == "--max-form" || a == "--max-upload-mb" || a == "--log-level" ||
                a == "--usb-dir" || a == "--disk-reserve-mb" || a == "--role" ||

@@ -257,6 +257,7 @@ int run_partad(int argc, char** argv) {
     app.settings.portal_host = cfg.portal_host;
     app.settings.disk_reserve = cfg.disk_reserve_mb * 1024 * 1024;
     app.settings.hand_in_quota = cfg.hand_in_quota_mb * 1024 * 1024;
+    app.settings.count_statements = cfg.count_statements;
     if (role == sync::Role::district)
       register_district_app(app);
     else

@@ -37,9 +37,6 @@ void delete_announcement(storage::Connection& c, std::int64_t id);
 // Who may delete it: its author, or the admin.
 bool can_delete(const User& u, const Announcement& a);
 
-// The classes an announcement audience is made of, for a user: a student's class, a parent's
-// children's classes, a teacher's taught and led classes; nullopt = everything (admin).
-std::optional<std::vector<std::int64_t>> audience_classes(storage::Connection& c, const User& u);
 // What a user should see: school-wide ones and those for their classes; pinned first, newest next.
 std::vector<Announcement> announcements_for(storage::Connection& c, const User& u,
                                             std::size_t limit);

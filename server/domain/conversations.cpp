@@ -17,15 +17,32 @@ constexpr const char* kMember =
     "OR cv.group_id IN (SELECT group_id FROM group_members WHERE user_id = ?1) "
     "OR cv.group_id IN (SELECT id FROM groups WHERE owner_id = ?1))";
 
-constexpr const char* kSelect =
-    "SELECT cv.id, cv.kind, cv.user_a, cv.user_b, cv.class_id, cv.group_id, cv.closed, "
-    "COALESCE(k.name, g.name, ''), "
-    "(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = cv.id AND m.removed = 0 "
-    "  AND m.author_id != ?1 AND m.id > COALESCE((SELECT last_read FROM conversation_reads r "
-    "  WHERE r.conversation_id = cv.id AND r.user_id = ?1), 0)), "
-    "COALESCE((SELECT MAX(m.id) FROM messages m WHERE m.conversation_id = cv.id), 0) "
-    "FROM conversations cv LEFT JOIN classes k ON k.id = cv.class_id "
-    "LEFT JOIN groups g ON g.id = cv.group_id ";
+// With the viewer ?1: the unread count, the latest message, and the other person of a direct
+// conversation, joined in (no query per conversation). `last` is the latest message's id.
+#define PARTA_CONVERSATION_SELECT(last)                                                         \
+  "SELECT cv.id, cv.kind, cv.user_a, cv.user_b, cv.class_id, cv.group_id, cv.closed, "          \
+  "COALESCE(k.name, g.name, ''), "                                                              \
+  "(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = cv.id AND m.removed = 0 "         \
+  "  AND m.author_id != ?1 AND m.id > COALESCE((SELECT last_read FROM conversation_reads r "    \
+  "  WHERE r.conversation_id = cv.id AND r.user_id = ?1), 0)), "                                \
+  "COALESCE(lm.id, 0), lm.body, lm.created_at, lm.removed, "                                    \
+  "o.last_name || ' ' || o.first_name || CASE WHEN o.middle_name = '' THEN '' ELSE ' ' || "     \
+  "  o.middle_name END, o.role "                                                                \
+  "FROM %s cv LEFT JOIN classes k ON k.id = cv.class_id "                                       \
+  "LEFT JOIN groups g ON g.id = cv.group_id LEFT JOIN messages lm ON lm.id = " last             \
+  " "                                                                                           \
+  "LEFT JOIN users o ON cv.kind = 'direct' AND o.id = CASE WHEN cv.user_a = ?1 THEN cv.user_b " \
+  "  ELSE cv.user_a END "
+constexpr const char* kLastMessage =
+    "(SELECT MAX(x.id) FROM messages x WHERE x.conversation_id = cv.id)";
+
+// The select over `from` (a table or a subquery aliased as cv).
+std::string conversation_select(const std::string& from, const char* last) {
+  std::string sql = PARTA_CONVERSATION_SELECT("%s");
+  sql.replace(sql.find("%s"), 2, from);
+  sql.replace(sql.find("%s"), 2, last);
+  return sql;
+}
 
 ConversationKind kind_of(const std::string& s) {
   if (s == "class") return ConversationKind::klass;
@@ -33,7 +50,7 @@ ConversationKind kind_of(const std::string& s) {
   return ConversationKind::direct;
 }
 
-Conversation from(storage::Connection& c, const storage::Query& q, const User& viewer) {
+Conversation from(const storage::Query& q) {
   Conversation v;
   v.id = q.integer(0);
   v.kind = kind_of(q.text(1));
@@ -44,19 +61,13 @@ Conversation from(storage::Connection& c, const storage::Query& q, const User& v
   v.closed = q.integer(6) != 0;
   v.name = q.text(7);
   v.unread = static_cast<int>(q.integer(8));
-  if (v.kind == ConversationKind::direct) {
-    std::int64_t other = v.user_a == viewer.id ? v.user_b.value_or(0) : v.user_a.value_or(0);
-    if (auto u = find_user(c, other)) {
-      v.name = u->full_name();
-      v.other_role = u->role;
-    }
+  if (v.kind == ConversationKind::direct && !q.is_null(13)) {
+    v.name = q.text(13);
+    v.other_role = parse_role(q.text(14));
   }
-  if (std::int64_t last = q.integer(9)) {
-    auto m = c.query("SELECT body, created_at, removed FROM messages WHERE id = ?1", last);
-    if (m.next()) {
-      v.last_text = m.integer(2) ? "" : text::truncate_chars(m.text(0), 80);
-      v.last_at = m.integer(1);
-    }
+  if (q.integer(9)) {
+    v.last_text = q.integer(12) ? "" : text::truncate_chars(q.text(10), 80);
+    v.last_at = q.integer(11);
   }
   return v;
 }
@@ -76,6 +87,22 @@ constexpr const char* kTeachersOfClass =
              "  UNION ALL SELECT class_teacher_id, 'классный руководитель' FROM classes "
              "  WHERE id = ?1 AND class_teacher_id IS NOT NULL) x JOIN users u ON u.id = x.id "
              "WHERE u.active = 1 GROUP BY u.id ORDER BY u.last_name, u.first_name";
+
+// The teachers of a parent's children (?1) with what they teach in each child's class:
+// "5А: Русский язык, Литература; 9А: Алгебра".
+constexpr const char* kTeachersOfChildren =
+    "SELECT " PARTA_USER_COLUMNS(
+        "u") ", group_concat(y.note, '; ') FROM (SELECT x.id, x.class_name || ': ' || "
+             "group_concat(x.what, ', ') AS note FROM (SELECT DISTINCT t.teacher_id AS id, k.name "
+             "AS class_name, s.name AS what, t.subject_id AS sort FROM parent_child pc JOIN "
+             "students st ON st.user_id = pc.student_id JOIN classes k ON k.id = st.class_id "
+             "JOIN teaching t ON t.class_id = k.id JOIN subjects s ON s.id = t.subject_id WHERE "
+             "pc.parent_id = ?1 UNION SELECT k.class_teacher_id, k.name, 'классный руководитель', "
+             "1e9 FROM parent_child pc JOIN students st ON st.user_id = pc.student_id JOIN "
+             "classes k ON k.id = st.class_id WHERE pc.parent_id = ?1 AND k.class_teacher_id IS "
+             "NOT NULL ORDER BY 2, 4) x GROUP BY x.id, x.class_name ORDER BY x.class_name) y "
+             "JOIN users u ON u.id = y.id WHERE u.active = 1 GROUP BY u.id "
+             "ORDER BY u.last_name, u.first_name, u.middle_name";
 
 constexpr const char* kAdmins = "SELECT " PARTA_USER_COLUMNS(
     "u") ", '' FROM users u WHERE u.role = 'admin' AND u.active = 1 AND u.id != ?1 "
@@ -119,24 +146,10 @@ std::vector<Contact> contacts(storage::Connection& c, const User& u,
       if (auto s = find_student(c, u.id)) add_contacts(c, out, kTeachersOfClass, s->class_id);
       add_contacts(c, out, kAdmins, u.id);
       break;
-    case Role::parent: {
-      std::map<std::int64_t, Contact> seen;
-      for (const auto& child : children_of(c, u.id)) {
-        std::vector<Contact> teachers;
-        add_contacts(c, teachers, kTeachersOfClass, child.class_id);
-        for (auto& t : teachers) {
-          t.note = child.class_name + ": " + t.note;
-          auto [it, fresh] = seen.emplace(t.user.id, t);
-          if (!fresh) it->second.note += "; " + t.note;
-        }
-      }
-      for (auto& [id, t] : seen) out.push_back(std::move(t));
-      std::sort(out.begin(), out.end(), [](const Contact& a, const Contact& b) {
-        return a.user.full_name() < b.user.full_name();
-      });
+    case Role::parent:
+      add_contacts(c, out, kTeachersOfChildren, u.id);
       add_contacts(c, out, kAdmins, u.id);
       break;
-    }
     case Role::teacher:
     case Role::admin:
       if (class_id && *class_id != 0) {
@@ -177,9 +190,10 @@ std::optional<std::int64_t> group_conversation(storage::Connection& c, std::int6
 
 std::optional<Conversation> find_conversation(storage::Connection& c, std::int64_t id,
                                               const User& viewer) {
-  auto q = c.query(std::string(kSelect) + "WHERE cv.id = ?2", viewer.id, id);
+  auto q = c.query(conversation_select("conversations", kLastMessage) + "WHERE cv.id = ?2",
+                   viewer.id, id);
   if (!q.next()) return std::nullopt;
-  return from(c, q, viewer);
+  return from(q);
 }
 
 bool is_member(storage::Connection& c, const User& u, const Conversation& conv) {
@@ -282,23 +296,37 @@ bool remove_message(storage::Connection& c, std::int64_t conversation, std::int6
   return c.changes() > 0;
 }
 
-std::vector<Conversation> conversations_of(storage::Connection& c, const User& u) {
+std::vector<Conversation> conversations_of(storage::Connection& c, const User& u, std::size_t limit,
+                                           std::size_t offset, bool* more) {
   // A student's and a class teacher's class conversations are always there to open: they were
-  // made with the class (migration 12's trigger).
+  // made with the class (migration 14's trigger).
   std::vector<Conversation> out;
-  auto q = c.query(std::string(kSelect) + "WHERE " + kMember, u.id);
-  while (q.next()) out.push_back(from(c, q, u));
-  // Direct conversations nobody has written in yet are not listed.
-  std::erase_if(out, [](const Conversation& v) {
-    return v.kind == ConversationKind::direct && v.last_at == 0;
-  });
-  std::stable_sort(out.begin(), out.end(), [](const Conversation& a, const Conversation& b) {
-    return a.last_at > b.last_at;
-  });
+  // Newest activity first; direct conversations nobody has written in yet are not listed. The
+  // page's conversations are chosen first (one index lookup each for the latest message), then
+  // only they are counted and named.
+  auto q = c.query(conversation_select(std::string("(SELECT cv.*, ") + kLastMessage +
+                                           " AS last_id FROM conversations cv WHERE " + kMember +
+                                           " AND (cv.kind != 'direct' OR EXISTS (SELECT 1 FROM "
+                                           "messages x WHERE x.conversation_id = cv.id)) ORDER BY "
+                                           "COALESCE(last_id, 0) DESC, cv.id LIMIT ?2 OFFSET ?3)",
+                                       "cv.last_id") +
+                       "ORDER BY COALESCE(cv.last_id, 0) DESC, cv.id",
+                   u.id, static_cast<std::int64_t>(limit + 1), static_cast<std::int64_t>(offset));
+  while (q.next()) out.push_back(from(q));
+  if (more) *more = out.size() > limit;
+  if (out.size() > limit) out.pop_back();
   return out;
 }
 
 int unread_total(storage::Connection& c, const User& u) {
+  // Kept up to date by the database's triggers as messages are written, hidden and read and as
+  // people join and leave classes and groups (schema migration 12).
+  if (auto n = c.scalar("SELECT n FROM unread_counts WHERE user_id = ?1", u.id))
+    return static_cast<int>(*n);
+  return unread_recount(c, u);
+}
+
+int unread_recount(storage::Connection& c, const User& u) {
   return static_cast<int>(
       c.scalar(std::string("SELECT COUNT(*) FROM messages m JOIN conversations cv ON cv.id = "
                            "m.conversation_id LEFT JOIN conversation_reads r ON r.conversation_id "

@@ -74,8 +74,14 @@ void set_closed(storage::Connection& c, std::int64_t conversation, bool closed);
 // Hides a message (moderation); returns false when it is not in that conversation.
 bool remove_message(storage::Connection& c, std::int64_t conversation, std::int64_t message);
 
-// The user's conversations, newest activity first, with unread counts.
-std::vector<Conversation> conversations_of(storage::Connection& c, const User& u);
+// The user's conversations, newest activity first, with unread counts: `limit` of them from
+// `offset`; *more says whether older ones follow.
+std::vector<Conversation> conversations_of(storage::Connection& c, const User& u,
+                                           std::size_t limit = 1000, std::size_t offset = 0,
+                                           bool* more = nullptr);
+// The menu's badge: one lookup of the count the database keeps.
 int unread_total(storage::Connection& c, const User& u);
+// The same counted from the messages (what the kept count must always equal).
+int unread_recount(storage::Connection& c, const User& u);
 
 }  // namespace parta::domain

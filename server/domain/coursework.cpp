@@ -7,37 +7,88 @@ namespace parta::domain {
 
 namespace {
 
+#define PARTA_ASSIGNMENT_COLUMNS                                                           \
+  "a.id, a.class_id, a.subject_id, a.teacher_id, c.name, s.name, "                         \
+  "u.last_name || ' ' || u.first_name || ' ' || u.middle_name, a.topic, a.title, a.body, " \
+  "a.grading, a.whole_class, a.publish_at, a.due_at, a.created_at "
+#define PARTA_ASSIGNMENT_JOINS                                                                  \
+  "JOIN classes c ON c.id = a.class_id JOIN subjects s ON s.id = a.subject_id JOIN users u ON " \
+  "u.id = a.teacher_id "
+constexpr int kAssignmentColumns = 15;
 constexpr const char* kAssignmentSelect =
-    "SELECT a.id, a.class_id, a.subject_id, a.teacher_id, c.name, s.name, "
-    "u.last_name || ' ' || u.first_name || ' ' || u.middle_name, a.topic, a.title, a.body, "
-    "a.grading, a.whole_class, a.publish_at, a.due_at, a.created_at "
-    "FROM assignments a JOIN classes c ON c.id = a.class_id JOIN subjects s ON s.id = a.subject_id "
-    "JOIN users u ON u.id = a.teacher_id ";
+    "SELECT " PARTA_ASSIGNMENT_COLUMNS "FROM assignments a " PARTA_ASSIGNMENT_JOINS;
 
-Assignment assignment_from(const storage::Query& q) {
+// A student's work on assignment `a` for the student `sid` (an SQL expression), in the columns
+// state_from() reads: how many submissions, whether the latest was late, whether the teacher
+// returned the latest, and the grade (the query joins grades g for that student). Every part is
+// an index lookup, so a list's rows cost the same in May as in September.
+#define PARTA_SUBMISSIONS_OF(sid) \
+  "FROM submissions b WHERE b.assignment_id = a.id AND b.student_id = " sid
+#define PARTA_RETURNED(sid)                                                                 \
+  "EXISTS (SELECT 1 FROM comments m WHERE m.assignment_id = a.id AND m.student_id = " sid   \
+  " AND m.kind = 'returned' AND m.submission_id = (SELECT MAX(b.id) " PARTA_SUBMISSIONS_OF( \
+      sid) "))"
+#define PARTA_WORK_COLUMNS(sid) \
+  "(SELECT COUNT(*) " PARTA_SUBMISSIONS_OF(sid) "), (SELECT b.late " PARTA_SUBMISSIONS_OF(sid) \
+  " ORDER BY b.id DESC LIMIT 1), " PARTA_RETURNED(sid) ", g.mark, g.comment, g.graded_at, "    \
+  "g.teacher_id "
+// Work still to do: not graded, and nothing handed in or the latest returned.
+#define PARTA_UNFINISHED(sid)                                                                    \
+  "(g.mark IS NULL AND (NOT EXISTS (SELECT 1 " PARTA_SUBMISSIONS_OF(sid) ") OR " PARTA_RETURNED( \
+      sid) "))"
+// What teacher `t` may see of a student's work: the subjects they teach in the class, and all of
+// the class they lead (t = 0: no limit).
+#define PARTA_TEACHER_SEES(t)                                                               \
+  "(" t " = 0 OR EXISTS (SELECT 1 FROM teaching t WHERE t.teacher_id = " t                  \
+  " AND t.class_id = a.class_id AND t.subject_id = a.subject_id) OR EXISTS (SELECT 1 FROM " \
+  "classes k WHERE k.id = a.class_id AND k.class_teacher_id = " t "))"
+
+Assignment assignment_from(const storage::Query& q, int o = 0) {
   Assignment a;
-  a.id = q.integer(0);
-  a.class_id = q.integer(1);
-  a.subject_id = q.integer(2);
-  a.teacher_id = q.integer(3);
-  a.class_name = q.text(4);
-  a.subject_name = q.text(5);
-  a.teacher_name = q.text(6);
-  a.topic = q.text(7);
-  a.title = q.text(8);
-  a.body = q.text(9);
-  a.grading = parse_grading(q.text(10)).value_or(Grading::none);
-  a.whole_class = q.integer(11) != 0;
-  a.publish_at = q.integer(12);
-  a.due_at = q.integer(13);
-  a.created_at = q.integer(14);
+  a.id = q.integer(o);
+  a.class_id = q.integer(o + 1);
+  a.subject_id = q.integer(o + 2);
+  a.teacher_id = q.integer(o + 3);
+  a.class_name = q.text(o + 4);
+  a.subject_name = q.text(o + 5);
+  a.teacher_name = q.text(o + 6);
+  a.topic = q.text(o + 7);
+  a.title = q.text(o + 8);
+  a.body = q.text(o + 9);
+  a.grading = parse_grading(q.text(o + 10)).value_or(Grading::none);
+  a.whole_class = q.integer(o + 11) != 0;
+  a.publish_at = q.integer(o + 12);
+  a.due_at = q.integer(o + 13);
+  a.created_at = q.integer(o + 14);
   return a;
 }
 
+std::optional<Grade> grade_from(const storage::Query& q, int o) {
+  if (q.is_null(o)) return std::nullopt;
+  return Grade{q.text(o), q.text(o + 1), q.integer(o + 2), q.integer(o + 3)};
+}
+
+// Reads PARTA_WORK_COLUMNS at column o; the status as state_of defines it.
+WorkState state_from(const storage::Query& q, int o, std::int64_t due_at, std::int64_t now) {
+  WorkState st;
+  st.submissions = static_cast<int>(q.integer(o));
+  st.grade = grade_from(q, o + 3);
+  if (st.grade)
+    st.status = WorkStatus::graded;
+  else if (st.submissions == 0)
+    st.status = now > due_at ? WorkStatus::overdue : WorkStatus::none;
+  else
+    st.status = q.integer(o + 2) != 0   ? WorkStatus::returned
+                : q.integer(o + 1) != 0 ? WorkStatus::late
+                                        : WorkStatus::submitted;
+  return st;
+}
+
+template <class... A>
 std::vector<Assignment> assignments_where(storage::Connection& c, const std::string& where,
-                                          std::int64_t p1, std::int64_t p2) {
+                                          const A&... args) {
   std::vector<Assignment> out;
-  auto q = c.query(std::string(kAssignmentSelect) + where, p1, p2);
+  auto q = c.query(std::string(kAssignmentSelect) + where, args...);
   while (q.next()) out.push_back(assignment_from(q));
   return out;
 }
@@ -106,7 +157,7 @@ std::int64_t create_assignment(storage::Connection& c, const Clock& clock, std::
 }
 
 std::optional<Assignment> find_assignment(storage::Connection& c, std::int64_t id) {
-  auto v = assignments_where(c, "WHERE a.id = ?1 AND ?2 = 0", id, 0);
+  auto v = assignments_where(c, "WHERE a.id = ?1", id);
   if (v.empty()) return std::nullopt;
   return v.front();
 }
@@ -148,34 +199,47 @@ bool assigned_to(storage::Connection& c, const Assignment& a, std::int64_t stude
 }
 
 std::vector<Student> students_of(storage::Connection& c, const Assignment& a) {
-  auto all = list_students(c, a.class_id);
-  if (a.whole_class) return all;
   std::vector<Student> out;
-  for (auto& s : all)
-    if (assigned_to(c, a, s.user.id)) out.push_back(std::move(s));
+  auto q = c.query(
+      "SELECT " PARTA_STUDENT_COLUMNS
+      " FROM students s JOIN users u ON u.id = s.user_id JOIN classes c ON c.id = s.class_id "
+      "WHERE s.class_id = ?1 AND (?2 OR EXISTS (SELECT 1 FROM assignment_students x WHERE "
+      "x.assignment_id = ?3 AND x.student_id = s.user_id)) "
+      "ORDER BY u.last_name, u.first_name, u.middle_name",
+      a.class_id, a.whole_class, a.id);
+  while (q.next()) out.push_back(student_from_row(q, 0));
   return out;
 }
 
 std::vector<Assignment> assignments_for_student(storage::Connection& c, std::int64_t student_id,
                                                 std::int64_t now) {
-  return assignments_where(
-      c,
-      "WHERE a.publish_at <= ?2 AND ((a.whole_class = 1 AND a.class_id = "
-      "(SELECT class_id FROM students WHERE user_id = ?1)) OR EXISTS (SELECT 1 FROM "
-      "assignment_students x WHERE x.assignment_id = a.id AND x.student_id = ?1)) "
-      "ORDER BY a.due_at, a.id",
-      student_id, now);
+  std::vector<Assignment> out;
+  for (auto& w : work_of_student(c, student_id, now, {})) out.push_back(std::move(w.assignment));
+  return out;
 }
 
-std::vector<Assignment> assignments_of_teacher(storage::Connection& c, std::int64_t teacher_id) {
-  return assignments_where(
-      c, "WHERE a.teacher_id = ?1 AND ?2 = 0 ORDER BY a.due_at DESC, a.id DESC", teacher_id, 0);
+std::vector<Assignment> assignments_of_teacher(storage::Connection& c, std::int64_t teacher_id,
+                                               Period due) {
+  return assignments_where(c,
+                           "WHERE a.teacher_id = ?1 AND a.due_at >= ?2 AND a.due_at < ?3 "
+                           "ORDER BY a.due_at DESC, a.id DESC",
+                           teacher_id, due.from, due.to);
 }
 
 std::vector<Assignment> assignments_of_class(storage::Connection& c, std::int64_t class_id,
-                                             std::int64_t subject_id) {
-  return assignments_where(c, "WHERE a.class_id = ?1 AND a.subject_id = ?2 ORDER BY a.due_at, a.id",
-                           class_id, subject_id);
+                                             std::int64_t subject_id, Period due) {
+  return assignments_where(c,
+                           "WHERE a.class_id = ?1 AND a.subject_id = ?2 AND a.due_at >= ?3 AND "
+                           "a.due_at < ?4 ORDER BY a.due_at, a.id",
+                           class_id, subject_id, due.from, due.to);
+}
+
+std::optional<std::int64_t> first_due(storage::Connection& c, std::int64_t class_id) {
+  return c.scalar("SELECT MIN(due_at) FROM assignments WHERE class_id = ?1", class_id);
+}
+
+std::optional<std::int64_t> first_due_of_teacher(storage::Connection& c, std::int64_t teacher_id) {
+  return c.scalar("SELECT MIN(due_at) FROM assignments WHERE teacher_id = ?1", teacher_id);
 }
 
 std::vector<FileRef> attachments_for(storage::Connection& c, std::int64_t assignment_id,
@@ -235,11 +299,19 @@ std::vector<Submission> submissions_of(storage::Connection& c, std::int64_t assi
     s.late = q.integer(7) != 0;
     out.push_back(std::move(s));
   }
-  for (auto& s : out)
-    s.files = files_where(c,
-                          "SELECT id, sha256, filename, content_type, size FROM submission_files "
-                          "WHERE submission_id = ?1 AND ?2 = 0 ORDER BY position",
-                          s.id, 0);
+  // The files of all of them at once, in submission and page order.
+  auto f = c.query(
+      "SELECT f.submission_id, f.id, f.sha256, f.filename, f.content_type, f.size FROM "
+      "submissions b JOIN submission_files f ON f.submission_id = b.id WHERE b.assignment_id = ?1 "
+      "AND b.student_id = ?2 ORDER BY f.submission_id, f.position",
+      assignment_id, student_id);
+  auto it = out.begin();
+  while (f.next()) {
+    while (it != out.end() && it->id < f.integer(0)) ++it;
+    if (it == out.end()) break;
+    it->files.push_back(
+        {f.integer(1), f.text(2), f.text(3), f.text(4), static_cast<std::uint64_t>(f.integer(5))});
+  }
   return out;
 }
 
@@ -322,7 +394,7 @@ std::optional<Grade> grade_of(storage::Connection& c, std::int64_t assignment_id
       "WHERE assignment_id = ?1 AND student_id = ?2",
       assignment_id, student_id);
   if (!q.next()) return std::nullopt;
-  return Grade{q.text(0), q.text(1), q.integer(2), q.integer(3)};
+  return grade_from(q, 0);
 }
 
 const char* status_code(WorkStatus s) {
@@ -345,30 +417,57 @@ const char* status_code(WorkStatus s) {
 
 WorkState state_of(storage::Connection& c, const Assignment& a, std::int64_t student_id,
                    std::int64_t now) {
-  WorkState st;
+  auto q = c.query("SELECT " PARTA_WORK_COLUMNS("?2") "FROM assignments a LEFT JOIN grades g ON "
+                   "g.assignment_id = a.id AND g.student_id = ?2 WHERE a.id = ?1",
+                   a.id, student_id);
+  if (!q.next()) return {};
+  return state_from(q, 0, a.due_at, now);
+}
+
+std::vector<StudentWork> work_of_student(storage::Connection& c, std::int64_t student_id,
+                                         std::int64_t now, const WorkQuery& w) {
+  std::vector<StudentWork> out;
+  // The student's class's whole-class assignments due in the period (an index range), and the
+  // ones set for them by name (a handful a year).
+  auto q = c.query("SELECT " PARTA_ASSIGNMENT_COLUMNS ", " PARTA_WORK_COLUMNS(
+                       "?1") "FROM assignments a " PARTA_ASSIGNMENT_JOINS
+                             "LEFT JOIN grades g ON g.assignment_id = a.id AND g.student_id = ?1 "
+                             "WHERE a.id IN (SELECT x.id FROM assignments x WHERE x.class_id = "
+                             "(SELECT class_id FROM "
+                             "students WHERE user_id = ?1) AND x.whole_class = 1 AND x.due_at >= "
+                             "?3 AND x.due_at < ?4 "
+                             "UNION ALL SELECT y.assignment_id FROM assignment_students y WHERE "
+                             "y.student_id = ?1) "
+                             "AND a.publish_at <= ?2 AND a.due_at >= ?3 AND a.due_at < ?4 "
+                             "AND " PARTA_TEACHER_SEES("?5") " AND (?6 = 0 OR " PARTA_UNFINISHED(
+                                 "?1") ") ORDER BY a.due_at, a.id LIMIT ?7",
+                   student_id, now, w.due.from, w.due.to, w.teacher, w.unfinished,
+                   w.limit ? static_cast<std::int64_t>(w.limit) : std::int64_t{-1});
+  while (q.next()) {
+    StudentWork sw{assignment_from(q), {}};
+    sw.state = state_from(q, kAssignmentColumns, sw.assignment.due_at, now);
+    out.push_back(std::move(sw));
+  }
+  return out;
+}
+
+std::vector<AssignedStudent> work_of_assignment(storage::Connection& c, const Assignment& a,
+                                                std::int64_t now) {
+  std::vector<AssignedStudent> out;
   auto q = c.query(
-      "SELECT COUNT(*), MAX(id) FROM submissions WHERE assignment_id = ?1 AND student_id = ?2",
-      a.id, student_id);
-  q.next();
-  st.submissions = static_cast<int>(q.integer(0));
-  std::optional<std::int64_t> last = q.opt_integer(1);
-  st.grade = grade_of(c, a.id, student_id);
-  if (st.grade) {
-    st.status = WorkStatus::graded;
-    return st;
-  }
-  if (!last) {
-    st.status = now > a.due_at ? WorkStatus::overdue : WorkStatus::none;
-    return st;
-  }
-  bool returned = c.scalar(
-                       "SELECT 1 FROM comments WHERE assignment_id = ?1 AND student_id = ?2 "
-                       "AND kind = 'returned' AND submission_id = ?3",
-                       a.id, student_id, *last)
-                      .has_value();
-  bool late = c.scalar("SELECT late FROM submissions WHERE id = ?1", *last).value_or(0) != 0;
-  st.status = returned ? WorkStatus::returned : late ? WorkStatus::late : WorkStatus::submitted;
-  return st;
+      "SELECT " PARTA_STUDENT_COLUMNS ", " PARTA_WORK_COLUMNS("s.user_id") ", "
+      "COALESCE(x.variant, '') != '' FROM assignments a JOIN students s ON s.class_id = "
+      "a.class_id JOIN users u ON u.id = s.user_id JOIN classes c ON c.id = s.class_id "
+      "LEFT JOIN assignment_students x ON x.assignment_id = a.id AND x.student_id = s.user_id "
+      "LEFT JOIN grades g ON g.assignment_id = a.id AND g.student_id = s.user_id "
+      "WHERE a.id = ?1 AND (a.whole_class OR x.student_id IS NOT NULL) "
+      "ORDER BY u.last_name, u.first_name, u.middle_name",
+      a.id);
+  constexpr int kWork = 13;  // PARTA_STUDENT_COLUMNS
+  while (q.next())
+    out.push_back(
+        {student_from_row(q, 0), state_from(q, kWork, a.due_at, now), q.integer(kWork + 7) != 0});
+  return out;
 }
 
 bool teaches(storage::Connection& c, const User& u, std::int64_t class_id,
@@ -388,15 +487,17 @@ bool can_view_gradebook(storage::Connection& c, const User& u, std::int64_t clas
   return teaches(c, u, class_id, subject_id) || leads_class(c, u, class_id);
 }
 
-Gradebook gradebook(storage::Connection& c, std::int64_t class_id, std::int64_t subject_id) {
+Gradebook gradebook(storage::Connection& c, std::int64_t class_id, std::int64_t subject_id,
+                    Period due) {
   Gradebook g;
-  for (auto& a : assignments_of_class(c, class_id, subject_id))
+  for (auto& a : assignments_of_class(c, class_id, subject_id, due))
     if (a.grading != Grading::none) g.columns.push_back(std::move(a));
   std::map<std::pair<std::int64_t, std::int64_t>, std::string> marks;
   auto q = c.query(
-      "SELECT g.assignment_id, g.student_id, g.mark FROM grades g JOIN assignments a "
-      "ON a.id = g.assignment_id WHERE a.class_id = ?1 AND a.subject_id = ?2",
-      class_id, subject_id);
+      "SELECT g.assignment_id, g.student_id, g.mark FROM assignments a JOIN grades g ON "
+      "g.assignment_id = a.id WHERE a.class_id = ?1 AND a.subject_id = ?2 AND a.due_at >= ?3 "
+      "AND a.due_at < ?4",
+      class_id, subject_id, due.from, due.to);
   while (q.next()) marks[{q.integer(0), q.integer(1)}] = q.text(2);
   for (auto& s : list_students(c, class_id)) {
     GradebookRow row{std::move(s), {}, std::nullopt};
@@ -416,22 +517,17 @@ Gradebook gradebook(storage::Connection& c, std::int64_t class_id, std::int64_t 
   return g;
 }
 
-std::vector<DiaryEntry> diary(storage::Connection& c, std::int64_t student_id) {
+std::vector<DiaryEntry> diary(storage::Connection& c, std::int64_t student_id, Period given,
+                              std::int64_t teacher) {
   std::vector<DiaryEntry> out;
-  std::vector<std::pair<std::int64_t, Grade>> grades;
   auto q = c.query(
-      "SELECT assignment_id, mark, comment, graded_at, teacher_id FROM grades "
-      "WHERE student_id = ?1",
-      student_id);
-  while (q.next())
-    grades.push_back({q.integer(0), {q.text(1), q.text(2), q.integer(3), q.integer(4)}});
-  for (auto& [aid, g] : grades)
-    if (auto a = find_assignment(c, aid)) out.push_back({std::move(*a), std::move(g)});
-  std::sort(out.begin(), out.end(), [](const DiaryEntry& x, const DiaryEntry& y) {
-    if (x.assignment.subject_name != y.assignment.subject_name)
-      return x.assignment.subject_name < y.assignment.subject_name;
-    return x.assignment.due_at < y.assignment.due_at;
-  });
+      "SELECT " PARTA_ASSIGNMENT_COLUMNS
+      ", g.mark, g.comment, g.graded_at, g.teacher_id "
+      "FROM grades g JOIN assignments a ON a.id = g.assignment_id " PARTA_ASSIGNMENT_JOINS
+      "WHERE g.student_id = ?1 AND g.graded_at >= ?2 AND g.graded_at < ?3 AND " PARTA_TEACHER_SEES(
+          "?4") " ORDER BY s.name, a.due_at, a.id",
+      student_id, given.from, given.to, teacher);
+  while (q.next()) out.push_back({assignment_from(q), *grade_from(q, kAssignmentColumns)});
   return out;
 }
 

@@ -3,6 +3,7 @@
 // with files, the teacher–student thread, grades on the Russian 5-point scale or pass/fail, the
 // gradebook and the student's diary. No HTTP here.
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,9 +64,24 @@ std::vector<Student> students_of(storage::Connection& c, const Assignment& a);
 // Published assignments for a student, due soonest first (all of them, old ones too).
 std::vector<Assignment> assignments_for_student(storage::Connection& c, std::int64_t student_id,
                                                 std::int64_t now);
-std::vector<Assignment> assignments_of_teacher(storage::Connection& c, std::int64_t teacher_id);
+// Work due in the last four weeks and not done yet is still "to do" on a student's start page
+// and list; older work is on the pages of its month.
+inline constexpr int kRecentDays = 28;
+// Times as [from, to): what a page shows of a year, a month or a term.
+struct Period {
+  std::int64_t from = std::numeric_limits<std::int64_t>::min(),
+               to = std::numeric_limits<std::int64_t>::max();
+};
+// The teacher's assignments due in the period, latest due first.
+std::vector<Assignment> assignments_of_teacher(storage::Connection& c, std::int64_t teacher_id,
+                                               Period due = {});
+// The class's assignments in a subject due in the period, due order.
 std::vector<Assignment> assignments_of_class(storage::Connection& c, std::int64_t class_id,
-                                             std::int64_t subject_id);
+                                             std::int64_t subject_id, Period due = {});
+// When the class's first assignment was due (nullopt: none yet): where the links to earlier
+// months and terms start.
+std::optional<std::int64_t> first_due(storage::Connection& c, std::int64_t class_id);
+std::optional<std::int64_t> first_due_of_teacher(storage::Connection& c, std::int64_t teacher_id);
 // General attachments plus the student's own variant files (student_id 0: general only).
 std::vector<FileRef> attachments_for(storage::Connection& c, std::int64_t assignment_id,
                                      std::int64_t student_id);
@@ -132,6 +148,30 @@ struct WorkState {
 WorkState state_of(storage::Connection& c, const Assignment& a, std::int64_t student_id,
                    std::int64_t now);
 
+// Lists with each row's work state read in the same statement (no query per row, however long
+// the year): a student's assignments, and an assignment's students.
+struct StudentWork {
+  Assignment assignment;
+  WorkState state;
+};
+struct WorkQuery {
+  Period due;                // only assignments due in this period
+  bool unfinished = false;   // only work still to do: nothing handed in, or returned
+  std::size_t limit = 0;     // at most this many (0: all)
+  std::int64_t teacher = 0;  // a teacher's view: only what they teach or their class's work
+};
+// A student's published assignments with their states, due soonest first.
+std::vector<StudentWork> work_of_student(storage::Connection& c, std::int64_t student_id,
+                                         std::int64_t now, const WorkQuery& q);
+struct AssignedStudent {
+  Student student;
+  WorkState state;
+  bool has_variant = false;
+};
+// The assignment's students (the class, or those it is for) with their states.
+std::vector<AssignedStudent> work_of_assignment(storage::Connection& c, const Assignment& a,
+                                                std::int64_t now);
+
 // Who may do what.
 bool teaches(storage::Connection& c, const User& u, std::int64_t class_id, std::int64_t subject_id);
 // Who may read an assignment, a thread and their files: domain/access.hpp.
@@ -147,13 +187,17 @@ struct Gradebook {
   std::vector<Assignment> columns;  // graded assignments in due order
   std::vector<GradebookRow> rows;
 };
-Gradebook gradebook(storage::Connection& c, std::int64_t class_id, std::int64_t subject_id);
+// The marks of the class's assignments in a subject due in the period (a term, on the page).
+Gradebook gradebook(storage::Connection& c, std::int64_t class_id, std::int64_t subject_id,
+                    Period due = {});
 
 struct DiaryEntry {
   Assignment assignment;
   Grade grade;
 };
-// All marks of a student, by subject then date.
-std::vector<DiaryEntry> diary(storage::Connection& c, std::int64_t student_id);
+// A student's marks given in the period, by subject then due date; for a teacher (`teacher` != 0)
+// only those of subjects they teach or of the class they lead.
+std::vector<DiaryEntry> diary(storage::Connection& c, std::int64_t student_id, Period given = {},
+                              std::int64_t teacher = 0);
 
 }  // namespace parta::domain

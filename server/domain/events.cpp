@@ -77,11 +77,7 @@ std::vector<Event> events_for(storage::Connection& c, const User& u, const std::
   auto q = c.query(
       std::string(kSelect) +
           "WHERE e.day BETWEEN ?1 AND ?2 AND (?3 OR (e.class_id IS NULL AND e.group_id IS NULL) "
-          "OR e.class_id IN (SELECT class_id FROM students WHERE user_id = ?4 "
-          "  UNION SELECT s.class_id FROM parent_child pc JOIN students s "
-          "  ON s.user_id = pc.student_id WHERE pc.parent_id = ?4 "
-          "  UNION SELECT class_id FROM teaching WHERE teacher_id = ?4 "
-          "  UNION SELECT id FROM classes WHERE class_teacher_id = ?4) "
+          "OR e.class_id IN (" PARTA_CLASSES_OF("?4") ") "
           "OR e.group_id IN (SELECT group_id FROM group_members WHERE user_id = ?4 "
           "  UNION SELECT id FROM groups WHERE owner_id = ?4)) "
           "ORDER BY e.day, e.starts, e.id",

@@ -5,6 +5,7 @@
 // at risk (no activity for N days, overdue work piling up, falling marks). Students on the paper
 // track are counted by the work they return, not by sign-ins.
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -79,8 +80,56 @@ struct AtRisk {
   std::vector<Message> reasons;
 };
 inline constexpr int kOverdueLimit = 2;
+// Overdue work counts over the last four weeks: what is piling up now, not what a student missed
+// in September (and the figure costs the same in May).
+inline constexpr int kOverdueWindowDays = 28;
+
+// What a student's place on the at-risk list is decided from.
+struct RiskFacts {
+  std::int64_t student_id = 0, class_id = 0, created_at = 0;
+  bool paper = false;
+  std::string last_active;  // a day, or ""
+  int overdue = 0;          // in the last kOverdueWindowDays
+  bool falling = false;
+};
+
+// The at-risk facts per class, kept until something they depend on changes: the class's data
+// (the class_changes counter the database's triggers move with every submission, grade,
+// assignment, visit or roster change, whoever makes it), midnight, or the next due time that
+// makes work overdue or old enough to leave the window. Thread-safe; one per database.
+class RiskCache {
+ public:
+  struct Entry {
+    std::int64_t changes = 0;
+    std::string day;                 // local day they were computed on
+    std::int64_t valid_through = 0;  // the last second they hold for
+    std::vector<RiskFacts> facts;
+  };
+  std::optional<Entry> find(std::int64_t class_id);
+  void store(std::int64_t class_id, Entry e);
+
+ private:
+  std::mutex mutex_;
+  std::map<std::int64_t, Entry> entries_;
+};
+
+// The facts of the classes' students, from `cache` when it holds them (nullptr: computed).
+std::vector<RiskFacts> risk_facts(storage::Connection& c, const std::vector<std::int64_t>& classes,
+                                  std::int64_t now, RiskCache* cache);
 std::vector<AtRisk> at_risk(storage::Connection& c, std::int64_t class_id, std::int64_t now,
-                            int idle_days);
+                            int idle_days, RiskCache* cache = nullptr);
+// How many students of each class are at risk.
+std::map<std::int64_t, int> at_risk_counts(storage::Connection& c,
+                                           const std::vector<std::int64_t>& classes,
+                                           std::int64_t now, int idle_days, RiskCache* cache);
+
+// A day's figures of several classes at once (the monitoring overview).
+struct ClassDay {
+  int students = 0, active = 0, absent = 0;
+};
+std::map<std::int64_t, ClassDay> classes_day(storage::Connection& c,
+                                             const std::vector<std::int64_t>& classes,
+                                             const std::string& day);
 
 // Who monitors a class: the admin, and its class teacher.
 bool can_monitor(storage::Connection& c, const User& u, std::int64_t class_id);

@@ -179,10 +179,13 @@ std::vector<PrintRun> runs_of_assignment(storage::Connection& c, std::int64_t as
   return out;
 }
 
-std::vector<PrintRun> recent_runs(storage::Connection& c, std::size_t limit) {
+std::vector<PrintRun> recent_runs(storage::Connection& c, std::size_t limit, std::int64_t teacher) {
   std::vector<PrintRun> out;
-  auto q = c.query(std::string(kRunSelect) + "ORDER BY r.id DESC LIMIT ?1",
-                   static_cast<std::int64_t>(limit));
+  auto q = c.query(std::string(kRunSelect) +
+                       "WHERE ?2 = 0 OR EXISTS (SELECT 1 FROM teaching t WHERE t.teacher_id = ?2 "
+                       "AND t.class_id = a.class_id AND t.subject_id = a.subject_id) "
+                       "ORDER BY r.id DESC LIMIT ?1",
+                   static_cast<std::int64_t>(limit), teacher);
   while (q.next()) out.push_back(run_from(q));
   return out;
 }
@@ -204,8 +207,21 @@ std::optional<Packet> find_packet(storage::Connection& c, std::int64_t id) {
 
 std::vector<std::pair<Packet, PrintRun>> recent_packets(storage::Connection& c, std::size_t limit) {
   std::vector<std::pair<Packet, PrintRun>> out;
-  for (const auto& r : recent_runs(c, limit))
-    for (auto& p : packets_of(c, r.id)) out.emplace_back(std::move(p), r);
+  auto runs = recent_runs(c, limit);
+  if (runs.empty()) return out;
+  // The packets of all those runs in one query.
+  std::map<std::int64_t, const PrintRun*> by_id;
+  for (const auto& r : runs) by_id[r.id] = &r;
+  auto q =
+      c.query(std::string(kPacketSelect) +
+                  "WHERE p.run_id >= ?1 AND p.run_id IN (SELECT id FROM print_runs ORDER BY "
+                  "id DESC LIMIT ?2) ORDER BY p.run_id DESC, k.name, u.last_name, u.first_name",
+              runs.back().id, static_cast<std::int64_t>(limit));
+  while (q.next()) {
+    Packet p = packet_from(q);
+    if (auto it = by_id.find(p.run_id); it != by_id.end())
+      out.emplace_back(std::move(p), *it->second);
+  }
   return out;
 }
 

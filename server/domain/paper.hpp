@@ -47,7 +47,9 @@ std::int64_t create_run(storage::Connection& c, const Clock& clock, const Assign
                         int answer_pages, const std::string& ruling);
 std::optional<PrintRun> find_run(storage::Connection& c, std::int64_t id);
 std::vector<PrintRun> runs_of_assignment(storage::Connection& c, std::int64_t assignment_id);
-std::vector<PrintRun> recent_runs(storage::Connection& c, std::size_t limit);
+// The latest runs; for a teacher (`teacher` != 0) of the subjects and classes they teach.
+std::vector<PrintRun> recent_runs(storage::Connection& c, std::size_t limit,
+                                  std::int64_t teacher = 0);
 std::vector<Packet> packets_of(storage::Connection& c, std::int64_t run_id);
 std::optional<Packet> find_packet(storage::Connection& c, std::int64_t id);
 // Packets of recent runs, for filing a page by hand.

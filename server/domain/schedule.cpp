@@ -139,4 +139,20 @@ std::vector<std::string> published_days(storage::Connection& c, std::int64_t cla
   return out;
 }
 
+std::vector<Lesson> published_lessons(storage::Connection& c,
+                                      const std::vector<std::int64_t>& classes,
+                                      const std::string& first, const std::string& end) {
+  std::string ids = "[";
+  for (auto id : classes) ids += (ids.size() > 1 ? "," : "") + std::to_string(id);
+  ids += "]";
+  std::vector<Lesson> out;
+  auto q = c.query(std::string(kSelect) +
+                       "JOIN schedule_days d ON d.class_id = l.class_id AND d.day = l.day AND "
+                       "d.published = 1 WHERE l.class_id IN (SELECT value FROM json_each(?1)) AND "
+                       "l.day >= ?2 AND l.day < ?3 ORDER BY l.class_id, l.day, l.number",
+                   ids, first, end);
+  while (q.next()) out.push_back(from(q));
+  return out;
+}
+
 }  // namespace parta::domain

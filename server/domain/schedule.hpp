@@ -45,5 +45,10 @@ void publish_day(storage::Connection& c, std::int64_t class_id, const std::strin
 // Published days of a class from `from` on (at most `days` of them), in date order.
 std::vector<std::string> published_days(storage::Connection& c, std::int64_t class_id,
                                         const std::string& from, int days);
+// The lessons of the published days in [from, to) of several classes at once, by class, day and
+// number (the timetable page of a parent of three or a teacher of six classes is one query).
+std::vector<Lesson> published_lessons(storage::Connection& c,
+                                      const std::vector<std::int64_t>& classes,
+                                      const std::string& first, const std::string& end);
 
 }  // namespace parta::domain

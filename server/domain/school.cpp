@@ -2,20 +2,22 @@
 
 namespace parta::domain {
 
-namespace {
-
-Student student_from(storage::Query& q) {
+Student student_from_row(const storage::Query& q, int o) {
   Student s;
-  s.user = user_from_row(q, 0);
-  s.student_no = q.text(9);
-  s.class_id = q.integer(10);
-  s.class_name = q.text(11);
-  s.paper = q.integer(12) != 0;
+  s.user = user_from_row(q, o);
+  s.student_no = q.text(o + 9);
+  s.class_id = q.integer(o + 10);
+  s.class_name = q.text(o + 11);
+  s.paper = q.integer(o + 12) != 0;
   return s;
 }
+
+namespace {
+
+Student student_from(storage::Query& q) { return student_from_row(q, 0); }
 constexpr const char* kStudentSelect =
-    "SELECT " PARTA_USER_COLUMNS("u") ", s.student_no, s.class_id, c.name, s.paper "
-    "FROM students s JOIN users u ON u.id = s.user_id JOIN classes c ON c.id = s.class_id ";
+    "SELECT " PARTA_STUDENT_COLUMNS
+    " FROM students s JOIN users u ON u.id = s.user_id JOIN classes c ON c.id = s.class_id ";
 
 }  // namespace
 
@@ -47,13 +49,13 @@ std::vector<ClassInfo> classes_where(storage::Connection& c, const char* where,
   auto q = c.query(
       std::string("SELECT c.id, c.name, c.grade, c.class_teacher_id, "
                   "COALESCE(u.last_name || ' ' || u.first_name || ' ' || u.middle_name, ''), "
-                  "(SELECT COUNT(*) FROM students s WHERE s.class_id = c.id) "
+                  "(SELECT COUNT(*) FROM students s WHERE s.class_id = c.id), c.distance "
                   "FROM classes c LEFT JOIN users u ON u.id = c.class_teacher_id ") +
           where + " ORDER BY c.grade, c.name",
       id, name);
   while (q.next())
     out.push_back({q.integer(0), q.text(1), static_cast<int>(q.integer(2)), q.opt_integer(3),
-                   q.text(4), static_cast<int>(q.integer(5))});
+                   q.text(4), static_cast<int>(q.integer(5)), q.integer(6) != 0});
   return out;
 }
 
@@ -77,6 +79,15 @@ std::optional<ClassInfo> find_class_by_name(storage::Connection& c, const std::s
 
 std::vector<ClassInfo> classes_led_by(storage::Connection& c, std::int64_t teacher_id) {
   return classes_where(c, "WHERE c.class_teacher_id = ?1 AND ?2 = ''", teacher_id, "");
+}
+
+std::vector<ClassInfo> viewable_classes(storage::Connection& c, const User& u) {
+  if (u.role == Role::admin) return list_classes(c);
+  if (u.role != Role::teacher) return {};
+  return classes_where(c,
+                       "WHERE c.id IN (SELECT id FROM classes WHERE class_teacher_id = ?1 UNION "
+                       "SELECT class_id FROM teaching WHERE teacher_id = ?1) AND ?2 = ''",
+                       u.id, "");
 }
 
 std::int64_t create_class(storage::Connection& c, const std::string& name) {
@@ -132,6 +143,32 @@ std::vector<Teaching> teaching_of_teacher(storage::Connection& c, std::int64_t t
 }
 std::vector<Teaching> teaching_of_class(storage::Connection& c, std::int64_t class_id) {
   return teaching_where(c, "t.class_id = ?1", class_id);
+}
+std::vector<Teaching> all_teaching(storage::Connection& c) {
+  return teaching_where(c, "?1 = 0", 0);
+}
+
+namespace {
+std::string json_ids(const std::vector<std::int64_t>& ids) {
+  std::string out = "[";
+  for (auto id : ids) out += (out.size() > 1 ? "," : "") + std::to_string(id);
+  return out + "]";
+}
+}  // namespace
+
+std::vector<Teaching> teaching_of_classes(storage::Connection& c,
+                                          const std::vector<std::int64_t>& classes) {
+  std::vector<Teaching> out;
+  auto q = c.query(
+      "SELECT t.class_id, t.subject_id, t.teacher_id, c.name, s.name, "
+      "u.last_name || ' ' || u.first_name || ' ' || u.middle_name FROM teaching t JOIN classes c "
+      "ON c.id = t.class_id JOIN subjects s ON s.id = t.subject_id JOIN users u ON u.id = "
+      "t.teacher_id WHERE t.class_id IN (SELECT value FROM json_each(?1)) "
+      "ORDER BY c.grade, c.name, s.name",
+      json_ids(classes));
+  while (q.next())
+    out.push_back({q.integer(0), q.integer(1), q.integer(2), q.text(3), q.text(4), q.text(5)});
+  return out;
 }
 
 void add_teaching(storage::Connection& c, std::int64_t teacher_id, std::int64_t class_id,
@@ -199,6 +236,27 @@ std::vector<User> parents_of(storage::Connection& c, std::int64_t student_id) {
                    "ON pc.parent_id = u.id WHERE pc.student_id = ?1 ORDER BY u.last_name",
                    student_id);
   while (q.next()) out.push_back(user_from_row(q, 0));
+  return out;
+}
+
+std::map<std::int64_t, std::vector<User>> parents_of_students(
+    storage::Connection& c, const std::vector<std::int64_t>& students) {
+  std::map<std::int64_t, std::vector<User>> out;
+  auto q = c.query("SELECT pc.student_id, " PARTA_USER_COLUMNS("u") " FROM parent_child pc JOIN "
+                   "users u ON u.id = pc.parent_id WHERE pc.student_id IN (SELECT value FROM "
+                   "json_each(?1)) ORDER BY u.last_name",
+                   json_ids(students));
+  while (q.next()) out[q.integer(0)].push_back(user_from_row(q, 1));
+  return out;
+}
+
+std::map<std::int64_t, std::vector<Student>> children_by_parent(storage::Connection& c) {
+  std::map<std::int64_t, std::vector<Student>> out;
+  auto q =
+      c.query("SELECT pc.parent_id, " PARTA_STUDENT_COLUMNS
+              " FROM parent_child pc JOIN students s ON s.user_id = pc.student_id JOIN users u "
+              "ON u.id = s.user_id JOIN classes c ON c.id = s.class_id ORDER BY u.first_name");
+  while (q.next()) out[q.integer(0)].push_back(student_from_row(q, 1));
   return out;
 }
 

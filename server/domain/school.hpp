@@ -2,6 +2,7 @@
 // The school's structure: its public info, classes, subjects, who teaches what, students with their
 // unique IDs, parents linked to children, and who may see whom.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@ struct ClassInfo {
   std::optional<std::int64_t> class_teacher_id;
   std::string class_teacher_name;
   int students = 0;
+  bool distance = false;  // under distance learning
 };
 std::vector<ClassInfo> list_classes(storage::Connection& c);
 std::optional<ClassInfo> find_class(storage::Connection& c, std::int64_t id);
@@ -53,6 +55,23 @@ void add_teaching(storage::Connection& c, std::int64_t teacher_id, std::int64_t 
 void remove_teaching(storage::Connection& c, std::int64_t teacher_id, std::int64_t class_id,
                      std::int64_t subject_id);
 std::vector<ClassInfo> classes_led_by(storage::Connection& c, std::int64_t teacher_id);
+// Every class's teaching, for lists of all teachers (one query, not one per teacher).
+std::vector<Teaching> all_teaching(storage::Connection& c);
+// The teaching of several classes (a parent's children's), in one query.
+std::vector<Teaching> teaching_of_classes(storage::Connection& c,
+                                          const std::vector<std::int64_t>& classes);
+
+// The classes user `u` (an SQL expression) belongs to: a student's class, a parent's children's
+// classes, the classes a teacher teaches or leads.
+#define PARTA_CLASSES_OF(u)                                                                \
+  "SELECT class_id FROM students WHERE user_id = " u                                       \
+  " UNION SELECT st.class_id FROM "                                                        \
+  "parent_child pc JOIN students st ON st.user_id = pc.student_id WHERE pc.parent_id = " u \
+  " UNION SELECT class_id FROM teaching WHERE teacher_id = " u                             \
+  " UNION SELECT id FROM classes "                                                         \
+  "WHERE class_teacher_id = " u
+// The classes a user may see the roster of (can_view_class), in one query.
+std::vector<ClassInfo> viewable_classes(storage::Connection& c, const User& u);
 
 struct Student {
   User user;
@@ -61,6 +80,9 @@ struct Student {
   std::string class_name;
   bool paper = false;
 };
+// The student columns (users u, students s, classes c) in the order student_from_row() reads them.
+#define PARTA_STUDENT_COLUMNS PARTA_USER_COLUMNS("u") ", s.student_no, s.class_id, c.name, s.paper"
+Student student_from_row(const storage::Query& q, int first);
 std::vector<Student> list_students(storage::Connection& c, std::optional<std::int64_t> class_id);
 std::optional<Student> find_student(storage::Connection& c, std::int64_t user_id);
 std::optional<Student> find_student_by_no(storage::Connection& c, const std::string& student_no);
@@ -71,6 +93,11 @@ void update_student(storage::Connection& c, std::int64_t user_id, std::int64_t c
                     bool paper);
 std::vector<Student> children_of(storage::Connection& c, std::int64_t parent_id);
 std::vector<User> parents_of(storage::Connection& c, std::int64_t student_id);
+// The parents of several students (student id → parents), in one query.
+std::map<std::int64_t, std::vector<User>> parents_of_students(
+    storage::Connection& c, const std::vector<std::int64_t>& students);
+// Every parent's children (parent id → children), for the list of all parents.
+std::map<std::int64_t, std::vector<Student>> children_by_parent(storage::Connection& c);
 void link_parent(storage::Connection& c, std::int64_t parent_id, std::int64_t student_id);
 void unlink_parent(storage::Connection& c, std::int64_t parent_id, std::int64_t student_id);
 

@@ -9,11 +9,13 @@ namespace parta::domain {
 
 namespace {
 
-constexpr const char* kSelect =
-    "SELECT s.id, s.author_id, s.class_id, s.title, s.intro, u.last_name || ' ' || u.first_name, "
-    "COALESCE(k.name, ''), s.audience, s.open, s.created_at, "
-    "(SELECT COUNT(*) FROM survey_responses r WHERE r.survey_id = s.id) "
-    "FROM surveys s JOIN users u ON u.id = s.author_id LEFT JOIN classes k ON k.id = s.class_id ";
+#define PARTA_SURVEY_COLUMNS                                                                     \
+  "SELECT s.id, s.author_id, s.class_id, s.title, s.intro, u.last_name || ' ' || u.first_name, " \
+  "COALESCE(k.name, ''), s.audience, s.open, s.created_at, "                                     \
+  "(SELECT COUNT(*) FROM survey_responses r WHERE r.survey_id = s.id) "
+#define PARTA_SURVEY_FROM \
+  "FROM surveys s JOIN users u ON u.id = s.author_id LEFT JOIN classes k ON k.id = s.class_id "
+constexpr const char* kSelect = PARTA_SURVEY_COLUMNS PARTA_SURVEY_FROM;
 
 // Surveys addressed to user ?1: students of the class (or any class), parents of a child in it.
 constexpr const char* kAddressed =
@@ -174,15 +176,22 @@ std::optional<Survey> find_survey(storage::Connection& c, std::int64_t id) {
   Survey s = from(q);
   auto qs = c.query(
       "SELECT id, kind, text FROM survey_questions WHERE survey_id = ?1 ORDER BY position", id);
-  while (qs.next()) {
-    SurveyQuestion sq{qs.integer(0),
-                      parse_question_kind(qs.text(1)).value_or(QuestionKind::text),
-                      qs.text(2),
-                      {}};
-    auto os = c.query(
-        "SELECT id, text FROM survey_options WHERE question_id = ?1 ORDER BY position", sq.id);
-    while (os.next()) sq.options.push_back(SurveyOption{os.integer(0), os.text(1)});
-    s.questions.push_back(std::move(sq));
+  while (qs.next())
+    s.questions.push_back(
+        SurveyQuestion{qs.integer(0),
+                       parse_question_kind(qs.text(1)).value_or(QuestionKind::text),
+                       qs.text(2),
+                       {}});
+  // Every question's options in one query, in question order.
+  auto os = c.query(
+      "SELECT o.question_id, o.id, o.text FROM survey_questions q JOIN survey_options o ON "
+      "o.question_id = q.id WHERE q.survey_id = ?1 ORDER BY q.position, o.position",
+      id);
+  auto it = s.questions.begin();
+  while (os.next()) {
+    while (it != s.questions.end() && it->id != os.integer(0)) ++it;
+    if (it == s.questions.end()) break;
+    it->options.push_back(SurveyOption{os.integer(1), os.text(2)});
   }
   return s;
 }
@@ -208,8 +217,15 @@ std::vector<Survey> surveys_for(storage::Connection& c, const User& u) {
     default:
       where = std::string("WHERE ") + kAddressed;
   }
-  auto q = c.query(std::string(kSelect) + where + " ORDER BY s.open DESC, s.id DESC", u.id);
-  while (q.next()) out.push_back(from(q));
+  auto q = c.query(std::string(PARTA_SURVEY_COLUMNS
+                               ", EXISTS (SELECT 1 FROM survey_responses r "
+                               "WHERE r.survey_id = s.id AND r.user_id = ?1) " PARTA_SURVEY_FROM) +
+                       where + " ORDER BY s.open DESC, s.id DESC",
+                   u.id);
+  while (q.next()) {
+    out.push_back(from(q));
+    out.back().answered = q.integer(11) != 0;
+  }
   return out;
 }
 
@@ -306,23 +322,33 @@ std::optional<Answers> answers_of(storage::Connection& c, const Survey& s, std::
 }
 
 std::vector<QuestionResult> survey_results(storage::Connection& c, const Survey& s) {
+  // Three queries for the whole survey: who answered each question, each option's count, and the
+  // text answers.
+  std::map<std::int64_t, int> answered, counts;
+  std::map<std::int64_t, std::vector<std::string>> texts;
+  auto a = c.query(
+      "SELECT a.question_id, COUNT(DISTINCT a.response_id) FROM survey_questions q JOIN "
+      "survey_answers a ON a.question_id = q.id WHERE q.survey_id = ?1 GROUP BY a.question_id",
+      s.id);
+  while (a.next()) answered[a.integer(0)] = static_cast<int>(a.integer(1));
+  auto o = c.query(
+      "SELECT a.option_id, COUNT(*) FROM survey_questions q JOIN survey_answers a ON "
+      "a.question_id = q.id WHERE q.survey_id = ?1 AND a.option_id IS NOT NULL GROUP BY "
+      "a.option_id",
+      s.id);
+  while (o.next()) counts[o.integer(0)] = static_cast<int>(o.integer(1));
+  auto t = c.query(
+      "SELECT a.question_id, a.text FROM survey_questions q JOIN survey_answers a ON "
+      "a.question_id = q.id WHERE q.survey_id = ?1 AND q.kind = 'text' AND a.option_id IS NULL "
+      "ORDER BY a.question_id, a.response_id",
+      s.id);
+  while (t.next()) texts[t.integer(0)].push_back(t.text(1));
   std::vector<QuestionResult> out;
   for (const auto& q : s.questions) {
     QuestionResult r;
-    r.answered = static_cast<int>(
-        c.scalar("SELECT COUNT(DISTINCT response_id) FROM survey_answers WHERE question_id = ?1",
-                 q.id)
-            .value_or(0));
-    for (const auto& o : q.options)
-      r.counts.push_back(static_cast<int>(
-          c.scalar("SELECT COUNT(*) FROM survey_answers WHERE option_id = ?1", o.id).value_or(0)));
-    if (q.kind == QuestionKind::text) {
-      auto t = c.query(
-          "SELECT text FROM survey_answers WHERE question_id = ?1 AND option_id IS NULL "
-          "ORDER BY response_id",
-          q.id);
-      while (t.next()) r.texts.push_back(t.text(0));
-    }
+    r.answered = answered[q.id];
+    for (const auto& opt : q.options) r.counts.push_back(counts[opt.id]);
+    if (q.kind == QuestionKind::text) r.texts = std::move(texts[q.id]);
     out.push_back(std::move(r));
   }
   return out;

@@ -38,6 +38,7 @@ struct Survey {
   bool open = true;
   std::int64_t created_at = 0;
   int responses = 0;
+  bool answered = false;                  // surveys_for: the user it was listed for answered it
   std::vector<SurveyQuestion> questions;  // filled by find_survey
 };
 

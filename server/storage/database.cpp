@@ -1,5 +1,9 @@
 #include "storage/database.hpp"
 
+#include <malloc.h>
+
+#include <cstring>
+
 #include "storage/migrations.hpp"
 
 namespace parta::storage {
@@ -10,16 +14,19 @@ namespace {
 }
 }  // namespace
 
-Query::Query(sqlite3_stmt* stmt, bool owned, bool* in_use)
-    : stmt_(stmt), owned_(owned), in_use_(in_use) {}
+Query::Query(sqlite3_stmt* stmt, bool owned, bool* in_use, Connection* conn)
+    : stmt_(stmt), owned_(owned), in_use_(in_use), conn_(conn) {}
 
 Query::Query(Query&& o) noexcept
-    : stmt_(o.stmt_), owned_(o.owned_), in_use_(o.in_use_), done_(o.done_) {
+    : stmt_(o.stmt_), owned_(o.owned_), in_use_(o.in_use_), conn_(o.conn_), done_(o.done_) {
   o.stmt_ = nullptr;
 }
 
 Query::~Query() {
   if (!stmt_) return;
+  if (conn_)
+    conn_->steps_ +=
+        static_cast<std::uint64_t>(sqlite3_stmt_status(stmt_, SQLITE_STMTSTATUS_VM_STEP, 1));
   if (owned_) {
     sqlite3_finalize(stmt_);
   } else {
@@ -77,7 +84,7 @@ std::optional<std::int64_t> Query::opt_integer(int c) const {
   return integer(c);
 }
 
-Connection::Connection(const std::string& path) {
+Connection::Connection(const std::string& path, int cache_kib) {
   int rc =
       sqlite3_open_v2(path.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -92,7 +99,17 @@ Connection::Connection(const std::string& path) {
   // corrupting; FULL makes every commit durable, which is what a teacher expects after "Saved".
   exec(
       "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-      "PRAGMA temp_store=MEMORY;");
+      "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-" +
+      std::to_string(cache_kib) + ";");
+  sqlite3_trace_v2(db_, SQLITE_TRACE_STMT, &Connection::on_trace, this);
+}
+
+int Connection::on_trace(unsigned, void* self, void*, void* sql) {
+  // A trigger's statements arrive as "-- TRIGGER name": they belong to the statement that fired
+  // them, so they are not counted again.
+  const char* text = static_cast<const char*>(sql);
+  if (!text || std::strncmp(text, "--", 2) != 0) ++static_cast<Connection*>(self)->statements_;
+  return 0;
 }
 
 Connection::~Connection() {
@@ -105,19 +122,19 @@ Query Connection::prepare(std::string_view sql) {
   auto it = cache_.find(key);
   if (it != cache_.end() && !it->second->in_use) {
     it->second->in_use = true;
-    return Query(it->second->stmt, false, &it->second->in_use);
+    return Query(it->second->stmt, false, &it->second->in_use, this);
   }
   sqlite3_stmt* stmt = nullptr;
   int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
                               SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
   if (rc != SQLITE_OK) fail(db_, rc, "prepare " + key);
-  if (it != cache_.end()) return Query(stmt, true, nullptr);  // nested use of the same SQL
+  if (it != cache_.end()) return Query(stmt, true, nullptr, this);  // nested use of the same SQL
   auto c = std::make_unique<Cached>();
   c->stmt = stmt;
   c->in_use = true;
   bool* flag = &c->in_use;
   cache_.emplace(std::move(key), std::move(c));
-  return Query(stmt, false, flag);
+  return Query(stmt, false, flag, this);
 }
 
 void Connection::exec(const std::string& sql) {
@@ -155,28 +172,81 @@ void Transaction::commit() {
   done_ = true;
 }
 
-Database::Database(std::string path) : path_(std::move(path)) {
-  auto c = std::make_unique<Connection>(path_);
+Database::Database(std::string path, PoolOptions options)
+    : path_(std::move(path)), options_(options) {
+  auto c = std::make_unique<Connection>(path_, options_.cache_kib);
   migrate(*c);
-  free_.push_back(std::move(c));
+  free_.push_back({std::move(c), std::chrono::steady_clock::now()});
+  open_ = 1;
+  reaper_ = std::jthread([this](std::stop_token stop) {
+    std::mutex m;
+    std::condition_variable_any tick;
+    std::unique_lock lock(m);
+    while (!stop.stop_requested()) {
+      tick.wait_for(lock, stop, std::chrono::seconds(5), [] { return false; });
+      if (!stop.stop_requested()) close_idle(std::chrono::steady_clock::now());
+    }
+  });
 }
 
 Database::Lease::~Lease() {
-  if (!c_) return;
-  std::lock_guard lock(db_->mu_);
-  db_->free_.push_back(std::move(c_));
+  if (c_) db_->release(std::move(c_));
+}
+
+void Database::release(std::unique_ptr<Connection> c) {
+  {
+    std::lock_guard lock(mu_);
+    free_.push_back({std::move(c), std::chrono::steady_clock::now()});
+  }
+  returned_.notify_one();
+}
+
+std::size_t Database::close_idle(std::chrono::steady_clock::time_point now) {
+  std::vector<std::unique_ptr<Connection>> closing;
+  {
+    std::lock_guard lock(mu_);
+    // The oldest idle ones are at the front.
+    while (free_.size() > options_.keep && now - free_.front().since >= options_.idle_close) {
+      closing.push_back(std::move(free_.front().c));
+      free_.erase(free_.begin());
+      --open_;
+    }
+  }
+  if (closing.empty()) return 0;
+  std::size_t n = closing.size();
+  closing.clear();
+  // A burst is over: give the closed connections' memory (page caches, prepared statements) back
+  // to the system; glibc would keep it in the threads' arenas for good.
+  malloc_trim(0);
+  return n;
 }
 
 Database::Lease Database::acquire() {
-  {
-    std::lock_guard lock(mu_);
-    if (!free_.empty()) {
-      auto c = std::move(free_.back());
-      free_.pop_back();
-      return Lease(this, std::move(c));
-    }
+  std::unique_lock lock(mu_);
+  auto deadline = std::chrono::steady_clock::now() + options_.overflow_after;
+  // Wait for a connection while the pool is full. A thread that already holds one and asks for a
+  // second (a view calling the sync engine) must not wait for ever, so after a while one more is
+  // opened anyway; it is closed when it has been idle for a while, as the others.
+  returned_.wait_until(lock, deadline, [&] { return !free_.empty() || open_ < options_.max_open; });
+  if (!free_.empty()) {
+    auto c = std::move(free_.back().c);
+    free_.pop_back();
+    return Lease(this, std::move(c));
   }
-  return Lease(this, std::make_unique<Connection>(path_));
+  ++open_;
+  lock.unlock();
+  try {
+    return Lease(this, std::make_unique<Connection>(path_, options_.cache_kib));
+  } catch (...) {
+    std::lock_guard relock(mu_);
+    --open_;
+    throw;
+  }
+}
+
+std::size_t Database::open_connections() {
+  std::lock_guard lock(mu_);
+  return open_;
 }
 
 int Database::schema_version() {

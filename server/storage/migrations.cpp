@@ -1,10 +1,80 @@
 #include "storage/migrations.hpp"
 
+#include <algorithm>
 #include <array>
 
 namespace parta::storage {
 
 namespace {
+
+// For migration 12's triggers. The users of conversation `cv` (an SQL expression): the two people
+// of a direct one, a class's students and class teacher, a group's members and owner — the same
+// lines as domain::conversations' membership.
+#define PARTA_MEMBERS_OF(cv)                                                                     \
+  "SELECT user_a FROM conversations WHERE id = " cv                                              \
+  " AND user_a IS NOT NULL "                                                                     \
+  "UNION SELECT user_b FROM conversations WHERE id = " cv                                        \
+  " AND user_b IS NOT NULL "                                                                     \
+  "UNION SELECT s.user_id FROM conversations x JOIN students s ON s.class_id = x.class_id "      \
+  "WHERE x.id = " cv                                                                             \
+  " UNION SELECT k.class_teacher_id FROM conversations x JOIN classes k "                        \
+  "ON k.id = x.class_id WHERE x.id = " cv                                                        \
+  " AND k.class_teacher_id IS NOT NULL "                                                         \
+  "UNION SELECT m.user_id FROM conversations x JOIN group_members m ON m.group_id = x.group_id " \
+  "WHERE x.id = " cv                                                                             \
+  " UNION SELECT g.owner_id FROM conversations x JOIN groups g "                                 \
+  "ON g.id = x.group_id WHERE x.id = " cv
+// Counts the unread messages of the users in `set` (an SQL query of user ids) from scratch and
+// stores the counts: for the rare changes of who belongs where (messages and reads move a count by
+// one step instead). The count is domain::unread_recount's definition, per user. No conflict
+// clause: a trigger takes the one of the statement that fired it (INSERT OR IGNORE INTO
+// group_members would turn OR REPLACE into OR IGNORE), so rows are updated, then the missing ones
+// inserted.
+#define PARTA_UNREAD_OF_U                                                                          \
+  "(SELECT COUNT(*) FROM messages m JOIN conversations cv ON cv.id = m.conversation_id LEFT JOIN " \
+  "conversation_reads r ON r.conversation_id = cv.id AND r.user_id = u.id WHERE m.removed = 0 "    \
+  "AND m.author_id != u.id AND m.id > COALESCE(r.last_read, 0) AND (cv.user_a = u.id OR "          \
+  "cv.user_b = u.id OR cv.class_id IN (SELECT class_id FROM students WHERE user_id = u.id) "       \
+  "OR cv.class_id IN (SELECT id FROM classes WHERE class_teacher_id = u.id) "                      \
+  "OR cv.group_id IN (SELECT group_id FROM group_members WHERE user_id = u.id) "                   \
+  "OR cv.group_id IN (SELECT id FROM groups WHERE owner_id = u.id)))"
+#define PARTA_RECOUNT_IN(set)                                              \
+  "UPDATE unread_counts SET n = (SELECT " PARTA_UNREAD_OF_U                \
+  " FROM users u WHERE u.id = "                                            \
+  "unread_counts.user_id) WHERE user_id IN (" set                          \
+  ");"                                                                     \
+  "INSERT INTO unread_counts (user_id, n) SELECT u.id, " PARTA_UNREAD_OF_U \
+  " FROM users u "                                                         \
+  "WHERE u.id IN (" set ") AND u.id NOT IN (SELECT user_id FROM unread_counts);"
+#define PARTA_RECOUNT(u) PARTA_RECOUNT_IN("SELECT " u)
+// A new or removed message moves the unread count of every member but its author who has not read
+// that far yet.
+#define PARTA_UNREAD_STEP(msg, delta)                                                    \
+  "UPDATE unread_counts SET n = n + (" delta ") WHERE user_id IN (" PARTA_MEMBERS_OF(    \
+      msg ".conversation_id") ") AND user_id != " msg                                    \
+                              ".author_id AND COALESCE((SELECT last_read "               \
+                              "FROM conversation_reads r WHERE r.conversation_id = " msg \
+                              ".conversation_id AND r.user_id = "                        \
+                              "unread_counts.user_id), 0) < " msg ".id;"
+// Reading a conversation up to NEW.last_read (from `from`) takes what was read off the count, when
+// the reader is a member (the admin reading a class conversation is not).
+#define PARTA_UNREAD_READ(from)                                                                    \
+  "UPDATE unread_counts SET n = n - (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = "   \
+  "NEW.conversation_id AND m.id > " from                                                           \
+  " AND m.id <= NEW.last_read AND m.removed = 0 AND "                                              \
+  "m.author_id != NEW.user_id) WHERE user_id = NEW.user_id AND NEW.user_id IN (" PARTA_MEMBERS_OF( \
+      "NEW.conversation_id") ");"
+// One more change to the class's data, for figures cached per class (domain::RiskCache). Update,
+// then insert when missing: no conflict clause, which the firing statement's would replace (the
+// visit is INSERT OR IGNORE).
+#define PARTA_BUMP(cls)                                                  \
+  "UPDATE class_changes SET n = n + 1 WHERE class_id = " cls             \
+  ";"                                                                    \
+  "INSERT INTO class_changes (class_id, n) SELECT " cls ", 1 WHERE " cls \
+  " IS NOT NULL AND NOT "                                                \
+  "EXISTS (SELECT 1 FROM class_changes WHERE class_id = " cls ");"
+#define PARTA_BUMP_STUDENT(student) \
+  PARTA_BUMP("(SELECT class_id FROM students WHERE user_id = " student ")")
 
 // Never edit a migration that has shipped: add a new one.
 constexpr std::array<const char*, kSchemaVersion> kMigrations = {
@@ -658,11 +728,147 @@ END;
 INSERT OR IGNORE INTO conversations (kind, class_id) SELECT 'class', id FROM classes;
 INSERT OR IGNORE INTO conversations (kind, group_id) SELECT 'group', id FROM groups;
 )sql",
+    // 15 (issue 22): a school year on the box. Indexes for every lookup a page makes
+    // (checked with EXPLAIN QUERY PLAN on a generated year); each user's unread count kept as
+    // messages and reads come, so the badge on every page is one lookup; a change counter per
+    // class that cached per-class figures (the at-risk list) are checked against.
+    "CREATE INDEX grades_student ON grades(student_id, graded_at);"
+    "CREATE INDEX assignment_students_student ON assignment_students(student_id);"
+    "CREATE INDEX assignments_due ON assignments(class_id, due_at);"
+    "CREATE INDEX assignments_teacher ON assignments(teacher_id, due_at);"
+    "CREATE INDEX assignments_created ON assignments(class_id, created_at);"
+    "CREATE INDEX submissions_student ON submissions(student_id, created_at);"
+    "CREATE INDEX classes_teacher ON classes(class_teacher_id);"
+    "CREATE INDEX groups_owner ON groups(owner_id);"
+    "DROP INDEX announcements_class;"
+    "CREATE INDEX announcements_board ON announcements(class_id, pinned, id);"
+    "CREATE INDEX announcements_pinned ON announcements(pinned, id);"
+    "CREATE INDEX print_runs_assignment ON print_runs(assignment_id);"
+    "CREATE INDEX survey_questions_survey ON survey_questions(survey_id, position);"
+    "CREATE INDEX survey_options_question ON survey_options(question_id, position);"
+    "CREATE INDEX survey_answers_response ON survey_answers(response_id);"
+    // Unread messages per user (what the menu's badge shows), one row per user.
+    "CREATE TABLE unread_counts ("
+    "  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,"
+    "  n INTEGER NOT NULL);"
+    PARTA_RECOUNT_IN("SELECT id FROM users")
+    "CREATE TRIGGER unread_user AFTER INSERT ON users BEGIN "
+    "  INSERT INTO unread_counts (user_id, n) SELECT NEW.id, 0 WHERE NOT EXISTS (SELECT 1 FROM "
+    "  unread_counts WHERE user_id = NEW.id); END;"
+    "CREATE TRIGGER unread_message AFTER INSERT ON messages WHEN NEW.removed = 0 BEGIN " PARTA_UNREAD_STEP("NEW", "1") " END;"
+    "CREATE TRIGGER unread_message_hidden AFTER UPDATE OF removed ON messages "
+    "  WHEN OLD.removed != NEW.removed BEGIN "
+    PARTA_UNREAD_STEP("NEW", "CASE WHEN NEW.removed THEN -1 ELSE 1 END") " END;"
+    // A message deleted from a conversation that still exists (a conversation's own deletion
+    // recounts its members below).
+    "CREATE TRIGGER unread_message_gone AFTER DELETE ON messages WHEN OLD.removed = 0 BEGIN "
+    PARTA_UNREAD_STEP("OLD", "-1") " END;"
+    "CREATE TRIGGER unread_message_moved AFTER UPDATE OF conversation_id, author_id ON messages "
+    "  BEGIN " PARTA_RECOUNT_IN("SELECT id FROM users") " END;"
+    "CREATE TRIGGER unread_read_new AFTER INSERT ON conversation_reads BEGIN "
+    PARTA_UNREAD_READ("0") " END;"
+    "CREATE TRIGGER unread_read AFTER UPDATE OF last_read ON conversation_reads "
+    "  WHEN NEW.last_read >= OLD.last_read BEGIN " PARTA_UNREAD_READ("OLD.last_read") " END;"
+    "CREATE TRIGGER unread_read_back AFTER UPDATE ON conversation_reads "
+    "  WHEN NEW.last_read < OLD.last_read OR NEW.user_id != OLD.user_id OR "
+    "  NEW.conversation_id != OLD.conversation_id BEGIN " PARTA_RECOUNT("OLD.user_id")
+    PARTA_RECOUNT("NEW.user_id") " END;"
+    "CREATE TRIGGER unread_read_gone AFTER DELETE ON conversation_reads BEGIN "
+    PARTA_RECOUNT("OLD.user_id") " END;"
+    // Who belongs where changed: those people are counted again.
+    "CREATE TRIGGER unread_student AFTER INSERT ON students BEGIN " PARTA_RECOUNT("NEW.user_id") " END;"
+    "CREATE TRIGGER unread_student_moved AFTER UPDATE OF class_id ON students BEGIN "
+    PARTA_RECOUNT("NEW.user_id") " END;"
+    "CREATE TRIGGER unread_student_gone AFTER DELETE ON students BEGIN " PARTA_RECOUNT("OLD.user_id") " END;"
+    "CREATE TRIGGER unread_class_teacher AFTER UPDATE OF class_teacher_id ON classes BEGIN "
+    PARTA_RECOUNT("OLD.class_teacher_id") PARTA_RECOUNT("NEW.class_teacher_id") " END;"
+    "CREATE TRIGGER unread_member AFTER INSERT ON group_members BEGIN " PARTA_RECOUNT("NEW.user_id") " END;"
+    "CREATE TRIGGER unread_member_gone AFTER DELETE ON group_members BEGIN "
+    PARTA_RECOUNT("OLD.user_id") " END;"
+    "CREATE TRIGGER unread_owner AFTER UPDATE OF owner_id ON groups BEGIN "
+    PARTA_RECOUNT("OLD.owner_id") PARTA_RECOUNT("NEW.owner_id") " END;"
+    "CREATE TRIGGER unread_group_gone AFTER DELETE ON groups BEGIN " PARTA_RECOUNT("OLD.owner_id") " END;"
+    "CREATE TRIGGER unread_conversation_gone AFTER DELETE ON conversations BEGIN "
+    PARTA_RECOUNT_IN("SELECT OLD.user_a UNION SELECT OLD.user_b UNION SELECT user_id FROM "
+                     "students WHERE class_id = OLD.class_id UNION SELECT class_teacher_id FROM "
+                     "classes WHERE id = OLD.class_id UNION SELECT user_id FROM group_members "
+                     "WHERE group_id = OLD.group_id UNION SELECT owner_id FROM groups WHERE id = "
+                     "OLD.group_id") " END;"
+    "CREATE TRIGGER unread_conversation_moved AFTER UPDATE OF user_a, user_b, class_id, group_id "
+    "  ON conversations BEGIN " PARTA_RECOUNT_IN("SELECT id FROM users") " END;"
+    // Changes per class: what the cached at-risk figures of a class depend on.
+    "CREATE TABLE class_changes ("
+    "  class_id INTEGER PRIMARY KEY,"
+    "  n INTEGER NOT NULL);"
+    "CREATE TRIGGER changes_submission AFTER INSERT ON submissions BEGIN "
+    PARTA_BUMP_STUDENT("NEW.student_id") " END;"
+    "CREATE TRIGGER changes_submission_gone AFTER DELETE ON submissions BEGIN "
+    PARTA_BUMP_STUDENT("OLD.student_id") " END;"
+    "CREATE TRIGGER changes_grade AFTER INSERT ON grades BEGIN " PARTA_BUMP_STUDENT("NEW.student_id") " END;"
+    "CREATE TRIGGER changes_grade_edit AFTER UPDATE OF mark, graded_at, student_id ON grades BEGIN "
+    PARTA_BUMP_STUDENT("NEW.student_id") PARTA_BUMP_STUDENT("OLD.student_id") " END;"
+    "CREATE TRIGGER changes_grade_gone AFTER DELETE ON grades BEGIN "
+    PARTA_BUMP_STUDENT("OLD.student_id") " END;"
+    "CREATE TRIGGER changes_assignment AFTER INSERT ON assignments BEGIN " PARTA_BUMP("NEW.class_id") " END;"
+    "CREATE TRIGGER changes_assignment_edit AFTER UPDATE OF class_id, whole_class, publish_at, "
+    "  due_at ON assignments BEGIN " PARTA_BUMP("NEW.class_id") PARTA_BUMP("OLD.class_id") " END;"
+    "CREATE TRIGGER changes_assignment_gone AFTER DELETE ON assignments BEGIN "
+    PARTA_BUMP("OLD.class_id") " END;"
+    "CREATE TRIGGER changes_assigned AFTER INSERT ON assignment_students BEGIN "
+    PARTA_BUMP_STUDENT("NEW.student_id") " END;"
+    "CREATE TRIGGER changes_assigned_gone AFTER DELETE ON assignment_students BEGIN "
+    PARTA_BUMP_STUDENT("OLD.student_id") " END;"
+    "CREATE TRIGGER changes_visit AFTER INSERT ON visits BEGIN " PARTA_BUMP_STUDENT("NEW.user_id") " END;"
+    "CREATE TRIGGER changes_visit_gone AFTER DELETE ON visits BEGIN " PARTA_BUMP_STUDENT("OLD.user_id") " END;"
+    "CREATE TRIGGER changes_student AFTER INSERT ON students BEGIN " PARTA_BUMP("NEW.class_id") " END;"
+    "CREATE TRIGGER changes_student_edit AFTER UPDATE OF class_id, paper ON students BEGIN "
+    PARTA_BUMP("NEW.class_id") PARTA_BUMP("OLD.class_id") " END;"
+    "CREATE TRIGGER changes_student_gone AFTER DELETE ON students BEGIN " PARTA_BUMP("OLD.class_id") " END;"
+    // The district hub: each school's records counted as they arrive, not on every view.
+    "CREATE TABLE sync_record_counts ("
+    "  peer TEXT PRIMARY KEY,"
+    "  n INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO sync_record_counts (peer, n) SELECT peer, COUNT(*) FROM sync_records "
+    "  WHERE deleted = 0 AND kind != 'grade-lost' GROUP BY peer;"
+    // (Update, then insert when missing: see PARTA_BUMP.)
+    "CREATE TRIGGER records_count AFTER INSERT ON sync_records "
+    "  WHEN NEW.deleted = 0 AND NEW.kind != 'grade-lost' BEGIN "
+    "  UPDATE sync_record_counts SET n = n + 1 WHERE peer = NEW.peer;"
+    "  INSERT INTO sync_record_counts (peer, n) SELECT NEW.peer, 1 WHERE NOT EXISTS "
+    "  (SELECT 1 FROM sync_record_counts WHERE peer = NEW.peer); END;"
+    "CREATE TRIGGER records_count_gone AFTER DELETE ON sync_records "
+    "  WHEN OLD.deleted = 0 AND OLD.kind != 'grade-lost' BEGIN "
+    "  UPDATE sync_record_counts SET n = n - 1 WHERE peer = OLD.peer; END;"
+    "CREATE TRIGGER records_count_edit AFTER UPDATE OF deleted, kind, peer ON sync_records BEGIN "
+    "  UPDATE sync_record_counts SET n = n - 1 WHERE peer = OLD.peer AND OLD.deleted = 0 AND "
+    "  OLD.kind != 'grade-lost';"
+    "  UPDATE sync_record_counts SET n = n + 1 WHERE peer = NEW.peer AND NEW.deleted = 0 AND "
+    "  NEW.kind != 'grade-lost';"
+    "  INSERT INTO sync_record_counts (peer, n) SELECT NEW.peer, 1 WHERE NEW.deleted = 0 AND "
+    "  NEW.kind != 'grade-lost' AND NOT EXISTS (SELECT 1 FROM sync_record_counts WHERE peer = "
+    "  NEW.peer); END;"
+    // What waits in the outbox per peer (the sync pages' backlog; a box that has not synced all
+    // year has the whole year there).
+    "CREATE TABLE sync_outbox_counts ("
+    "  peer TEXT PRIMARY KEY,"
+    "  n INTEGER NOT NULL) WITHOUT ROWID;"
+    "INSERT INTO sync_outbox_counts (peer, n) SELECT peer, COUNT(*) FROM sync_outbox GROUP BY peer;"
+    "CREATE TRIGGER outbox_count AFTER INSERT ON sync_outbox BEGIN "
+    "  UPDATE sync_outbox_counts SET n = n + 1 WHERE peer = NEW.peer;"
+    "  INSERT INTO sync_outbox_counts (peer, n) SELECT NEW.peer, 1 WHERE NOT EXISTS "
+    "  (SELECT 1 FROM sync_outbox_counts WHERE peer = NEW.peer); END;"
+    "CREATE TRIGGER outbox_count_gone AFTER DELETE ON sync_outbox BEGIN "
+    "  UPDATE sync_outbox_counts SET n = n - 1 WHERE peer = OLD.peer; END;"
+    "CREATE TRIGGER outbox_count_moved AFTER UPDATE OF peer ON sync_outbox BEGIN "
+    "  UPDATE sync_outbox_counts SET n = n - 1 WHERE peer = OLD.peer;"
+    "  UPDATE sync_outbox_counts SET n = n + 1 WHERE peer = NEW.peer;"
+    "  INSERT INTO sync_outbox_counts (peer, n) SELECT NEW.peer, 1 WHERE NOT EXISTS "
+    "  (SELECT 1 FROM sync_outbox_counts WHERE peer = NEW.peer); END;",
 };
 
 }  // namespace
 
-void migrate(Connection& c) {
+void migrate(Connection& c, int target) {
   int version = static_cast<int>(c.scalar("PRAGMA user_version").value_or(0));
   if (version > kSchemaVersion) {
     throw DbError(SQLITE_ERROR, "database schema version " + std::to_string(version) +
@@ -670,7 +876,7 @@ void migrate(Connection& c) {
                                     std::to_string(kSchemaVersion) +
                                     "): install the newer Parta or restore a matching backup");
   }
-  for (int v = version; v < kSchemaVersion; ++v) {
+  for (int v = version; v < std::min(target, kSchemaVersion); ++v) {
     Transaction tx(c);
     c.exec(kMigrations[static_cast<std::size_t>(v)]);
     c.exec("PRAGMA user_version = " + std::to_string(v + 1));

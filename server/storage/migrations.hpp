@@ -5,10 +5,10 @@
 
 namespace parta::storage {
 
-inline constexpr int kSchemaVersion = 14;
+inline constexpr int kSchemaVersion = 15;
 
-// Applies all pending migrations in one transaction each. Throws DbError if the file's version is
-// newer than this program's.
-void migrate(Connection& c);
+// Applies the pending migrations up to `target` (tests stop earlier to make an older database),
+// one transaction each. Throws DbError if the file's version is newer than this program's.
+void migrate(Connection& c, int target = kSchemaVersion);
 
 }  // namespace parta::storage

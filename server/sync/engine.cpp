@@ -32,9 +32,10 @@ PeerInfo read_peer(storage::Query& q) {
   return p;
 }
 
-constexpr const char* kPeerColumns =
-    "SELECT device_id, role, name, sign_pk, box_pk, revoked, last_in_at, last_out_at, "
-    "reported_backlog FROM sync_peers ";
+#define PARTA_PEER_COLUMNS \
+  "device_id, role, name, sign_pk, box_pk, revoked, last_in_at, last_out_at, reported_backlog"
+constexpr const char* kPeerColumns = "SELECT " PARTA_PEER_COLUMNS " FROM sync_peers ";
+constexpr int kPeerColumnCount = 9;
 
 std::string current_epoch(storage::Connection& c) {
   auto q = c.query("SELECT epoch FROM sync_self WHERE id = 1");
@@ -91,6 +92,26 @@ std::vector<PeerInfo> list_peers(storage::Connection& c) {
   std::vector<PeerInfo> out;
   auto q = c.query(std::string(kPeerColumns) + "ORDER BY name, device_id");
   while (q.next()) out.push_back(read_peer(q));
+  return out;
+}
+
+std::vector<SchoolSummary> school_summaries(storage::Connection& c) {
+  std::vector<SchoolSummary> out;
+  auto q =
+      c.query("SELECT " PARTA_PEER_COLUMNS
+              ", COALESCE((SELECT n FROM sync_record_counts rc WHERE rc.peer = device_id), 0), "
+              "COALESCE((SELECT n FROM sync_outbox_counts o WHERE o.peer = device_id), 0), "
+              "(SELECT COUNT(*) "
+              "FROM sync_alarms a WHERE a.peer = device_id AND a.resolved = 0) FROM sync_peers "
+              "WHERE role = 'school' ORDER BY name, device_id");
+  while (q.next()) {
+    SchoolSummary s;
+    s.peer = read_peer(q);
+    s.records = q.integer(kPeerColumnCount);
+    s.outbox = q.integer(kPeerColumnCount + 1);
+    s.alarms = q.integer(kPeerColumnCount + 2);
+    out.push_back(std::move(s));
+  }
   return out;
 }
 
@@ -210,7 +231,8 @@ bool revoke_school(Node& n, const std::string& device_id) {
 }
 
 std::int64_t outbox_backlog(storage::Connection& c, const std::string& peer) {
-  return c.scalar("SELECT COUNT(*) FROM sync_outbox WHERE peer = ?1", peer).value_or(0);
+  // Counted as entries come and go (schema migration 12), not on every view of the sync page.
+  return c.scalar("SELECT n FROM sync_outbox_counts WHERE peer = ?1", peer).value_or(0);
 }
 
 ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::string& dir) {

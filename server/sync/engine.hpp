@@ -44,6 +44,13 @@ struct PeerInfo {
 };
 std::optional<PeerInfo> find_peer(storage::Connection& c, const std::string& device_id);
 std::vector<PeerInfo> list_peers(storage::Connection& c);
+// The hub's list of schools: each with its records (counted as they arrive), what waits for it in
+// the outbox and its open alarms, in one query.
+struct SchoolSummary {
+  PeerInfo peer;
+  std::int64_t records = 0, outbox = 0, alarms = 0;
+};
+std::vector<SchoolSummary> school_summaries(storage::Connection& c);
 // School: the district this box is enrolled with, if any.
 std::optional<PeerInfo> district_peer(storage::Connection& c);
 

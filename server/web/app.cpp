@@ -10,6 +10,7 @@
 #include "domain/conversations.hpp"
 #include "domain/coursework.hpp"
 #include "domain/days.hpp"
+#include "domain/frame.hpp"
 #include "domain/hash_slots.hpp"
 #include "domain/school.hpp"
 #include "web/static_assets.hpp"
@@ -94,8 +95,17 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
   routes_.push_back({method, pattern, access});
   router_.add(method, pattern, [this, method, pattern, access, view](http::Request& req) {
     auto lease = db_.acquire();
+    const std::uint64_t statements = lease->statements(), steps = lease->steps();
     Ctx ctx{req, *lease, clock_, request_lang(req), std::nullopt, "", false, blobs_, &settings};
-    if (access == kDevice) return view(ctx);
+    ctx.risk = &risk_;
+    auto respond = [&](http::Response r) {
+      if (settings.count_statements) {
+        r.header("X-Parta-Statements", std::to_string(lease->statements() - statements));
+        r.header("X-Parta-Steps", std::to_string(lease->steps() - steps));
+      }
+      return r;
+    };
+    if (access == kDevice) return respond(view(ctx));
     if (access == kPublic && method == "POST") refuse_public_body(req);
     authenticate(ctx);
     // Opening the portal counts for monitoring (once per user per day).
@@ -106,7 +116,7 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
     if (access != kPublic) {
       if (!ctx.user) {
         if (is_api(req.path)) throw http::Unauthorized();
-        return http::Response::redirect("/login?next=" + http::url_encode(req.path));
+        return respond(http::Response::redirect("/login?next=" + http::url_encode(req.path)));
       }
       if (!(access & role_bit(ctx.user->role))) throw http::Forbidden();
     }
@@ -147,7 +157,7 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
     // No GET changes state (a prefetching browser or a link in a message would change it).
     if (method == "GET" && ctx.db.total_changes() - writes > ctx.seen_writes)
       log::error("GET " + pattern + " changed the database (" + req.path + ")");
-    return resp;
+    return respond(std::move(resp));
   });
 }
 
@@ -194,8 +204,7 @@ http::Response App::render_error(const http::Request& req, int status, const std
 }
 
 namespace {
-std::string unread_badge(storage::Connection& db, const domain::User& u) {
-  int n = domain::unread_total(db, u);
+std::string unread_badge(int n) {
   return n == 0 ? std::string() : n > 99 ? std::string("99+") : std::to_string(n);
 }
 }  // namespace
@@ -209,11 +218,11 @@ mstch::map base_context(Ctx& ctx) {
   m["here"] = http::url_encode(ctx.req.path);
   m["csrf"] = ctx.csrf;
   m["css"] = StaticAssets::instance().url("app.css");
-  auto school = domain::school_info(ctx.db);
-  m["school"] =
-      mstch::map{{"name", school.name},
-                 {"short_name", school.short_name.empty() ? school.name : school.short_name},
-                 {"hotline", school.hotline}};
+  auto frame = domain::page_frame(ctx.db, ctx.user ? &*ctx.user : nullptr);
+  m["school"] = mstch::map{
+      {"name", frame.school_name},
+      {"short_name", frame.school_short_name.empty() ? frame.school_name : frame.school_short_name},
+      {"hotline", frame.hotline}};
   if (ctx.user) {
     const auto& u = *ctx.user;
     mstch::array nav;
@@ -232,12 +241,11 @@ mstch::map base_context(Ctx& ctx) {
     item("/announcements", "Announcements");
     nav.push_back(mstch::map{{"href", std::string("/messages")},
                              {"label", ctx.tr("Messages")},
-                             {"badge", unread_badge(ctx.db, u)}});
+                             {"badge", unread_badge(frame.unread)}});
     if (u.role != domain::Role::admin) item("/schedule", "Schedule");
     item("/calendar", "Calendar");
     item("/surveys", "Surveys");
-    if (u.role == domain::Role::admin ||
-        (u.role == domain::Role::teacher && !domain::classes_led_by(ctx.db, u.id).empty()))
+    if (u.role == domain::Role::admin || (u.role == domain::Role::teacher && frame.leads_class))
       item("/monitoring", "Monitoring");
     if (u.role == domain::Role::teacher) item("/groups", "Groups");
     if (u.role == domain::Role::teacher) item("/assignments", "Assignments");
@@ -252,7 +260,7 @@ mstch::map base_context(Ctx& ctx) {
     // The admin's other sections are listed on the admin's start page: a phone's menu stays short.
     if (u.role == domain::Role::admin) item("/admin/schedule", "Schedule");
     m["has_nav"] = !nav.empty();
-    if (domain::distance_for(ctx.db, u)) m["distance_banner"] = true;
+    if (frame.distance) m["distance_banner"] = true;
     if (ctx.settings && ctx.settings->box_clock && !ctx.settings->box_clock->certain() &&
         (u.role == domain::Role::admin || u.role == domain::Role::teacher))
       m["clock_banner"] = mstch::map{{"admin", u.role == domain::Role::admin}};

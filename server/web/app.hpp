@@ -58,6 +58,10 @@ struct Settings {
   std::string district_url;               // school: where the district hub answers
   std::function<void()> wake_sync;        // school: sync over the network now
   std::function<std::string()> sync_status;  // school: how the last network sync went
+  // Tests and benchmarks: every response says how many SQL statements it ran
+  // (X-Parta-Statements) and how much work they did (X-Parta-Steps, SQLite's virtual-machine
+  // steps), so a page whose cost grows with the data fails a test.
+  bool count_statements = false;
 };
 
 struct Ctx {
@@ -70,7 +74,8 @@ struct Ctx {
   bool via_token = false;               // API bearer token instead of a session cookie
   content::BlobStore* blobs = nullptr;  // where uploaded files are kept
   const Settings* settings = nullptr;
-  std::int64_t seen_writes = 0;  // rows note_seen() changed: the only writes a GET may make
+  std::int64_t seen_writes = 0;       // rows note_seen() changed: the only writes a GET may make
+  domain::RiskCache* risk = nullptr;  // the at-risk figures per class, kept between views
 
   std::string tr(std::string_view msgid) const { return Catalogue::instance().tr(lang, msgid); }
   std::string tr(const domain::Message& m) const { return Catalogue::instance().format(lang, m); }
@@ -106,6 +111,7 @@ class App {
   domain::LoginLimiter limiter_;
   domain::DeviceKey device_key_;
   domain::VisitLog visits_;
+  domain::RiskCache risk_;
   http::Router router_;
   std::vector<RouteInfo> routes_;
 };

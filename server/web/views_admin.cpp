@@ -1,5 +1,7 @@
 // The school admin's pages: school info, classes and subjects, teachers and what they teach,
 // students, parents, roster import, password resets.
+#include <map>
+
 #include "domain/roster_csv.hpp"
 #include "domain/roster_import.hpp"
 #include "domain/school.hpp"
@@ -56,12 +58,14 @@ http::Response classes_page(Ctx& ctx, const std::string& error, int status = 200
 // ---- teachers ----
 http::Response teachers_page(Ctx& ctx, const std::string& error, int status = 200) {
   mstch::array teachers;
+  std::map<std::int64_t, std::string> what;
+  for (const auto& x : domain::all_teaching(ctx.db)) {
+    std::string& w = what[x.teacher_id];
+    w += (w.empty() ? "" : ", ") + x.class_name + " " + x.subject_name;
+  }
   for (const auto& t : domain::list_users(ctx.db, domain::Role::teacher)) {
     mstch::map m = user_data(t);
-    std::string what;
-    for (const auto& x : domain::teaching_of_teacher(ctx.db, t.id))
-      what += (what.empty() ? "" : ", ") + x.class_name + " " + x.subject_name;
-    m["teaching"] = what;
+    m["teaching"] = what[t.id];
     teachers.push_back(m);
   }
   mstch::map data{{"teachers", teachers}};
@@ -123,10 +127,11 @@ http::Response student_admin_page(Ctx& ctx, std::int64_t id, const std::string& 
 // ---- parents ----
 http::Response parents_page(Ctx& ctx, const std::string& error, int status = 200) {
   mstch::array parents;
+  auto children = domain::children_by_parent(ctx.db);
   for (const auto& p : domain::list_users(ctx.db, domain::Role::parent)) {
     mstch::map m = user_data(p);
     std::string kids;
-    for (const auto& s : domain::children_of(ctx.db, p.id))
+    for (const auto& s : children[p.id])
       kids += (kids.empty() ? "" : ", ") + s.user.short_name() + " (" + s.class_name + ")";
     m["children"] = kids;
     parents.push_back(m);

@@ -1,5 +1,7 @@
 // The JSON API under /api/v1/: the same objects as the pages, for district tools and tests.
 // Auth: the session cookie, or "Authorization: Bearer <token>" (tokens from `parta token create`).
+#include <map>
+
 #include <nlohmann/json.hpp>
 
 #include "domain/school.hpp"
@@ -90,12 +92,14 @@ void register_api_views(App& app) {
 
   app.route("GET", "/api/v1/teachers", kAdmin, [](Ctx& ctx) {
     json a = json::array();
+    std::map<std::int64_t, json> teaching;
+    for (const auto& x : domain::all_teaching(ctx.db))
+      teaching[x.teacher_id].push_back(
+          {{"class_id", x.class_id}, {"subject_id", x.subject_id}, {"subject", x.subject_name}});
     for (const auto& t : domain::list_users(ctx.db, domain::Role::teacher)) {
       json j = user_json(t);
-      j["teaching"] = json::array();
-      for (const auto& x : domain::teaching_of_teacher(ctx.db, t.id))
-        j["teaching"].push_back(
-            {{"class_id", x.class_id}, {"subject_id", x.subject_id}, {"subject", x.subject_name}});
+      auto it = teaching.find(t.id);
+      j["teaching"] = it == teaching.end() ? json::array() : it->second;
       a.push_back(j);
     }
     return ok(a);

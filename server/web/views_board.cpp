@@ -87,11 +87,8 @@ void register_board_views(App& app) {
   app.route("GET", "/admin/distance", kAdmin, [](Ctx& ctx) {
     mstch::array classes;
     for (const auto& k : domain::list_classes(ctx.db))
-      classes.push_back(mstch::map{
-          {"id", std::to_string(k.id)},
-          {"name", k.name},
-          {"on",
-           ctx.db.scalar("SELECT distance FROM classes WHERE id = ?1", k.id).value_or(0) != 0}});
+      classes.push_back(
+          mstch::map{{"id", std::to_string(k.id)}, {"name", k.name}, {"on", k.distance}});
     mstch::map data{{"school_on", domain::school_distance(ctx.db)}, {"classes", classes}};
     return page(ctx, "admin_distance", std::move(data), "Distance learning");
   });

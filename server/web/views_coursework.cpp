@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <map>
+#include <set>
 
 #include "domain/access.hpp"
 #include "domain/coursework.hpp"
@@ -16,6 +18,7 @@
 #include "web/export.hpp"
 #include "web/form_fields.hpp"
 #include "web/markdown.hpp"
+#include "web/periods.hpp"
 #include "web/time_format.hpp"
 #include "web/uploads.hpp"
 #include "web/view_data.hpp"
@@ -252,9 +255,27 @@ std::string format_average(Ctx& ctx, std::optional<double> avg) {
   return a;
 }
 
+// A gradebook shows one term (the current one unless ?term= asks for another).
+struct GradebookTerm {
+  domain::Term term;
+  mstch::array links;
+};
+GradebookTerm gradebook_term(Ctx& ctx, std::int64_t class_id, const std::string& base) {
+  GradebookTerm t{term_param(ctx), {}};
+  auto today = domain::term_of(domain::local_day(ctx.clock.now()));
+  auto first = domain::first_due(ctx.db, class_id);
+  t.links = term_links(
+      ctx, base, first ? domain::term_of(domain::local_day(*first)) : today,
+      std::max(today, t.term, [](const auto& a, const auto& b) { return a.first < b.first; }),
+      t.term);
+  return t;
+}
+
 http::Response gradebook_page(Ctx& ctx, std::int64_t class_id, std::int64_t subject_id) {
   GradebookOf of = gradebook_access(ctx, class_id, subject_id);
-  auto g = domain::gradebook(ctx.db, class_id, subject_id);
+  std::string base = "/gradebook/" + std::to_string(class_id) + "/" + std::to_string(subject_id);
+  auto term = gradebook_term(ctx, class_id, base);
+  auto g = domain::gradebook(ctx.db, class_id, subject_id, term_period(term.term));
   mstch::array columns, rows;
   for (const auto& a : g.columns)
     columns.push_back(mstch::map{{"id", std::to_string(a.id)},
@@ -272,9 +293,13 @@ http::Response gradebook_page(Ctx& ctx, std::int64_t class_id, std::int64_t subj
   mstch::map data{{"class_name", of.class_name},
                   {"subject", of.subject},
                   {"columns", columns},
+                  {"has_columns", !columns.empty()},
                   {"rows", rows},
-                  {"export", "/gradebook/" + std::to_string(class_id) + "/" +
-                                 std::to_string(subject_id) + "/export"}};
+                  {"period", term_label(ctx, term.term)},
+                  {"periods", term.links},
+                  {"has_periods", true},
+                  {"export", base + "/export"},
+                  {"term", term.term.code()}};
   return page(ctx, "gradebook", std::move(data), "Gradebook");
 }
 
@@ -282,8 +307,9 @@ http::Response gradebook_page(Ctx& ctx, std::int64_t class_id, std::int64_t subj
 std::vector<std::vector<std::string>> gradebook_table(Ctx& ctx, std::int64_t class_id,
                                                       std::int64_t subject_id, std::string* name) {
   GradebookOf of = gradebook_access(ctx, class_id, subject_id);
-  *name = of.class_name + " " + of.subject;
-  auto g = domain::gradebook(ctx.db, class_id, subject_id);
+  auto term = term_param(ctx);
+  *name = of.class_name + " " + of.subject + " " + term_label(ctx, term);
+  auto g = domain::gradebook(ctx.db, class_id, subject_id, term_period(term));
   std::vector<std::vector<std::string>> t;
   std::vector<std::string> head{ctx.tr("Student"), ctx.tr("Student ID")};
   for (const auto& a : g.columns) head.push_back(format_date(a.due_at) + " " + a.title);
@@ -303,18 +329,44 @@ std::vector<std::vector<std::string>> gradebook_table(Ctx& ctx, std::int64_t cla
 void register_coursework_views(App& app) {
   // ---- teacher: list and create ----
   app.route("GET", "/assignments", kStaff, [](Ctx& ctx) {
-    mstch::array list, teaching;
-    auto mine = ctx.me().role == Role::admin ? std::vector<Assignment>{}
-                                             : domain::assignments_of_teacher(ctx.db, ctx.me().id);
+    mstch::array list, teaching, periods;
+    // This month's and later assignments; earlier months one link away.
+    std::string this_month = domain::month_of(domain::local_day(ctx.clock.now()));
+    auto month = month_param(ctx);
+    domain::Period shown = month ? month_period(*month) : month_period(this_month);
+    if (!month) shown.to = std::numeric_limits<std::int64_t>::max();
+    std::vector<Assignment> mine;
+    if (ctx.me().role != Role::admin) {
+      mine = domain::assignments_of_teacher(ctx.db, ctx.me().id, shown);
+      auto first = domain::first_due_of_teacher(ctx.db, ctx.me().id);
+      periods = month_links(ctx, "/assignments", ctx.tr("This month and later"),
+                            domain::month_of(domain::local_day(first.value_or(shown.from))),
+                            domain::add_months(this_month, -1), month.value_or(""));
+    }
+    // Only what this teacher still oversees (teaches, or leads the class): an assignment of a
+    // subject handed to someone else is theirs now. Filtered here, not one query per row.
+    std::set<std::pair<std::int64_t, std::int64_t>> taught;
+    std::set<std::int64_t> led;
+    if (!mine.empty()) {
+      for (const auto& t : domain::teaching_of_teacher(ctx.db, ctx.me().id))
+        taught.insert({t.class_id, t.subject_id});
+      for (const auto& k : domain::classes_led_by(ctx.db, ctx.me().id)) led.insert(k.id);
+    }
     for (const auto& a : mine)
-      if (domain::can_oversee(ctx.db, ctx.me(), a)) list.push_back(assignment_data(ctx, a));
+      if (taught.count({a.class_id, a.subject_id}) || led.count(a.class_id))
+        list.push_back(assignment_data(ctx, a));
     for (const auto& t : domain::teaching_of_teacher(ctx.db, ctx.me().id))
       teaching.push_back(mstch::map{{"class_id", std::to_string(t.class_id)},
                                     {"subject_id", std::to_string(t.subject_id)},
                                     {"class_name", t.class_name},
                                     {"subject", t.subject_name}});
-    mstch::map data{
-        {"assignments", list}, {"has_assignments", !list.empty()}, {"teaching", teaching}};
+    mstch::map data{{"assignments", list},
+                    {"has_assignments", !list.empty()},
+                    {"teaching", teaching},
+                    {"is_teacher", ctx.me().role == Role::teacher},
+                    {"period", month ? month_label(ctx, *month) : ctx.tr("This month and later")},
+                    {"periods", periods},
+                    {"has_periods", periods.size() > 1}};
     return page(ctx, "assignments", std::move(data), "Assignments");
   });
 
@@ -390,8 +442,7 @@ void register_coursework_views(App& app) {
     mstch::array rows;
     int submitted = 0, late = 0, nothing = 0;
     std::int64_t now = ctx.clock.now();
-    for (const auto& s : domain::students_of(ctx.db, *a)) {
-      auto st = domain::state_of(ctx.db, *a, s.user.id, now);
+    for (const auto& [s, st, variant] : domain::work_of_assignment(ctx.db, *a, now)) {
       if (st.status == domain::WorkStatus::late) ++late;
       if (st.submissions > 0) ++submitted;
       if (st.submissions == 0) ++nothing;
@@ -400,7 +451,7 @@ void register_coursework_views(App& app) {
       m["status_code"] = std::string(domain::status_code(st.status));
       m["mark"] = st.grade ? mark_label(ctx, st.grade->mark) : std::string();
       m["thread"] = thread_url(*a, s.user.id);
-      m["variant"] = !domain::variant_for(ctx.db, a->id, s.user.id).empty();
+      m["variant"] = variant;
       rows.push_back(m);
     }
     data["rows"] = rows;
@@ -560,24 +611,44 @@ void register_coursework_views(App& app) {
     auto s = domain::find_student(ctx.db, sid);
     if (!s) throw http::NotFound();
     std::int64_t now = ctx.clock.now();
+    // Now: the work still to do from the last four weeks on, and what is done this month. Or one
+    // month, all of it (?month=). One query either way.
+    std::string this_month = domain::month_of(domain::local_day(now));
+    auto month = month_param(ctx);
+    const std::int64_t recent = now - std::int64_t{domain::kRecentDays} * 24 * 3600;
+    const std::int64_t month_start = month_period(this_month).from;
+    domain::WorkQuery w;
+    if (month)
+      w.due = month_period(*month);
+    else
+      w.due.from = std::min(recent, month_start);
+    if (ctx.me().role == Role::teacher) w.teacher = ctx.me().id;
     mstch::array current, done;
-    for (const auto& a : domain::assignments_for_student(ctx.db, sid, now)) {
-      if (!domain::can_read_thread(ctx.db, ctx.me(), a, sid, now)) continue;
-      auto st = domain::state_of(ctx.db, a, sid, now);
+    for (const auto& [a, st] : domain::work_of_student(ctx.db, sid, now, w)) {
+      bool finished = st.status == domain::WorkStatus::graded ||
+                      (a.grading == domain::Grading::none && st.submissions > 0);
+      if (!month && (finished ? a.due_at < month_start : a.due_at < recent)) continue;
       mstch::map m = assignment_data(ctx, a);
       m["status"] = status_label(ctx, st.status);
       m["status_code"] = std::string(domain::status_code(st.status));
       m["mark"] = st.grade ? mark_label(ctx, st.grade->mark) : std::string();
       m["thread"] = thread_url(a, sid);
-      bool finished = st.status == domain::WorkStatus::graded ||
-                      (a.grading == domain::Grading::none && st.submissions > 0);
       (finished ? done : current).push_back(m);
     }
+    auto first = domain::first_due(ctx.db, s->class_id);
+    std::string base = "/students/" + std::to_string(sid) + "/assignments";
+    auto periods = month_links(ctx, base, ctx.tr("Now"),
+                               domain::month_of(domain::local_day(first.value_or(now))), this_month,
+                               month.value_or(""));
     mstch::map data{{"student", student_data(*s)},
                     {"current", current},
                     {"done", done},
                     {"has_current", !current.empty()},
-                    {"has_done", !done.empty()}};
+                    {"has_done", !done.empty()},
+                    {"month", month.has_value()},
+                    {"period", month ? month_label(ctx, *month) : ctx.tr("Now")},
+                    {"periods", periods},
+                    {"has_periods", periods.size() > 1}};
     return page(ctx, "student_assignments", std::move(data), "Assignments");
   });
 
@@ -599,8 +670,11 @@ void register_coursework_views(App& app) {
       entries = {};
       sum = n = 0;
     };
-    for (const auto& e : domain::diary(ctx.db, sid)) {
-      if (!domain::can_read_thread(ctx.db, ctx.me(), e.assignment, sid, ctx.clock.now())) continue;
+    // One term (the current one unless ?term= asks for another): its averages are the term's.
+    std::string base = "/students/" + std::to_string(sid) + "/diary";
+    auto term = gradebook_term(ctx, s->class_id, base);
+    for (const auto& e : domain::diary(ctx.db, sid, term_period(term.term),
+                                       ctx.me().role == Role::teacher ? ctx.me().id : 0)) {
       if (e.assignment.subject_name != current) {
         flush();
         current = e.assignment.subject_name;
@@ -616,8 +690,12 @@ void register_coursework_views(App& app) {
                                    {"thread", thread_url(e.assignment, sid)}});
     }
     flush();
-    mstch::map data{
-        {"student", student_data(*s)}, {"subjects", subjects}, {"has_subjects", !subjects.empty()}};
+    mstch::map data{{"student", student_data(*s)},
+                    {"subjects", subjects},
+                    {"has_subjects", !subjects.empty()},
+                    {"period", term_label(ctx, term.term)},
+                    {"periods", term.links},
+                    {"has_periods", true}};
     return page(ctx, "diary", std::move(data), "Diary");
   });
 }

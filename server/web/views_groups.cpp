@@ -52,10 +52,9 @@ http::Response group_page(Ctx& ctx, const domain::Group& g, const std::string& n
     std::optional<std::int64_t> class_id;
     if (auto k = ctx.req.query("class")) class_id = parse_id(*k);
     mstch::array classes, people;
-    for (const auto& k : domain::list_classes(ctx.db))
-      if (domain::can_view_class(ctx.db, ctx.me(), k.id))
-        classes.push_back(mstch::map{
-            {"cid", std::to_string(k.id)}, {"name", k.name}, {"current", class_id == k.id}});
+    for (const auto& k : domain::viewable_classes(ctx.db, ctx.me()))
+      classes.push_back(mstch::map{
+          {"cid", std::to_string(k.id)}, {"name", k.name}, {"current", class_id == k.id}});
     // People to tick: a class's students and parents, or the staff.
     for (const auto& c : domain::contacts(ctx.db, ctx.me(), class_id.value_or(0)))
       people.push_back(mstch::map{{"uid", std::to_string(c.user.id)},

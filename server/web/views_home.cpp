@@ -2,6 +2,7 @@
 #include <cstdio>
 #include <ctime>
 #include <fstream>
+#include <map>
 
 #include "content/utf8.hpp"
 #include "domain/coursework.hpp"
@@ -135,34 +136,55 @@ http::Response teacher_home(Ctx& ctx) {
   return page(ctx, "home_teacher", std::move(data), "Home");
 }
 
+// Students' cards (class teacher, subjects with their teachers, parents): three queries however
+// many children a parent has.
+std::vector<mstch::map> student_cards(Ctx& ctx, const std::vector<domain::Student>& students) {
+  std::vector<std::int64_t> classes, ids;
+  for (const auto& s : students) {
+    classes.push_back(s.class_id);
+    ids.push_back(s.user.id);
+  }
+  std::map<std::int64_t, std::string> class_teacher;
+  for (const auto& k : domain::list_classes(ctx.db))
+    if (k.class_teacher_id) class_teacher[k.id] = k.class_teacher_name;
+  std::map<std::int64_t, mstch::array> subjects;
+  for (const auto& t : domain::teaching_of_classes(ctx.db, classes))
+    subjects[t.class_id].push_back(
+        mstch::map{{"subject", t.subject_name}, {"teacher", t.teacher_name}});
+  auto parents_of = domain::parents_of_students(ctx.db, ids);
+  std::vector<mstch::map> out;
+  for (const auto& s : students) {
+    mstch::map m = student_data(s);
+    if (auto it = class_teacher.find(s.class_id); it != class_teacher.end())
+      m["class_teacher"] = it->second;
+    m["subjects"] = subjects[s.class_id];
+    mstch::array parents;
+    for (const auto& p : parents_of[s.user.id])
+      parents.push_back(mstch::map{{"name", p.full_name()}, {"phone", p.phone}});
+    m["has_parents"] = !parents.empty();
+    m["parents"] = parents;
+    out.push_back(m);
+  }
+  return out;
+}
+
 mstch::map student_card(Ctx& ctx, const domain::Student& s) {
-  mstch::map m = student_data(s);
-  auto k = domain::find_class(ctx.db, s.class_id);
-  if (k && k->class_teacher_id) m["class_teacher"] = k->class_teacher_name;
-  mstch::array subjects;
-  for (const auto& t : domain::teaching_of_class(ctx.db, s.class_id))
-    subjects.push_back(mstch::map{{"subject", t.subject_name}, {"teacher", t.teacher_name}});
-  m["subjects"] = subjects;
-  mstch::array parents;
-  for (const auto& p : domain::parents_of(ctx.db, s.user.id))
-    parents.push_back(mstch::map{{"name", p.full_name()}, {"phone", p.phone}});
-  m["parents"] = parents;
-  m["has_parents"] = !parents.empty();
-  return m;
+  return student_cards(ctx, {s}).front();
 }
 
 http::Response student_home(Ctx& ctx) {
   auto s = domain::find_student(ctx.db, ctx.me().id);
   if (!s) throw http::NotFound();
   mstch::map data{{"student", student_card(ctx, *s)}};
-  // What is due next, soonest first: the first thing a student needs.
+  // What is due next, soonest first: the first thing a student needs. Work still to do from the
+  // last four weeks on, in one query; older work is on the list's month pages.
   mstch::array due;
   std::int64_t now = ctx.clock.now();
-  for (const auto& a : domain::assignments_for_student(ctx.db, s->user.id, now)) {
-    auto st = domain::state_of(ctx.db, a, s->user.id, now);
-    if (st.status == domain::WorkStatus::graded || st.status == domain::WorkStatus::submitted ||
-        st.status == domain::WorkStatus::late)
-      continue;
+  domain::WorkQuery w;
+  w.due.from = now - std::int64_t{domain::kRecentDays} * 24 * 3600;
+  w.unfinished = true;
+  w.limit = 8;
+  for (const auto& [a, st] : domain::work_of_student(ctx.db, s->user.id, now, w))
     due.push_back(mstch::map{{"title", a.title},
                              {"subject", a.subject_name},
                              {"due_at", format_datetime(a.due_at)},
@@ -170,8 +192,6 @@ http::Response student_home(Ctx& ctx) {
                              {"returned", st.status == domain::WorkStatus::returned},
                              {"url", "/assignments/" + std::to_string(a.id) + "/students/" +
                                          std::to_string(s->user.id)}});
-    if (due.size() == 8) break;
-  }
   data["due"] = due;
   data["has_due"] = !due.empty();
   data["board"] = board_data(ctx, 3);
@@ -181,8 +201,8 @@ http::Response student_home(Ctx& ctx) {
 
 http::Response parent_home(Ctx& ctx) {
   mstch::array children;
-  for (const auto& s : domain::children_of(ctx.db, ctx.me().id))
-    children.push_back(student_card(ctx, s));
+  for (auto& card : student_cards(ctx, domain::children_of(ctx.db, ctx.me().id)))
+    children.push_back(std::move(card));
   mstch::map data{{"children", children}, {"has_children", !children.empty()}};
   data["board"] = board_data(ctx, 3);
   data["waiting"] = surveys_waiting(ctx);

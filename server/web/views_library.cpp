@@ -3,6 +3,7 @@
 // assignments; the admin imports district content packs by upload or from a USB stick.
 #include <algorithm>
 #include <filesystem>
+#include <limits>
 
 #include "content/durable.hpp"
 #include "domain/library.hpp"
@@ -136,10 +137,12 @@ void register_library_views(App& app) {
     mstch::map data{{"item", item_data(*item)}};
     if (ctx.me().role == Role::teacher) {
       mstch::array mine;
-      for (const auto& a : domain::assignments_of_teacher(ctx.db, ctx.me().id))
-        if (a.due_at > ctx.clock.now())
-          mine.push_back(mstch::map{{"id", std::to_string(a.id)},
-                                    {"title", a.title + " (" + a.class_name + ")"}});
+      // Only what is not due yet: a bounded range of the teacher's assignments.
+      for (const auto& a : domain::assignments_of_teacher(
+               ctx.db, ctx.me().id,
+               {ctx.clock.now() + 1, std::numeric_limits<std::int64_t>::max()}))
+        mine.push_back(mstch::map{{"id", std::to_string(a.id)},
+                                  {"title", a.title + " (" + a.class_name + ")"}});
       data["assignments"] = mine;
       data["has_assignments"] = !mine.empty();
     }

@@ -102,8 +102,13 @@ http::Response first_message_page(Ctx& ctx, const domain::User& to, const std::s
 
 void register_message_views(App& app) {
   app.route("GET", "/messages", kSignedIn, [](Ctx& ctx) {
+    // Newest activity first, a page at a time: a teacher writes to many families over a year.
+    std::size_t offset = 0;
+    if (auto p = ctx.req.query("from")) offset = static_cast<std::size_t>(parse_id(*p).value_or(0));
+    offset = std::min<std::size_t>(offset, 100000);
+    bool more = false;
     mstch::array list;
-    for (const auto& v : domain::conversations_of(ctx.db, ctx.me())) {
+    for (const auto& v : domain::conversations_of(ctx.db, ctx.me(), kPageSize, offset, &more)) {
       mstch::map m{{"id", std::to_string(v.id)},
                    {"title", conversation_title(ctx, v)},
                    {"unread", v.unread > 0 ? std::to_string(v.unread) : std::string()},
@@ -113,6 +118,8 @@ void register_message_views(App& app) {
       list.push_back(m);
     }
     mstch::map data{{"conversations", list}, {"has_conversations", !list.empty()}};
+    if (more) data["older"] = std::to_string(offset + kPageSize);
+    if (offset > 0) data["newer"] = offset > kPageSize ? std::to_string(offset - kPageSize) : "0";
     return page(ctx, "messages", std::move(data), "Messages");
   });
 
@@ -124,10 +131,9 @@ void register_message_views(App& app) {
     mstch::array classes;
     if (staff) {
       if (auto k = ctx.req.query("class")) class_id = parse_id(*k);
-      for (const auto& k : domain::list_classes(ctx.db))
-        if (domain::can_view_class(ctx.db, me, k.id))
-          classes.push_back(mstch::map{
-              {"id", std::to_string(k.id)}, {"name", k.name}, {"current", class_id == k.id}});
+      for (const auto& k : domain::viewable_classes(ctx.db, me))
+        classes.push_back(mstch::map{
+            {"id", std::to_string(k.id)}, {"name", k.name}, {"current", class_id == k.id}});
     }
     mstch::array people;
     for (const auto& c : domain::contacts(ctx.db, me, class_id))

@@ -121,24 +121,26 @@ void register_monitoring_views(App& app) {
   app.route("GET", "/monitoring", kStaff, [](Ctx& ctx) {
     auto classes = domain::monitored_classes(ctx.db, ctx.me());
     if (classes.empty()) throw http::Forbidden();
-    std::string today = domain::local_day(ctx.clock.now());
+    std::int64_t now = ctx.clock.now();
+    std::string today = domain::local_day(now);
     mstch::array rows;
     std::vector<Bar> bars;
+    // Every class at once: today's figures (a day's rows), and the at-risk counts kept between
+    // views until the classes' data changes.
+    std::vector<std::int64_t> ids;
+    for (const auto& k : classes) ids.push_back(k.id);
+    auto day = domain::classes_day(ctx.db, ids, today);
+    auto risk = domain::at_risk_counts(ctx.db, ids, now, kDefaultIdleDays, ctx.risk);
     for (const auto& k : classes) {
-      int active = 0, absent = 0, n = 0;
-      for (const auto& r : domain::class_day(ctx.db, k.id, today)) {
-        ++n;
-        active += r.active();
-        absent += r.absence.has_value();
-      }
-      auto risk = domain::at_risk(ctx.db, k.id, ctx.clock.now(), kDefaultIdleDays);
+      const auto& d = day[k.id];
+      int active = d.active, n = d.students;
       rows.push_back(mstch::map{{"id", std::to_string(k.id)},
                                 {"name", k.name},
                                 {"students", std::to_string(n)},
                                 {"active", std::to_string(active)},
                                 {"share", percent(active, n)},
-                                {"absent", std::to_string(absent)},
-                                {"risk", std::to_string(risk.size())}});
+                                {"absent", std::to_string(d.absent)},
+                                {"risk", std::to_string(risk[k.id])}});
       bars.push_back(Bar{k.name, n ? 100.0 * active / n : 0, percent(active, n)});
     }
     mstch::map data{{"rows", rows},
@@ -224,7 +226,7 @@ void register_monitoring_views(App& app) {
     auto k = load_class(ctx);
     int idle = idle_days_param(ctx);
     mstch::array rows;
-    for (const auto& r : domain::at_risk(ctx.db, k.id, ctx.clock.now(), idle)) {
+    for (const auto& r : domain::at_risk(ctx.db, k.id, ctx.clock.now(), idle, ctx.risk)) {
       mstch::array why;
       for (const auto& m : r.reasons) why.push_back(mstch::map{{"text", ctx.tr(m)}});
       rows.push_back(
@@ -239,12 +241,13 @@ void register_monitoring_views(App& app) {
     data["has_rows"] = !rows.empty();
     data["days"] = std::to_string(idle);
     data["overdue_limit"] = std::to_string(domain::kOverdueLimit);
+    data["overdue_days"] = std::to_string(domain::kOverdueWindowDays);
     return page(ctx, "monitor_risk", std::move(data), "Students at risk");
   });
 
   app.route("GET", "/monitoring/classes/{id}/risk.csv", kStaff, [](Ctx& ctx) {
     auto k = load_class(ctx);
-    auto list = domain::at_risk(ctx.db, k.id, ctx.clock.now(), idle_days_param(ctx));
+    auto list = domain::at_risk(ctx.db, k.id, ctx.clock.now(), idle_days_param(ctx), ctx.risk);
     return csv_download(risk_table(ctx, list), k.name + " at risk");
   });
 }

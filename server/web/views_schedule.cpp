@@ -1,5 +1,8 @@
 // The timetable: the admin edits and publishes it day by day; students, parents and teachers see
 // the published days from today on, today and tomorrow first.
+#include <map>
+
+#include "domain/days.hpp"
 #include "domain/schedule.hpp"
 #include "domain/schedule_csv.hpp"
 #include "web/app.hpp"
@@ -39,18 +42,34 @@ std::string day_label(Ctx& ctx, const std::string& day, const std::string& today
   return d;
 }
 
-mstch::array class_days(Ctx& ctx, std::int64_t class_id) {
+// The published days from today on (the next two weeks, at most seven days per class) of several
+// classes, with their lessons: one query for all of them.
+std::map<std::int64_t, mstch::array> class_days(Ctx& ctx,
+                                                const std::vector<std::int64_t>& classes) {
   std::int64_t now = ctx.clock.now();
   std::string today = iso_date(now), tomorrow = iso_date(now + 24 * 3600);
-  mstch::array days;
-  for (const auto& day : domain::published_days(ctx.db, class_id, today, 7)) {
-    mstch::array lessons;
-    for (const auto& l : domain::lessons_of(ctx.db, class_id, day))
-      lessons.push_back(lesson_data(ctx, l));
-    days.push_back(
-        mstch::map{{"label", day_label(ctx, day, today, tomorrow)}, {"lessons", lessons}});
+  std::map<std::int64_t, mstch::array> out;
+  std::map<std::int64_t, int> days_of;
+  std::int64_t klass = 0;
+  std::string day;
+  mstch::array lessons;
+  auto flush = [&] {
+    if (!day.empty() && days_of[klass]++ < 7)
+      out[klass].push_back(
+          mstch::map{{"label", day_label(ctx, day, today, tomorrow)}, {"lessons", lessons}});
+    lessons = {};
+  };
+  for (const auto& l :
+       domain::published_lessons(ctx.db, classes, today, domain::add_days(today, 14))) {
+    if (l.class_id != klass || l.day != day) {
+      flush();
+      klass = l.class_id;
+      day = l.day;
+    }
+    lessons.push_back(lesson_data(ctx, l));
   }
-  return days;
+  flush();
+  return out;
 }
 
 http::Response admin_page(Ctx& ctx, std::int64_t class_id, const std::string& day,
@@ -91,29 +110,30 @@ void register_schedule_views(App& app) {
   app.route("GET", "/schedule", kSignedIn, [](Ctx& ctx) {
     const auto& me = ctx.me();
     if (me.role == Role::admin) return http::Response::redirect("/admin/schedule");
-    mstch::array groups;
+    // Whose timetables, titled: the student's class, each child's, the classes a teacher leads
+    // then those they teach.
+    std::vector<std::pair<std::int64_t, std::string>> classes;
+    auto add = [&](std::int64_t id, const std::string& title) {
+      for (const auto& c : classes)
+        if (c.first == id && me.role == Role::teacher) return;
+      classes.emplace_back(id, title);
+    };
     if (me.role == Role::student) {
-      if (auto s = domain::find_student(ctx.db, me.id))
-        groups.push_back(
-            mstch::map{{"title", s->class_name}, {"days", class_days(ctx, s->class_id)}});
+      if (auto s = domain::find_student(ctx.db, me.id)) add(s->class_id, s->class_name);
     } else if (me.role == Role::parent) {
       for (const auto& s : domain::children_of(ctx.db, me.id))
-        groups.push_back(mstch::map{{"title", s.user.short_name() + ", " + s.class_name},
-                                    {"days", class_days(ctx, s.class_id)}});
+        add(s.class_id, s.user.short_name() + ", " + s.class_name);
     } else {
-      // A teacher: the classes they lead, then those they teach.
-      std::vector<std::pair<std::int64_t, std::string>> classes;
-      auto add = [&](std::int64_t id, const std::string& name) {
-        for (const auto& c : classes)
-          if (c.first == id) return;
-        classes.emplace_back(id, name);
-      };
       for (const auto& k : domain::classes_led_by(ctx.db, me.id)) add(k.id, k.name);
       for (const auto& t : domain::teaching_of_teacher(ctx.db, me.id))
         add(t.class_id, t.class_name);
-      for (const auto& [id, name] : classes)
-        groups.push_back(mstch::map{{"title", name}, {"days", class_days(ctx, id)}});
     }
+    std::vector<std::int64_t> ids;
+    for (const auto& c : classes) ids.push_back(c.first);
+    auto days = class_days(ctx, ids);
+    mstch::array groups;
+    for (const auto& [id, title] : classes)
+      groups.push_back(mstch::map{{"title", title}, {"days", days[id]}});
     mstch::map data{{"groups", groups}};
     return page(ctx, "schedule", std::move(data), "Schedule");
   });

@@ -87,6 +87,7 @@ http::Response school_page(Ctx& ctx, const std::string& notice, const std::strin
   auto district = sync::district_peer(ctx.db);
   std::string key = sync::read_district_key(n.data_dir);
   std::string fp = n.id.fingerprint();
+  auto alarms = alarms_data(ctx, "*");
   mstch::map data{
       {"device", n.id.device_id},
       {"fingerprint", fp},
@@ -96,8 +97,8 @@ http::Response school_page(Ctx& ctx, const std::string& notice, const std::strin
       {"pending", std::to_string(sync::outbox_backlog(ctx.db, ""))},
       {"stick", stick_present(ctx)},
       {"has_url", ctx.settings && !ctx.settings->district_url.empty()},
-      {"alarms", alarms_data(ctx, "*")},
-      {"has_alarms", !sync::open_alarms(ctx.db, "*").empty()},
+      {"has_alarms", !alarms.empty()},
+      {"alarms", alarms},
   };
   if (district) {
     data["district"] = district->device_id;
@@ -175,40 +176,31 @@ const char* kind_label(const std::string& kind) {
   return "other records";
 }
 
-std::int64_t count_records(Ctx& ctx, const std::string& peer) {
-  return ctx.db
-      .scalar(
-          "SELECT COUNT(*) FROM sync_records WHERE peer = ?1 AND deleted = 0 AND "
-          "kind != 'grade-lost'",
-          peer)
-      .value_or(0);
-}
-
 http::Response district_page(Ctx& ctx, const std::string& notice, const std::string& error,
                              int status = 200) {
   auto& n = node(ctx);
   mstch::array schools;
-  for (const auto& p : sync::list_peers(ctx.db)) {
-    if (p.role != "school") continue;
-    schools.push_back(
-        mstch::map{{"sid", p.device_id},
-                   {"sname", p.name},
-                   {"last_in", when(p.last_in_at)},
-                   {"last_out", when(p.last_out_at)},
-                   {"records", std::to_string(count_records(ctx, p.device_id))},
-                   {"backlog", std::to_string(p.reported_backlog)},
-                   {"outbox", std::to_string(sync::outbox_backlog(ctx.db, p.device_id))},
-                   {"alarm_count", std::to_string(sync::open_alarms(ctx.db, p.device_id).size())},
-                   {"has_alarms", !sync::open_alarms(ctx.db, p.device_id).empty()},
-                   {"revoked", p.revoked}});
+  for (const auto& s : sync::school_summaries(ctx.db)) {
+    const auto& p = s.peer;
+    schools.push_back(mstch::map{{"sid", p.device_id},
+                                 {"sname", p.name},
+                                 {"last_in", when(p.last_in_at)},
+                                 {"last_out", when(p.last_out_at)},
+                                 {"records", std::to_string(s.records)},
+                                 {"backlog", std::to_string(p.reported_backlog)},
+                                 {"outbox", std::to_string(s.outbox)},
+                                 {"alarm_count", std::to_string(s.alarms)},
+                                 {"has_alarms", s.alarms > 0},
+                                 {"revoked", p.revoked}});
   }
+  auto alarms = alarms_data(ctx, "*");
   mstch::map data{{"device", n.id.device_id},
                   {"key", content::bundle::to_hex(n.id.sign.pk)},
                   {"schools", schools},
                   {"has_schools", !schools.empty()},
                   {"stick", stick_present(ctx)},
-                  {"alarms", alarms_data(ctx, "*")},
-                  {"has_alarms", !sync::open_alarms(ctx.db, "*").empty()}};
+                  {"has_alarms", !alarms.empty()},
+                  {"alarms", alarms}};
   if (!notice.empty()) data["notice"] = notice;
   if (!error.empty()) data["error"] = error;
   return page(ctx, "district", std::move(data), "District hub", status);

@@ -37,11 +37,19 @@ std::string run_command(const std::string& cmd, int* exit_code) {
   return out;
 }
 
-Partad::Partad(std::vector<std::string> extra) {
+Partad::Partad(std::vector<std::string> extra) : Partad([](const std::string&) {}, extra) {}
+
+Partad::Partad(const std::function<void(const std::string&)>& prepare,
+               std::vector<std::string> extra) {
   std::random_device rd;
   data_dir_ = (fs::temp_directory_path() / ("partad-it-" + std::to_string(rd()))).string();
   fs::create_directories(data_dir_);
   log_path_ = data_dir_ + ".log";
+  prepare(data_dir_);
+  start(std::move(extra));
+}
+
+void Partad::start(std::vector<std::string> extra) {
   std::vector<std::string> args = {PARTAD_PATH, "--data", data_dir_, "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra.begin(), extra.end());
   pid_ = fork();

@@ -3,6 +3,7 @@
 // its log) with a fresh data folder, and an HTTP client (libcurl) with its own cookie jar.
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <string>
 #include <utility>
@@ -13,6 +14,9 @@ namespace parta::testing {
 class Partad {
  public:
   explicit Partad(std::vector<std::string> extra_args = {"--demo"});
+  // Fills the data folder with `prepare` first (a generated school), then starts partad.
+  Partad(const std::function<void(const std::string& data_dir)>& prepare,
+         std::vector<std::string> extra_args);
   ~Partad();
   Partad(const Partad&) = delete;
   Partad& operator=(const Partad&) = delete;
@@ -23,6 +27,7 @@ class Partad {
   std::string log() const;  // what partad wrote to stdout and stderr so far
 
  private:
+  void start(std::vector<std::string> extra_args);
   pid_t pid_ = -1;
   int port_ = 0;
   std::string data_dir_;

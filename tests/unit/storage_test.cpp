@@ -1,6 +1,9 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <thread>
+#include <vector>
+
 #include "storage/migrations.hpp"
 #include "test_db.hpp"
 
@@ -92,6 +95,54 @@ TEST(Storage, IntegrityCheckSaysOk) {
   auto r = t.db->integrity_check();
   ASSERT_EQ(r.size(), 1u);
   EXPECT_EQ(r[0], "ok");
+}
+
+TEST(Storage, PoolIsBoundedAndClosesWhatABurstOpened) {
+  testing::TempDir dir;
+  PoolOptions o;
+  o.max_open = 3;
+  o.overflow_after = std::chrono::milliseconds(50);
+  o.keep = 1;
+  Database db(dir.file("p.db"), o);
+  {
+    std::vector<Database::Lease> held;
+    for (int i = 0; i < 3; ++i) held.push_back(db.acquire());
+    EXPECT_EQ(db.open_connections(), 3u);
+    // A fourth waits for one to come back ...
+    std::thread give_back([&] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      held.pop_back();
+    });
+    auto t0 = std::chrono::steady_clock::now();
+    auto fourth = db.acquire();
+    give_back.join();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(45));
+    EXPECT_EQ(db.open_connections(), 3u);
+    // ... and when none does (a thread holding one asks for another) it opens one after a while.
+    auto fifth = db.acquire();
+    EXPECT_EQ(db.open_connections(), 4u);
+  }
+  // Returned connections stay open (no opening and preparing again under load) until they have
+  // been idle for a while; then all but `keep` are closed.
+  EXPECT_EQ(db.open_connections(), 4u);
+  EXPECT_EQ(db.close_idle(std::chrono::steady_clock::now()), 0u);
+  EXPECT_EQ(db.close_idle(std::chrono::steady_clock::now() + o.idle_close), 3u);
+  EXPECT_EQ(db.open_connections(), 1u);
+  EXPECT_EQ(db.acquire()->scalar("SELECT 1"), 1);
+}
+
+TEST(Storage, ConnectionsCountTheirStatementsButNotTriggers) {
+  testing::TestDb t;
+  auto c = t.db->acquire();
+  c->exec(
+      "CREATE TABLE a (x); CREATE TABLE b (y);"
+      "CREATE TRIGGER a_b AFTER INSERT ON a BEGIN INSERT INTO b VALUES (NEW.x); END;");
+  auto before = c->statements();
+  auto steps = c->steps();
+  c->run("INSERT INTO a VALUES (1)");
+  EXPECT_EQ(c->scalar("SELECT COUNT(*) FROM b"), 1);
+  EXPECT_EQ(c->statements() - before, 2u);  // the insert (with its trigger) and the count
+  EXPECT_GT(c->steps(), steps);
 }
 
 }  // namespace
