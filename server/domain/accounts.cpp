@@ -140,13 +140,25 @@ std::string make_login(storage::Connection& c, std::string_view last, std::strin
   return login;
 }
 
+HashedSecret new_secret(SecretKind kind) {
+  HashedSecret s;
+  s.plain = kind == SecretKind::pin ? generate_pin() : generate_password();
+  s.hash = hash_secret(s.plain);
+  return s;
+}
+
 std::int64_t create_user(storage::Connection& c, const Clock& clock, const NewUser& u,
                          std::string_view secret) {
+  return create_user(c, clock, u, HashedSecret{std::string(secret), hash_secret(secret)});
+}
+
+std::int64_t create_user(storage::Connection& c, const Clock& clock, const NewUser& u,
+                         const HashedSecret& secret) {
   std::string login = u.login.empty() ? make_login(c, u.last_name, u.first_name) : u.login;
   c.run(
       "INSERT INTO users (login, last_name, first_name, middle_name, role, secret_hash, "
       "secret_kind, phone, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-      login, u.last_name, u.first_name, u.middle_name, role_code(u.role), hash_secret(secret),
+      login, u.last_name, u.first_name, u.middle_name, role_code(u.role), secret.hash,
       u.secret_kind == SecretKind::pin ? "pin" : "password", u.phone, clock.now());
   return c.last_insert_id();
 }

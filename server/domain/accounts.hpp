@@ -65,9 +65,19 @@ std::string random_token();  // 32 random bytes, base64url
 // Latin login from a Russian name ("Иванова Мария" → "ivanova.m"), unique in the database.
 std::string make_login(storage::Connection& c, std::string_view last, std::string_view first);
 
+// A secret with its argon2id hash, made before a write transaction: each hash takes tens of
+// milliseconds and a hashing slot, too long to hold the database's write lock for a class's worth.
+struct HashedSecret {
+  std::string plain;
+  std::string hash;
+};
+HashedSecret new_secret(SecretKind kind);  // a generated PIN or password, hashed
+
 // Creates the user with the given secret; throws DbError on a duplicate login.
 std::int64_t create_user(storage::Connection& c, const Clock& clock, const NewUser& u,
                          std::string_view secret);
+std::int64_t create_user(storage::Connection& c, const Clock& clock, const NewUser& u,
+                         const HashedSecret& secret);
 std::optional<User> find_user(storage::Connection& c, std::int64_t id);
 std::optional<User> find_user_by_login(storage::Connection& c, std::string_view login);
 // Returns the user when login and secret match an active account.

@@ -1,5 +1,6 @@
 #include "domain/roster_import.hpp"
 
+#include <set>
 #include <sstream>
 
 #include "domain/csv_reader.hpp"
@@ -62,6 +63,66 @@ std::optional<std::int64_t> same_person(storage::Connection& c, const RosterRow&
   return std::nullopt;
 }
 
+// The student already here who is this row's person: by ID, else by name (and date of birth) when
+// one of the two IDs was made up by an import.
+std::optional<std::int64_t> existing_student(storage::Connection& c, const RosterRow& row,
+                                             std::int64_t class_id) {
+  if (auto s = find_student_by_no(c, row.student_no)) return s->user.id;
+  auto person = same_person(c, row, class_id);
+  // A real ID only takes over a student whose ID the import made up: another real ID is another
+  // person.
+  if (person &&
+      (row.student_no_generated ||
+       c.scalar("SELECT id_generated FROM students WHERE user_id = ?1", *person).value_or(0) != 0))
+    return person;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> existing_parent(storage::Connection& c, const NameParts& n,
+                                            const std::string& phone) {
+  return c.scalar(
+      "SELECT id FROM users WHERE role = 'parent' AND last_name = ?1 AND first_name = ?2 "
+      "AND middle_name = ?3 AND phone = ?4 ORDER BY id LIMIT 1",
+      n.last, n.first, n.middle, phone);
+}
+
+// Secrets for the people the file will add, hashed before the write transaction (a whole school
+// is hundreds of argon2id hashes: seconds the database's writers would otherwise wait). Counted
+// from what the database holds now; a count too high costs only hashing, and one too low (the
+// roster changed meanwhile) is made up inside.
+struct SecretPool {
+  std::vector<HashedSecret> pins, passwords;
+  HashedSecret take(SecretKind kind) {
+    auto& pool = kind == SecretKind::pin ? pins : passwords;
+    if (pool.empty()) return new_secret(kind);
+    HashedSecret s = std::move(pool.back());
+    pool.pop_back();
+    return s;
+  }
+};
+
+SecretPool prepare_secrets(storage::Connection& c, const RosterParse& parsed) {
+  std::size_t pins = 0, passwords = 0;
+  std::set<std::string> parents;
+  for (const RosterRow& row : parsed.rows) {
+    auto k = find_class_by_name(c, row.class_name);
+    if (!existing_student(c, row, k ? k->id : 0)) ++pins;
+    for (const auto& [name, phone] : {std::pair{row.parent_name, row.parent_phone},
+                                      std::pair{row.parent2_name, row.parent2_phone}}) {
+      auto parts = name.empty() ? std::nullopt : split_name(name);
+      if (!parts || existing_parent(c, *parts, phone)) continue;
+      if (parents.insert(parts->last + "\n" + parts->first + "\n" + parts->middle + "\n" + phone)
+              .second)
+        ++passwords;
+    }
+  }
+  SecretPool pool;
+  for (std::size_t i = 0; i < pins; ++i) pool.pins.push_back(new_secret(SecretKind::pin));
+  for (std::size_t i = 0; i < passwords; ++i)
+    pool.passwords.push_back(new_secret(SecretKind::password));
+  return pool;
+}
+
 Message at_line(int line, std::string msgid,
                 std::vector<std::pair<std::string, std::string>> args) {
   args.insert(args.begin(), {"line", std::to_string(line)});
@@ -76,6 +137,7 @@ ImportReport import_roster(storage::Connection& c, const Clock& clock, const Ros
     rep.errors = parsed.errors;
     return rep;
   }
+  SecretPool secrets = prepare_secrets(c, parsed);
   storage::Transaction tx(c);
   std::vector<Credential> creds;
   for (const RosterRow& row : parsed.rows) {
@@ -89,18 +151,7 @@ ImportReport import_roster(storage::Connection& c, const Clock& clock, const Ros
     }
     // Student
     std::int64_t student_id;
-    std::optional<std::int64_t> here;
-    if (auto s = find_student_by_no(c, row.student_no)) here = s->user.id;
-    if (!here) {
-      auto person = same_person(c, row, class_id);
-      // A real ID only takes over a student whose ID the import made up: another real ID is
-      // another person.
-      if (person &&
-          (row.student_no_generated ||
-           c.scalar("SELECT id_generated FROM students WHERE user_id = ?1", *person).value_or(0) !=
-               0))
-        here = person;
-    }
+    std::optional<std::int64_t> here = existing_student(c, row, class_id);
     if (here) {
       student_id = *here;
       update_student(c, student_id, class_id, row.paper);
@@ -120,12 +171,13 @@ ImportReport import_roster(storage::Connection& c, const Clock& clock, const Ros
       NewUser u{
           row.login, row.last_name, row.first_name, row.middle_name, Role::student, SecretKind::pin,
           ""};
-      std::string pin = generate_pin();
+      HashedSecret pin = secrets.take(SecretKind::pin);
       student_id = create_student(c, clock, u, row.student_no, class_id, row.paper, pin);
       c.run("UPDATE students SET id_generated = ?1 WHERE user_id = ?2", row.student_no_generated,
             student_id);
       auto made = find_user(c, student_id);
-      creds.push_back({made->full_name(), row.class_name, Role::student, made->login, pin, true});
+      creds.push_back(
+          {made->full_name(), row.class_name, Role::student, made->login, pin.plain, true});
       ++rep.created;
       if (row.student_no_generated) ++rep.ids_generated;
     }
@@ -141,20 +193,17 @@ ImportReport import_roster(storage::Connection& c, const Clock& clock, const Ros
             row.line, "Line {line}: the parent's name must be \"Last First [Middle]\".", {}));
         break;
       }
-      auto existing = c.scalar(
-          "SELECT id FROM users WHERE role = 'parent' AND last_name = ?1 AND first_name = ?2 "
-          "AND middle_name = ?3 AND phone = ?4 ORDER BY id LIMIT 1",
-          parts->last, parts->first, parts->middle, phone);
+      auto existing = existing_parent(c, *parts, phone);
       std::int64_t parent_id;
       if (existing) {
         parent_id = *existing;
       } else {
         NewUser p{"",           parts->last,          parts->first, parts->middle,
                   Role::parent, SecretKind::password, phone};
-        std::string pw = generate_password();
+        HashedSecret pw = secrets.take(SecretKind::password);
         parent_id = create_user(c, clock, p, pw);
         auto made = find_user(c, parent_id);
-        creds.push_back({made->full_name(), "", Role::parent, made->login, pw, false});
+        creds.push_back({made->full_name(), "", Role::parent, made->login, pw.plain, false});
         ++rep.parents_created;
       }
       link_parent(c, parent_id, student_id);

@@ -208,6 +208,13 @@ std::optional<Student> find_student_by_no(storage::Connection& c, const std::str
 std::int64_t create_student(storage::Connection& c, const Clock& clock, const NewUser& u,
                             const std::string& student_no, std::int64_t class_id, bool paper,
                             std::string_view secret) {
+  return create_student(c, clock, u, student_no, class_id, paper,
+                        HashedSecret{std::string(secret), hash_secret(secret)});
+}
+
+std::int64_t create_student(storage::Connection& c, const Clock& clock, const NewUser& u,
+                            const std::string& student_no, std::int64_t class_id, bool paper,
+                            const HashedSecret& secret) {
   std::int64_t id = create_user(c, clock, u, secret);
   c.run("INSERT INTO students (user_id, student_no, class_id, paper) VALUES (?1, ?2, ?3, ?4)", id,
         student_no, class_id, paper);

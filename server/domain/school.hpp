@@ -89,6 +89,9 @@ std::optional<Student> find_student_by_no(storage::Connection& c, const std::str
 std::int64_t create_student(storage::Connection& c, const Clock& clock, const NewUser& u,
                             const std::string& student_no, std::int64_t class_id, bool paper,
                             std::string_view secret);
+std::int64_t create_student(storage::Connection& c, const Clock& clock, const NewUser& u,
+                            const std::string& student_no, std::int64_t class_id, bool paper,
+                            const HashedSecret& secret);
 void update_student(storage::Connection& c, std::int64_t user_id, std::int64_t class_id,
                     bool paper);
 std::vector<Student> children_of(storage::Connection& c, std::int64_t parent_id);

@@ -182,6 +182,9 @@ async def phase(front, hostile, mix, args, cookie, first_visitor, direct=False):
     h = Hostile(port, hostile[0], hostile[1]) if hostile else None
     peak, running = [0], [True]
     sampler = asyncio.ensure_future(rss_sampler(front, peak, running))
+    # The admin's own phone has signed in to the box before the attack (so it holds her device
+    # cookie), and signed out.
+    phone = AdminPhone(base) if mix else None
     if h:
         h.start()
         if mix:
@@ -196,7 +199,7 @@ async def phase(front, hostile, mix, args, cookie, first_visitor, direct=False):
     if mix:
         # The admin, from her own phone, with the right password, while her account is attacked.
         loop = asyncio.get_event_loop()
-        admin = await loop.run_in_executor(None, admin_signs_in, front)
+        admin = await loop.run_in_executor(None, admin_signs_in, front, phone)
     running[0] = False
     await sampler
     counts = dict(h.counts) if h else {}
@@ -208,12 +211,32 @@ async def phase(front, hostile, mix, args, cookie, first_visitor, direct=False):
             "nginx_rss": front.nginx_rss_kb(), "counts": counts, "admin": admin}
 
 
-def admin_signs_in(front):
+class AdminPhone:
+    """The admin's own phone: signed in once (it keeps the box's device cookie), then signed out."""
+
+    def __init__(self, base):
+        self.s = Staff(base, "admin", "demo2026")
+        self.s.post("/logout", {})
+
+    def sign_in(self):
+        self.s.get("/login")
+        self.s.post("/login", {"login": "admin", "secret": "demo2026"})
+        return 'action="/logout"' in self.s.get("/")
+
+
+def admin_signs_in(front, phone):
+    """Her own phone, then a phone that never signed in to this account (OWASP: an untrusted
+    device is what the per-account limit stops while the account is attacked)."""
     try:
-        s = Staff(front.base, "admin", "demo2026")
-        return "signed in" if s else "refused"
+        own = "**signed in**" if phone.sign_in() else "refused"
     except Exception as e:  # the page says why (a lockout is a 429 page)
-        return "refused: " + str(e)[:80]
+        own = "refused: " + str(e)[:80]
+    try:
+        Staff(front.base, "admin", "demo2026")
+        new = "signed in"
+    except Exception as e:
+        new = "refused (" + str(e)[:60] + ")"
+    return f"from her own phone {own}; from a phone new to the account {new}"
 
 
 def main():
