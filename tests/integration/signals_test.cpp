@@ -105,7 +105,7 @@ TEST_F(Signals, ThreadLeadsToTheNextStudentWithNewWork) {
     c.run(
         "INSERT INTO submissions (assignment_id, student_id, submitted_by, body, created_at) "
         "VALUES (?1, ?2, ?2, 'Сделал', strftime('%s','now'))",
-        std::stoll(a.substr(a.rfind('/') + 1)), other);
+        static_cast<std::int64_t>(std::stoll(a.substr(a.rfind('/') + 1))), other);
   }
   Reply page = teacher.get(a + "/students/" + std::to_string(ivanov));
   EXPECT_NE(page.body.find("Следующий ученик"), std::string::npos) << page.body;
