@@ -9,7 +9,6 @@
 #include <iterator>
 #include <limits>
 #include <map>
-#include <set>
 
 #include "domain/access.hpp"
 #include "domain/coursework.hpp"
@@ -416,27 +415,13 @@ void register_coursework_views(App& app) {
                             domain::month_of(domain::local_day(first.value_or(shown.from))),
                             domain::add_months(this_month, -1), month.value_or(""));
     }
-    // Only what this teacher still oversees (teaches, or leads the class): an assignment of a
-    // subject handed to someone else is theirs now. Filtered here, not one query per row.
-    std::set<std::pair<std::int64_t, std::int64_t>> taught;
-    std::set<std::int64_t> led;
-    if (!mine.empty()) {
-      for (const auto& t : domain::teaching_of_teacher(ctx.db, ctx.me().id))
-        taught.insert({t.class_id, t.subject_id});
-      for (const auto& k : domain::classes_led_by(ctx.db, ctx.me().id)) led.insert(k.id);
-    }
-    std::vector<const Assignment*> shown_list;
-    std::vector<std::int64_t> ids;
-    for (const auto& a : mine)
-      if (taught.count({a.class_id, a.subject_id}) || led.count(a.class_id)) {
-        shown_list.push_back(&a);
-        ids.push_back(a.id);
-      }
     // What came in that the teacher has not seen: one query for the whole list.
+    std::vector<std::int64_t> ids;
+    for (const auto& a : mine) ids.push_back(a.id);
     auto news = domain::news_of_assignments(ctx.db, ctx.me().id, ids);
-    for (const Assignment* a : shown_list) {
-      mstch::map m = assignment_data(ctx, *a);
-      if (auto n = news.find(a->id); n != news.end()) news_data(ctx, n->second, m);
+    for (const auto& a : mine) {
+      mstch::map m = assignment_data(ctx, a);
+      if (auto n = news.find(a.id); n != news.end()) news_data(ctx, n->second, m);
       list.push_back(std::move(m));
     }
     for (const auto& t : domain::teaching_of_teacher(ctx.db, ctx.me().id))
