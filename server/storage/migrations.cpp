@@ -864,6 +864,43 @@ INSERT OR IGNORE INTO conversations (kind, group_id) SELECT 'group', id FROM gro
     "  UPDATE sync_outbox_counts SET n = n + 1 WHERE peer = NEW.peer;"
     "  INSERT INTO sync_outbox_counts (peer, n) SELECT NEW.peer, 1 WHERE NOT EXISTS "
     "  (SELECT 1 FROM sync_outbox_counts WHERE peer = NEW.peer); END;",
+    // 16 (wip/ui2, issue 16 item 8): read marks, so a teacher sees new hand-ins and both sides
+    // see new comments and marks. A reader's mark per assignment thread: the last submission and
+    // comment they were shown (ids, not times: a Pi's clock can jump) and the time of the mark
+    // they saw; and when a student last looked at their marks. Threads and marks already on the
+    // box count as seen by their teacher and their student, so nothing old turns up as new.
+    R"sql(
+CREATE TABLE thread_reads (
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  assignment_id INTEGER NOT NULL REFERENCES assignments(id) ON DELETE CASCADE,
+  student_id INTEGER NOT NULL,
+  submission_seen INTEGER NOT NULL DEFAULT 0,
+  comment_seen INTEGER NOT NULL DEFAULT 0,
+  grade_seen INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (user_id, assignment_id, student_id)
+) WITHOUT ROWID;
+CREATE TABLE marks_seen (
+  user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+  seen_at INTEGER NOT NULL
+);
+INSERT OR IGNORE INTO thread_reads (user_id, assignment_id, student_id, submission_seen,
+                                    comment_seen, grade_seen)
+  SELECT r.id, t.assignment_id, t.student_id,
+    COALESCE((SELECT MAX(id) FROM submissions s WHERE s.assignment_id = t.assignment_id AND
+              s.student_id = t.student_id), 0),
+    COALESCE((SELECT MAX(id) FROM comments m WHERE m.assignment_id = t.assignment_id AND
+              m.student_id = t.student_id), 0),
+    COALESCE((SELECT graded_at FROM grades g WHERE g.assignment_id = t.assignment_id AND
+              g.student_id = t.student_id), 0)
+  FROM (SELECT assignment_id, student_id FROM submissions UNION
+        SELECT assignment_id, student_id FROM comments UNION
+        SELECT assignment_id, student_id FROM grades) t
+  JOIN assignments a ON a.id = t.assignment_id
+  JOIN (SELECT 0 AS who UNION ALL SELECT 1) w
+  JOIN users r ON r.id = CASE w.who WHEN 0 THEN a.teacher_id ELSE t.student_id END;
+INSERT INTO marks_seen (user_id, seen_at) SELECT user_id, COALESCE(MAX(graded_at), 0)
+  FROM students LEFT JOIN grades ON grades.student_id = students.user_id GROUP BY user_id;
+)sql",
 };
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "domain/school.hpp"
 #include "web/static_assets.hpp"
 #include "web/templates.hpp"
+#include "web/view_data.hpp"
 
 namespace parta::web {
 
@@ -222,7 +223,8 @@ mstch::map base_context(Ctx& ctx) {
   m["school"] = mstch::map{
       {"name", frame.school_name},
       {"short_name", frame.school_short_name.empty() ? frame.school_name : frame.school_short_name},
-      {"hotline", frame.hotline}};
+      {"hotline", frame.hotline},
+      {"hotline_tel", tel_href(frame.hotline)}};
   if (ctx.user) {
     const auto& u = *ctx.user;
     mstch::array nav;
@@ -237,20 +239,26 @@ mstch::map base_context(Ctx& ctx) {
       m["me"] = mstch::map{{"name", u.short_name()}, {"login", u.login}};
       return m;
     }
+    const bool teacher = u.role == domain::Role::teacher;
     item("/", "Home");
-    item("/announcements", "Announcements");
+    // A teacher's menu fits two lines of a 360 px phone: the daily sections, the others listed
+    // on the start page ("More"), as the admin's are.
+    if (teacher) item("/assignments", "Assignments");
+    if (!teacher) item("/announcements", "Announcements");
     nav.push_back(mstch::map{{"href", std::string("/messages")},
                              {"label", ctx.tr("Messages")},
                              {"badge", unread_badge(frame.unread)}});
     if (u.role != domain::Role::admin) item("/schedule", "Schedule");
-    item("/calendar", "Calendar");
-    item("/surveys", "Surveys");
-    if (u.role == domain::Role::admin || (u.role == domain::Role::teacher && frame.leads_class))
-      item("/monitoring", "Monitoring");
-    if (u.role == domain::Role::teacher) item("/groups", "Groups");
-    if (u.role == domain::Role::teacher) item("/assignments", "Assignments");
-    if (u.role == domain::Role::teacher || u.role == domain::Role::admin) item("/paper", "Paper");
-    item("/library", "Library");
+    if (teacher) {
+      item("/announcements", "Announcements");
+      item("/#more", "More");
+    } else {
+      item("/calendar", "Calendar");
+      item("/surveys", "Surveys");
+      if (u.role == domain::Role::admin) item("/monitoring", "Monitoring");
+      if (u.role == domain::Role::admin) item("/paper", "Paper");
+      item("/library", "Library");
+    }
     if (u.role == domain::Role::student) {
       nav.push_back(mstch::map{{"href", "/students/" + std::to_string(u.id) + "/assignments"},
                                {"label", ctx.tr("Assignments")}});

@@ -139,16 +139,4 @@ std::vector<domain::FileRef> take_uploads(Ctx& ctx, const char* field_name, std:
   return out;
 }
 
-std::string human_size(std::uint64_t n) {
-  char buf[32];
-  double v = static_cast<double>(n);
-  if (n >= (1ull << 30))
-    std::snprintf(buf, sizeof buf, "%.1f GB", v / (1024.0 * 1024.0 * 1024.0));
-  else if (n >= (1ull << 20))
-    std::snprintf(buf, sizeof buf, "%.1f MB", v / (1024.0 * 1024.0));
-  else
-    std::snprintf(buf, sizeof buf, "%.0f KB", std::max(1.0, v / 1024.0));
-  return buf;
-}
-
 }  // namespace parta::web

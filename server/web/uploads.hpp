@@ -14,6 +14,5 @@ namespace parta::web {
 // fills `error` in the user's language (nothing is stored then). Empty "no file chosen" parts
 // are skipped.
 std::vector<domain::FileRef> take_uploads(Ctx& ctx, const char* field_name, std::string* error);
-std::string human_size(std::uint64_t n);
 
 }  // namespace parta::web

@@ -3,10 +3,15 @@
 namespace parta::web {
 
 mstch::map school_data(const domain::SchoolInfo& s) {
-  return mstch::map{{"name", s.name},           {"short_name", s.short_name},
-                    {"address", s.address},     {"hotline", s.hotline},
-                    {"email", s.email},         {"director", s.director},
-                    {"wifi_name", s.wifi_name}, {"how_to_connect", s.how_to_connect}};
+  return mstch::map{{"name", s.name},
+                    {"short_name", s.short_name},
+                    {"address", s.address},
+                    {"hotline", s.hotline},
+                    {"email", s.email},
+                    {"director", s.director},
+                    {"wifi_name", s.wifi_name},
+                    {"how_to_connect", s.how_to_connect},
+                    {"hotline_tel", tel_href(s.hotline)}};
 }
 
 mstch::map class_data(const domain::ClassInfo& k) {
@@ -65,6 +70,13 @@ const char* role_msgid(domain::Role r) {
       return "parent";
   }
   return "";
+}
+
+std::string tel_href(const std::string& phone) {
+  std::string out;
+  for (char ch : phone)
+    if ((ch >= '0' && ch <= '9') || (ch == '+' && out.empty())) out += ch;
+  return "tel:" + out;
 }
 
 }  // namespace parta::web

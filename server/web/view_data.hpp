@@ -12,6 +12,9 @@ mstch::map class_data(const domain::ClassInfo& k);
 mstch::map user_data(const domain::User& u);
 mstch::map student_data(const domain::Student& s);
 mstch::array credentials_data(const std::vector<domain::Credential>& creds);
+// A phone number as a tel: link wants it: digits only, and a leading + kept ("+7 (913) 555-12-34"
+// → "+79135551234").
+std::string tel_href(const std::string& phone);
 // The role as a person's label ("teacher", "parent"…), an msgid to translate.
 const char* role_msgid(domain::Role r);
 

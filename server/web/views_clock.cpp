@@ -21,6 +21,7 @@ http::Response clock_page(Ctx& ctx, const std::string& error, int status) {
   mstch::map data{{"now", format_datetime(now)},
                   {"date", iso_date(now)},
                   {"zone", time_zone_label(now)},
+                  {"zone_words", moscow_time_label(ctx.lang, now)},
                   {"time", format_datetime(now).substr(11)},
                   {"has_box_clock", c != nullptr},
                   {"certain", c ? c->certain() : true},

@@ -13,6 +13,7 @@
 #include "domain/access.hpp"
 #include "domain/coursework.hpp"
 #include "domain/library.hpp"
+#include "domain/news.hpp"
 #include "web/app.hpp"
 #include "web/export.hpp"
 #include "web/form_fields.hpp"
@@ -63,7 +64,7 @@ mstch::map assignment_data(Ctx& ctx, const Assignment& a) {
                {"subject", a.subject_name},
                {"subject_id", std::to_string(a.subject_id)},
                {"teacher", a.teacher_name},
-               {"due", format_datetime(a.due_at)},
+               {"due", format_deadline(ctx.lang, a.due_at, now)},
                {"published", format_datetime(a.publish_at)},
                {"overdue", now > a.due_at},
                {"scheduled", a.publish_at > now},
@@ -74,12 +75,13 @@ mstch::map assignment_data(Ctx& ctx, const Assignment& a) {
   return m;
 }
 
-mstch::array files_data(const std::vector<domain::FileRef>& files, const std::string& prefix) {
+mstch::array files_data(Ctx& ctx, const std::vector<domain::FileRef>& files,
+                        const std::string& prefix) {
   mstch::array out;
   for (const auto& f : files)
     out.push_back(mstch::map{{"url", prefix + std::to_string(f.id)},
                              {"name", f.filename.empty() ? std::string("file") : f.filename},
-                             {"size", human_size(f.size)},
+                             {"size", format_size(ctx.lang, f.size)},
                              {"image", f.content_type.rfind("image/", 0) == 0}});
   return out;
 }
@@ -89,11 +91,24 @@ mstch::array materials_data(Ctx& ctx, std::int64_t assignment_id) {
   for (const auto& i : domain::materials_of(ctx.db, assignment_id))
     out.push_back(mstch::map{{"url", "/library/" + std::to_string(i.id)},
                              {"name", i.title},
-                             {"size", human_size(i.size)}});
+                             {"size", format_size(ctx.lang, i.size)}});
   return out;
 }
 
 // ---- pages ----
+
+// What a reader has not seen of an assignment, as the lists show it.
+void news_data(Ctx& ctx, const domain::ThreadNews& n, mstch::map& m) {
+  if (n.hand_ins > 0)
+    m["new_work"] = ctx.tr(domain::Message{"new work: {n}", {{"n", std::to_string(n.hand_ins)}}});
+  if (n.comments > 0)
+    m["new_comments"] =
+        ctx.tr(domain::Message{"new comments: {n}", {{"n", std::to_string(n.comments)}}});
+}
+
+std::string thread_url(const Assignment& a, std::int64_t sid) {
+  return "/assignments/" + std::to_string(a.id) + "/students/" + std::to_string(sid);
+}
 
 http::Response new_assignment_page(Ctx& ctx, std::int64_t class_id, std::int64_t subject_id,
                                    const std::string& error, int status) {
@@ -131,6 +146,31 @@ http::Response new_assignment_page(Ctx& ctx, std::int64_t class_id, std::int64_t
   return page(ctx, "assignment_new", std::move(data), "New assignment", status);
 }
 
+// From a thread, the teacher's way on: the next student after this one whose work or comments
+// they have not seen yet (round the list), else simply the next student. Two queries, however
+// long the class.
+void next_student(Ctx& ctx, const Assignment& a, std::int64_t student_id, mstch::map& data) {
+  auto students = domain::students_of(ctx.db, a);
+  auto news = domain::news_of_threads(ctx.db, ctx.me().id, a.id);
+  auto here = std::find_if(students.begin(), students.end(),
+                           [&](const domain::Student& s) { return s.user.id == student_id; });
+  if (students.size() < 2 || here == students.end()) return;
+  const std::size_t at = static_cast<std::size_t>(here - students.begin());
+  const domain::Student* next = &students[(at + 1) % students.size()];
+  bool is_new = false;
+  for (std::size_t i = 1; i < students.size(); ++i) {
+    const auto& s = students[(at + i) % students.size()];
+    if (news.count(s.user.id)) {
+      next = &s;
+      is_new = true;
+      break;
+    }
+  }
+  data["next_url"] = thread_url(a, next->user.id);
+  data["next_name"] = next->user.short_name();
+  data["next_new"] = is_new;
+}
+
 http::Response thread_page(Ctx& ctx, const Assignment& a, std::int64_t student_id,
                            const std::string& error, int status) {
   auto student = domain::find_student(ctx.db, student_id);
@@ -142,7 +182,7 @@ http::Response thread_page(Ctx& ctx, const Assignment& a, std::int64_t student_i
   std::string variant = domain::variant_for(ctx.db, a.id, student_id);
   if (!variant.empty()) data["variant_html"] = markdown_to_html(variant);
   data["attachments"] =
-      files_data(domain::attachments_for(ctx.db, a.id, student_id), "/files/attachment/");
+      files_data(ctx, domain::attachments_for(ctx.db, a.id, student_id), "/files/attachment/");
   data["materials"] = materials_data(ctx, a.id);
   data["student"] = student_data(*student);
   auto state = domain::state_of(ctx.db, a, student_id, ctx.clock.now());
@@ -172,18 +212,21 @@ http::Response thread_page(Ctx& ctx, const Assignment& a, std::int64_t student_i
   };
   std::vector<Item> items;
   int n = 0;
+  std::int64_t last_submission = 0, last_comment = 0;
   for (const auto& s : domain::submissions_of(ctx.db, a.id, student_id)) {
+    last_submission = std::max(last_submission, s.id);
     mstch::map m{{"submission", true},
                  {"number", std::to_string(++n)},
                  {"when", format_datetime(s.created_at)},
                  {"late", s.late},
                  {"paper", s.via == "paper"},
                  {"text", s.body},
-                 {"files", files_data(s.files, "/files/submission/")}};
+                 {"files", files_data(ctx, s.files, "/files/submission/")}};
     items.push_back({s.created_at, n * 2, m});
   }
   int k = 0;
   for (const auto& c : domain::comments_of(ctx.db, a.id, student_id)) {
+    last_comment = std::max(last_comment, c.id);
     mstch::map m{{"comment", true},
                  {"author", c.author_name},
                  {"when", format_datetime(c.created_at)},
@@ -202,9 +245,43 @@ http::Response thread_page(Ctx& ctx, const Assignment& a, std::int64_t student_i
   data["can_grade"] = is_teacher && a.grading != domain::Grading::none;
   data["is_teacher"] = is_teacher;
   data["pass_fail"] = a.grading == domain::Grading::pass;
+  // The grade form opens on the mark given (a «5-» stays «5-», not the list's first «5»).
+  mstch::array options;
+  const std::string given = state.grade ? state.grade->mark : std::string();
+  static const char* const kMarks[] = {"5", "5-", "4+", "4", "4-", "3+", "3", "3-", "2+", "2"};
+  static const char* const kPassFail[] = {"pass", "fail"};
+  auto add_options = [&](const auto& values) {
+    for (const char* v : values)
+      options.push_back(mstch::map{
+          {"value", std::string(v)}, {"label", mark_label(ctx, v)}, {"selected", given == v}});
+  };
+  if (a.grading == domain::Grading::pass)
+    add_options(kPassFail);
+  else
+    add_options(kMarks);
+  data["mark_options"] = options;
   data["thread_url"] =
       "/assignments/" + std::to_string(a.id) + "/students/" + std::to_string(student_id);
+  const bool staff = ctx.me().role == Role::teacher || ctx.me().role == Role::admin;
+  if (staff && (is_teacher || domain::can_oversee(ctx.db, ctx.me(), a)))
+    next_student(ctx, a, student_id, data);
   if (!error.empty()) data["error"] = error;
+  // A refused hand-in or comment comes back with what was typed.
+  if (ctx.req.method == "POST") {
+    const std::string& path = ctx.req.path;
+    auto ends = [&](std::string_view tail) {
+      return path.size() >= tail.size() &&
+             path.compare(path.size() - tail.size(), tail.size(), tail.data(), tail.size()) == 0;
+    };
+    if (ends("/submit")) data["typed_answer"] = ctx.req.form().value("text");
+    if (ends("/comment")) data["typed_comment"] = ctx.req.form().value("text");
+  }
+  // The reader has now seen the thread as it is: their own read mark, the one write a GET makes.
+  if (ctx.req.method == "GET")
+    note_seen(ctx, [&] {
+      domain::mark_thread_seen(ctx.db, ctx.me().id, a.id, student_id, last_submission, last_comment,
+                               state.grade ? state.grade->graded_at : 0);
+    });
   return page(ctx, "thread", std::move(data), "Assignment", status);
 }
 
@@ -225,10 +302,6 @@ http::Response stored_file(Ctx& ctx, const std::string& sha, const std::string& 
   bool view = type.rfind("image/", 0) == 0 || type == "application/pdf" ||
               type.rfind("audio/", 0) == 0 || type.rfind("video/", 0) == 0;
   return http::Response::file(ctx.blobs->path_of(sha), type, name, view);
-}
-
-std::string thread_url(const Assignment& a, std::int64_t sid) {
-  return "/assignments/" + std::to_string(a.id) + "/students/" + std::to_string(sid);
 }
 
 // The class and subject of a gradebook the user may see (404 / 403 otherwise).
@@ -342,7 +415,15 @@ void register_coursework_views(App& app) {
                             domain::month_of(domain::local_day(first.value_or(shown.from))),
                             domain::add_months(this_month, -1), month.value_or(""));
     }
-    for (const auto& a : mine) list.push_back(assignment_data(ctx, a));
+    // What came in that the teacher has not seen: one query for the whole list.
+    std::vector<std::int64_t> ids;
+    for (const auto& a : mine) ids.push_back(a.id);
+    auto news = domain::news_of_assignments(ctx.db, ctx.me().id, ids);
+    for (const auto& a : mine) {
+      mstch::map m = assignment_data(ctx, a);
+      if (auto n = news.find(a.id); n != news.end()) news_data(ctx, n->second, m);
+      list.push_back(std::move(m));
+    }
     for (const auto& t : domain::teaching_of_teacher(ctx.db, ctx.me().id))
       teaching.push_back(mstch::map{{"class_id", std::to_string(t.class_id)},
                                     {"subject_id", std::to_string(t.subject_id)},
@@ -426,10 +507,11 @@ void register_coursework_views(App& app) {
     mstch::map data = assignment_data(ctx, *a);
     data["body_html"] = markdown_to_html(a->body);
     data["attachments"] =
-        files_data(domain::attachments_for(ctx.db, a->id, 0), "/files/attachment/");
+        files_data(ctx, domain::attachments_for(ctx.db, a->id, 0), "/files/attachment/");
     mstch::array rows;
     int submitted = 0, late = 0, nothing = 0;
     std::int64_t now = ctx.clock.now();
+    auto news = domain::news_of_threads(ctx.db, me.id, a->id);
     for (const auto& [s, st, variant] : domain::work_of_assignment(ctx.db, *a, now)) {
       if (st.status == domain::WorkStatus::late) ++late;
       if (st.submissions > 0) ++submitted;
@@ -440,6 +522,10 @@ void register_coursework_views(App& app) {
       m["mark"] = st.grade ? mark_label(ctx, st.grade->mark) : std::string();
       m["thread"] = thread_url(*a, s.user.id);
       m["variant"] = variant;
+      if (auto n = news.find(s.user.id); n != news.end()) {
+        m["new_work"] = n->second.hand_ins > 0;
+        m["new_comments"] = n->second.comments > 0;
+      }
       rows.push_back(m);
     }
     data["rows"] = rows;
@@ -612,11 +698,21 @@ void register_coursework_views(App& app) {
       w.due.from = std::min(recent, month_start);
     if (ctx.me().role == Role::teacher) w.teacher = ctx.me().id;
     mstch::array current, done;
-    for (const auto& [a, st] : domain::work_of_student(ctx.db, sid, now, w)) {
+    auto work = domain::work_of_student(ctx.db, sid, now, w);
+    // What the reader has not seen in these threads: one query for the list.
+    std::vector<std::int64_t> ids;
+    for (const auto& [a, st] : work) ids.push_back(a.id);
+    auto news = domain::news_of_assignments(ctx.db, ctx.me().id, ids, sid);
+    for (const auto& [a, st] : work) {
       bool finished = st.status == domain::WorkStatus::graded ||
                       (a.grading == domain::Grading::none && st.submissions > 0);
       if (!month && (finished ? a.due_at < month_start : a.due_at < recent)) continue;
       mstch::map m = assignment_data(ctx, a);
+      if (auto n = news.find(a.id); n != news.end()) {
+        domain::ThreadNews shown = n->second;
+        if (ctx.me().role != Role::teacher && ctx.me().role != Role::admin) shown.hand_ins = 0;
+        news_data(ctx, shown, m);
+      }
       m["status"] = status_label(ctx, st.status);
       m["status_code"] = std::string(domain::status_code(st.status));
       m["mark"] = st.grade ? mark_label(ctx, st.grade->mark) : std::string();
@@ -678,6 +774,9 @@ void register_coursework_views(App& app) {
                                    {"thread", thread_url(e.assignment, sid)}});
     }
     flush();
+    // The reader has looked at the marks: the start page's "new marks" note is cleared.
+    if (ctx.me().role == Role::student || ctx.me().role == Role::parent)
+      note_seen(ctx, [&] { domain::mark_marks_seen(ctx.db, ctx.me().id, ctx.clock.now()); });
     mstch::map data{{"student", student_data(*s)},
                     {"subjects", subjects},
                     {"has_subjects", !subjects.empty()},

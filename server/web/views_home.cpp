@@ -6,6 +6,7 @@
 
 #include "content/utf8.hpp"
 #include "domain/coursework.hpp"
+#include "domain/news.hpp"
 #include "domain/school.hpp"
 #include "web/app.hpp"
 #include "web/time_format.hpp"
@@ -14,6 +15,13 @@
 namespace parta::web {
 
 namespace {
+
+// A new mark stays on the student's start page this long unless it was seen before.
+constexpr int kNewMarkDays = 14;
+
+std::string mark_text(Ctx& ctx, const std::string& mark) {
+  return mark == "pass" || mark == "fail" ? ctx.tr(mark) : mark;
+}
 
 // parta-usb's "2026-11-22T20:33:19Z" in the school's time ("22.11.2026 23:33"); as written when
 // it is not that shape.
@@ -132,6 +140,39 @@ http::Response teacher_home(Ctx& ctx) {
                   {"has_led", !led.empty()},
                   {"teaching", teaching},
                   {"has_teaching", !teaching.empty()}};
+  // New work and comments on the teacher's assignments of the last four weeks and later: two
+  // queries, whatever the year holds.
+  std::int64_t now = ctx.clock.now();
+  domain::Period recent{now - std::int64_t{domain::kRecentDays} * 24 * 3600};
+  auto mine = domain::assignments_of_teacher(ctx.db, ctx.me().id, recent);
+  std::vector<std::int64_t> ids;
+  for (const auto& a : mine) ids.push_back(a.id);
+  auto news = domain::news_of_assignments(ctx.db, ctx.me().id, ids);
+  mstch::array fresh;
+  int hand_ins = 0, comments = 0;
+  for (const auto& a : mine) {
+    auto n = news.find(a.id);
+    if (n == news.end()) continue;
+    hand_ins += n->second.hand_ins;
+    comments += n->second.comments;
+    if (fresh.size() >= 10) continue;
+    mstch::map m{{"url", "/assignments/" + std::to_string(a.id)},
+                 {"title", a.title},
+                 {"class_name", a.class_name},
+                 {"subject", a.subject_name}};
+    if (n->second.hand_ins)
+      m["new_work"] =
+          ctx.tr(domain::Message{"new work: {n}", {{"n", std::to_string(n->second.hand_ins)}}});
+    if (n->second.comments)
+      m["new_comments"] =
+          ctx.tr(domain::Message{"new comments: {n}", {{"n", std::to_string(n->second.comments)}}});
+    fresh.push_back(std::move(m));
+  }
+  data["fresh"] = fresh;
+  data["has_fresh"] = !fresh.empty();
+  data["fresh_summary"] = ctx.tr(domain::Message{
+      "New work: {work}, new comments: {comments}.",
+      {{"work", std::to_string(hand_ins)}, {"comments", std::to_string(comments)}}});
   data["board"] = board_data(ctx, 3);
   return page(ctx, "home_teacher", std::move(data), "Home");
 }
@@ -160,7 +201,8 @@ std::vector<mstch::map> student_cards(Ctx& ctx, const std::vector<domain::Studen
     m["subjects"] = subjects[s.class_id];
     mstch::array parents;
     for (const auto& p : parents_of[s.user.id])
-      parents.push_back(mstch::map{{"name", p.full_name()}, {"phone", p.phone}});
+      parents.push_back(
+          mstch::map{{"name", p.full_name()}, {"phone", p.phone}, {"tel", tel_href(p.phone)}});
     m["has_parents"] = !parents.empty();
     m["parents"] = parents;
     out.push_back(m);
@@ -184,16 +226,37 @@ http::Response student_home(Ctx& ctx) {
   w.due.from = now - std::int64_t{domain::kRecentDays} * 24 * 3600;
   w.unfinished = true;
   w.limit = 8;
-  for (const auto& [a, st] : domain::work_of_student(ctx.db, s->user.id, now, w))
+  auto work = domain::work_of_student(ctx.db, s->user.id, now, w);
+  // Comments the student has not read yet, on the same assignments: one query.
+  std::vector<std::int64_t> ids;
+  for (const auto& [a, st] : work) ids.push_back(a.id);
+  auto news = domain::news_of_assignments(ctx.db, ctx.me().id, ids, s->user.id);
+  for (const auto& [a, st] : work) {
+    auto n = news.find(a.id);
     due.push_back(mstch::map{{"title", a.title},
                              {"subject", a.subject_name},
-                             {"due_at", format_datetime(a.due_at)},
+                             {"due_at", format_deadline(ctx.lang, a.due_at, now)},
                              {"overdue", now > a.due_at},
                              {"returned", st.status == domain::WorkStatus::returned},
+                             {"new_comments", n == news.end() || n->second.comments == 0
+                                                  ? std::string()
+                                                  : std::to_string(n->second.comments)},
                              {"url", "/assignments/" + std::to_string(a.id) + "/students/" +
                                          std::to_string(s->user.id)}});
+  }
   data["due"] = due;
   data["has_due"] = !due.empty();
+  // Marks given in the last two weeks that the student has not looked at yet.
+  mstch::array marks;
+  for (const auto& m : domain::new_marks(ctx.db, ctx.me().id, s->user.id,
+                                         now - std::int64_t{kNewMarkDays} * 24 * 3600, 5))
+    marks.push_back(mstch::map{{"mark", mark_text(ctx, m.mark)},
+                               {"title", m.title},
+                               {"subject", m.subject},
+                               {"url", "/assignments/" + std::to_string(m.assignment_id) +
+                                           "/students/" + std::to_string(s->user.id)}});
+  data["new_marks"] = marks;
+  data["has_new_marks"] = !marks.empty();
   data["board"] = board_data(ctx, 3);
   data["waiting"] = surveys_waiting(ctx);
   return page(ctx, "home_student", std::move(data), "Home");

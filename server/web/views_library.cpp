@@ -29,12 +29,12 @@ std::string kind_of(const std::string& type) {
   return "file";
 }
 
-mstch::map item_data(const domain::LibraryItem& i) {
+mstch::map item_data(Ctx& ctx, const domain::LibraryItem& i) {
   mstch::map m{{"id", std::to_string(i.id)},
                {"title", i.title},
                {"subject", i.subject},
                {"grade", i.grade ? std::to_string(*i.grade) : std::string()},
-               {"size", human_size(i.size)},
+               {"size", format_size(ctx.lang, i.size)},
                {"type", i.type},
                {"url", "/library/" + std::to_string(i.id) + "/file"},
                {"listed", i.listed},
@@ -72,7 +72,7 @@ http::Response packs_page(Ctx& ctx, const std::string& error, const std::string&
                                {"title", p.title},
                                {"version", std::to_string(p.version)},
                                {"items", std::to_string(p.items)},
-                               {"size", human_size(static_cast<std::uint64_t>(p.bytes))},
+                               {"size", format_size(ctx.lang, static_cast<std::uint64_t>(p.bytes))},
                                {"when", format_datetime(p.imported_at)},
                                {"signed", !p.signer.empty()}});
   for (const auto& f : waiting_packs(*ctx.settings)) usb.push_back(mstch::map{{"name", f}});
@@ -80,7 +80,7 @@ http::Response packs_page(Ctx& ctx, const std::string& error, const std::string&
                   {"has_packs", !packs.empty()},
                   {"usb", usb},
                   {"has_usb", !usb.empty()},
-                  {"free", human_size(content::free_space(ctx.blobs->tmp_dir()))}};
+                  {"free", format_size(ctx.lang, content::free_space(ctx.blobs->tmp_dir()))}};
   if (!error.empty()) data["error"] = error;
   if (!notice.empty()) data["notice"] = notice;
   return page(ctx, "admin_packs", std::move(data), "Content packs", status);
@@ -113,7 +113,8 @@ void register_library_views(App& app) {
     int grade = parse_grade(ctx.req.query("grade").value_or("")).value_or(0);
     auto items = domain::search_library(ctx.db, subject, grade, q);
     mstch::array list, subjects, grades;
-    for (std::size_t i = 0; i < items.size() && i < 200; ++i) list.push_back(item_data(items[i]));
+    for (std::size_t i = 0; i < items.size() && i < 200; ++i)
+      list.push_back(item_data(ctx, items[i]));
     for (const auto& s : domain::library_subjects(ctx.db))
       subjects.push_back(mstch::map{{"name", s}, {"selected", s == subject}});
     for (int g = 1; g <= 11; ++g)
@@ -134,7 +135,7 @@ void register_library_views(App& app) {
   app.route("GET", "/library/{id}", kSignedIn, [](Ctx& ctx) {
     auto item = domain::find_item(ctx.db, ctx.req.id("id"));
     if (!item) throw http::NotFound();
-    mstch::map data{{"item", item_data(*item)}};
+    mstch::map data{{"item", item_data(ctx, *item)}};
     if (ctx.me().role == Role::teacher) {
       mstch::array mine;
       // Only what is not due yet: a bounded range of the teacher's assignments.

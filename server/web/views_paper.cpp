@@ -147,6 +147,7 @@ http::Response run_page(Ctx& ctx, const domain::PrintRun& r, const std::string& 
                                   {"selected", chosen.empty() ? p.is_default : p.name == chosen}});
   mstch::map data{{"id", std::to_string(r.id)},
                   {"run", r.run},
+                  {"when", format_datetime(r.created_at)},
                   {"assignment_id", std::to_string(r.assignment_id)},
                   {"title", r.assignment_title},
                   {"class_name", r.class_name},
@@ -189,6 +190,7 @@ http::Response hub_page(Ctx& ctx, const std::string& error, int status) {
                               {"title", r.assignment_title},
                               {"class_name", r.class_name},
                               {"run", r.run},
+                              {"when", format_datetime(r.created_at)},
                               {"count", std::to_string(r.total)},
                               {"status", ctx.tr(run_status(r.status))}});
   }

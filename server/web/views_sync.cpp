@@ -82,7 +82,7 @@ std::string import_lines(Ctx& ctx,
 // ---- school ---------------------------------------------------------------------------------
 
 http::Response school_page(Ctx& ctx, const std::string& notice, const std::string& error,
-                           int status = 200) {
+                           int status = 200, const std::string& detail = "") {
   auto& n = node(ctx);
   auto district = sync::district_peer(ctx.db);
   std::string key = sync::read_district_key(n.data_dir);
@@ -113,6 +113,7 @@ http::Response school_page(Ctx& ctx, const std::string& notice, const std::strin
   if (ctx.settings && ctx.settings->sync_status) data["net_status"] = ctx.settings->sync_status();
   if (!notice.empty()) data["notice"] = notice;
   if (!error.empty()) data["error"] = error;
+  if (!detail.empty()) data["error_detail"] = detail;
   return page(ctx, "admin_sync", std::move(data), "Sync with the district", status);
 }
 
@@ -144,10 +145,10 @@ http::Response school_usb(Ctx& ctx, const std::string& action) {
       return school_page(
           ctx,
           ctx.tr(domain::Message{"Written and checked: {records} records, {files} files, {bytes} "
-                                 "bytes. The stick can be removed.",
+                                 "in all. The stick can be removed.",
                                  {{"records", std::to_string(b.records)},
                                   {"files", std::to_string(b.blobs)},
-                                  {"bytes", human_size(b.bytes)}}}),
+                                  {"bytes", format_size(ctx.lang, b.bytes)}}}),
           "");
     }
     auto r = sync::stick_import(n, stick);
@@ -157,9 +158,12 @@ http::Response school_usb(Ctx& ctx, const std::string& action) {
     std::string text = import_lines(ctx, r.results, &ok);
     return ok ? school_page(ctx, text, "") : school_page(ctx, "", text, 422);
   } catch (const std::exception& e) {
-    return school_page(
-        ctx, "", ctx.tr(domain::Message{"The stick could not be used: {why}", {{"why", e.what()}}}),
-        500);
+    // The reason is a technician's (paths, system errors): the admin is told in words, the
+    // detail is kept under "for the technician".
+    return school_page(ctx, "",
+                       ctx.tr("The stick could not be used. Try it again, or another stick; if it "
+                              "fails again, show the detail below to the technician."),
+                       500, e.what());
   }
 }
 

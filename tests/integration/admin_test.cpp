@@ -25,9 +25,9 @@ class Admin : public ::testing::Test {
   void SetUp() override {
     Reply home = admin.login("admin", kDemoPassword);
     ASSERT_EQ(home.status, 200);
-    EXPECT_NE(
-        home.body.find("<a href=\"/admin/classes\">Классы</a> · <a href=\"/admin/teachers\">"),
-        std::string::npos);
+    EXPECT_NE(home.body.find(
+                  "<a href=\"/admin/classes\">Классы</a></li><li><a href=\"/admin/teachers\">"),
+              std::string::npos);
   }
   Partad server;
   Client admin{server};
