@@ -292,6 +292,7 @@ class Box:
         self.port = port or free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.qmp_path = os.path.join(folder, "qmp.sock")
+        self.console_path = os.path.join(folder, "console.sock")
         self.smp, self.memory_mb, self.trace_writes = smp, memory_mb, trace_writes
         self.proc = None
         self.qmp = None
@@ -325,19 +326,24 @@ class Box:
                   "-drive", drive, "-device", "virtio-blk-device,drive=card",
                   "-netdev", net, "-device", "virtio-net-device,netdev=net0",
                   "-device", "qemu-xhci,id=usb",
-                  "-serial", f"file:{self.serial_log}.tmp"]
+                  "-chardev", f"socket,id=ser0,path={self.console_path},server=on,wait=off,"
+                              f"logfile={self.serial_log}.tmp",
+                  "-serial", "chardev:ser0"]
         else:
             a += ["-dtb", self.k["dtb"], "-drive", drive.replace("if=none", "if=sd"),
                   "-netdev", net, "-device", "usb-net,netdev=net0",
-                  "-serial", f"file:{self.serial_log}.pl011", "-serial",
-                  f"file:{self.serial_log}.tmp"]
+                  "-serial", f"file:{self.serial_log}.pl011",
+                  "-chardev", f"socket,id=ser0,path={self.console_path},server=on,wait=off,"
+                              f"logfile={self.serial_log}.tmp",
+                  "-serial", "chardev:ser0"]
         if self.trace_writes:
             a += ["-trace", "enable=blk_co_pwritev", "-D", self.trace_writes]
         return a
 
     def start(self):
-        if os.path.exists(self.qmp_path):
-            os.remove(self.qmp_path)
+        for p in (self.qmp_path, self.console_path):
+            if os.path.exists(p):
+                os.remove(p)
         tmp = self.serial_log + ".tmp"
         if os.path.exists(tmp):
             os.remove(tmp)
@@ -368,6 +374,17 @@ class Box:
                 return rx.search(self.serial())
             time.sleep(0.5)
         return None
+
+    def press_enter(self):
+        """Someone presses Enter on the console: agetty shows its greeting (/etc/issue and
+        /etc/issue.d) and the login prompt again."""
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(self.console_path)
+            s.sendall(b"\r")
+            time.sleep(0.5)
+        finally:
+            s.close()
 
     def wait_portal(self, timeout, path="/login"):
         """Seconds from power-on until the front answers path with 200; None on timeout."""

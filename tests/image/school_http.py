@@ -72,7 +72,9 @@ class Phone:
         """multipart/form-data; files: (field, filename, content type, bytes)."""
         boundary = "----parta" + os.urandom(8).hex()
         body = io.BytesIO()
-        for k, v in list(fields.items()) + [("csrf", self.csrf)]:
+        # The CSRF token first: partad refuses a multipart form whose first field is not it,
+        # before any file reaches the disk.
+        for k, v in [("csrf", self.csrf)] + list(fields.items()):
             body.write((f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n"
                         f"{v}\r\n").encode())
         for field, name, ctype, data in files:
