@@ -28,8 +28,10 @@ class BoxClock : public Clock {
   // the clock backwards (deadlines already passed must stay passed).
   std::optional<Message> set(std::int64_t t, const char* source);
   std::string source() const;  // "system", "saved", "admin", "district", …
-  // Writes the last known good time (temp → fsync → rename); the daemon calls it every minute.
+  // Writes the last known good time (temp → fsync → rename); the daemon calls it every
+  // kSaveInterval seconds. A start from the file begins one interval after the time in it.
   void save() const;
+  static constexpr std::int64_t kSaveInterval = 60;
 
  private:
   using Mono = std::chrono::steady_clock;
