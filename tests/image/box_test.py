@@ -96,11 +96,16 @@ def inspect_card(card, folder, with_root=True):
             dev = view.loops[label]
             # What a boot does: the kernel replays the journal at mount, systemd-fsck preens.
             replay = qb.sh("e2fsck", "-E", "journal_only", "-y", dev, check=False)
+            # what the preen below will fix, said in words (-p fixes quietly)
+            before = qb.sh("e2fsck", "-f", "-n", dev, check=False)
             preen = qb.sh("e2fsck", "-f", "-p", dev, check=False)
             full = qb.sh("e2fsck", "-f", "-n", dev, check=False)
             out["fsck"][label] = {
                 "replayed": "recovering journal" in (replay.stdout + replay.stderr).lower(),
                 "preen_rc": preen.returncode, "preen": (preen.stdout + preen.stderr).strip(),
+                "before": "\n".join(l for l in (before.stdout + before.stderr).splitlines()
+                                    if not l.startswith(("Pass ", "e2fsck "))
+                                    and "files (" not in l)[-600:],
                 "after_rc": full.returncode,
                 "after": (full.stdout + full.stderr).strip()[-2000:]}
         data = view.mount("PARTADATA")
@@ -295,6 +300,7 @@ def cmd_boot(args):
             check(admin.sign_in("admin", pw), "the admin's password still signs in")
             _, sync_page = admin.get("/admin/sync")
             check(device is not None and device in sync_page, "the same device id (keys kept)")
+            school.base = box2.base
             student = school.student(0)
             ids = school.submission_files(student, 0)
             status, data = student.get_bytes(f"/files/submission/{ids[0]}") if ids else (0, b"")
@@ -422,7 +428,7 @@ def judge_inspection(seen, prev, ledger, tally):
             tally["journal_replays"] = tally.get("journal_replays", 0) + 1
         if f["preen_rc"] == 1:
             tally["preen_repairs"] = tally.get("preen_repairs", 0) + 1
-            tally.setdefault("preen_repair_samples", []).append(f["preen"][-300:])
+            tally.setdefault("preen_repair_samples", []).append(f"{label}: {f['before']}")
             tally["preen_repair_samples"] = tally["preen_repair_samples"][-5:]
     db = seen["db"]
     if db is None:
