@@ -417,8 +417,10 @@ def workload(box, school, ledger, stop, rnd, counts, enrolled_stick=None):
     return threads
 
 
-def judge_inspection(seen, prev, ledger, tally):
-    """The checks after a cut. Returns a list of problems (empty: survived)."""
+def judge_inspection(seen, prev, ledger, tally, portal_up=True):
+    """The checks after a cut. Returns a list of problems (empty: survived). Leftovers of the
+    previous cut must be gone only after a boot that got as far as partad (portal_up): partad
+    empties tmp/ at its start; a cut earlier in the boot leaves them for the next boot."""
     problems = []
     for label, f in seen["fsck"].items():
         if f["preen_rc"] not in (0, 1) or f["after_rc"] != 0:
@@ -458,7 +460,10 @@ def judge_inspection(seen, prev, ledger, tally):
             problems.append(f"the blob of a confirmed hand-in of {login} is missing")
     orphans = sorted(n for n in files if n[:64] not in rows)
     temps = sorted(sum(seen["data_listing"].values(), []))
-    if prev:
+    if prev and not portal_up:
+        orphans = sorted(set(orphans) | set(prev["orphans"]))
+        temps = sorted(set(temps) | set(prev["temps"]))
+    elif prev:
         stale = sorted(set(prev["orphans"]) & set(orphans))
         if stale:
             problems.append(f"{len(stale)} blob files left by the previous cut are still "
@@ -572,7 +577,7 @@ def cmd_powercut(args):
             for k, v in counts.items():
                 tally[k] = tally.get(k, 0) + v
             seen = inspect_card(card, os.path.join(state, "inspect"))
-        problems = judge_inspection(seen, prev, ledger, tally)
+        problems = judge_inspection(seen, prev, ledger, tally, portal_up=not during_boot)
         with open(serial_log, errors="replace") as f:
             f.seek(max(0, box.log_start))
             bad = bad_serial_lines(f.read())
