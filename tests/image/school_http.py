@@ -26,7 +26,18 @@ class Phone:
 
     def request(self, method, path, body=None, headers=None):
         """(status, headers, body bytes); raises OSError / http.client errors on a dropped
-        connection."""
+        connection. Under emulation every phone reaches the box from one address (qemu's user
+        network), so the front's per-address limits (10 sign-ins a minute, 10 pages a second)
+        hold the whole class: a 429 (the front refused before partad saw it) is waited out and
+        sent again."""
+        for attempt in range(40):
+            r = self._request(method, path, body, headers)
+            if r[0] != 429:
+                return r
+            time.sleep(6.5 if path == "/login" else 1.0)
+        return r
+
+    def _request(self, method, path, body=None, headers=None):
         conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
         try:
             h = dict(headers or {})
