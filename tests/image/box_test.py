@@ -235,6 +235,7 @@ def cmd_boot(args):
         log(f"first boot ({args.machine}); serial console in {box.serial_log}.tmp")
         t = boot_until_portal(box, args.timeout)
         times["first"] = t
+        times["first_qemu_cpu_s"] = box.cpu_at_portal
         check(t is not None, f"first boot: the portal answers /login through the front "
                              f"({t:.0f} s after power-on)" if t else "first boot: portal never answered")
         if t is None:
@@ -292,6 +293,7 @@ def cmd_boot(args):
         log("second boot")
         t = boot_until_portal(box2, args.timeout)
         times["second"] = t
+        times["second_qemu_cpu_s"] = box2.cpu_at_portal
         check(t is not None, f"second boot: the portal answers ({t:.0f} s after power-on)"
               if t else "second boot: portal never answered")
         if t is not None:
@@ -489,6 +491,9 @@ def setup_powercut_state(args, image, kfiles, state):
     card.image, card.path = image, os.path.join(state, "card.qcow2")
     info_path = os.path.join(state, "school.json")
     if os.path.exists(info_path):
+        # A run going on with a card set up before: the root files of this run (a fix being
+        # tried) go onto it first, box off.
+        put_root_files(card, args.root_files, state)
         return card, json.load(open(info_path))
     qb.Card.__init__(card, image, card.path)
     put_root_files(card, args.root_files, state)

@@ -36,6 +36,7 @@ CARD_BYTES = 4 << 30
 # No battery clock, like a Pi: the emulated RTC starts at this date at every power-on, earlier
 # than anything the box has seen, so the box's time comes from systemd's and partad's saved clocks.
 RTC_BASE = "2020-01-01T00:00:00"
+USB_NIC_MAC = "52:54:00:12:34:57"
 
 
 def sh(*cmd, check=True, timeout=600, **kw):
@@ -299,12 +300,18 @@ class Box:
         self.started = None
         self.log_start = 0
         self.sticks = 0
+        self.cpu_at_portal = None
 
     def cmdline(self):
         """The image's own cmdline.txt, its consoles moved to the machine's serial port (qemu
         loads the kernel itself; the Pi's firmware that reads cmdline.txt does not run)."""
         words = [w for w in self.k["cmdline"].split() if not w.startswith("console=")]
         console = "ttyAMA0" if self.machine == "virt" else "ttyS1"
+        if self.machine == "raspi3b":
+            # The Pi 3's Ethernet is a USB chip (smsc95xx) the kernel calls eth0; qemu's USB
+            # NIC is a CDC one the kernel calls usb0, which the image's uplink network file
+            # (eth0, en*) does not match: systemd-network-generator names it eth0 by its MAC.
+            words.append(f"ifname=eth0:{USB_NIC_MAC}")
         # systemd's status lines and the journal on the console: the fsck at every boot and
         # every unit's messages end up in the serial log (the journal itself is in RAM).
         return " ".join(words + [f"console={console},115200", "systemd.show_status=1",
@@ -331,7 +338,7 @@ class Box:
                   "-serial", "chardev:ser0"]
         else:
             a += ["-dtb", self.k["dtb"], "-drive", drive.replace("if=none", "if=sd"),
-                  "-netdev", net, "-device", "usb-net,netdev=net0",
+                  "-netdev", net, "-device", f"usb-net,netdev=net0,mac={USB_NIC_MAC}",
                   "-serial", f"file:{self.serial_log}.pl011",
                   "-chardev", f"socket,id=ser0,path={self.console_path},server=on,wait=off,"
                               f"logfile={self.serial_log}.tmp",
@@ -396,11 +403,21 @@ class Box:
             try:
                 with urllib.request.urlopen(self.base + path, timeout=10) as r:
                     if r.status == 200:
+                        self.cpu_at_portal = self.cpu_seconds()
                         return time.time() - self.started
             except Exception:  # noqa: BLE001 (not up yet: refused, reset, 502 from the front)
                 pass
             time.sleep(1)
         return None
+
+    def cpu_seconds(self):
+        """This machine's CPU time qemu used so far (user + system, all its threads)."""
+        try:
+            with open(f"/proc/{self.proc.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return None
 
     def blockstats(self):
         for d in self.qmp.cmd("query-blockstats"):
