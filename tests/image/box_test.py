@@ -635,6 +635,7 @@ def cmd_wear(args):
         # The measured boot: a box that has been set up, as every morning.
         box = new_box(card, kfiles, os.path.join(work, "day"), args.machine)
         t = boot_until_portal(box, args.timeout)
+        school.base = box.base
         w0 = box.blockstats()["wr_bytes"]
         time.sleep(args.settle)
         w1 = box.blockstats()["wr_bytes"]
