@@ -195,6 +195,12 @@ def put_root_files(card, folder, work):
 
 
 boxes = []
+workdirs = []
+
+
+def keep_out(folder):
+    workdirs.append(folder)
+    return folder
 
 
 def new_box(card, kfiles, folder, machine, **kw):
@@ -223,7 +229,7 @@ def read_password_from_console(box, timeout=60, strict=False):
 
 
 def cmd_boot(args):
-    work = args.keep or qb.workdir("parta-boot-")
+    work = args.keep or keep_out(qb.workdir("parta-boot-"))
     os.makedirs(work, exist_ok=True)
     image = qb.Image(args.image)
     kfiles = image.kernel_files(work)
@@ -616,7 +622,7 @@ def cmd_powercut(args):
 
 
 def cmd_wear(args):
-    work = args.keep or qb.workdir("parta-wear-")
+    work = args.keep or keep_out(qb.workdir("parta-wear-"))
     os.makedirs(work, exist_ok=True)
     image = qb.Image(args.image)
     kfiles = image.kernel_files(work)
@@ -741,6 +747,8 @@ def main():
     finally:
         for box in boxes:
             box.cut()
+        for w in workdirs:  # the cards of a run without --keep (hundreds of MB each)
+            shutil.rmtree(w, ignore_errors=True)
     print(f"{'FAILED' if failures else 'PASSED'}: {len(failures)} failures", flush=True)
     return 1 if failures else 0
 
