@@ -149,9 +149,13 @@ EOF
 cat >"$root/etc/fstab" <<'EOF'
 # The root, the Pi's boot partition and the school's data, each its own partition: a full data
 # partition never stops the system, and the root can be replaced without touching the data.
+# A slow card gets 10 minutes to show its partitions (systemd's default is 90 s, after which the
+# mount fails and the box stops in emergency mode, which a school cannot leave: seen once under
+# qemu-system on an overloaded machine). Not nofail: first boot reads parta-box.conf from the
+# boot partition and must find it mounted.
 LABEL=PARTAROOT  /               ext4  defaults,noatime,commit=60   0 1
-LABEL=PARTABOOT  /boot/firmware  vfat  defaults,noatime,umask=0077  0 2
-LABEL=PARTADATA  /var/lib/parta  ext4  defaults,noatime,commit=30   0 2
+LABEL=PARTABOOT  /boot/firmware  vfat  defaults,noatime,umask=0077,x-systemd.device-timeout=10min  0 2
+LABEL=PARTADATA  /var/lib/parta  ext4  defaults,noatime,commit=30,x-systemd.device-timeout=10min  0 2
 EOF
 mkdir -p "$root/boot/firmware"
 ln -sf /usr/share/zoneinfo/Europe/Moscow "$root/etc/localtime"

@@ -22,6 +22,10 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev curl poppler-utils chromium chromium-driver python3-selenium
   nginx-light wrk time zstd python3-pil python3-numpy python3-cryptography sqlite3
   procps
+  # the SD image booted under full-system emulation (tests/image/box_test.py, nightly): qemu's
+  # arm64 machines, qemu-img and qemu-storage-daemon (the card with the box off), the partition
+  # table and the boot partition read without mounting, e2fsck on the card's partitions
+  qemu-system-arm qemu-utils qemu-system-common fdisk e2fsprogs
 )
 
 missing=()

@@ -4,7 +4,8 @@
 #   tools/test.sh              normal build in build/
 #   tools/test.sh --sanitize   ASan + UBSan build in build-asan/
 # PARTA_LONG_TESTS=1 in the environment adds the long runs (-DPARTA_LONG_TESTS=ON): many kill
-# points, the full flaky-link profile, the whole arm64 suite under qemu-user and the SD image.
+# points, the full flaky-link profile, the whole arm64 suite under qemu-user and the SD image, which
+# is then booted under qemu-system-aarch64: boot, power cuts and card writes (tests/image/box_test.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/install-deps.sh

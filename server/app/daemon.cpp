@@ -307,10 +307,10 @@ int run_partad(int argc, char** argv) {
     sd_notify(0, "READY=1");
     std::atomic<bool> stopping{false};
     std::thread watchdog;
-    // The last known good time, saved every minute (and at the end).
+    // The last known good time, saved every kSaveInterval (and at the end).
     std::thread clock_saver([&] {
       for (int tick = 0; !stopping; ++tick) {
-        if (tick % 600 == 0) clock.save();
+        if (tick % (domain::BoxClock::kSaveInterval * 10) == 0) clock.save();
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     });

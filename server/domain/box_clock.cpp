@@ -18,7 +18,10 @@ BoxClock::BoxClock(std::string state_file, const Clock& system)
     : file_(std::move(state_file)), system_(system), floor_mono_(Mono::now()) {
   std::ifstream in(file_);
   std::int64_t saved = 0;
-  if (in >> saved && saved > 0) floor_ = saved;
+  // The file is written every kSaveInterval seconds, so the box may have used any time up to one
+  // interval past it before the power went: starting there keeps the clock from going back
+  // (rows dated after the last save, then a session after the boot dated before them).
+  if (in >> saved && saved > 0) floor_ = saved + kSaveInterval;
   floor_ = std::max(floor_, kBuiltAfter);
   std::int64_t sys = system_.now();
   if (sys >= floor_) {

@@ -367,4 +367,35 @@ Garbage collect_garbage(storage::Connection& c, content::BlobStore& blobs, std::
   return out;
 }
 
+Garbage remove_unrecorded_blobs(storage::Connection& c, content::BlobStore& blobs) {
+  Garbage out;
+  std::string root = blobs.path_of(std::string(64, '0'));
+  root = root.substr(0, root.rfind('/'));
+  root = root.substr(0, root.rfind('/'));
+  std::set<std::string> known;
+  {
+    storage::Transaction tx(c);
+    known = referenced_blobs(c);
+    auto q = c.query("SELECT sha256 FROM blobs");
+    while (q.next()) known.insert(q.text(0));
+    tx.commit();
+  }
+  std::error_code ec;
+  std::vector<fs::path> doomed;
+  for (const auto& e : fs::recursive_directory_iterator(root, ec)) {
+    if (!e.is_regular_file(ec)) continue;
+    std::string name = e.path().filename().string();
+    std::string hash = name.size() == 67 && name.ends_with(".gz") ? name.substr(0, 64) : name;
+    if (content::BlobStore::valid_hash(hash) && !known.count(hash)) doomed.push_back(e.path());
+  }
+  for (const auto& p : doomed) {
+    auto size = fs::file_size(p, ec);
+    if (fs::remove(p, ec)) {
+      ++out.files;
+      out.bytes += ec ? 0 : size;
+    }
+  }
+  return out;
+}
+
 }  // namespace parta::domain

@@ -105,6 +105,10 @@ struct Garbage {
 // Removes blobs nothing refers to and that are older than `min_age` seconds (a file being
 // recorded right now is never touched): their rows first, in one transaction, then the files.
 Garbage collect_garbage(storage::Connection& c, content::BlobStore& blobs, std::int64_t min_age);
+// Removes blob files (and their .gz) that no blobs row names and no row refers to, whatever their
+// age: what a power cut leaves between a blob's rename and its row's commit. Only for partad's
+// start, before it serves anything (then no file can be on its way to a row).
+Garbage remove_unrecorded_blobs(storage::Connection& c, content::BlobStore& blobs);
 
 // Case-insensitive for Russian and English: "Глагол" finds "глаголы".
 std::string fold_case(std::string_view s);

@@ -152,6 +152,16 @@ TEST_F(LibraryStore, ImportIsIdempotentAndGcKeepsWhatIsReferenced) {
   EXPECT_EQ(collect_garbage(*c, blobs, -1).files, 1u);
   EXPECT_FALSE(blobs.has(orphan.sha256));
   for (const auto& i : search_library(*c, "", 0, "")) EXPECT_TRUE(blobs.has(i.sha256));
+  // partad's start: a file no row names goes whatever its age; a recorded one stays, referenced
+  // or not (the gc above decides about those).
+  content::BlobInfo cut = blobs.put("left by a power cut");
+  content::BlobInfo kept = blobs.put("recorded, not yet referenced");
+  c->run("INSERT INTO blobs (sha256, size, created_at) VALUES (?1, ?2, 0)", kept.sha256,
+         static_cast<std::int64_t>(kept.size));
+  EXPECT_EQ(remove_unrecorded_blobs(*c, blobs).files, 1u);
+  EXPECT_FALSE(blobs.has(cut.sha256));
+  EXPECT_TRUE(blobs.has(kept.sha256));
+  for (const auto& i : search_library(*c, "", 0, "")) EXPECT_TRUE(blobs.has(i.sha256));
   // Not enough room once the reserve is kept: refused with a clear message.
   testing::TempDir dir2;
   storage::Database db2(dir2.file("t.db"));
