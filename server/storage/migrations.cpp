@@ -864,6 +864,10 @@ INSERT OR IGNORE INTO conversations (kind, group_id) SELECT 'group', id FROM gro
     "  UPDATE sync_outbox_counts SET n = n + 1 WHERE peer = NEW.peer;"
     "  INSERT INTO sync_outbox_counts (peer, n) SELECT NEW.peer, 1 WHERE NOT EXISTS "
     "  (SELECT 1 FROM sync_outbox_counts WHERE peer = NEW.peer); END;",
+    // 16 (wip/ui, issue 16): distance learning ordered from a date ("from Monday"): the banner
+    // shows from that day on (NULL: from when it was switched on).
+    "ALTER TABLE school ADD COLUMN distance_from TEXT;"
+    "ALTER TABLE classes ADD COLUMN distance_from TEXT;",
 };
 
 }  // namespace

@@ -15,7 +15,8 @@ std::string iso_date(std::int64_t t);                // "2026-11-21", for <input
 // The box's time zone at t: "Asia/Novosibirsk, UTC+07:00" (the name from $TZ or the
 // /etc/localtime link; only the offset when neither names one).
 std::string time_zone_label(std::int64_t t);
-// "2026-11-21" + "18:00" → seconds; nullopt when either is not a real date or time.
+// "2026-11-21" (or "21.11.2026") + "18:00" → seconds; nullopt when either is not a real date or
+// time.
 std::optional<std::int64_t> parse_local(std::string_view date, std::string_view time);
 
 }  // namespace parta::web
