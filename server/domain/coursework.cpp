@@ -256,9 +256,14 @@ std::vector<Assignment> assignments_for_student(storage::Connection& c, std::int
 
 std::vector<Assignment> assignments_of_teacher(storage::Connection& c, std::int64_t teacher_id,
                                                Period due) {
+  // Only what the teacher still oversees (can_oversee: teaches it, or leads the class): an
+  // assignment of a subject handed to someone else is theirs now.
   return assignments_where(c,
                            "WHERE a.teacher_id = ?1 AND a.due_at >= ?2 AND a.due_at < ?3 "
-                           "ORDER BY a.due_at DESC, a.id DESC",
+                           "AND (EXISTS (SELECT 1 FROM teaching t WHERE t.teacher_id = ?1 AND "
+                           "t.class_id = a.class_id AND t.subject_id = a.subject_id) OR EXISTS "
+                           "(SELECT 1 FROM classes k WHERE k.id = a.class_id AND "
+                           "k.class_teacher_id = ?1)) ORDER BY a.due_at DESC, a.id DESC",
                            teacher_id, due.from, due.to);
 }
 

@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include <nlohmann/json.hpp>
+
 #include "content/utf8.hpp"
 
 namespace parta::domain {
@@ -205,18 +207,22 @@ std::optional<Packet> find_packet(storage::Connection& c, std::int64_t id) {
   return packet_from(q);
 }
 
-std::vector<std::pair<Packet, PrintRun>> recent_packets(storage::Connection& c, std::size_t limit) {
+std::vector<std::pair<Packet, PrintRun>> recent_packets(storage::Connection& c, std::size_t limit,
+                                                        std::int64_t teacher) {
   std::vector<std::pair<Packet, PrintRun>> out;
-  auto runs = recent_runs(c, limit);
+  auto runs = recent_runs(c, limit, teacher);
   if (runs.empty()) return out;
   // The packets of all those runs in one query.
   std::map<std::int64_t, const PrintRun*> by_id;
-  for (const auto& r : runs) by_id[r.id] = &r;
-  auto q =
-      c.query(std::string(kPacketSelect) +
-                  "WHERE p.run_id >= ?1 AND p.run_id IN (SELECT id FROM print_runs ORDER BY "
-                  "id DESC LIMIT ?2) ORDER BY p.run_id DESC, k.name, u.last_name, u.first_name",
-              runs.back().id, static_cast<std::int64_t>(limit));
+  nlohmann::json ids = nlohmann::json::array();
+  for (const auto& r : runs) {
+    by_id[r.id] = &r;
+    ids.push_back(r.id);
+  }
+  auto q = c.query(std::string(kPacketSelect) +
+                       "WHERE p.run_id IN (SELECT value FROM json_each(?1)) "
+                       "ORDER BY p.run_id DESC, k.name, u.last_name, u.first_name",
+                   ids.dump());
   while (q.next()) {
     Packet p = packet_from(q);
     if (auto it = by_id.find(p.run_id); it != by_id.end())
@@ -346,10 +352,18 @@ std::vector<ScanPage> batch_pages(storage::Connection& c, std::int64_t batch) {
   return out;
 }
 
-std::vector<ScanPage> review_pages(storage::Connection& c, std::size_t limit) {
+std::vector<ScanPage> review_pages(storage::Connection& c, std::size_t limit,
+                                   std::int64_t reviewer) {
   std::vector<ScanPage> out;
-  auto q = c.query(std::string(kPageSelect) + "WHERE sp.status = 'review' ORDER BY sp.id LIMIT ?1",
-                   static_cast<std::int64_t>(limit));
+  auto q = c.query(
+      std::string(kPageSelect) +
+          "WHERE sp.status = 'review' AND (?2 = 0 OR EXISTS (SELECT 1 FROM scan_batches b WHERE "
+          "b.id = sp.batch_id AND b.uploaded_by = ?2) OR EXISTS (SELECT 1 FROM scan_pages o "
+          "JOIN packets op ON op.id = o.packet_id JOIN print_runs orr ON orr.id = op.run_id "
+          "JOIN assignments oa ON oa.id = orr.assignment_id JOIN teaching t ON t.teacher_id = ?2 "
+          "AND t.class_id = oa.class_id AND t.subject_id = oa.subject_id WHERE o.batch_id = "
+          "sp.batch_id)) ORDER BY sp.id LIMIT ?1",
+      static_cast<std::int64_t>(limit), reviewer);
   while (q.next()) out.push_back(page_from(q));
   return out;
 }

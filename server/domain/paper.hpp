@@ -53,7 +53,9 @@ std::vector<PrintRun> recent_runs(storage::Connection& c, std::size_t limit,
 std::vector<Packet> packets_of(storage::Connection& c, std::int64_t run_id);
 std::optional<Packet> find_packet(storage::Connection& c, std::int64_t id);
 // Packets of recent runs, for filing a page by hand.
-std::vector<std::pair<Packet, PrintRun>> recent_packets(storage::Connection& c, std::size_t limit);
+// The packets of the latest `limit` runs (those of `teacher`'s subjects only, unless 0).
+std::vector<std::pair<Packet, PrintRun>> recent_packets(storage::Connection& c, std::size_t limit,
+                                                        std::int64_t teacher = 0);
 
 // Worker side of a run. A claim counts a try.
 std::optional<std::int64_t> claim_queued_run(storage::Connection& c);
@@ -103,7 +105,11 @@ std::optional<ScanBatch> find_batch(storage::Connection& c, std::int64_t id);
 std::vector<ScanBatch> recent_batches(storage::Connection& c, std::size_t limit);
 std::vector<ScanFile> batch_files(storage::Connection& c, std::int64_t batch);
 std::vector<ScanPage> batch_pages(storage::Connection& c, std::int64_t batch);
-std::vector<ScanPage> review_pages(storage::Connection& c, std::size_t limit);
+// Pages waiting for a person, oldest first. With `reviewer` (a teacher's id; 0 = everyone's, the
+// admin's view) only those can_review() lets that teacher file: of a batch they uploaded, or one
+// whose other pages are of a class and subject they teach. One query whatever the queue holds.
+std::vector<ScanPage> review_pages(storage::Connection& c, std::size_t limit,
+                                   std::int64_t reviewer = 0);
 int review_count(storage::Connection& c);
 std::optional<ScanPage> find_scan_page(storage::Connection& c, std::int64_t id);
 

@@ -9,7 +9,6 @@
 #include <iterator>
 #include <limits>
 #include <map>
-#include <set>
 
 #include "domain/access.hpp"
 #include "domain/coursework.hpp"
@@ -389,18 +388,7 @@ void register_coursework_views(App& app) {
                             domain::month_of(domain::local_day(first.value_or(shown.from))),
                             domain::add_months(this_month, -1), month.value_or(""));
     }
-    // Only what this teacher still oversees (teaches, or leads the class): an assignment of a
-    // subject handed to someone else is theirs now. Filtered here, not one query per row.
-    std::set<std::pair<std::int64_t, std::int64_t>> taught;
-    std::set<std::int64_t> led;
-    if (!mine.empty()) {
-      for (const auto& t : domain::teaching_of_teacher(ctx.db, ctx.me().id))
-        taught.insert({t.class_id, t.subject_id});
-      for (const auto& k : domain::classes_led_by(ctx.db, ctx.me().id)) led.insert(k.id);
-    }
-    for (const auto& a : mine)
-      if (taught.count({a.class_id, a.subject_id}) || led.count(a.class_id))
-        list.push_back(assignment_data(ctx, a));
+    for (const auto& a : mine) list.push_back(assignment_data(ctx, a));
     for (const auto& t : domain::teaching_of_teacher(ctx.db, ctx.me().id))
       teaching.push_back(mstch::map{{"class_id", std::to_string(t.class_id)},
                                     {"subject_id", std::to_string(t.subject_id)},

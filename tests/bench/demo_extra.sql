@@ -20,9 +20,9 @@ INSERT INTO grades (assignment_id, student_id, mark, teacher_id, graded_at)
 INSERT INTO comments (assignment_id, student_id, author_id, body, created_at)
   SELECT 1, s.id, t.id, 'Молодец', :now - 50000 FROM users s, users t
   WHERE s.login = 'ivanov.a' AND t.login = 'smirnova';
-INSERT INTO conversations (kind, class_id) VALUES ('class', 1);
+INSERT OR IGNORE INTO conversations (kind, class_id) VALUES ('class', 1);
 INSERT INTO messages (conversation_id, author_id, body, created_at)
-  SELECT 1, id, 'Завтра классный час.', :now - 7200 FROM users WHERE login = 'smirnova';
+  SELECT (SELECT id FROM conversations WHERE class_id = 1), id, 'Завтра классный час.', :now - 7200 FROM users WHERE login = 'smirnova';
 INSERT INTO groups (name, owner_id, created_at) SELECT 'Кружок', id, :now FROM users
   WHERE login = 'smirnova';
 INSERT INTO group_members (group_id, user_id) SELECT 1, user_id FROM students WHERE class_id = 1;

@@ -419,9 +419,11 @@ YearStats generate_year(Connection& c, const YearSpec& spec, std::int64_t now) {
   std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> direct;
   std::vector<std::int64_t> class_conv;
   for (int k = 0; k < spec.classes; ++k) {
-    c.run("INSERT INTO conversations (kind, class_id) VALUES ('class', ?1)",
+    // From version 14 on the class's conversation came with the class (a trigger).
+    c.run("INSERT OR IGNORE INTO conversations (kind, class_id) VALUES ('class', ?1)",
           class_ids[static_cast<std::size_t>(k)]);
-    class_conv.push_back(c.last_insert_id());
+    class_conv.push_back(*c.scalar("SELECT id FROM conversations WHERE class_id = ?1",
+                                   class_ids[static_cast<std::size_t>(k)]));
     auto& m = members[class_conv.back()];
     m.insert(class_teacher[static_cast<std::size_t>(k)]);
     for (const auto& s : students[static_cast<std::size_t>(k)]) m.insert(s.id);
@@ -443,8 +445,8 @@ YearStats generate_year(Connection& c, const YearSpec& spec, std::int64_t now) {
           "Кружок «" + kSubjects[static_cast<std::size_t>(t) % kSubjects.size()] + "»",
           teachers[static_cast<std::size_t>(t)].id, made_at);
     std::int64_t gid = c.last_insert_id();
-    c.run("INSERT INTO conversations (kind, group_id) VALUES ('group', ?1)", gid);
-    std::int64_t conv = c.last_insert_id();
+    c.run("INSERT OR IGNORE INTO conversations (kind, group_id) VALUES ('group', ?1)", gid);
+    std::int64_t conv = *c.scalar("SELECT id FROM conversations WHERE group_id = ?1", gid);
     group_conv.push_back(conv);
     group_owner.push_back(teachers[static_cast<std::size_t>(t)].id);
     auto& m = members[conv];

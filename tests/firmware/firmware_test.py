@@ -44,10 +44,17 @@ def dns_query(port, name):
     body = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\0" + \
         struct.pack(">HH", 1, 1)
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.settimeout(3)
-    s.sendto(hdr + body, ("127.0.0.1", port))
-    r, _ = s.recvfrom(512)
-    return ".".join(str(b) for b in r[-4:])
+    s.settimeout(2)
+    # UDP: a query sent before dnsmasq has bound its port (a loaded machine) is lost, as a
+    # phone's would be; ask again as a resolver does.
+    for attempt in range(10):
+        s.sendto(hdr + body, ("127.0.0.1", port))
+        try:
+            r, _ = s.recvfrom(512)
+            return ".".join(str(b) for b in r[-4:])
+        except TimeoutError:
+            if attempt == 9:
+                raise
 
 
 def free_port(kind=socket.SOCK_STREAM):

@@ -130,7 +130,7 @@ const PageCase kPages[] = {
     {"student", "/schedule", 5},
     {"student", "/calendar", 4},
     {"student", "/surveys", 4},
-    {"student", "/surveys/{survey}", 9},
+    {"student", "/surveys/{survey}", 10},  // 10 once answered: the answers are read too
     {"student", "/library", 5},
     {"student", "/groups", 4},
     {"student", "/students/{student}/assignments", 6},
