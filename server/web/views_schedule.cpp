@@ -1,6 +1,7 @@
 // The timetable: the admin edits and publishes it day by day; students, parents and teachers see
 // the published days from today on, today and tomorrow first.
 #include <map>
+#include <set>
 
 #include "domain/access.hpp"
 #include "domain/days.hpp"
@@ -190,6 +191,7 @@ void register_schedule_views(App& app) {
     // Whose timetables, titled: the student's class, each child's, the classes a teacher leads
     // then those they teach.
     std::vector<std::pair<std::int64_t, std::string>> classes;
+    std::set<std::int64_t> led;  // a class teacher edits her class's timetable from here
     auto add = [&](std::int64_t id, const std::string& title) {
       for (const auto& c : classes)
         if (c.first == id && me.role == Role::teacher) return;
@@ -201,7 +203,10 @@ void register_schedule_views(App& app) {
       for (const auto& s : domain::children_of(ctx.db, me.id))
         add(s.class_id, s.user.short_name() + ", " + s.class_name);
     } else {
-      for (const auto& k : domain::classes_led_by(ctx.db, me.id)) add(k.id, k.name);
+      for (const auto& k : domain::classes_led_by(ctx.db, me.id)) {
+        add(k.id, k.name);
+        led.insert(k.id);
+      }
       for (const auto& t : domain::teaching_of_teacher(ctx.db, me.id))
         add(t.class_id, t.class_name);
     }
@@ -210,7 +215,10 @@ void register_schedule_views(App& app) {
     auto days = class_days(ctx, ids);
     mstch::array groups;
     for (const auto& [id, title] : classes)
-      groups.push_back(mstch::map{{"title", title}, {"days", days[id]}});
+      groups.push_back(mstch::map{
+          {"title", title},
+          {"days", days[id]},
+          {"edit", led.count(id) ? "/admin/schedule?class=" + std::to_string(id) : std::string()}});
     mstch::map data{{"groups", groups}};
     return page(ctx, "schedule", std::move(data), "Schedule");
   });

@@ -113,6 +113,16 @@ TEST(ClassTeacher, TimetableOfHerClassWithEditsCopiesAndConfirmations) {
           .status,
       403);
   EXPECT_TRUE(has(student.get("/schedule"), "ссылка появится позже"));
+  EXPECT_TRUE(has(teacher.get("/schedule"), "href=\"/admin/schedule?class=" + c5a + "\""));
+  // A calendar event's date typed as people write it.
+  teacher.get("/calendar");
+  Reply event = teacher.post("/calendar/events", {{"title", "Собрание"},
+                                                  {"day", day_of(now, "%d.%m.%Y")},
+                                                  {"starts", "18:00"},
+                                                  {"ends", "19:00"},
+                                                  {"audience", "class:" + c5a}});
+  EXPECT_EQ(event.status, 303);
+  EXPECT_NE(event.location().find("#d" + today), std::string::npos) << event.location();
 
   // Editing a lesson: the time changes, the number may stay its own.
   std::smatch m;
