@@ -265,8 +265,7 @@ void register_survey_views(App& app) {
       questions.push_back(m);
     }
     // Who has not answered, and each person's answers (who needs a tablet, who works on paper).
-    mstch::array waiting, people, headers;
-    for (const auto& q : s.questions) headers.push_back(mstch::map{{"text", q.text}});
+    mstch::array waiting, people;
     for (const auto& p : domain::survey_people(ctx.db, s)) {
       std::string who = p.children.empty() ? p.name : p.children + " — " + p.name;
       if (!p.answered) {
@@ -284,7 +283,7 @@ void register_survey_views(App& app) {
             if (std::find(c->second.begin(), c->second.end(), o.id) != c->second.end())
               cell += (cell.empty() ? "" : ", ") + o.text;
         }
-        cells.push_back(mstch::map{{"text", cell}});
+        cells.push_back(mstch::map{{"question", q.text}, {"text", cell}});
       }
       people.push_back(mstch::map{{"who", who}, {"cells", cells}});
     }
@@ -294,7 +293,6 @@ void register_survey_views(App& app) {
                     {"waiting_count", std::to_string(waiting.size())},
                     {"people", people},
                     {"has_people", !people.empty()},
-                    {"headers", headers},
                     {"id", std::to_string(s.id)},
                     {"title", s.title},
                     {"audience", audience_label(ctx, s)},

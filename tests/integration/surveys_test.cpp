@@ -115,7 +115,7 @@ TEST(Surveys, ClassTeacherAsksParentsFromTheDevicesTemplate) {
   // mother has children in 5А and 9А; this survey is 5А's).
   EXPECT_NE(res.body.find("Ещё не ответили: 5"), std::string::npos);
   EXPECT_NE(res.body.find("Кто что ответил"), std::string::npos);
-  EXPECT_NE(res.body.find("<td>Иванов Артём, 5А — Иванова"), std::string::npos);
+  EXPECT_NE(res.body.find("<b>Иванов Артём, 5А — Иванова"), std::string::npos);
   EXPECT_NE(res.body.find("Компьютер или ноутбук"), std::string::npos);
   EXPECT_NE(mother.get(survey).body.find("Вопросы — о вашем ребёнке: Иванов Артём, 5А."),
             std::string::npos);
