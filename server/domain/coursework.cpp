@@ -188,8 +188,8 @@ void delete_assignment(storage::Connection& c, std::int64_t id) {
 
 void remove_attachment(storage::Connection& c, std::int64_t assignment_id,
                        std::int64_t attachment_id) {
-  c.run("DELETE FROM attachments WHERE id = ?1 AND assignment_id = ?2", attachment_id,
-        assignment_id);
+  c.run("DELETE FROM attachments WHERE id = ?1 AND assignment_id = ?2 AND student_id IS NULL",
+        attachment_id, assignment_id);
 }
 
 std::optional<Assignment> find_assignment(storage::Connection& c, std::int64_t id) {

@@ -62,7 +62,7 @@ AssignmentWork work_on(storage::Connection& c, std::int64_t assignment_id);
 // Deletes an assignment with its files' links; only when work_on() is empty (students' work and
 // marks are never deleted with a task: the teacher edits it instead).
 void delete_assignment(storage::Connection& c, std::int64_t id);
-// Removes one general file of an assignment.
+// Removes one general file of an assignment (a student's variant files stay).
 void remove_attachment(storage::Connection& c, std::int64_t assignment_id,
                        std::int64_t attachment_id);
 // Records a blob (idempotent) so files can refer to it.

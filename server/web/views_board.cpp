@@ -171,12 +171,13 @@ void register_board_views(App& app) {
     if (!class_id && !confirmed(ctx))
       return confirm_page(
           ctx,
-          on ? ctx.tr(domain::Message{
-                   "Move the whole school to distance learning from {date}? Everyone gets the "
-                   "message as a pinned announcement.",
-                   {{"date", format_day(from)}}})
-             : ctx.tr("Bring the whole school back to lessons at school? Everyone gets the message "
-                      "as a pinned announcement."),
+          (on ? ctx.tr(domain::Message{
+                    "Move the whole school to distance learning from {date}? Everyone gets the "
+                    "message as a pinned announcement.",
+                    {{"date", format_day(from)}}})
+              : ctx.tr("Bring the whole school back to lessons at school? Everyone gets the "
+                       "message as a pinned announcement.")) +
+              (text.empty() ? std::string() : "\n\n«" + text + "»"),
           on ? ctx.tr("Yes, move the school to distance learning") : ctx.tr("Yes, back to school"),
           "/admin/distance");
     storage::Transaction tx(ctx.db);
