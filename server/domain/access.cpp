@@ -106,4 +106,14 @@ bool can_read(storage::Connection& c, const User& u, const ScanPage& p, std::int
   return a && can_read_thread(c, u, *a, packet->student_id, now);
 }
 
+bool can_manage_class(storage::Connection& c, const User& u, std::int64_t class_id) {
+  return u.role == Role::admin || leads_class(c, u, class_id);
+}
+
+bool can_lend_to(storage::Connection& c, const User& u, std::int64_t student_id) {
+  if (u.role == Role::admin) return true;
+  auto s = find_student(c, student_id);
+  return s && leads_class(c, u, s->class_id);
+}
+
 }  // namespace parta::domain

@@ -59,4 +59,11 @@ bool can_review(storage::Connection& c, const User& u, const ScanPage& p);
 // until then, its reviewers.
 bool can_read(storage::Connection& c, const User& u, const ScanPage& p, std::int64_t now);
 
+// A class's own arrangements: its distance mode, its timetable, its login cards. The admin and
+// the class's class teacher (issue 16: the seeds make her the one who does exactly these).
+bool can_manage_class(storage::Connection& c, const User& u, std::int64_t class_id);
+// Lending a school device to a student and taking it back: the admin, and the class teacher of
+// the student's class.
+bool can_lend_to(storage::Connection& c, const User& u, std::int64_t student_id);
+
 }  // namespace parta::domain

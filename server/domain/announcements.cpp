@@ -1,5 +1,7 @@
 #include "domain/announcements.hpp"
 
+#include <map>
+
 #include <algorithm>
 #include <set>
 
@@ -86,20 +88,40 @@ bool school_distance(storage::Connection& c) {
   return c.scalar("SELECT distance FROM school WHERE id = 1").value_or(0) != 0;
 }
 
-void set_school_distance(storage::Connection& c, bool on) {
-  c.run("UPDATE school SET distance = ?1 WHERE id = 1", on);
+void set_school_distance(storage::Connection& c, bool on, const std::string& from) {
+  c.run("UPDATE school SET distance = ?1, distance_from = ?2 WHERE id = 1", on,
+        on && !from.empty() ? std::optional<std::string>(from) : std::nullopt);
 }
 
-void set_class_distance(storage::Connection& c, std::int64_t class_id, bool on) {
-  c.run("UPDATE classes SET distance = ?1 WHERE id = ?2", on, class_id);
+void set_class_distance(storage::Connection& c, std::int64_t class_id, bool on,
+                        const std::string& from) {
+  c.run("UPDATE classes SET distance = ?1, distance_from = ?3 WHERE id = ?2", on, class_id,
+        on && !from.empty() ? std::optional<std::string>(from) : std::nullopt);
 }
 
-bool distance_for(storage::Connection& c, const User& u) {
+DistanceState distance_state(storage::Connection& c) {
+  DistanceState d;
+  auto q = c.query(
+      "SELECT 0, distance, COALESCE(distance_from, '') FROM school WHERE id = 1 UNION ALL "
+      "SELECT id, distance, distance_from FROM classes WHERE distance_from IS NOT NULL");
+  while (q.next()) {
+    if (q.integer(0) == 0) {
+      d.school = q.integer(1) != 0;
+      d.school_from = q.text(2);
+    } else {
+      d.class_from[q.integer(0)] = q.text(2);
+    }
+  }
+  return d;
+}
+
+bool distance_for(storage::Connection& c, const User& u, const std::string& today) {
   return c
       .scalar(
-          "SELECT 1 FROM school WHERE id = 1 AND distance = 1 UNION ALL SELECT 1 FROM classes "
-          "WHERE distance = 1 AND (?2 OR id IN (" PARTA_CLASSES_OF("?1") ")) LIMIT 1",
-          u.id, u.role == Role::admin)
+          "SELECT 1 FROM school WHERE id = 1 AND distance = 1 AND COALESCE(distance_from, '') <= "
+          "?3 UNION ALL SELECT 1 FROM classes WHERE distance = 1 AND COALESCE(distance_from, '') "
+          "<= ?3 AND (?2 OR id IN (" PARTA_CLASSES_OF("?1") ")) LIMIT 1",
+          u.id, u.role == Role::admin, today)
       .has_value();
 }
 

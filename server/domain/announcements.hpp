@@ -4,6 +4,7 @@
 // switch (the order to move a school or a class to distance learning), which posts an announcement
 // and shows a banner.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -43,9 +44,18 @@ std::vector<Announcement> announcements_for(storage::Connection& c, const User& 
 
 // Distance mode.
 bool school_distance(storage::Connection& c);
-void set_school_distance(storage::Connection& c, bool on);
-void set_class_distance(storage::Connection& c, std::int64_t class_id, bool on);
-// Whether a user is under distance learning now (the school, or one of their classes).
-bool distance_for(storage::Connection& c, const User& u);
+// `from` is the first day ("2026-12-07") it applies; "" = at once. Switching off clears it.
+void set_school_distance(storage::Connection& c, bool on, const std::string& from = "");
+void set_class_distance(storage::Connection& c, std::int64_t class_id, bool on,
+                        const std::string& from = "");
+// Where distance learning is on and from which day, for the switch's page (one query).
+struct DistanceState {
+  bool school = false;
+  std::string school_from;                         // "" = at once
+  std::map<std::int64_t, std::string> class_from;  // classes ordered from a date
+};
+DistanceState distance_state(storage::Connection& c);
+// Whether a user is under distance learning on `today` (the school, or one of their classes).
+bool distance_for(storage::Connection& c, const User& u, const std::string& today);
 
 }  // namespace parta::domain

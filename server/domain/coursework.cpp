@@ -156,6 +156,42 @@ std::int64_t create_assignment(storage::Connection& c, const Clock& clock, std::
   return id;
 }
 
+void update_assignment(storage::Connection& c, std::int64_t id, const NewAssignment& a) {
+  c.run(
+      "UPDATE assignments SET topic = ?2, title = ?3, body = ?4, publish_at = ?5, due_at = ?6 "
+      "WHERE id = ?1",
+      id, a.topic, a.title, a.body, a.publish_at, a.due_at);
+}
+
+AssignmentWork work_on(storage::Connection& c, std::int64_t assignment_id) {
+  auto q = c.query(
+      "SELECT (SELECT COUNT(*) FROM submissions WHERE assignment_id = ?1), "
+      "(SELECT COUNT(*) FROM comments WHERE assignment_id = ?1), "
+      "(SELECT COUNT(*) FROM grades WHERE assignment_id = ?1), "
+      "(SELECT COUNT(*) FROM print_runs WHERE assignment_id = ?1)",
+      assignment_id);
+  AssignmentWork w;
+  if (q.next()) {
+    w.submissions = static_cast<int>(q.integer(0));
+    w.comments = static_cast<int>(q.integer(1));
+    w.grades = static_cast<int>(q.integer(2));
+    w.print_runs = static_cast<int>(q.integer(3));
+  }
+  return w;
+}
+
+void delete_assignment(storage::Connection& c, std::int64_t id) {
+  // Its record waiting to travel would name a row that is gone.
+  c.run("DELETE FROM sync_outbox WHERE kind = 'assignment' AND ref = ?1", std::to_string(id));
+  c.run("DELETE FROM assignments WHERE id = ?1", id);
+}
+
+void remove_attachment(storage::Connection& c, std::int64_t assignment_id,
+                       std::int64_t attachment_id) {
+  c.run("DELETE FROM attachments WHERE id = ?1 AND assignment_id = ?2 AND student_id IS NULL",
+        attachment_id, assignment_id);
+}
+
 std::optional<Assignment> find_assignment(storage::Connection& c, std::int64_t id) {
   auto v = assignments_where(c, "WHERE a.id = ?1", id);
   if (v.empty()) return std::nullopt;

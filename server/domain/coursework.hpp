@@ -50,6 +50,21 @@ std::optional<Message> check_assignment(storage::Connection& c, const NewAssignm
 std::int64_t create_assignment(storage::Connection& c, const Clock& clock, std::int64_t teacher_id,
                                const NewAssignment& a);
 std::optional<Assignment> find_assignment(storage::Connection& c, std::int64_t id);
+// A published assignment's teacher fixes it: title, topic, text, dates (its class, subject,
+// students and grading stay). Travels to the district as an edit.
+void update_assignment(storage::Connection& c, std::int64_t id, const NewAssignment& a);
+// What hangs on an assignment: students' work and marks, and paper packets.
+struct AssignmentWork {
+  int submissions = 0, comments = 0, grades = 0, print_runs = 0;
+  bool any() const { return submissions || comments || grades || print_runs; }
+};
+AssignmentWork work_on(storage::Connection& c, std::int64_t assignment_id);
+// Deletes an assignment with its files' links; only when work_on() is empty (students' work and
+// marks are never deleted with a task: the teacher edits it instead).
+void delete_assignment(storage::Connection& c, std::int64_t id);
+// Removes one general file of an assignment (a student's variant files stay).
+void remove_attachment(storage::Connection& c, std::int64_t assignment_id,
+                       std::int64_t attachment_id);
 // Records a blob (idempotent) so files can refer to it.
 void record_blob(storage::Connection& c, const Clock& clock, const std::string& sha256,
                  std::uint64_t size);

@@ -12,7 +12,8 @@ struct Frame {
   bool leads_class = false;
   bool distance = false;
 };
-// `u` nullptr: a page before sign-in (the school's name only).
-Frame page_frame(storage::Connection& c, const User* u);
+// `u` nullptr: a page before sign-in (the school's name only). `today` ("2026-12-03"): distance
+// learning ordered from a later day is not shown yet.
+Frame page_frame(storage::Connection& c, const User* u, const std::string& today);
 
 }  // namespace parta::domain

@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "domain/days.hpp"
+
 namespace parta::domain {
 
 namespace {
@@ -63,24 +65,27 @@ const char kLessonClassBusy[] = "This class already has lesson {number} that day
 const char kLessonTeacherBusy[] =
     "The teacher already has a lesson in {class} at {from}–{to} that day.";
 
-std::optional<Message> check_lesson(storage::Connection& c, const NewLesson& l) {
+std::optional<Message> check_lesson(storage::Connection& c, const NewLesson& l,
+                                    std::int64_t except) {
   if (!valid_day(l.day)) return msg("Enter a real date.");
   if (!valid_time(l.starts) || !valid_time(l.ends)) return msg("Enter the times as 08:30.");
   if (l.ends <= l.starts) return msg("A lesson must end after it starts.");
   if (l.number < 0 || l.number > 12) return msg("A lesson number is 0 to 12.");
   if (l.mode != "school" && l.mode != "online" && l.mode != "materials")
     return msg("The form refers to something that does not exist.");
-  if (l.mode == "online" && l.link.rfind("http://", 0) != 0 && l.link.rfind("https://", 0) != 0)
-    return msg("An online lesson needs a link that starts with http:// or https://.");
+  if (!l.link.empty() && l.link.rfind("http://", 0) != 0 && l.link.rfind("https://", 0) != 0)
+    return msg("A lesson's link starts with http:// or https://.");
   if (l.link.size() > 500) return msg("The link is too long.");
-  if (c.scalar("SELECT 1 FROM lessons WHERE class_id = ?1 AND day = ?2 AND number = ?3", l.class_id,
-               l.day, l.number))
+  if (c.scalar(
+          "SELECT 1 FROM lessons WHERE class_id = ?1 AND day = ?2 AND number = ?3 AND id != ?4",
+          l.class_id, l.day, l.number, except))
     return msg(kLessonClassBusy, {{"number", std::to_string(l.number)}});
   if (l.teacher_id) {
     auto q = c.query(
         "SELECT c.name, l.starts, l.ends FROM lessons l JOIN classes c ON c.id = l.class_id "
-        "WHERE l.teacher_id = ?1 AND l.day = ?2 AND l.starts < ?4 AND l.ends > ?3 LIMIT 1",
-        *l.teacher_id, l.day, l.starts, l.ends);
+        "WHERE l.teacher_id = ?1 AND l.day = ?2 AND l.starts < ?4 AND l.ends > ?3 AND l.id != ?5 "
+        "LIMIT 1",
+        *l.teacher_id, l.day, l.starts, l.ends, except);
     if (q.next())
       return msg(kLessonTeacherBusy,
                  {{"class", q.text(0)}, {"from", q.text(1)}, {"to", q.text(2)}});
@@ -94,6 +99,48 @@ std::int64_t add_lesson(storage::Connection& c, const NewLesson& l) {
       "link) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
       l.class_id, l.day, l.number, l.starts, l.ends, l.subject_id, l.teacher_id, l.mode, l.link);
   return c.last_insert_id();
+}
+
+void update_lesson(storage::Connection& c, std::int64_t id, const NewLesson& l) {
+  c.run(
+      "UPDATE lessons SET day = ?2, number = ?3, starts = ?4, ends = ?5, subject_id = ?6, "
+      "teacher_id = ?7, mode = ?8, link = ?9 WHERE id = ?1",
+      id, l.day, l.number, l.starts, l.ends, l.subject_id, l.teacher_id, l.mode, l.link);
+}
+
+CopyResult copy_lessons(storage::Connection& c, std::int64_t class_id, const std::string& from,
+                        const std::string& to, int days) {
+  CopyResult r;
+  for (int i = 0; i < days; ++i) {
+    std::string src = add_days(from, i), dst = add_days(to, i);
+    auto lessons = lessons_of(c, class_id, src);
+    if (lessons.empty()) continue;
+    if (!lessons_of(c, class_id, dst).empty()) {
+      ++r.skipped;
+      continue;
+    }
+    for (const auto& l : lessons) {
+      NewLesson n;
+      n.class_id = class_id;
+      n.subject_id = l.subject_id;
+      n.teacher_id = l.teacher_id;
+      n.day = dst;
+      n.starts = l.starts;
+      n.ends = l.ends;
+      n.mode = l.mode;
+      n.link = l.link;
+      n.number = l.number;
+      if (auto err = check_lesson(c, n)) {
+        r.error = err;
+        r.error_day = dst;
+        return r;
+      }
+      add_lesson(c, n);
+      ++r.lessons;
+    }
+    ++r.days;
+  }
+  return r;
 }
 
 void delete_lesson(storage::Connection& c, std::int64_t id) {

@@ -34,8 +34,22 @@ extern const char kLessonClassBusy[];
 extern const char kLessonTeacherBusy[];
 // What is wrong with the lesson (nullopt: fine), including clashes: the class already has that
 // lesson number that day, or the teacher is in another class at an overlapping time.
-std::optional<Message> check_lesson(storage::Connection& c, const NewLesson& l);
+// An online lesson may be saved without its link (added later); a link given must be http(s).
+// `except` is the lesson being edited (it does not clash with itself).
+std::optional<Message> check_lesson(storage::Connection& c, const NewLesson& l,
+                                    std::int64_t except = 0);
 std::int64_t add_lesson(storage::Connection& c, const NewLesson& l);
+void update_lesson(storage::Connection& c, std::int64_t id, const NewLesson& l);
+// Copies a class's lessons of `days` days from `from` on to the same days from `to` on (a day to
+// another day, a week to the next), unpublished. A target day that has lessons already is left
+// as it is and counted in `skipped`; a teacher's clash refuses the copy (run it in a transaction).
+struct CopyResult {
+  int lessons = 0, days = 0, skipped = 0;
+  std::optional<Message> error;  // the clash, on error_day
+  std::string error_day;
+};
+CopyResult copy_lessons(storage::Connection& c, std::int64_t class_id, const std::string& from,
+                        const std::string& to, int days);
 void delete_lesson(storage::Connection& c, std::int64_t id);
 std::optional<Lesson> find_lesson(storage::Connection& c, std::int64_t id);
 std::vector<Lesson> lessons_of(storage::Connection& c, std::int64_t class_id,

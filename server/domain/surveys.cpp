@@ -354,4 +354,60 @@ std::vector<QuestionResult> survey_results(storage::Connection& c, const Survey&
   return out;
 }
 
+std::vector<SurveyPerson> survey_people(storage::Connection& c, const Survey& s) {
+  std::vector<SurveyPerson> out;
+  std::map<std::int64_t, std::size_t> at;
+  {
+    auto q = s.audience == Role::student
+                 ? c.query(
+                       "SELECT u.id, u.last_name || ' ' || u.first_name, '' FROM students st "
+                       "JOIN users u ON u.id = st.user_id JOIN classes k ON k.id = st.class_id "
+                       "WHERE ?1 IS NULL OR st.class_id = ?1 "
+                       "ORDER BY k.grade, k.name, u.last_name, u.first_name",
+                       s.class_id)
+                 : c.query(
+                       "SELECT p.id, p.last_name || ' ' || p.first_name, "
+                       "group_concat(ch.last_name || ' ' || ch.first_name || ', ' || k.name, '; ') "
+                       "FROM parent_child pc JOIN students st ON st.user_id = pc.student_id "
+                       "JOIN users p ON p.id = pc.parent_id JOIN users ch ON ch.id = pc.student_id "
+                       "JOIN classes k ON k.id = st.class_id "
+                       "WHERE ?1 IS NULL OR st.class_id = ?1 GROUP BY p.id "
+                       "ORDER BY min(ch.last_name || ' ' || ch.first_name), p.last_name",
+                       s.class_id);
+    while (q.next()) {
+      at[q.integer(0)] = out.size();
+      out.push_back(SurveyPerson{q.integer(0), q.text(1), q.text(2), false, {}});
+    }
+  }
+  auto q = c.query(
+      "SELECT r.user_id, a.question_id, a.option_id, a.text FROM survey_responses r "
+      "LEFT JOIN survey_answers a ON a.response_id = r.id WHERE r.survey_id = ?1",
+      s.id);
+  while (q.next()) {
+    auto it = at.find(q.integer(0));
+    if (it == at.end()) continue;  // moved to another class since: not in this list
+    SurveyPerson& p = out[it->second];
+    p.answered = true;
+    if (q.is_null(1)) continue;
+    if (auto o = q.opt_integer(2))
+      p.answers.chosen[q.integer(1)].push_back(*o);
+    else
+      p.answers.text[q.integer(1)] = q.text(3);
+  }
+  return out;
+}
+
+std::vector<std::string> survey_children(storage::Connection& c, const Survey& s,
+                                         std::int64_t parent_id) {
+  std::vector<std::string> out;
+  auto q = c.query(
+      "SELECT ch.last_name || ' ' || ch.first_name || ', ' || k.name FROM parent_child pc "
+      "JOIN students st ON st.user_id = pc.student_id JOIN users ch ON ch.id = pc.student_id "
+      "JOIN classes k ON k.id = st.class_id WHERE pc.parent_id = ?1 AND (?2 IS NULL OR "
+      "st.class_id = ?2) ORDER BY k.grade, ch.last_name",
+      parent_id, s.class_id);
+  while (q.next()) out.push_back(q.text(0));
+  return out;
+}
+
 }  // namespace parta::domain

@@ -94,4 +94,19 @@ struct QuestionResult {
 };
 std::vector<QuestionResult> survey_results(storage::Connection& c, const Survey& s);
 
+// Everyone a survey is addressed to, with their answers: the class teacher sees who has not
+// answered yet and who needs what (a tablet, paper). A parent is listed with their children the
+// survey is about. Two queries, whatever the class's size.
+struct SurveyPerson {
+  std::int64_t user_id = 0;
+  std::string name, children;  // children: "Иванов Алексей, 5А" (parents only)
+  bool answered = false;
+  Answers answers;
+};
+std::vector<SurveyPerson> survey_people(storage::Connection& c, const Survey& s);
+// The children a parent's answers are about: those in the survey's class (all of them for a
+// school-wide survey), as "Иванов Алексей, 5А".
+std::vector<std::string> survey_children(storage::Connection& c, const Survey& s,
+                                         std::int64_t parent_id);
+
 }  // namespace parta::domain

@@ -901,6 +901,10 @@ INSERT OR IGNORE INTO thread_reads (user_id, assignment_id, student_id, submissi
 INSERT INTO marks_seen (user_id, seen_at) SELECT user_id, COALESCE(MAX(graded_at), 0)
   FROM students LEFT JOIN grades ON grades.student_id = students.user_id GROUP BY user_id;
 )sql",
+    // 17 (wip/ui, issue 16): distance learning ordered from a date ("from Monday"): the banner
+    // shows from that day on (NULL: from when it was switched on).
+    "ALTER TABLE school ADD COLUMN distance_from TEXT;"
+    "ALTER TABLE classes ADD COLUMN distance_from TEXT;",
 };
 
 }  // namespace

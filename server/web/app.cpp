@@ -219,7 +219,8 @@ mstch::map base_context(Ctx& ctx) {
   m["here"] = http::url_encode(ctx.req.path);
   m["csrf"] = ctx.csrf;
   m["css"] = StaticAssets::instance().url("app.css");
-  auto frame = domain::page_frame(ctx.db, ctx.user ? &*ctx.user : nullptr);
+  auto frame = domain::page_frame(ctx.db, ctx.user ? &*ctx.user : nullptr,
+                                  domain::local_day(ctx.clock.now()));
   m["school"] = mstch::map{
       {"name", frame.school_name},
       {"short_name", frame.school_short_name.empty() ? frame.school_name : frame.school_short_name},

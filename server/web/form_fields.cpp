@@ -1,5 +1,9 @@
 #include "web/form_fields.hpp"
 
+#include <cstdio>
+
+#include "domain/schedule.hpp"
+
 namespace parta::web {
 
 std::string trim(std::string s) {
@@ -22,6 +26,47 @@ std::optional<std::int64_t> parse_id(const std::string& v) {
   std::int64_t id = std::stoll(v);
   if (id <= 0) return std::nullopt;
   return id;
+}
+
+bool confirmed(Ctx& ctx) { return ctx.req.form().value("confirm") == "1"; }
+
+http::Response confirm_page(Ctx& ctx, const std::string& question, const std::string& button,
+                            const std::string& back,
+                            const std::vector<std::pair<std::string, std::string>>& set) {
+  mstch::array fields;
+  auto replaced = [&](const std::string& name) {
+    for (const auto& s : set)
+      if (s.first == name) return true;
+    return false;
+  };
+  for (const auto& [name, value] : ctx.req.form().fields)
+    if (name != "csrf" && name != "confirm" && !replaced(name))
+      fields.push_back(mstch::map{{"name", name}, {"value", value}});
+  for (const auto& [name, value] : set)
+    fields.push_back(mstch::map{{"name", name}, {"value", value}});
+  mstch::map data{{"question", question},
+                  {"button", button},
+                  {"back", back},
+                  {"action", ctx.req.path},
+                  {"fields", fields}};
+  return page(ctx, "confirm", std::move(data), "Are you sure?");
+}
+
+std::optional<std::string> parse_day(const std::string& text) {
+  std::string t = trim(text);
+  int y = 0, m = 0, d = 0;
+  char tail;
+  std::string iso;
+  if (std::sscanf(t.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) == 3 ||
+      std::sscanf(t.c_str(), "%2d.%2d.%4d%c", &d, &m, &y, &tail) == 3 ||
+      std::sscanf(t.c_str(), "%2d/%2d/%4d%c", &d, &m, &y, &tail) == 3) {
+    char buf[32];
+    if (y < 1000 || y > 9999 || m < 1 || m > 12 || d < 1 || d > 31) return std::nullopt;
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y, m, d);
+    iso = buf;
+  }
+  if (iso.empty() || !domain::valid_day(iso)) return std::nullopt;
+  return iso;
 }
 
 }  // namespace parta::web

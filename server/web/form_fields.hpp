@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "web/app.hpp"
 
@@ -14,5 +16,19 @@ std::string trim(std::string s);
 std::string field(Ctx& ctx, const char* name, std::size_t max_len = 200);
 // A positive integer ID in text, or nullopt.
 std::optional<std::int64_t> parse_id(const std::string& v);
+
+// Irreversible one-tap actions ask first (issue 16): a POST without confirm=1 is answered with a
+// second page that says what will happen and posts the same fields again with confirm=1. No
+// JavaScript; nothing changes until that second POST.
+bool confirmed(Ctx& ctx);
+// `question` and `button` are already translated; `back` is where «Cancel» leads; `set` replaces
+// or adds fields of the form posted again.
+http::Response confirm_page(Ctx& ctx, const std::string& question, const std::string& button,
+                            const std::string& back,
+                            const std::vector<std::pair<std::string, std::string>>& set = {});
+
+// A date as people type it: "2026-12-03" (what <input type=date> sends) or "03.12.2026" (also
+// "3.12.2026" and "03/12/2026"); the ISO day, or nullopt when it is not a real date.
+std::optional<std::string> parse_day(const std::string& text);
 
 }  // namespace parta::web

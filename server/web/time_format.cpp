@@ -133,7 +133,11 @@ std::optional<std::int64_t> parse_local(std::string_view date, std::string_view 
   int y, mo, d, h, mi;
   char tail;
   std::string ds(date), ts(time);
-  if (std::sscanf(ds.c_str(), "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3) return std::nullopt;
+  // As <input type=date> sends it, or as people type it: 03.12.2026 (also 03/12/2026).
+  if (std::sscanf(ds.c_str(), "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 &&
+      std::sscanf(ds.c_str(), "%2d.%2d.%4d%c", &d, &mo, &y, &tail) != 3 &&
+      std::sscanf(ds.c_str(), "%2d/%2d/%4d%c", &d, &mo, &y, &tail) != 3)
+    return std::nullopt;
   if (std::sscanf(ts.c_str(), "%2d:%2d%c", &h, &mi, &tail) != 2) return std::nullopt;
   if (y < 2000 || y > 2200 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 ||
       mi > 59)

@@ -26,7 +26,8 @@ std::string time_zone_label(std::int64_t t);
 // The box's time zone as a Russian school says it, from Moscow time: "МСК+4" (Novosibirsk),
 // "МСК" (Moscow), "МСК−1" (Kaliningrad); "UTC+07:00" in English.
 std::string moscow_time_label(Lang lang, std::int64_t t);
-// "2026-11-21" + "18:00" → seconds; nullopt when either is not a real date or time.
+// "2026-11-21" (or "21.11.2026") + "18:00" → seconds; nullopt when either is not a real date or
+// time.
 std::optional<std::int64_t> parse_local(std::string_view date, std::string_view time);
 
 }  // namespace parta::web

@@ -20,6 +20,13 @@ std::int64_t form_id(Ctx& ctx, const char* name) {
   return std::stoll(v);
 }
 
+// What was typed into the refused form posted to `action`, as f_<name>, so it shows it again.
+void keep_typed(Ctx& ctx, mstch::map& data, const std::string& action,
+                std::initializer_list<const char*> names) {
+  if (ctx.req.method != "POST" || ctx.req.path != action) return;
+  for (const char* n : names) data[std::string("f_") + n] = ctx.req.form().value(n);
+}
+
 http::Response credentials_page(Ctx& ctx, const std::vector<domain::Credential>& creds,
                                 const std::string& back) {
   mstch::map data{{"credentials", credentials_data(creds)}, {"back", back}};
@@ -69,6 +76,7 @@ http::Response teachers_page(Ctx& ctx, const std::string& error, int status = 20
     teachers.push_back(m);
   }
   mstch::map data{{"teachers", teachers}};
+  keep_typed(ctx, data, "/admin/teachers", {"last_name", "first_name", "middle_name", "login"});
   if (!error.empty()) data["error"] = error;
   return page(ctx, "admin_teachers", std::move(data), "Teachers", status);
 }
@@ -96,14 +104,23 @@ http::Response teacher_page(Ctx& ctx, std::int64_t id, const std::string& error,
 // ---- students ----
 http::Response students_page(Ctx& ctx, std::optional<std::int64_t> class_id,
                              const std::string& error, int status = 200) {
-  mstch::array students, classes;
+  mstch::array students, classes, new_classes;
   for (const auto& s : domain::list_students(ctx.db, class_id)) students.push_back(student_data(s));
+  // The new student's class: as chosen when the form was refused, else the class shown.
+  std::string chosen = ctx.req.method == "POST"
+                           ? ctx.req.form().value("class_id")
+                           : (class_id ? std::to_string(*class_id) : std::string());
   for (const auto& k : domain::list_classes(ctx.db)) {
     mstch::map m = class_data(k);
     m["selected"] = class_id == k.id;
     classes.push_back(m);
+    m["chosen"] = chosen == std::to_string(k.id);
+    new_classes.push_back(m);
   }
-  mstch::map data{{"students", students}, {"classes", classes}};
+  mstch::map data{{"students", students}, {"classes", classes}, {"new_classes", new_classes}};
+  keep_typed(ctx, data, "/admin/students",
+             {"last_name", "first_name", "middle_name", "login", "student_no"});
+  if (ctx.req.method == "POST") data["f_paper"] = ctx.req.form().value("paper") == "1";
   if (!error.empty()) data["error"] = error;
   return page(ctx, "admin_students", std::move(data), "Students", status);
 }
@@ -137,6 +154,8 @@ http::Response parents_page(Ctx& ctx, const std::string& error, int status = 200
     parents.push_back(m);
   }
   mstch::map data{{"parents", parents}};
+  keep_typed(ctx, data, "/admin/parents",
+             {"last_name", "first_name", "middle_name", "login", "phone", "student_no"});
   if (!error.empty()) data["error"] = error;
   return page(ctx, "admin_parents", std::move(data), "Parents", status);
 }
@@ -278,6 +297,7 @@ void register_admin_views(App& app) {
     if (err.empty() && domain::find_student_by_no(ctx.db, no))
       err = "A student with this ID already exists.";
     std::int64_t class_id = 0;
+    if (err.empty() && ctx.req.form().value("class_id").empty()) err = "Choose the class.";
     if (err.empty()) {
       class_id = form_id(ctx, "class_id");
       if (!domain::find_class(ctx.db, class_id))
@@ -384,6 +404,21 @@ void register_admin_views(App& app) {
     auto kind = ctx.req.form().value("kind") == "pin" && u->role == domain::Role::student
                     ? domain::SecretKind::pin
                     : domain::SecretKind::password;
+    if (!confirmed(ctx)) {
+      std::string back = u->role == domain::Role::student   ? "/admin/students/"
+                         : u->role == domain::Role::teacher ? "/admin/teachers/"
+                                                            : "";
+      return confirm_page(
+          ctx,
+          ctx.tr(
+              domain::Message{kind == domain::SecretKind::pin
+                                  ? "Make a new PIN for {name}? The old one stops working at once."
+                                  : "Make a new password for {name}? The old one stops working "
+                                    "at once.",
+                              {{"name", u->full_name()}}}),
+          ctx.tr(kind == domain::SecretKind::pin ? "Make a new PIN" : "Make a new password"),
+          back.empty() ? "/admin/parents" : back + std::to_string(id));
+    }
     std::string secret = domain::reset_secret(ctx.db, id, kind);
     // The new secret goes on a card to a new device, too: strangers' failures must not stop it.
     app.limiter().forgive_account(u->login);

@@ -142,6 +142,7 @@ void register_calendar_views(App& app) {
     domain::NewEvent e;
     e.title = field(ctx, "title", 1000);
     e.day = field(ctx, "day", 20);
+    e.day = parse_day(e.day).value_or(e.day);  // 03.12.2026 as well
     e.starts = field(ctx, "starts", 20);
     e.ends = field(ctx, "ends", 20);
     e.place = field(ctx, "place", 1000);

@@ -110,6 +110,50 @@ std::string thread_url(const Assignment& a, std::int64_t sid) {
   return "/assignments/" + std::to_string(a.id) + "/students/" + std::to_string(sid);
 }
 
+// The refused form had files attached (they are not kept: they must be chosen again).
+bool files_were_chosen(Ctx& ctx) {
+  if (ctx.req.method != "POST") return false;
+  for (const auto& f : ctx.req.form().files)
+    if (f.size > 0) return true;
+  return false;
+}
+
+// A published assignment's edit form: as stored, or as typed when refused.
+http::Response edit_assignment_page(Ctx& ctx, const Assignment& a, const std::string& error,
+                                    int status) {
+  static const http::Form kEmpty;
+  const http::Form& f = ctx.req.method == "POST" ? ctx.req.form() : kEmpty;
+  auto typed = [&](const char* name, const std::string& stored) {
+    return f.has(name) ? f.value(name) : stored;
+  };
+  std::string due = format_datetime(a.due_at), pub = format_datetime(a.publish_at);
+  std::int64_t now = ctx.clock.now();
+  mstch::map data = assignment_data(ctx, a);
+  data["title"] = typed("title", a.title);
+  data["topic"] = typed("topic", a.topic);
+  data["body"] = typed("body", a.body);
+  data["due_date"] = typed("due_date", iso_date(a.due_at));
+  data["due_time"] = typed("due_time", due.substr(due.size() - 5));
+  data["can_schedule"] = a.publish_at > now;
+  data["publish_date"] = typed("publish_date", iso_date(a.publish_at));
+  data["publish_time"] = typed("publish_time", pub.substr(pub.size() - 5));
+  std::vector<std::string> removing = f.all("remove_file");
+  mstch::array files;
+  for (const auto& file : domain::attachments_for(ctx.db, a.id, 0)) {
+    std::string id = std::to_string(file.id);
+    files.push_back(
+        mstch::map{{"fid", id},
+                   {"name", file.filename},
+                   {"size", format_size(ctx.lang, file.size)},
+                   {"checked", std::find(removing.begin(), removing.end(), id) != removing.end()}});
+  }
+  data["files"] = files;
+  data["has_files"] = !files.empty();
+  if (files_were_chosen(ctx)) data["files_lost"] = true;
+  if (!error.empty()) data["error"] = error;
+  return page(ctx, "assignment_edit", std::move(data), "Edit the assignment", status);
+}
+
 http::Response new_assignment_page(Ctx& ctx, std::int64_t class_id, std::int64_t subject_id,
                                    const std::string& error, int status) {
   auto k = domain::find_class(ctx.db, class_id);
@@ -143,6 +187,8 @@ http::Response new_assignment_page(Ctx& ctx, std::int64_t class_id, std::int64_t
   std::string grading = f.has("grading") ? f.value("grading") : "mark";
   data["g_" + grading] = true;
   if (!error.empty()) data["error"] = error;
+  // A browser cannot be given files back: say so instead of dropping them silently.
+  if (files_were_chosen(ctx)) data["files_lost"] = true;
   return page(ctx, "assignment_new", std::move(data), "New assignment", status);
 }
 
@@ -464,7 +510,8 @@ void register_coursework_views(App& app) {
     std::int64_t now = ctx.clock.now();
     auto due = parse_local(f.value("due_date"), f.value("due_time"));
     if (!due)
-      return new_assignment_page(ctx, *cls, *subj, ctx.tr("Enter the due date and time."), 422);
+      return new_assignment_page(ctx, *cls, *subj,
+                                 ctx.tr("Enter the due date (as 03.12.2026) and time."), 422);
     a.due_at = *due;
     a.publish_at = now;
     if (!f.value("publish_date").empty()) {
@@ -535,6 +582,97 @@ void register_coursework_views(App& app) {
     data["can_edit"] = domain::teaches(ctx.db, me, a->class_id, a->subject_id);
     data["can_paper"] = domain::can_manage_paper(ctx.db, me, *a);
     return page(ctx, "assignment", std::move(data), "Assignment");
+  });
+
+  // ---- the teacher fixes or deletes a published assignment ----
+  app.route("GET", "/assignments/{id}/edit", kTeacher, [](Ctx& ctx) {
+    auto a = domain::find_assignment(ctx.db, ctx.req.id("id"));
+    if (!a) throw http::NotFound();
+    if (!domain::teaches(ctx.db, ctx.me(), a->class_id, a->subject_id)) throw http::Forbidden();
+    return edit_assignment_page(ctx, *a, "", 200);
+  });
+
+  app.route("POST", "/assignments/{id}/edit", kTeacher, [](Ctx& ctx) {
+    auto a = domain::find_assignment(ctx.db, ctx.req.id("id"));
+    if (!a) throw http::NotFound();
+    if (!domain::teaches(ctx.db, ctx.me(), a->class_id, a->subject_id)) throw http::Forbidden();
+    const auto& f = ctx.req.form();
+    std::int64_t now = ctx.clock.now();
+    domain::NewAssignment n;
+    n.class_id = a->class_id;
+    n.subject_id = a->subject_id;
+    n.grading = a->grading;
+    n.title = field(ctx, "title", 1000);
+    n.topic = field(ctx, "topic", 1000);
+    n.body = field(ctx, "body", 100000);
+    auto due = parse_local(f.value("due_date"), f.value("due_time"));
+    if (!due)
+      return edit_assignment_page(ctx, *a, ctx.tr("Enter the due date (as 03.12.2026) and time."),
+                                  422);
+    n.due_at = *due;
+    n.publish_at = a->publish_at;
+    if (a->publish_at > now && !f.value("publish_date").empty()) {
+      auto pub = parse_local(f.value("publish_date"),
+                             f.value("publish_time").empty() ? "08:00" : f.value("publish_time"));
+      if (!pub) return edit_assignment_page(ctx, *a, ctx.tr("Enter a real publish date."), 422);
+      n.publish_at = std::max(now, *pub);
+    }
+    // A due date left as it was may be past already: fixing a typo in an old task is allowed.
+    if (auto err = domain::check_assignment(ctx.db, n, n.due_at == a->due_at ? 0 : now))
+      return edit_assignment_page(ctx, *a, ctx.tr(*err), 422);
+    std::vector<std::int64_t> remove;
+    for (const auto& v : f.all("remove_file")) {
+      auto id = parse_id(v);
+      if (!id) throw http::BadRequest("The form refers to something that does not exist.");
+      remove.push_back(*id);
+    }
+    std::string upload_error;
+    auto files = take_uploads(ctx, "files", &upload_error);
+    if (!upload_error.empty()) return edit_assignment_page(ctx, *a, upload_error, 422);
+    storage::Transaction tx(ctx.db);
+    domain::update_assignment(ctx.db, a->id, n);
+    for (auto id : remove) domain::remove_attachment(ctx.db, a->id, id);
+    for (const auto& file : files) {
+      domain::record_blob(ctx.db, ctx.clock, file.sha256, file.size);
+      domain::add_attachment(ctx.db, a->id, std::nullopt, file);
+    }
+    tx.commit();
+    return http::Response::redirect("/assignments/" + std::to_string(a->id));
+  });
+
+  // Deleting: only an assignment no student has worked on and nobody has marked (the work and the
+  // marks are never deleted with a task; the teacher edits it instead). Asks first.
+  app.route("POST", "/assignments/{id}/delete", kTeacher, [](Ctx& ctx) {
+    auto a = domain::find_assignment(ctx.db, ctx.req.id("id"));
+    if (!a) throw http::NotFound();
+    if (!domain::teaches(ctx.db, ctx.me(), a->class_id, a->subject_id)) throw http::Forbidden();
+    std::string back = "/assignments/" + std::to_string(a->id);
+    auto w = domain::work_on(ctx.db, a->id);
+    if (w.any()) {
+      mstch::map data{
+          {"title", a->title},
+          {"back", back},
+          {"edit", back + "/edit"},
+          {"why", ctx.tr(domain::Message{
+                      "Students' work belongs to it: {submissions} hand-ins, {comments} "
+                      "comments, {grades} marks, {runs} paper print runs. They are never deleted "
+                      "with the assignment.",
+                      {{"submissions", std::to_string(w.submissions)},
+                       {"comments", std::to_string(w.comments)},
+                       {"grades", std::to_string(w.grades)},
+                       {"runs", std::to_string(w.print_runs)}}})}};
+      return page(ctx, "assignment_kept", std::move(data), "The assignment is kept", 409);
+    }
+    if (!confirmed(ctx))
+      return confirm_page(ctx,
+                          ctx.tr(domain::Message{"Delete the assignment «{title}» with its files? "
+                                                 "Nobody has handed anything in yet.",
+                                                 {{"title", a->title}}}),
+                          ctx.tr("Delete the assignment"), back);
+    storage::Transaction tx(ctx.db);
+    domain::delete_assignment(ctx.db, a->id);
+    tx.commit();
+    return http::Response::redirect("/assignments");
   });
 
   // Individual variant: text and files for one student.

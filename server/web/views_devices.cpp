@@ -1,4 +1,7 @@
 // Device lending: the admin's register of school laptops and tablets lent to students.
+#include <set>
+
+#include "domain/access.hpp"
 #include "domain/devices.hpp"
 #include "web/app.hpp"
 #include "web/form_fields.hpp"
@@ -9,10 +12,26 @@ namespace parta::web {
 
 namespace {
 
+// The admin keeps the register; a class teacher lends the free devices to her class's students
+// and takes back what they have (issue 16).
 http::Response devices_page(Ctx& ctx, const std::string& error, int status) {
+  bool admin = ctx.me().role == domain::Role::admin;
+  std::set<std::string> mine;  // a class teacher's classes, by name (names are unique)
+  std::vector<domain::Student> pupils;
+  if (admin) {
+    pupils = domain::list_students(ctx.db, std::nullopt);
+  } else {
+    for (const auto& k : domain::classes_led_by(ctx.db, ctx.me().id)) mine.insert(k.name);
+    if (mine.empty()) throw http::Forbidden();
+    for (auto& s : domain::list_students(ctx.db, std::nullopt))  // one query, whatever she leads
+      if (mine.count(s.class_name)) pupils.push_back(std::move(s));
+  }
+  static const http::Form kEmpty;
+  const http::Form& f = ctx.req.method == "POST" ? ctx.req.form() : kEmpty;
   mstch::array devices, students;
   int out = 0;
   for (const auto& d : domain::list_devices(ctx.db)) {
+    if (!admin && d.loan_id && !mine.count(d.class_name)) continue;
     mstch::map m{{"id", std::to_string(d.id)},
                  {"kind", d.kind},
                  {"model", d.model},
@@ -25,10 +44,15 @@ http::Response devices_page(Ctx& ctx, const std::string& error, int status) {
     out += d.loan_id.has_value();
     devices.push_back(m);
   }
-  for (const auto& s : domain::list_students(ctx.db, std::nullopt))
+  for (const auto& s : pupils)
     students.push_back(mstch::map{{"id", std::to_string(s.user.id)},
                                   {"name", s.user.short_name() + " (" + s.class_name + ")"}});
-  mstch::map data{{"devices", devices},
+  mstch::map data{{"is_admin", admin},
+                  {"kind", f.value("kind")},
+                  {"model", f.value("model")},
+                  {"serial", f.value("serial")},
+                  {"note", f.value("note")},
+                  {"devices", devices},
                   {"has_devices", !devices.empty()},
                   {"students", students},
                   {"count", std::to_string(devices.size())},
@@ -40,7 +64,7 @@ http::Response devices_page(Ctx& ctx, const std::string& error, int status) {
 }  // namespace
 
 void register_device_views(App& app) {
-  app.route("GET", "/admin/devices", kAdmin, [](Ctx& ctx) { return devices_page(ctx, "", 200); });
+  app.route("GET", "/admin/devices", kStaff, [](Ctx& ctx) { return devices_page(ctx, "", 200); });
 
   app.route("POST", "/admin/devices", kAdmin, [](Ctx& ctx) {
     std::string kind = field(ctx, "kind", 1000), serial = field(ctx, "serial", 1000);
@@ -50,15 +74,21 @@ void register_device_views(App& app) {
     return http::Response::redirect("/admin/devices");
   });
 
-  app.route("POST", "/admin/devices/{id}/lend", kAdmin, [](Ctx& ctx) {
+  app.route("POST", "/admin/devices/{id}/lend", kStaff, [](Ctx& ctx) {
     auto student = parse_id(ctx.req.form().value("student_id"));
     if (!student) throw http::BadRequest("The form refers to something that does not exist.");
+    if (!domain::can_lend_to(ctx.db, ctx.me(), *student)) throw http::Forbidden();
     if (auto err = domain::lend(ctx.db, ctx.clock, ctx.req.id("id"), *student, ctx.me().id))
       return devices_page(ctx, ctx.tr(*err), 422);
     return http::Response::redirect("/admin/devices");
   });
 
-  app.route("POST", "/admin/devices/{id}/return", kAdmin, [](Ctx& ctx) {
+  app.route("POST", "/admin/devices/{id}/return", kStaff, [](Ctx& ctx) {
+    auto d = domain::find_device(ctx.db, ctx.req.id("id"));
+    if (!d) throw http::NotFound();
+    if (ctx.me().role != domain::Role::admin &&
+        !(d->student_id && domain::can_lend_to(ctx.db, ctx.me(), *d->student_id)))
+      throw http::Forbidden();
     if (auto err = domain::give_back(ctx.db, ctx.clock, ctx.req.id("id")))
       return devices_page(ctx, ctx.tr(*err), 422);
     return http::Response::redirect("/admin/devices");

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "content/utf8.hpp"
+#include "domain/access.hpp"
 #include "domain/coursework.hpp"
 #include "domain/news.hpp"
 #include "domain/school.hpp"
@@ -308,11 +309,29 @@ void register_home_views(App& app) {
     if (!domain::can_view_class(ctx.db, ctx.me(), id)) throw http::Forbidden();
     auto k = domain::find_class(ctx.db, id);
     if (!k) throw http::NotFound();
+    // The admin and the class teacher run the class: its gradebooks, diaries, timetable, distance
+    // mode, devices and login cards are linked from here (issue 16).
+    bool manages = ctx.me().role == domain::Role::admin || k->class_teacher_id == ctx.me().id;
+    std::string cls = std::to_string(id);
     mstch::array students, teaching;
-    for (const auto& s : domain::list_students(ctx.db, id)) students.push_back(student_data(s));
+    for (const auto& s : domain::list_students(ctx.db, id)) {
+      mstch::map m = student_data(s);
+      m["manages"] = manages;
+      students.push_back(m);
+    }
     for (const auto& t : domain::teaching_of_class(ctx.db, id))
-      teaching.push_back(mstch::map{{"subject", t.subject_name}, {"teacher", t.teacher_name}});
-    mstch::map data{{"class", class_data(*k)}, {"students", students}, {"teaching", teaching}};
+      teaching.push_back(
+          mstch::map{{"subject", t.subject_name},
+                     {"teacher", t.teacher_name},
+                     {"gradebook", manages || t.teacher_id == ctx.me().id
+                                       ? "/gradebook/" + cls + "/" + std::to_string(t.subject_id)
+                                       : std::string()}});
+    mstch::map data{{"class", class_data(*k)},
+                    {"students", students},
+                    {"teaching", teaching},
+                    {"manages", manages},
+                    {"is_admin", ctx.me().role == domain::Role::admin},
+                    {"has_students", !students.empty()}};
     return page(ctx, "class", std::move(data), "Class");
   });
 }

@@ -31,7 +31,7 @@ domain::ClassInfo load_class(Ctx& ctx) {
 std::string chosen_day(Ctx& ctx, const char* param) {
   std::string today = domain::local_day(ctx.clock.now());
   auto d = ctx.req.query(param);
-  return d && domain::valid_day(*d) ? *d : today;
+  return d ? parse_day(*d).value_or(today) : today;  // 2026-12-03 or 03.12.2026
 }
 
 int idle_days_param(Ctx& ctx) {
@@ -158,8 +158,8 @@ void register_monitoring_views(App& app) {
   app.route("POST", "/monitoring/classes/{id}/absences", kStaff, [](Ctx& ctx) {
     auto k = load_class(ctx);
     const auto& f = ctx.req.form();
-    std::string day = f.value("day");
-    if (!domain::valid_day(day)) throw http::BadRequest("Enter a real date.");
+    std::string day = parse_day(f.value("day")).value_or("");
+    if (day.empty()) throw http::BadRequest("Enter a real date.");
     storage::Transaction tx(ctx.db);
     for (const auto& s : domain::list_students(ctx.db, k.id)) {
       std::string id = std::to_string(s.user.id);

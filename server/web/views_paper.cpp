@@ -3,6 +3,7 @@
 // upload with progress, the review queue, the printer setting and login cards. CUPS and the
 // cards' PDF are the parta-paper helper's work (Settings::paper): partad links neither.
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "domain/access.hpp"
@@ -21,6 +22,8 @@ namespace {
 using domain::Role;
 
 constexpr const char* kRefreshSeconds = "2";
+// The box's address when portal_host is not configured: the firmware's default.
+constexpr const char* kDefaultPortalHost = "parta.school";
 constexpr const char* kNoHelper = "The paper helper does not answer. Try again in a minute.";
 
 // The paper helper's answer, or nullopt when it did not give one (logged by the helper's runner).
@@ -208,6 +211,13 @@ http::Response hub_page(Ctx& ctx, const std::string& error, int status) {
                   {"has_batches", !batches.empty()},
                   {"review", std::to_string(review_queue(ctx, 100).size())},
                   {"is_admin", ctx.me().role == Role::admin}};
+  // Login cards are made on a class's page: the classes this user runs.
+  mstch::array card_classes;
+  for (const auto& k : ctx.me().role == Role::admin ? domain::list_classes(ctx.db)
+                                                    : domain::classes_led_by(ctx.db, ctx.me().id))
+    card_classes.push_back(mstch::map{{"id", std::to_string(k.id)}, {"name", k.name}});
+  data["has_card_classes"] = !card_classes.empty();
+  data["card_classes"] = card_classes;
   if (!error.empty()) data["error"] = error;
   return page(ctx, "paper", std::move(data), "Paper", status);
 }
@@ -433,17 +443,46 @@ void register_paper_views(App& app) {
     return http::Response::redirect("/admin/printer");
   });
 
-  // Login cards for a class: new PINs for its students, printed with a code to the sign-in page.
-  app.route("POST", "/admin/login-cards", kAdmin, [&app](Ctx& ctx) {
-    auto class_id = parse_id(ctx.req.form().value("class_id"));
-    auto k = class_id ? domain::find_class(ctx.db, *class_id) : std::nullopt;
-    if (!k) throw http::BadRequest("The form refers to something that does not exist.");
-    std::string host = ctx.req.header("host");
-    if (host.empty() || host.find_first_of(" /\"<>") != std::string::npos) host = "parta.local";
+  // Login cards for a class, from its page: new PINs for the whole class or for the students
+  // ticked, printed with a code to the sign-in page at the box's own address (the configured
+  // portal host: never the Host a visitor's browser sent). The admin and the class teacher.
+  app.route("POST", "/classes/{id}/login-cards", kStaff, [&app](Ctx& ctx) {
+    auto k = domain::find_class(ctx.db, ctx.req.id("id"));
+    if (!k) throw http::NotFound();
+    if (!domain::can_manage_class(ctx.db, ctx.me(), k->id)) throw http::Forbidden();
+    std::string back = "/classes/" + std::to_string(k->id) + "#cards";
+    bool all = ctx.req.form().value("who") == "all";
+    std::set<std::int64_t> chosen;
+    for (const auto& v : ctx.req.form().all("student")) {
+      auto id = parse_id(v);
+      if (!id) throw http::BadRequest("The form refers to something that does not exist.");
+      chosen.insert(*id);
+    }
+    std::vector<domain::Student> students;
+    for (auto& s : domain::list_students(ctx.db, k->id))
+      if (all || chosen.count(s.user.id)) students.push_back(std::move(s));
+    if (!all && students.size() != chosen.size())
+      throw http::BadRequest("The form refers to something that does not exist.");
+    if (students.empty())  // nobody ticked: offer the whole class, with the same warning
+      return confirm_page(ctx,
+                          ctx.tr(domain::Message{
+                              "No student was ticked. Make new cards for the whole class {class}? "
+                              "All their old PINs stop working at once.",
+                              {{"class", k->name}}}),
+                          ctx.tr("Cards for the whole class"), back, {{"who", "all"}});
+    if (!confirmed(ctx))
+      return confirm_page(
+          ctx,
+          ctx.tr(domain::Message{"Make new PINs for {count} students of {class}? Their old PINs "
+                                 "stop working at once.",
+                                 {{"count", std::to_string(students.size())}, {"class", k->name}}}),
+          ctx.tr("Make the cards"), back);
+    std::string host = ctx.settings ? ctx.settings->portal_host : "";
+    if (host.empty()) host = kDefaultPortalHost;
     printer::Job job;
     job.kind = printer::JobKind::cards;
     storage::Transaction tx(ctx.db);
-    for (const auto& s : domain::list_students(ctx.db, k->id)) {
+    for (const auto& s : students) {
       std::string pin = domain::reset_secret(ctx.db, s.user.id, domain::SecretKind::pin);
       app.limiter().forgive_account(s.user.login);
       job.cards.push_back(printer::LoginCard{s.user.last_name + " " + s.user.first_name, k->name,

@@ -120,6 +120,20 @@ http::Response survey_page(Ctx& ctx, const domain::Survey& s, const domain::Answ
                   {"can_answer", addressed && s.open},
                   {"closed", !s.open},
                   {"results", domain::can_see_results(ctx.db, ctx.me(), s)}};
+  // A parent of children in several classes is told which child the answers are about.
+  if (addressed && ctx.me().role == Role::parent) {
+    auto kids = domain::survey_children(ctx.db, s, ctx.me().id);
+    std::string about;
+    for (const auto& k : kids) about += (about.empty() ? "" : "; ") + k;
+    if (kids.size() == 1)
+      data["about"] = ctx.tr(
+          domain::Message{"The questions are about your child {child}.", {{"child", about}}});
+    else if (kids.size() > 1)
+      data["about"] = ctx.tr(domain::Message{
+          "The questions are about your children {children}: answer for all of them, and name "
+          "the child in a written answer where it differs.",
+          {{"children", about}}});
+  }
   if (!notice.empty()) data["notice"] = notice;
   if (!error.empty()) data["error"] = error;
   return page(ctx, "survey", std::move(data), "Survey", status);
@@ -250,8 +264,36 @@ void register_survey_views(App& app) {
       if (!bars.empty()) m["chart"] = bar_chart(bars, q.text);
       questions.push_back(m);
     }
+    // Who has not answered, and each person's answers (who needs a tablet, who works on paper).
+    mstch::array waiting, people;
+    for (const auto& p : domain::survey_people(ctx.db, s)) {
+      std::string who = p.children.empty() ? p.name : p.children + " — " + p.name;
+      if (!p.answered) {
+        waiting.push_back(mstch::map{{"who", who}});
+        continue;
+      }
+      mstch::array cells;
+      for (const auto& q : s.questions) {
+        std::string cell;
+        if (q.kind == QuestionKind::text) {
+          auto t = p.answers.text.find(q.id);
+          if (t != p.answers.text.end()) cell = t->second;
+        } else if (auto c = p.answers.chosen.find(q.id); c != p.answers.chosen.end()) {
+          for (const auto& o : q.options)
+            if (std::find(c->second.begin(), c->second.end(), o.id) != c->second.end())
+              cell += (cell.empty() ? "" : ", ") + o.text;
+        }
+        cells.push_back(mstch::map{{"question", q.text}, {"text", cell}});
+      }
+      people.push_back(mstch::map{{"who", who}, {"cells", cells}});
+    }
     bool manage = ctx.me().role == Role::admin || ctx.me().id == s.author_id;
-    mstch::map data{{"id", std::to_string(s.id)},
+    mstch::map data{{"waiting", waiting},
+                    {"has_waiting", !waiting.empty()},
+                    {"waiting_count", std::to_string(waiting.size())},
+                    {"people", people},
+                    {"has_people", !people.empty()},
+                    {"id", std::to_string(s.id)},
                     {"title", s.title},
                     {"audience", audience_label(ctx, s)},
                     {"author", s.author_name},
@@ -289,6 +331,14 @@ void register_survey_views(App& app) {
   app.route("POST", "/surveys/{id}/delete", kStaff, [](Ctx& ctx) {
     auto s = load(ctx);
     if (ctx.me().role != Role::admin && ctx.me().id != s.author_id) throw http::Forbidden();
+    if (s.responses > 0 && !confirmed(ctx))
+      return confirm_page(
+          ctx,
+          ctx.tr(domain::Message{"Delete the survey «{title}» with the {count} answers given? They "
+                                 "cannot be brought back.",
+                                 {{"title", s.title}, {"count", std::to_string(s.responses)}}}),
+          ctx.tr("Delete the survey and its answers"),
+          "/surveys/" + std::to_string(s.id) + "/results");
     domain::delete_survey(ctx.db, s.id);
     return http::Response::redirect("/surveys");
   });

@@ -113,7 +113,7 @@ def main():
         db = sqlite3.connect(os.path.join(data, "parta.db"))
         admin_id = db.execute("SELECT id FROM users WHERE login = 'admin'").fetchone()[0]
         db.close()
-        status, body, _ = admin.post(f"/admin/users/{admin_id}/reset", {"kind": "password"})
+        status, body, _ = admin.post(f"/admin/users/{admin_id}/reset", {"kind": "password", "confirm": "1"})
         check(status == 200 and not os.path.exists(pw_file),
               "an admin's reset of the first admin's password removes the file")
 

@@ -109,7 +109,8 @@ TEST_F(Admin, CreatesStudentAndParentAndResetsPin) {
                          {{"last_name", "Тестов"}, {"first_name", "<b>"}});
   EXPECT_EQ(bad.status, 422);
   EXPECT_NE(s.get("/").body.find("Здравствуй, Петя!"), std::string::npos);
-  Reply reset = admin.post("/admin/users/" + std::string(m[1]) + "/reset", {{"kind", "pin"}});
+  Reply reset = admin.post("/admin/users/" + std::string(m[1]) + "/reset",
+                           {{"kind", "pin"}, {"confirm", "1"}});
   ASSERT_EQ(reset.status, 200);
   std::string pin2 = secret_on(reset.body);
   EXPECT_EQ(pin2.size(), 6u);

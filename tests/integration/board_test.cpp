@@ -67,13 +67,20 @@ TEST(Board, DistanceSwitchPostsTheOrderAndShowsABanner) {
             303);
   Reply h5 = s5a.get("/");
   EXPECT_NE(h5.body.find(banner), std::string::npos);
-  EXPECT_NE(h5.body.find("Переход на дистанционное обучение"), std::string::npos);
+  EXPECT_NE(h5.body.find("Дистанционное обучение с "), std::string::npos);
   EXPECT_NE(h5.body.find("Приказ № 12"), std::string::npos);
   EXPECT_EQ(s9a.get("/").body.find(banner), std::string::npos);
-  // The whole school, then back.
-  ASSERT_EQ(admin.post("/admin/distance", {{"scope", "school"}, {"on", "1"}}).status, 303);
+  // The whole school (with its message, confirmed), then back.
+  ASSERT_EQ(
+      admin
+          .post("/admin/distance",
+                {{"scope", "school"}, {"on", "1"}, {"message", "Приказ № 13"}, {"confirm", "1"}})
+          .status,
+      303);
   EXPECT_NE(s9a.get("/").body.find(banner), std::string::npos);
-  ASSERT_EQ(admin.post("/admin/distance", {{"scope", "school"}, {"on", "0"}}).status, 303);
+  ASSERT_EQ(
+      admin.post("/admin/distance", {{"scope", "school"}, {"on", "0"}, {"confirm", "1"}}).status,
+      303);
   ASSERT_EQ(admin.post("/admin/distance", {{"scope", "1"}, {"on", "0"}}).status, 303);
   EXPECT_EQ(s5a.get("/").body.find(banner), std::string::npos);
   EXPECT_NE(s5a.get("/announcements").body.find("Возвращение к очному обучению"),

@@ -304,6 +304,25 @@ class Permissions : public ::testing::Test {
     if (!std::regex_search(done, pg, std::regex("/paper/pages/(\\d+)/image\\.jpg")))
       throw std::runtime_error("no review page: " + done);
     review_page_ = std::stoll(pg[1]);
+    // A lesson in 5А (smirnova's class) and one in 5Б (not hers), far ahead.
+    for (const char* cls : {"5А", "5Б"}) {
+      std::string k = std::to_string(class_ids_[cls]);
+      admin.get("/admin/schedule?class=" + k + "&day=2099-01-05");
+      Reply l = admin.post("/admin/schedule/lessons", {{"class_id", k},
+                                                       {"day", "2099-01-05"},
+                                                       {"number", "1"},
+                                                       {"starts", "08:30"},
+                                                       {"ends", "09:10"},
+                                                       {"subject_id", std::to_string(rus_)},
+                                                       {"teacher_id", ""},
+                                                       {"mode", "school"},
+                                                       {"link", ""}});
+      if (l.status != 303) throw std::runtime_error("lesson not added: " + l.body);
+      std::string day = admin.get(l.location()).body;
+      if (!std::regex_search(day, pg, std::regex("/admin/schedule/lessons/(\\d+)\"")))
+        throw std::runtime_error("no lesson");
+      (std::string(cls) == "5А" ? lesson_5a_ : lesson_5b_) = std::stoll(pg[1]);
+    }
   }
   static void TearDownTestSuite() { delete server_; }
   void check_object_states();
@@ -314,7 +333,7 @@ class Permissions : public ::testing::Test {
   static std::map<std::string, std::int64_t> file_ids_;
   static std::string direct_, group_, class_conv_, survey_, run_, packet_, batch_, page_;
   static std::int64_t variant_attachment_, scheduled_, scheduled_attachment_, maths_,
-      maths_attachment_, maths_submission_, review_page_;
+      maths_attachment_, maths_submission_, review_page_, lesson_5a_, lesson_5b_;
   static std::map<std::string, std::int64_t> class_ids_, student_ids_, teacher_ids_;
 };
 Partad* Permissions::server_ = nullptr;
@@ -325,7 +344,8 @@ std::map<std::string, std::int64_t> Permissions::file_ids_;
 std::int64_t Permissions::variant_attachment_ = 0, Permissions::scheduled_ = 0,
              Permissions::scheduled_attachment_ = 0, Permissions::maths_ = 0,
              Permissions::maths_attachment_ = 0, Permissions::maths_submission_ = 0,
-             Permissions::review_page_ = 0;
+             Permissions::review_page_ = 0, Permissions::lesson_5a_ = 0,
+             Permissions::lesson_5b_ = 0;
 std::string Permissions::direct_, Permissions::group_, Permissions::class_conv_,
     Permissions::survey_, Permissions::run_, Permissions::packet_, Permissions::batch_,
     Permissions::page_;
@@ -443,6 +463,14 @@ TEST_F(Permissions, RoleByRouteTable) {
        "/assignments/" + asg + "/variants",
        {},
        {L, D, V, D, D, D}},
+      // Fixing and deleting are the subject teacher's; with hand-ins it is never deleted (409).
+      {"GET", "/assignments/{id}/edit", "/assignments/" + asg + "/edit", {}, {L, D, A, D, D, D}},
+      {"POST", "/assignments/{id}/edit", "/assignments/" + asg + "/edit", {}, {L, D, V, D, D, D}},
+      {"POST",
+       "/assignments/{id}/delete",
+       "/assignments/" + asg + "/delete",
+       {{"confirm", "1"}},
+       {L, D, V, D, D, D}},
       {"GET", "/assignments/{id}/students/{sid}", thread_own, {}, {L, A, A, D, A, A}},
       {"GET", "/assignments/{id}/students/{sid}", thread_mate, {}, {L, A, A, D, D, D}},
       {"POST",
@@ -552,39 +580,86 @@ TEST_F(Permissions, RoleByRouteTable) {
        "/announcements/999999/delete",
        {},
        {L, N, N, N, D, D}},
-      {"GET", "/admin/distance", "/admin/distance", {}, {L, A, D, D, D, D}},
-      {"POST", "/admin/distance", "/admin/distance", {{"scope", "x"}}, {L, V, D, D, D, D}},
-      // Schedule.
+      // Distance mode: the school is the admin's, a class also its class teacher's (issue 16).
+      {"GET", "/admin/distance", "/admin/distance", {}, {L, A, A, D, D, D}},
+      {"POST", "/admin/distance", "/admin/distance", {{"scope", "x"}}, {L, V, V, V, D, D}},
+      {"POST",
+       "/admin/distance",
+       "/admin/distance",
+       {{"scope", c5a}, {"on", "1"}, {"message", ""}},
+       {L, V, V, D, D, D}},
+      {"POST",
+       "/admin/distance",
+       "/admin/distance",
+       {{"scope", c5b}, {"on", "1"}, {"message", ""}},
+       {L, V, D, D, D, D}},
+      {"POST",
+       "/admin/distance",
+       "/admin/distance",
+       {{"scope", "school"}, {"on", "1"}, {"message", ""}},
+       {L, V, D, D, D, D}},
+      // Schedule: the admin's, and the class teacher's for her class.
       {"GET", "/schedule", "/schedule", {}, {L, A, A, A, A, A}},
-      {"GET", "/admin/schedule", "/admin/schedule", {}, {L, A, D, D, D, D}},
+      {"GET", "/admin/schedule", "/admin/schedule", {}, {L, A, A, D, D, D}},
+      {"GET", "/admin/schedule", "/admin/schedule?class=" + c5b, {}, {L, A, D, D, D, D}},
       {"POST",
        "/admin/schedule/lessons",
        "/admin/schedule/lessons",
        {{"class_id", c5a}, {"subject_id", rus}, {"day", "bad"}},
+       {L, V, V, D, D, D}},
+      {"POST",
+       "/admin/schedule/lessons",
+       "/admin/schedule/lessons",
+       {{"class_id", c5b}, {"subject_id", rus}, {"day", "bad"}},
        {L, V, D, D, D, D}},
+      {"GET",
+       "/admin/schedule/lessons/{id}",
+       "/admin/schedule/lessons/999999",
+       {},
+       {L, N, N, N, D, D}},
+      {"POST",
+       "/admin/schedule/lessons/{id}",
+       "/admin/schedule/lessons/999999",
+       {},
+       {L, N, N, N, D, D}},
       {"POST",
        "/admin/schedule/lessons/{id}/delete",
        "/admin/schedule/lessons/999999/delete",
        {},
-       {L, N, D, D, D, D}},
+       {L, N, N, N, D, D}},
       {"POST",
        "/admin/schedule/publish",
        "/admin/schedule/publish",
        {{"class_id", c5a}},
+       {L, V, V, D, D, D}},
+      {"POST",
+       "/admin/schedule/copy",
+       "/admin/schedule/copy",
+       {{"class_id", c5a}},
+       {L, V, V, D, D, D}},
+      {"POST",
+       "/admin/schedule/copy",
+       "/admin/schedule/copy",
+       {{"class_id", c5b}},
        {L, V, D, D, D, D}},
-      // Device lending.
-      {"GET", "/admin/devices", "/admin/devices", {}, {L, A, D, D, D, D}},
+      // Device lending: the admin keeps the register; the class teacher lends to her students.
+      {"GET", "/admin/devices", "/admin/devices", {}, {L, A, A, D, D, D}},
       {"POST", "/admin/devices", "/admin/devices", {}, {L, V, D, D, D, D}},
       {"POST",
        "/admin/devices/{id}/lend",
        "/admin/devices/999999/lend",
        {{"student_id", own}},
+       {L, V, V, D, D, D}},
+      {"POST",
+       "/admin/devices/{id}/lend",
+       "/admin/devices/999999/lend",
+       {{"student_id", other5b}},
        {L, V, D, D, D, D}},
       {"POST",
        "/admin/devices/{id}/return",
        "/admin/devices/999999/return",
        {},
-       {L, V, D, D, D, D}},
+       {L, N, N, N, D, D}},
       {"GET", "/messages", "/messages", {}, {L, A, A, A, A, A}},
       {"GET", "/messages/new", "/messages/new", {}, {L, A, A, A, A, A}},
       {"GET", "/messages/new", "/messages/new?class=" + c9a, {}, {L, A, A, A, A, A}},
@@ -727,7 +802,17 @@ TEST_F(Permissions, RoleByRouteTable) {
        {L, N, N, N, D, D}},
       {"GET", "/admin/printer", "/admin/printer", {}, {L, A, D, D, D, D}},
       {"POST", "/admin/printer", "/admin/printer", {{"printer", "nope"}}, {L, V, D, D, D, D}},
-      {"POST", "/admin/login-cards", "/admin/login-cards", {{"class_id", ""}}, {L, V, D, D, D, D}},
+      // Login cards from the class page: without students or the confirmation nothing changes.
+      {"POST",
+       "/classes/{id}/login-cards",
+       "/classes/" + c5a + "/login-cards",
+       {},
+       {L, A, A, D, D, D}},
+      {"POST",
+       "/classes/{id}/login-cards",
+       "/classes/" + c5b + "/login-cards",
+       {},
+       {L, A, D, D, D, D}},
       {"GET", "/generate_204", "/generate_204", {}, {A, A, A, A, A, A}},
       {"GET", "/gen_204", "/gen_204", {}, {A, A, A, A, A, A}},
       {"GET", "/mobile/status.php", "/mobile/status.php", {}, {A, A, A, A, A, A}},
@@ -829,6 +914,10 @@ void Permissions::check_object_states() {
   const std::string scheduled = "/assignments/" + id(scheduled_);
   const std::string maths = "/assignments/" + id(maths_);
   const std::string review = id(review_page_);
+  const std::string c5a = id(class_ids_.at("5А")), c5b = id(class_ids_.at("5Б"));
+  const std::string other5b = id(student_ids_.at("morozova.p"));
+  const std::string lesson5a = "/admin/schedule/lessons/" + id(lesson_5a_);
+  const std::string lesson5b = "/admin/schedule/lessons/" + id(lesson_5b_);
   const Outcome A = kOk, V = kInvalid, L = kLogin, D = kDeny;
   // Columns: anonymous, admin, class teacher, maths, English, student, parent, classmate's
   // parent, classmate.
@@ -911,6 +1000,70 @@ void Permissions::check_object_states() {
        "/paper/review/" + review + "/file",
        {},
        {L, V, D, V, D, D, D, D, D}},
+      // A class's own arrangements (issue 16): its class teacher (smirnova, 5А) for her class,
+      // not for another class (5Б); its subject teachers do not.
+      {"her class's lesson", "GET", lesson5a, {}, {L, A, A, D, D, D, D, D, D}},
+      {"another class's lesson", "GET", lesson5b, {}, {L, A, D, D, D, D, D, D, D}},
+      {"her class's lesson, edited",
+       "POST",
+       lesson5a,
+       {{"subject_id", "x"}},
+       {L, V, V, D, D, D, D, D, D}},
+      {"another class's lesson, edited",
+       "POST",
+       lesson5b,
+       {{"subject_id", "x"}},
+       {L, V, D, D, D, D, D, D, D}},
+      {"her class's lesson, deleting asks first",
+       "POST",
+       lesson5a + "/delete",
+       {},
+       {L, A, A, D, D, D, D, D, D}},
+      {"another class's lesson, deleting",
+       "POST",
+       lesson5b + "/delete",
+       {},
+       {L, A, D, D, D, D, D, D, D}},
+      {"her class's day, unpublished",
+       "POST",
+       "/admin/schedule/publish",
+       {{"class_id", c5a}, {"day", "2099-01-05"}, {"on", "0"}},
+       {L, A, A, D, D, D, D, D, D}},
+      {"another class's day",
+       "POST",
+       "/admin/schedule/publish",
+       {{"class_id", c5b}, {"day", "2099-01-05"}, {"on", "0"}},
+       {L, A, D, D, D, D, D, D, D}},
+      {"her class to distance, no message",
+       "POST",
+       "/admin/distance",
+       {{"scope", c5a}, {"on", "1"}, {"message", ""}},
+       {L, V, V, D, D, D, D, D, D}},
+      {"another class to distance",
+       "POST",
+       "/admin/distance",
+       {{"scope", c5b}, {"on", "1"}, {"message", ""}},
+       {L, V, D, D, D, D, D, D, D}},
+      {"a device to her student",
+       "POST",
+       "/admin/devices/999999/lend",
+       {{"student_id", own}},
+       {L, V, V, D, D, D, D, D, D}},
+      {"a device to another class's student",
+       "POST",
+       "/admin/devices/999999/lend",
+       {{"student_id", other5b}},
+       {L, V, D, D, D, D, D, D, D}},
+      {"her class's login cards, asks first",
+       "POST",
+       "/classes/" + c5a + "/login-cards",
+       {{"who", "all"}},
+       {L, A, A, D, D, D, D, D, D}},
+      {"another class's login cards",
+       "POST",
+       "/classes/" + c5b + "/login-cards",
+       {{"who", "all"}},
+       {L, A, D, D, D, D, D, D, D}},
       {"another teacher's review page, discarding",
        "POST",
        "/paper/review/" + review + "/discard",

@@ -39,12 +39,12 @@ const PageCase kPages[] = {
     {"admin", "/messages/new", 6},
     {"admin", "/calendar", 6},
     {"admin", "/surveys", 5},
-    {"admin", "/surveys/{survey}/results", 10},
+    {"admin", "/surveys/{survey}/results", 12},  // + who has not answered, who said what
     {"admin", "/monitoring", 12},
     {"admin", "/monitoring/classes/{class}", 8},
     {"admin", "/monitoring/classes/{class}/week", 12},
     {"admin", "/monitoring/classes/{class}/risk", 6},
-    {"admin", "/paper", 6},
+    {"admin", "/paper", 7},  // + the classes to make login cards for
     {"admin", "/paper/review", 6},
     {"admin", "/paper/runs/{run}", 7},
     {"admin", "/paper/scans/{batch}", 5},
@@ -83,7 +83,7 @@ const PageCase kPages[] = {
     {"class_teacher", "/schedule", 6},
     {"class_teacher", "/calendar", 6},
     {"class_teacher", "/surveys", 5},
-    {"class_teacher", "/surveys/{survey}/results", 10},
+    {"class_teacher", "/surveys/{survey}/results", 12},  // + who has not answered, who said what
     {"class_teacher", "/monitoring", 6},
     {"class_teacher", "/monitoring/classes/{class}", 9},
     {"class_teacher", "/monitoring/classes/{class}/week", 13},
@@ -103,7 +103,12 @@ const PageCase kPages[] = {
     {"class_teacher", "/students/{student}/assignments", 9},
     {"class_teacher", "/students/{student}/diary", 8},
     {"class_teacher", "/classes/{class}", 7},
-    {"class_teacher", "/paper", 6},
+    {"class_teacher", "/paper", 7},  // + the classes to make login cards for
+    // What the class teacher runs for her class (issue 16).
+    {"class_teacher", "/admin/schedule?class={class}", 9},
+    {"class_teacher", "/admin/distance", 5},
+    {"class_teacher", "/admin/devices", 6},
+    {"class_teacher", "/assignments/{assignment}/edit", 6},
     {"class_teacher", "/paper/review", 6},
     {"class_teacher", "/library", 5},
     {"class_teacher", "/profile", 3},
@@ -120,7 +125,7 @@ const PageCase kPages[] = {
     {"teacher", "/students/{student}/assignments", 9},
     {"teacher", "/students/{student}/diary", 8},
     {"teacher", "/classes/{class}", 7},
-    {"teacher", "/paper", 6},
+    {"teacher", "/paper", 7},
     {"teacher", "/library", 5},
     {"teacher", "/groups", 4},
     {"teacher", "/profile", 3},

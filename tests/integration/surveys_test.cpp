@@ -111,6 +111,14 @@ TEST(Surveys, ClassTeacherAsksParentsFromTheDevicesTemplate) {
   EXPECT_NE(res.body.find("<svg class=\"chart\""), std::string::npos);
   EXPECT_NE(res.body.find("1 · 100%"), std::string::npos);
   EXPECT_NE(res.body.find("Интернет только мобильный"), std::string::npos);
+  // Who has not answered, and who needs what: named, with the child the answers are about (the
+  // mother has children in 5А and 9А; this survey is 5А's).
+  EXPECT_NE(res.body.find("Ещё не ответили: 5"), std::string::npos);
+  EXPECT_NE(res.body.find("Кто что ответил"), std::string::npos);
+  EXPECT_NE(res.body.find("<b>Иванов Артём, 5А — Иванова"), std::string::npos);
+  EXPECT_NE(res.body.find("Компьютер или ноутбук"), std::string::npos);
+  EXPECT_NE(mother.get(survey).body.find("Вопросы — о вашем ребёнке: Иванов Артём, 5А."),
+            std::string::npos);
   Reply csv = teacher.get(results + ".csv");
   EXPECT_NE(csv.header("content-type").find("text/csv"), std::string::npos);
   EXPECT_NE(csv.body.find("Есть ли дома интернет?;Да, без ограничений (Wi-Fi, кабель);1;1"),
@@ -123,6 +131,14 @@ TEST(Surveys, ClassTeacherAsksParentsFromTheDevicesTemplate) {
             303);
   EXPECT_EQ(mother.post(survey, answers).status, 422);
   EXPECT_EQ(student.get(results).status, 403);
+  // Deleting a survey with answers asks first.
+  const std::string del = survey + "/delete";
+  Reply ask = teacher.post(del, {});
+  EXPECT_EQ(ask.status, 200);
+  EXPECT_NE(ask.body.find("Вы уверены?"), std::string::npos);
+  EXPECT_EQ(teacher.get(results).status, 200);
+  EXPECT_EQ(teacher.post(del, {{"confirm", "1"}}).status, 303);
+  EXPECT_NE(teacher.get(results).status, 200);
 }
 
 TEST(Surveys, AdminAsksEveryStudentOfTheSchool) {

@@ -155,9 +155,9 @@ def main():
 
         # Login cards: new PINs in a PDF; a PIN from it signs in.
         admin = Staff(base, "admin", "demo2026")
-        admin.get("/admin/students")
-        data = urllib.parse.urlencode({"class_id": "1", "csrf": admin.csrf}).encode()
-        with admin.opener.open(base + "/admin/login-cards", data) as r:
+        admin.get("/classes/1")
+        data = urllib.parse.urlencode({"csrf": admin.csrf, "who": "all", "confirm": "1"}).encode()
+        with admin.opener.open(base + "/classes/1/login-cards", data) as r:
             pdf = r.read()
         with open(os.path.join(tmp, "cards.pdf"), "wb") as f:
             f.write(pdf)
