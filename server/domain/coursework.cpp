@@ -181,9 +181,24 @@ AssignmentWork work_on(storage::Connection& c, std::int64_t assignment_id) {
 }
 
 void delete_assignment(storage::Connection& c, std::int64_t id) {
-  // Its record waiting to travel would name a row that is gone.
-  c.run("DELETE FROM sync_outbox WHERE kind = 'assignment' AND ref = ?1", std::to_string(id));
+  std::string uid;
+  {
+    auto q = c.query("SELECT COALESCE(uid, '') FROM assignments WHERE id = ?1", id);
+    if (q.next()) uid = q.text(0);
+  }
   c.run("DELETE FROM assignments WHERE id = ?1", id);
+  if (uid.empty()) return;
+  // The record of its creation may have travelled already: the deletion travels under the same
+  // uid, its payload written now (the record builder would find no row to name it by).
+  c.run(
+      "INSERT INTO sync_outbox (epoch, kind, ref) SELECT epoch, 'assignment', ?1 FROM sync_self "
+      "WHERE role = 'school'",
+      std::to_string(id));
+  if (c.changes() == 0) return;
+  c.run(
+      "UPDATE sync_outbox SET payload = json_object('seq', seq, 'kind', 'assignment', 'rid', ?1, "
+      "'deleted', json('true')) WHERE seq = ?2",
+      uid, c.last_insert_id());
 }
 
 void remove_attachment(storage::Connection& c, std::int64_t assignment_id,

@@ -60,7 +60,8 @@ struct AssignmentWork {
 };
 AssignmentWork work_on(storage::Connection& c, std::int64_t assignment_id);
 // Deletes an assignment with its files' links; only when work_on() is empty (students' work and
-// marks are never deleted with a task: the teacher edits it instead).
+// marks are never deleted with a task: the teacher edits it instead). A school box that sends
+// its work tells the district with a deleted record under the assignment's uid.
 void delete_assignment(storage::Connection& c, std::int64_t id);
 // Removes one general file of an assignment (a student's variant files stay).
 void remove_attachment(storage::Connection& c, std::int64_t assignment_id,

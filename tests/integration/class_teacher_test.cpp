@@ -12,6 +12,7 @@
 #include <regex>
 
 #include "harness.hpp"
+#include "storage/database.hpp"
 
 namespace parta::testing {
 namespace {
@@ -422,10 +423,29 @@ TEST(Teacher, EditsAndDeletesAnAssignmentAndKeepsRefusedFields) {
                                    {"due_time", "18:00"}},
                                   {});
   ASSERT_EQ(fresh.status, 303);
+  const std::string fresh_id = fresh.location().substr(std::string("/assignments/").size());
+  std::string uid;
+  {
+    storage::Connection c(server.data_dir() + "/parta.db");
+    auto q = c.query("SELECT uid FROM assignments WHERE id = ?1",
+                     static_cast<std::int64_t>(std::stoll(fresh_id)));
+    if (q.next()) uid = q.text(0);
+  }
+  ASSERT_FALSE(uid.empty());
   EXPECT_TRUE(has(teacher.post(fresh.location() + "/delete", {}), "Вы уверены?"));
   EXPECT_EQ(teacher.get(fresh.location()).status, 200);
   EXPECT_EQ(teacher.post(fresh.location() + "/delete", {{"confirm", "1"}}).status, 303);
   EXPECT_EQ(teacher.get(fresh.location()).status, 404);
+  // The district learns of the deletion under the assignment's uid.
+  storage::Connection c(server.data_dir() + "/parta.db");
+  auto q = c.query(
+      "SELECT payload FROM sync_outbox WHERE kind = 'assignment' AND ref = ?1 AND "
+      "payload LIKE '%' || ?2 || '%'",
+      fresh_id, uid);
+  ASSERT_TRUE(q.next());
+  auto record = nlohmann::json::parse(q.text(0));
+  EXPECT_EQ(record["rid"], uid);
+  EXPECT_EQ(record["deleted"], true);
 }
 
 TEST(AdminForms, RefusedFormsKeepWhatWasTypedAndResetsAskFirst) {
