@@ -15,7 +15,7 @@ most twice, downloads and sign-out are not followed) and checks each page with p
   standard names; <code>, URLs, e-mail addresses, file names and logins are codes);
 - no link of a role's own pages leads to an error page.
 
-Then the main forms are refused on purpose over HTTP (a date typed as 03.12.2026, an empty
+Then the main forms are refused on purpose over HTTP (a date that does not exist, an empty
 required field) and each must come back with what was typed still in its fields.
 
 Exit codes: 0 passed, 1 failed, 77 skipped (Chromium or Selenium missing outside CI).
@@ -182,8 +182,8 @@ class FormState(html.parser.HTMLParser):
 FORMS = [
     ("smirnova", "/assignments/new?class=1&subject=1", "/assignments",
      {"class_id": "1", "subject_id": "1", "title": "Проверка формы", "topic": "Глаголы",
-      "body": "Текст задания, набранный долго.", "grading": "pass", "due_date": "03.12.2026",
-      "due_time": "18:00"}, "a date typed as 03.12.2026",
+      "body": "Текст задания, набранный долго.", "grading": "pass", "due_date": "31.02.2030",
+      "due_time": "18:00"}, "a date that does not exist (31.02.2030)",
      ["title", "topic", "body", "grading", "due_time"]),
     ("smirnova", "/surveys/new", "/surveys",
      {"title": "", "intro": "Несколько слов родителям.", "audience": "parents", "class": "1",
