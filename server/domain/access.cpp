@@ -1,5 +1,6 @@
 #include "domain/access.hpp"
 
+#include "domain/access_sql.hpp"
 #include "domain/school.hpp"
 
 namespace parta::domain {
@@ -25,16 +26,8 @@ std::optional<SubmissionFile> find_submission_file(storage::Connection& c, std::
 bool is_published(const Assignment& a, std::int64_t now) { return a.publish_at <= now; }
 
 bool can_oversee(storage::Connection& c, const User& u, const Assignment& a) {
-  switch (u.role) {
-    case Role::admin:
-      return true;
-    case Role::teacher:
-      return teaches(c, u, a.class_id, a.subject_id) || leads_class(c, u, a.class_id);
-    case Role::student:
-    case Role::parent:
-      return false;
-  }
-  return false;
+  // The admin; a teacher who teaches it or leads the class (sql::oversees, as the lists ask it).
+  return can_view_gradebook(c, u, a.class_id, a.subject_id);
 }
 
 bool can_read(storage::Connection& c, const User& u, const Assignment& a, std::int64_t now) {
@@ -85,17 +78,12 @@ bool can_read(storage::Connection&, const User& u, const ScanBatch& b) {
 bool can_review(storage::Connection& c, const User& u, const ScanPage& p) {
   if (u.role == Role::admin) return true;
   if (u.role != Role::teacher) return false;
-  auto batch = find_batch(c, p.batch_id);
-  if (batch && batch->uploaded_by == u.id) return true;
-  // What the rest of the batch was: the class and subject this page most likely belongs to.
-  auto q = c.query(
-      "SELECT DISTINCT a.class_id, a.subject_id FROM scan_pages sp "
-      "JOIN packets p ON p.id = sp.packet_id JOIN print_runs r ON r.id = p.run_id "
-      "JOIN assignments a ON a.id = r.assignment_id WHERE sp.batch_id = ?1",
-      p.batch_id);
-  while (q.next())
-    if (teaches(c, u, q.integer(0), q.integer(1))) return true;
-  return false;
+  // The batch's uploader, or a teacher of what the rest of the batch was (the class and subject
+  // this page most likely belongs to): the condition the review queue lists pages by.
+  return c
+      .scalar("SELECT 1 FROM scan_pages sp WHERE sp.id = ?1 AND " + sql::may_review("sp", 2), p.id,
+              u.id)
+      .has_value();
 }
 
 bool can_read(storage::Connection& c, const User& u, const ScanPage& p, std::int64_t now) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <map>
 
+#include "domain/access_sql.hpp"
+
 namespace parta::domain {
 
 namespace {
@@ -274,11 +276,9 @@ std::vector<Assignment> assignments_of_teacher(storage::Connection& c, std::int6
   // Only what the teacher still oversees (can_oversee: teaches it, or leads the class): an
   // assignment of a subject handed to someone else is theirs now.
   return assignments_where(c,
-                           "WHERE a.teacher_id = ?1 AND a.due_at >= ?2 AND a.due_at < ?3 "
-                           "AND (EXISTS (SELECT 1 FROM teaching t WHERE t.teacher_id = ?1 AND "
-                           "t.class_id = a.class_id AND t.subject_id = a.subject_id) OR EXISTS "
-                           "(SELECT 1 FROM classes k WHERE k.id = a.class_id AND "
-                           "k.class_teacher_id = ?1)) ORDER BY a.due_at DESC, a.id DESC",
+                           "WHERE a.teacher_id = ?1 AND a.due_at >= ?2 AND a.due_at < ?3 AND " +
+                               sql::oversees("a.class_id", "a.subject_id", 1) +
+                               " ORDER BY a.due_at DESC, a.id DESC",
                            teacher_id, due.from, due.to);
 }
 
@@ -530,17 +530,14 @@ bool teaches(storage::Connection& c, const User& u, std::int64_t class_id,
              std::int64_t subject_id) {
   if (u.role == Role::admin) return true;
   if (u.role != Role::teacher) return false;
-  return c
-      .scalar(
-          "SELECT 1 FROM teaching WHERE teacher_id = ?1 AND class_id = ?2 AND "
-          "subject_id = ?3",
-          u.id, class_id, subject_id)
-      .has_value();
+  return c.scalar("SELECT " + sql::teaches("?2", "?3", 1), u.id, class_id, subject_id) == 1;
 }
 
 bool can_view_gradebook(storage::Connection& c, const User& u, std::int64_t class_id,
                         std::int64_t subject_id) {
-  return teaches(c, u, class_id, subject_id) || leads_class(c, u, class_id);
+  if (u.role == Role::admin) return true;
+  if (u.role != Role::teacher) return false;
+  return c.scalar("SELECT " + sql::oversees("?2", "?3", 1), u.id, class_id, subject_id) == 1;
 }
 
 Gradebook gradebook(storage::Connection& c, std::int64_t class_id, std::int64_t subject_id,

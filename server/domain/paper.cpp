@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "content/utf8.hpp"
+#include "domain/access_sql.hpp"
 
 namespace parta::domain {
 
@@ -183,11 +184,10 @@ std::vector<PrintRun> runs_of_assignment(storage::Connection& c, std::int64_t as
 
 std::vector<PrintRun> recent_runs(storage::Connection& c, std::size_t limit, std::int64_t teacher) {
   std::vector<PrintRun> out;
-  auto q = c.query(std::string(kRunSelect) +
-                       "WHERE ?2 = 0 OR EXISTS (SELECT 1 FROM teaching t WHERE t.teacher_id = ?2 "
-                       "AND t.class_id = a.class_id AND t.subject_id = a.subject_id) "
-                       "ORDER BY r.id DESC LIMIT ?1",
-                   static_cast<std::int64_t>(limit), teacher);
+  auto q =
+      c.query(std::string(kRunSelect) + "WHERE ?2 = 0 OR " +
+                  sql::teaches("a.class_id", "a.subject_id", 2) + " ORDER BY r.id DESC LIMIT ?1",
+              static_cast<std::int64_t>(limit), teacher);
   while (q.next()) out.push_back(run_from(q));
   return out;
 }
@@ -355,15 +355,9 @@ std::vector<ScanPage> batch_pages(storage::Connection& c, std::int64_t batch) {
 std::vector<ScanPage> review_pages(storage::Connection& c, std::size_t limit,
                                    std::int64_t reviewer) {
   std::vector<ScanPage> out;
-  auto q = c.query(
-      std::string(kPageSelect) +
-          "WHERE sp.status = 'review' AND (?2 = 0 OR EXISTS (SELECT 1 FROM scan_batches b WHERE "
-          "b.id = sp.batch_id AND b.uploaded_by = ?2) OR EXISTS (SELECT 1 FROM scan_pages o "
-          "JOIN packets op ON op.id = o.packet_id JOIN print_runs orr ON orr.id = op.run_id "
-          "JOIN assignments oa ON oa.id = orr.assignment_id JOIN teaching t ON t.teacher_id = ?2 "
-          "AND t.class_id = oa.class_id AND t.subject_id = oa.subject_id WHERE o.batch_id = "
-          "sp.batch_id)) ORDER BY sp.id LIMIT ?1",
-      static_cast<std::int64_t>(limit), reviewer);
+  auto q = c.query(std::string(kPageSelect) + "WHERE sp.status = 'review' AND (?2 = 0 OR " +
+                       sql::may_review("sp", 2) + ") ORDER BY sp.id LIMIT ?1",
+                   static_cast<std::int64_t>(limit), reviewer);
   while (q.next()) out.push_back(page_from(q));
   return out;
 }
