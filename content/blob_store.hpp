@@ -36,6 +36,7 @@ class BlobStore {
   std::string ensure_gzip(std::string_view sha256);
   std::string gzip_path_of(std::string_view sha256) const { return path_of(sha256) + ".gz"; }
   const std::string& tmp_dir() const { return tmp_; }
+  const std::string& blob_dir() const { return blobs_; }  // root/blobs
   // A fresh, unused name in the scratch folder for a file a library writes itself: random, so
   // threads never collide; partad empties tmp/ at start, so nothing half-written stays.
   std::string temp_name(std::string_view prefix, std::string_view ext) const;

@@ -13,7 +13,7 @@ namespace parta::app {
 namespace fs = std::filesystem;
 
 Box::~Box() {
-  if (clock) clock->save();
+  if (clock) clock->save_at_stop();
   if (!daemon && !scratch.empty()) {
     std::error_code ec;
     fs::remove_all(scratch, ec);
@@ -40,7 +40,7 @@ std::unique_ptr<Box> open_box(const Config& cfg, DataDir dir, DataLock lock, boo
     // cutting the emulated box's power, tests/image/box_test.py powercut); no one writes a blob
     // before partad serves, so such files go now, as tmp/ went above.
     auto c = box->db->acquire();
-    auto g = domain::remove_unrecorded_blobs(*c, *box->blobs);
+    auto g = domain::collect_garbage(*c, *box->blobs, -1, domain::Sweep::unrecorded);
     if (g.files)
       log::info("removed " + std::to_string(g.files) + " blob files no row names (" +
                 std::to_string(g.bytes) + " bytes)");

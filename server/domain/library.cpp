@@ -321,11 +321,10 @@ std::set<std::string> referenced_blobs(storage::Connection& c) {
   return used;
 }
 
-Garbage collect_garbage(storage::Connection& c, content::BlobStore& blobs, std::int64_t min_age) {
+Garbage collect_garbage(storage::Connection& c, content::BlobStore& blobs, std::int64_t min_age,
+                        Sweep what) {
   Garbage out;
-  std::string root = blobs.path_of(std::string(64, '0'));
-  root = root.substr(0, root.rfind('/'));
-  root = root.substr(0, root.rfind('/'));
+  const std::string& root = blobs.blob_dir();
   auto now = fs::file_time_type::clock::now();
   std::vector<fs::path> doomed;
   std::vector<std::string> rows;
@@ -334,6 +333,10 @@ Garbage collect_garbage(storage::Connection& c, content::BlobStore& blobs, std::
     // come to refer to a blob between the check and its removal; the files after the commit.
     storage::Transaction tx(c);
     std::set<std::string> used = referenced_blobs(c);
+    if (what == Sweep::unrecorded) {
+      auto q = c.query("SELECT sha256 FROM blobs");
+      while (q.next()) used.insert(q.text(0));
+    }
     std::error_code ec;
     for (const auto& e : fs::recursive_directory_iterator(root, ec)) {
       if (!e.is_regular_file(ec)) continue;
@@ -358,37 +361,6 @@ Garbage collect_garbage(storage::Connection& c, content::BlobStore& blobs, std::
   }
   for (const auto& p : doomed) {
     std::error_code ec;
-    auto size = fs::file_size(p, ec);
-    if (fs::remove(p, ec)) {
-      ++out.files;
-      out.bytes += ec ? 0 : size;
-    }
-  }
-  return out;
-}
-
-Garbage remove_unrecorded_blobs(storage::Connection& c, content::BlobStore& blobs) {
-  Garbage out;
-  std::string root = blobs.path_of(std::string(64, '0'));
-  root = root.substr(0, root.rfind('/'));
-  root = root.substr(0, root.rfind('/'));
-  std::set<std::string> known;
-  {
-    storage::Transaction tx(c);
-    known = referenced_blobs(c);
-    auto q = c.query("SELECT sha256 FROM blobs");
-    while (q.next()) known.insert(q.text(0));
-    tx.commit();
-  }
-  std::error_code ec;
-  std::vector<fs::path> doomed;
-  for (const auto& e : fs::recursive_directory_iterator(root, ec)) {
-    if (!e.is_regular_file(ec)) continue;
-    std::string name = e.path().filename().string();
-    std::string hash = name.size() == 67 && name.ends_with(".gz") ? name.substr(0, 64) : name;
-    if (content::BlobStore::valid_hash(hash) && !known.count(hash)) doomed.push_back(e.path());
-  }
-  for (const auto& p : doomed) {
     auto size = fs::file_size(p, ec);
     if (fs::remove(p, ec)) {
       ++out.files;

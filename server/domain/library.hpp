@@ -102,13 +102,16 @@ struct Garbage {
   std::size_t files = 0;
   std::uint64_t bytes = 0;
 };
-// Removes blobs nothing refers to and that are older than `min_age` seconds (a file being
-// recorded right now is never touched): their rows first, in one transaction, then the files.
-Garbage collect_garbage(storage::Connection& c, content::BlobStore& blobs, std::int64_t min_age);
-// Removes blob files (and their .gz) that no blobs row names and no row refers to, whatever their
-// age: what a power cut leaves between a blob's rename and its row's commit. Only for partad's
-// start, before it serves anything (then no file can be on its way to a row).
-Garbage remove_unrecorded_blobs(storage::Connection& c, content::BlobStore& blobs);
+enum class Sweep {
+  unreferenced,  // `parta content gc`: every blob no row refers to (its blobs row too)
+  // partad's start, before it serves: only files no blobs row names either, what a power cut
+  // leaves between a blob's rename and its row's commit (no file can be on its way to a row then)
+  unrecorded,
+};
+// Removes blob files (and their .gz) that are older than `min_age` seconds (a file being recorded
+// right now is never touched): their rows first, in one transaction, then the files.
+Garbage collect_garbage(storage::Connection& c, content::BlobStore& blobs, std::int64_t min_age,
+                        Sweep what = Sweep::unreferenced);
 
 // Case-insensitive for Russian and English: "Глагол" finds "глаголы".
 std::string fold_case(std::string_view s);

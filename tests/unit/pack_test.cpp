@@ -158,7 +158,7 @@ TEST_F(LibraryStore, ImportIsIdempotentAndGcKeepsWhatIsReferenced) {
   content::BlobInfo kept = blobs.put("recorded, not yet referenced");
   c->run("INSERT INTO blobs (sha256, size, created_at) VALUES (?1, ?2, 0)", kept.sha256,
          static_cast<std::int64_t>(kept.size));
-  EXPECT_EQ(remove_unrecorded_blobs(*c, blobs).files, 1u);
+  EXPECT_EQ(collect_garbage(*c, blobs, -1, Sweep::unrecorded).files, 1u);
   EXPECT_FALSE(blobs.has(cut.sha256));
   EXPECT_TRUE(blobs.has(kept.sha256));
   for (const auto& i : search_library(*c, "", 0, "")) EXPECT_TRUE(blobs.has(i.sha256));
