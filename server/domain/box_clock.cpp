@@ -18,10 +18,14 @@ BoxClock::BoxClock(std::string state_file, const Clock& system)
     : file_(std::move(state_file)), system_(system), floor_mono_(Mono::now()) {
   std::ifstream in(file_);
   std::int64_t saved = 0;
-  // The file is written every kSaveInterval seconds, so the box may have used any time up to one
-  // interval past it before the power went: starting there keeps the clock from going back
-  // (rows dated after the last save, then a session after the boot dated before them).
-  if (in >> saved && saved > 0) floor_ = saved + kSaveInterval;
+  std::string how;
+  // A periodic save: the box may have used any time up to one interval past it before the power
+  // went, so starting there keeps the clock from going back (rows dated after the last save, then
+  // a session after the boot dated before them). After a clean stop, the time saved last.
+  if (in >> saved && saved > 0) {
+    in >> how;
+    floor_ = how == "stopped" ? saved : saved + kSaveInterval;
+  }
   floor_ = std::max(floor_, kBuiltAfter);
   std::int64_t sys = system_.now();
   if (sys >= floor_) {
@@ -66,9 +70,12 @@ std::string BoxClock::source() const {
   return trusted_ && source_ == "saved" ? "system" : source_;
 }
 
-void BoxClock::save() const {
+void BoxClock::save() const { write(std::to_string(now()) + "\n"); }
+
+void BoxClock::save_at_stop() const { write(std::to_string(now()) + " stopped\n"); }
+
+void BoxClock::write(const std::string& text) const {
   std::string tmp = file_ + ".tmp";
-  std::string text = std::to_string(now()) + "\n";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return;
   bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&

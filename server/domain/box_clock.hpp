@@ -29,8 +29,11 @@ class BoxClock : public Clock {
   std::optional<Message> set(std::int64_t t, const char* source);
   std::string source() const;  // "system", "saved", "admin", "district", …
   // Writes the last known good time (temp → fsync → rename); the daemon calls it every
-  // kSaveInterval seconds. A start from the file begins one interval after the time in it.
+  // kSaveInterval seconds. A start from such a file begins one interval after the time in it (the
+  // power may have gone any time before the next save). save_at_stop() is the last save of a
+  // process that stops cleanly: nothing was stamped after it, so a start goes on from it exactly.
   void save() const;
+  void save_at_stop() const;
   // Every five minutes: each save is a new file made durable (about 35 kB on the card with ext4's
   // journal), which at once a minute was most of what an idle box wrote (2 MB an hour, measured
   // under qemu-system). Without a network the clock is hours behind after a night off anyway;
@@ -38,6 +41,7 @@ class BoxClock : public Clock {
   static constexpr std::int64_t kSaveInterval = 300;
 
  private:
+  void write(const std::string& text) const;
   using Mono = std::chrono::steady_clock;
   std::string file_;
   const Clock& system_;

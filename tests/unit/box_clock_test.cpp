@@ -28,6 +28,20 @@ TEST(BoxClock, TrustsASystemClockThatIsAhead) {
   EXPECT_EQ(saved, kNov2026);
 }
 
+TEST(BoxClock, AStartAfterACleanStopGoesOnFromTheTimeSavedLast) {
+  testing::TempDir dir;
+  {
+    FakeClock system(kNov2026);
+    BoxClock c(dir.file("clock"), system);
+    c.save_at_stop();  // nothing is stamped after it: no interval to allow for
+  }
+  FakeClock boot(0);
+  BoxClock c(dir.file("clock"), boot);
+  EXPECT_GE(c.now(), kNov2026);
+  EXPECT_LT(c.now(), kNov2026 + BoxClock::kSaveInterval);
+  EXPECT_EQ(c.source(), "saved");
+}
+
 TEST(BoxClock, ABootIn1970ContinuesFromTheSavedTime) {
   testing::TempDir dir;
   {
