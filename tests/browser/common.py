@@ -13,6 +13,33 @@ import urllib.parse
 import urllib.request
 
 
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def multipart(csrf, fields, files):
+    """(content type, body) of a multipart/form-data form as ours send it: the CSRF token first
+    (partad refuses a multipart form whose first field is not it, before any file reaches the
+    disk), then the fields, then files as (field, filename, content type, bytes)."""
+    boundary = "----parta" + os.urandom(8).hex()
+    body = b""
+    for k, v in [("csrf", csrf)] + list(fields.items()):
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n"
+                 f"{v}\r\n").encode()
+    for field, name, ctype, data in files:
+        body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
+                 f"filename=\"{name}\"\r\nContent-Type: {ctype}\r\n\r\n").encode()
+        body += data + b"\r\n"
+    body += f"--{boundary}--\r\n".encode()
+    return f"multipart/form-data; boundary={boundary}", body
+
+
 def start_partad(binary, data, env=None, extra=()):
     path = os.path.join(data, "partad.log")
     log = open(path, "w")
@@ -176,18 +203,8 @@ class Staff:
     def upload(self, path, fields, files, refusal_ok=False):
         """multipart/form-data: files is a list of (field, filename, content type, bytes). A
         refused form (4xx) raises, unless refusal_ok: then it is returned like a success."""
-        boundary = "----parta" + os.urandom(8).hex()
-        body = b""
-        for k, v in [("csrf", self.csrf)] + list(fields.items()):  # the token first, as ours
-            body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n"
-                     f"{v}\r\n").encode()
-        for field, name, ctype, data in files:
-            body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
-                     f"filename=\"{name}\"\r\nContent-Type: {ctype}\r\n\r\n").encode()
-            body += data + b"\r\n"
-        body += f"--{boundary}--\r\n".encode()
-        req = urllib.request.Request(self.base + path, body, {
-            "Content-Type": f"multipart/form-data; boundary={boundary}"})
+        ctype, body = multipart(self.csrf, fields, files)
+        req = urllib.request.Request(self.base + path, body, {"Content-Type": ctype})
         try:
             with self.opener.open(req) as r:
                 return r.status, self._remember(r.read().decode()), r.url

@@ -28,8 +28,12 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
+from common import free_port  # noqa: E402
 
 LOCK = "/tmp/parta-build.lock"
 CARD_BYTES = 4 << 30
@@ -44,14 +48,6 @@ def sh(*cmd, check=True, timeout=600, **kw):
     if check and r.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)}: exit {r.returncode}: {r.stdout}{r.stderr}")
     return r
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class BuildLock:

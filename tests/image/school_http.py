@@ -6,12 +6,15 @@ followed: a 303 after a POST is the portal's confirmation that the work is saved
 import hashlib
 import html
 import http.client
-import io
 import os
-import random
 import re
+import sys
 import time
 import urllib.parse
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sync"))
+from synclib import jpeg  # noqa: E402  (synclib puts tests/browser on the path too)
+from common import multipart  # noqa: E402
 
 
 class Phone:
@@ -81,21 +84,8 @@ class Phone:
 
     def upload(self, path, fields, files):
         """multipart/form-data; files: (field, filename, content type, bytes)."""
-        boundary = "----parta" + os.urandom(8).hex()
-        body = io.BytesIO()
-        # The CSRF token first: partad refuses a multipart form whose first field is not it,
-        # before any file reaches the disk.
-        for k, v in [("csrf", self.csrf)] + list(fields.items()):
-            body.write((f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n"
-                        f"{v}\r\n").encode())
-        for field, name, ctype, data in files:
-            body.write((f"--{boundary}\r\nContent-Disposition: form-data; name=\"{field}\"; "
-                        f"filename=\"{name}\"\r\nContent-Type: {ctype}\r\n\r\n").encode())
-            body.write(data + b"\r\n")
-        body.write(f"--{boundary}--\r\n".encode())
-        status, headers, data = self.request(
-            "POST", path, body.getvalue(),
-            {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        ctype, body = multipart(self.csrf, fields, files)
+        status, headers, data = self.request("POST", path, body, {"Content-Type": ctype})
         return status, headers.get("location", ""), self._remember(data.decode("utf-8", "replace"))
 
     def sign_in(self, login, secret):
@@ -110,12 +100,7 @@ class Phone:
 
 def photo(seed, size=(640, 480)):
     """A phone's photo of a notebook: JPEG of noise (it does not compress). Returns bytes."""
-    from PIL import Image
-    rnd = random.Random(seed)
-    img = Image.frombytes("RGB", size, rnd.randbytes(size[0] * size[1] * 3))
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=85)
-    return buf.getvalue()
+    return jpeg(seed, size)
 
 
 def sha256(data):
