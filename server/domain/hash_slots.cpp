@@ -13,7 +13,10 @@ HashSlots::Lease::~Lease() {
 
 HashSlots::Lease HashSlots::acquire() {
   std::unique_lock lock(mu_);
-  if (!cv_.wait_for(lock, max_wait_, [this] { return in_use_ < slots_; })) throw HashBusy();
+  ++waiting_;
+  bool got = cv_.wait_for(lock, max_wait_, [this] { return in_use_ < slots_; });
+  --waiting_;
+  if (!got) throw HashBusy();
   peak_ = std::max(peak_, ++in_use_);
   return Lease(this);
 }
@@ -43,6 +46,11 @@ unsigned HashSlots::slots() const {
 unsigned HashSlots::peak() const {
   std::lock_guard lock(mu_);
   return peak_;
+}
+
+unsigned HashSlots::waiting() const {
+  std::lock_guard lock(mu_);
+  return waiting_;
 }
 
 HashSlots& hash_slots() {

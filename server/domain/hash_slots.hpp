@@ -34,7 +34,8 @@ class HashSlots {
   // Changes the bound (at start, from the settings); leases held keep their slots.
   void configure(unsigned slots, std::chrono::milliseconds max_wait);
   unsigned slots() const;
-  unsigned peak() const;  // the most slots ever in use at once (tests, benchmarks)
+  unsigned peak() const;     // the most slots ever in use at once (tests, benchmarks)
+  unsigned waiting() const;  // callers waiting for a slot now (tests)
 
  private:
   void release();
@@ -42,7 +43,7 @@ class HashSlots {
   std::condition_variable cv_;
   unsigned slots_;
   std::chrono::milliseconds max_wait_;
-  unsigned in_use_ = 0, peak_ = 0;
+  unsigned in_use_ = 0, peak_ = 0, waiting_ = 0;
 };
 
 // The process's slots, used by every argon2id call (hash_secret, verify_secret). One slot and a

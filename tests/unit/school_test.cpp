@@ -3,8 +3,10 @@
 
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "domain/demo.hpp"
+#include "domain/hash_slots.hpp"
 #include "domain/roster_import.hpp"
 #include "domain/school.hpp"
 #include "domain/translit.hpp"
@@ -190,6 +192,41 @@ TEST_F(DomainTest, RosterImportIsAllOrNothingAndIdempotent) {
   EXPECT_EQ(r3.errors[0].args[0].second, "3");
   EXPECT_FALSE(find_student_by_no(*c, "88001"));
   EXPECT_FALSE(find_class_by_name(*c, "8А"));
+}
+
+// A whole school's roster is hundreds of argon2id hashes: the import makes them before its write
+// transaction, so the box's other writers (hand-ins, sign-ins, visits) are not held while it
+// hashes. Here the import waits for the one hashing slot (a sign-in holds it) and, meanwhile,
+// another connection writes with a short busy timeout: it would fail if the import had opened
+// its transaction first. The file is the clerk's Excel export.
+TEST_F(DomainTest, RosterImportHashesBeforeItsWriteTransaction) {
+  std::ifstream in(std::string(PARTA_SOURCE_DIR) + "/tests/fixtures/roster/clerk_excel_cp1251.csv",
+                   std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  RosterParse parsed = parse_roster_csv(text.str());
+  ASSERT_TRUE(parsed.ok());
+  auto& slots = hash_slots();
+  slots.configure(1, std::chrono::seconds(60));
+  std::optional<HashSlots::Lease> sign_in(slots.acquire());
+  ImportReport report;
+  std::thread import([&] {
+    auto own = t.db->acquire();
+    report = import_roster(*own, clock, parsed);
+  });
+  while (slots.waiting() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  {
+    auto other = t.db->acquire();
+    sqlite3_busy_timeout(other->handle(), 100);
+    EXPECT_NO_THROW(other->exec("BEGIN IMMEDIATE; COMMIT;"));
+    sqlite3_busy_timeout(other->handle(), storage::Connection::kBusyTimeoutMs);
+  }
+  sign_in.reset();
+  import.join();
+  slots.configure(1, std::chrono::seconds(3));
+  ASSERT_TRUE(report.ok()) << report.errors.at(0).msgid;
+  EXPECT_EQ(report.created, 6);
+  EXPECT_EQ(report.parents_created, 5);
 }
 
 // The clerk's list without IDs, imported twice, then next year's from the journal (everyone a
