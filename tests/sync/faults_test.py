@@ -12,6 +12,7 @@ import sys
 import time
 
 from synclib import Run, Teacher, dump, enroll_by_cli, integrity_ok, jpeg
+from common import free_port  # noqa: E402  (synclib put tests/browser on the path)
 
 
 def kill_at_random(cmd, low, high, rnd):
@@ -25,15 +26,6 @@ def kill_at_random(cmd, low, high, rnd):
         p.send_signal(signal.SIGKILL)
         p.wait()
         return False
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def main():
