@@ -202,4 +202,16 @@ std::vector<Lesson> published_lessons(storage::Connection& c,
   return out;
 }
 
+std::vector<Lesson> published_lessons_of_teacher(storage::Connection& c, std::int64_t teacher_id,
+                                                 const std::string& first, const std::string& end) {
+  std::vector<Lesson> out;
+  auto q = c.query(std::string(kSelect) +
+                       "JOIN schedule_days d ON d.class_id = l.class_id AND d.day = l.day AND "
+                       "d.published = 1 WHERE l.teacher_id = ?1 AND l.day >= ?2 AND l.day < ?3 "
+                       "ORDER BY l.day, l.starts, l.number",
+                   teacher_id, first, end);
+  while (q.next()) out.push_back(from(q));
+  return out;
+}
+
 }  // namespace parta::domain

@@ -64,5 +64,9 @@ std::vector<std::string> published_days(storage::Connection& c, std::int64_t cla
 std::vector<Lesson> published_lessons(storage::Connection& c,
                                       const std::vector<std::int64_t>& classes,
                                       const std::string& first, const std::string& end);
+// A teacher's own lessons on the published days in [from, to), by day and number, whatever the
+// class (the teacher's "my lessons").
+std::vector<Lesson> published_lessons_of_teacher(storage::Connection& c, std::int64_t teacher_id,
+                                                 const std::string& first, const std::string& end);
 
 }  // namespace parta::domain

@@ -156,6 +156,11 @@ std::string json_ids(const std::vector<std::int64_t>& ids) {
 }
 }  // namespace
 
+std::vector<ClassInfo> classes_by_id(storage::Connection& c, const std::vector<std::int64_t>& ids) {
+  return classes_where(c, "WHERE ?1 IS NULL AND c.id IN (SELECT value FROM json_each(?2))",
+                       std::nullopt, json_ids(ids));
+}
+
 std::vector<Teaching> teaching_of_classes(storage::Connection& c,
                                           const std::vector<std::int64_t>& classes) {
   std::vector<Teaching> out;
@@ -257,12 +262,32 @@ std::map<std::int64_t, std::vector<User>> parents_of_students(
   return out;
 }
 
-std::map<std::int64_t, std::vector<Student>> children_by_parent(storage::Connection& c) {
+namespace {
+// The parents with a child in class ?1 (every parent when ?1 is NULL), as a condition on p.id.
+constexpr const char* kParentInClass =
+    "(?1 IS NULL OR p.id IN (SELECT pc1.parent_id FROM parent_child pc1 JOIN students s1 "
+    "ON s1.user_id = pc1.student_id WHERE s1.class_id = ?1))";
+}  // namespace
+
+std::vector<User> list_parents(storage::Connection& c, std::optional<std::int64_t> class_id) {
+  std::vector<User> out;
+  auto q = c.query(std::string("SELECT " PARTA_USER_COLUMNS("p") " FROM users p WHERE p.role = ") +
+                       "'parent' AND " + kParentInClass +
+                       " ORDER BY p.last_name, p.first_name, p.middle_name",
+                   class_id);
+  while (q.next()) out.push_back(user_from_row(q, 0));
+  return out;
+}
+
+std::map<std::int64_t, std::vector<Student>> children_by_parent(
+    storage::Connection& c, std::optional<std::int64_t> class_id) {
   std::map<std::int64_t, std::vector<Student>> out;
-  auto q =
-      c.query("SELECT pc.parent_id, " PARTA_STUDENT_COLUMNS
-              " FROM parent_child pc JOIN students s ON s.user_id = pc.student_id JOIN users u "
-              "ON u.id = s.user_id JOIN classes c ON c.id = s.class_id ORDER BY u.first_name");
+  auto q = c.query(std::string("SELECT pc.parent_id, " PARTA_STUDENT_COLUMNS
+                               " FROM parent_child pc JOIN users p ON p.id = pc.parent_id JOIN "
+                               "students s ON s.user_id = pc.student_id JOIN users u ON u.id = "
+                               "s.user_id JOIN classes c ON c.id = s.class_id WHERE ") +
+                       kParentInClass + " ORDER BY u.first_name",
+                   class_id);
   while (q.next()) out[q.integer(0)].push_back(student_from_row(q, 1));
   return out;
 }

@@ -29,6 +29,8 @@ struct ClassInfo {
   bool distance = false;  // under distance learning
 };
 std::vector<ClassInfo> list_classes(storage::Connection& c);
+// The given classes (one query), in the school's order.
+std::vector<ClassInfo> classes_by_id(storage::Connection& c, const std::vector<std::int64_t>& ids);
 std::optional<ClassInfo> find_class(storage::Connection& c, std::int64_t id);
 std::optional<ClassInfo> find_class_by_name(storage::Connection& c, const std::string& name);
 // Returns the new id, or an error message (bad name, already exists).
@@ -100,7 +102,11 @@ std::vector<User> parents_of(storage::Connection& c, std::int64_t student_id);
 std::map<std::int64_t, std::vector<User>> parents_of_students(
     storage::Connection& c, const std::vector<std::int64_t>& students);
 // Every parent's children (parent id → children), for the list of all parents.
-std::map<std::int64_t, std::vector<Student>> children_by_parent(storage::Connection& c);
+// Parents with a child in the class (every parent when none is given), by name.
+std::vector<User> list_parents(storage::Connection& c, std::optional<std::int64_t> class_id);
+// Each listed parent's children (of every class), by parent.
+std::map<std::int64_t, std::vector<Student>> children_by_parent(
+    storage::Connection& c, std::optional<std::int64_t> class_id = std::nullopt);
 void link_parent(storage::Connection& c, std::int64_t parent_id, std::int64_t student_id);
 void unlink_parent(storage::Connection& c, std::int64_t parent_id, std::int64_t student_id);
 

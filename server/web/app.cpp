@@ -281,11 +281,18 @@ mstch::map base_context(Ctx& ctx) {
 
 http::Response page(Ctx& ctx, const std::string& name, mstch::map data,
                     const std::string& title_msgid, int status) {
-  for (auto& [k, v] : base_context(ctx)) data.emplace(k, v);
+  // mstch copies the context it is given (and each list item as it renders it): the page's data,
+  // which may list a whole school, is handed over once, moved into its node; the layout gets
+  // only the frame around it (the frame, the title, the page's refresh and the rendered body).
+  mstch::map frame = base_context(ctx);
+  frame["page_title"] = ctx.tr(title_msgid);
+  for (const auto& [k, v] : frame) data.emplace(k, v);
+  if (auto r = data.find("refresh"); r != data.end()) frame["refresh"] = r->second;
   const auto& t = Templates::instance();
-  data["page_title"] = ctx.tr(title_msgid);
-  data["body"] = t.render(ctx.lang, name, data);
-  return http::Response::html(t.render(ctx.lang, "layout", data), status);
+  const mstch::node page_data(std::move(data));
+  frame["body"] = t.render(ctx.lang, name, page_data);
+  const mstch::node layout(std::move(frame));
+  return http::Response::html(t.render(ctx.lang, "layout", layout), status);
 }
 
 }  // namespace parta::web

@@ -69,4 +69,33 @@ std::optional<std::string> parse_day(const std::string& text) {
   return iso;
 }
 
+ClassPick pick_class(Ctx& ctx, const std::vector<domain::ClassInfo>& classes,
+                     const std::string& base, const char* form_field) {
+  ClassPick pick;
+  std::string q = ctx.req.query("class").value_or("");
+  // A refused form shows the class it was adding to.
+  bool typed = q.empty() && ctx.req.method == "POST" && form_field;
+  if (typed) q = ctx.req.form().value(form_field);
+  auto id = parse_id(q);
+  bool known = false;
+  for (const auto& k : classes) known |= id == k.id;
+  if (q == "all") {
+    // every class
+  } else if (known) {
+    pick.id = id;
+  } else if (!q.empty() && !typed) {
+    throw http::NotFound();
+  } else if (!classes.empty()) {
+    pick.id = classes.front().id;
+  }
+  for (const auto& k : classes)
+    pick.links.push_back(mstch::map{{"name", k.name},
+                                    {"href", base + "?class=" + std::to_string(k.id)},
+                                    {"current", pick.id == k.id}});
+  pick.links.push_back(mstch::map{{"name", ctx.tr("All classes")},
+                                  {"href", base + "?class=all"},
+                                  {"current", !pick.id.has_value()}});
+  return pick;
+}
+
 }  // namespace parta::web

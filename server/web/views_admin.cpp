@@ -102,22 +102,33 @@ http::Response teacher_page(Ctx& ctx, std::int64_t id, const std::string& error,
 }
 
 // ---- students ----
-http::Response students_page(Ctx& ctx, std::optional<std::int64_t> class_id,
-                             const std::string& error, int status = 200) {
-  mstch::array students, classes, new_classes;
-  for (const auto& s : domain::list_students(ctx.db, class_id)) students.push_back(student_data(s));
+http::Response students_page(Ctx& ctx, const std::string& error, int status = 200) {
+  auto all_classes = domain::list_classes(ctx.db);
+  ClassPick pick = pick_class(ctx, all_classes, "/admin/students", "class_id");
+  std::optional<std::int64_t> class_id = pick.id;
+  mstch::array students, new_classes;
+  // A row has only what the list shows: a school's list is long, and each field is copied as
+  // the template renders it.
+  auto list = domain::list_students(ctx.db, class_id);
+  students.reserve(list.size());
+  for (const auto& s : list)
+    students.push_back(mstch::map{{"id", std::to_string(s.user.id)},
+                                  {"name", s.user.full_name()},
+                                  {"paper", s.paper},
+                                  {"class_name", s.class_name},
+                                  {"student_no", s.student_no}});
   // The new student's class: as chosen when the form was refused, else the class shown.
   std::string chosen = ctx.req.method == "POST"
                            ? ctx.req.form().value("class_id")
                            : (class_id ? std::to_string(*class_id) : std::string());
-  for (const auto& k : domain::list_classes(ctx.db)) {
-    mstch::map m = class_data(k);
-    m["selected"] = class_id == k.id;
-    classes.push_back(m);
-    m["chosen"] = chosen == std::to_string(k.id);
-    new_classes.push_back(m);
-  }
-  mstch::map data{{"students", students}, {"classes", classes}, {"new_classes", new_classes}};
+  for (const auto& k : all_classes)
+    new_classes.push_back(mstch::map{{"id", std::to_string(k.id)},
+                                     {"name", k.name},
+                                     {"chosen", chosen == std::to_string(k.id)}});
+  mstch::map data{{"students", std::move(students)},
+                  {"classes", std::move(pick.links)},
+                  {"new_classes", std::move(new_classes)},
+                  {"all", !class_id.has_value()}};
   keep_typed(ctx, data, "/admin/students",
              {"last_name", "first_name", "middle_name", "login", "student_no"});
   if (ctx.req.method == "POST") data["f_paper"] = ctx.req.form().value("paper") == "1";
@@ -144,16 +155,24 @@ http::Response student_admin_page(Ctx& ctx, std::int64_t id, const std::string& 
 // ---- parents ----
 http::Response parents_page(Ctx& ctx, const std::string& error, int status = 200) {
   mstch::array parents;
-  auto children = domain::children_by_parent(ctx.db);
-  for (const auto& p : domain::list_users(ctx.db, domain::Role::parent)) {
-    mstch::map m = user_data(p);
+  ClassPick pick = pick_class(ctx, domain::list_classes(ctx.db), "/admin/parents");
+  auto children = domain::children_by_parent(ctx.db, pick.id);
+  auto list = domain::list_parents(ctx.db, pick.id);
+  parents.reserve(list.size());
+  for (const auto& p : list) {
     std::string kids;
     for (const auto& s : children[p.id])
       kids += (kids.empty() ? "" : ", ") + s.user.short_name() + " (" + s.class_name + ")";
-    m["children"] = kids;
-    parents.push_back(m);
+    parents.push_back(mstch::map{{"id", std::to_string(p.id)},
+                                 {"name", p.full_name()},
+                                 {"login", p.login},
+                                 {"phone", p.phone},
+                                 {"pin", p.secret_kind == domain::SecretKind::pin},
+                                 {"children", std::move(kids)}});
   }
-  mstch::map data{{"parents", parents}};
+  mstch::map data{{"parents", std::move(parents)},
+                  {"classes", std::move(pick.links)},
+                  {"all", !pick.id.has_value()}};
   keep_typed(ctx, data, "/admin/parents",
              {"last_name", "first_name", "middle_name", "login", "phone", "student_no"});
   if (!error.empty()) data["error"] = error;
@@ -276,15 +295,7 @@ void register_admin_views(App& app) {
   });
 
   // ---- students ----
-  app.route("GET", "/admin/students", kAdmin, [](Ctx& ctx) {
-    std::optional<std::int64_t> class_id;
-    if (auto c = ctx.req.query("class"); c && !c->empty()) {
-      if (c->find_first_not_of("0123456789") != std::string::npos || c->size() > 18)
-        throw http::NotFound();
-      class_id = std::stoll(*c);
-    }
-    return students_page(ctx, class_id, "");
-  });
+  app.route("GET", "/admin/students", kAdmin, [](Ctx& ctx) { return students_page(ctx, ""); });
   app.route("POST", "/admin/students", kAdmin, [](Ctx& ctx) {
     PersonFields p;
     std::string login;
@@ -303,7 +314,7 @@ void register_admin_views(App& app) {
       if (!domain::find_class(ctx.db, class_id))
         throw http::BadRequest("The form refers to something that does not exist.");
     }
-    if (!err.empty()) return students_page(ctx, std::nullopt, ctx.tr(err), 422);
+    if (!err.empty()) return students_page(ctx, ctx.tr(err), 422);
     bool paper = ctx.req.form().value("paper") == "1";
     std::string pin = domain::generate_pin();
     storage::Transaction tx(ctx.db);

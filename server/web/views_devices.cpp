@@ -16,16 +16,16 @@ namespace {
 // and takes back what they have (issue 16).
 http::Response devices_page(Ctx& ctx, const std::string& error, int status) {
   bool admin = ctx.me().role == domain::Role::admin;
+  // The students a device is lent to: the admin picks the class first (a school's whole list in
+  // every device's menu is thousands of rows); a class teacher sees her class's.
+  auto classes = admin ? domain::list_classes(ctx.db) : domain::classes_led_by(ctx.db, ctx.me().id);
+  if (!admin && classes.empty()) throw http::Forbidden();
   std::set<std::string> mine;  // a class teacher's classes, by name (names are unique)
+  for (const auto& k : classes) mine.insert(k.name);
+  ClassPick pick = pick_class(ctx, classes, "/admin/devices");
   std::vector<domain::Student> pupils;
-  if (admin) {
-    pupils = domain::list_students(ctx.db, std::nullopt);
-  } else {
-    for (const auto& k : domain::classes_led_by(ctx.db, ctx.me().id)) mine.insert(k.name);
-    if (mine.empty()) throw http::Forbidden();
-    for (auto& s : domain::list_students(ctx.db, std::nullopt))  // one query, whatever she leads
-      if (mine.count(s.class_name)) pupils.push_back(std::move(s));
-  }
+  for (auto& s : domain::list_students(ctx.db, pick.id))  // one query, whatever she leads
+    if (admin || mine.count(s.class_name)) pupils.push_back(std::move(s));
   static const http::Form kEmpty;
   const http::Form& f = ctx.req.method == "POST" ? ctx.req.form() : kEmpty;
   mstch::array devices, students;
@@ -42,8 +42,9 @@ http::Response devices_page(Ctx& ctx, const std::string& error, int status) {
                  {"class_name", d.class_name},
                  {"since", d.loan_id ? format_date(d.lent_at) : std::string()}};
     out += d.loan_id.has_value();
-    devices.push_back(m);
+    devices.push_back(std::move(m));
   }
+  students.reserve(pupils.size());
   for (const auto& s : pupils)
     students.push_back(mstch::map{{"id", std::to_string(s.user.id)},
                                   {"name", s.user.short_name() + " (" + s.class_name + ")"}});
@@ -54,7 +55,9 @@ http::Response devices_page(Ctx& ctx, const std::string& error, int status) {
                   {"note", f.value("note")},
                   {"devices", devices},
                   {"has_devices", !devices.empty()},
-                  {"students", students},
+                  {"students", std::move(students)},
+                  {"classes", std::move(pick.links)},
+                  {"pick", classes.size() > 1},
                   {"count", std::to_string(devices.size())},
                   {"out_count", std::to_string(out)}};
   if (!error.empty()) data["error"] = error;

@@ -186,8 +186,8 @@ std::vector<mstch::map> student_cards(Ctx& ctx, const std::vector<domain::Studen
     classes.push_back(s.class_id);
     ids.push_back(s.user.id);
   }
-  std::map<std::int64_t, std::string> class_teacher;
-  for (const auto& k : domain::list_classes(ctx.db))
+  std::map<std::int64_t, std::string> class_teacher;  // of their own classes only
+  for (const auto& k : domain::classes_by_id(ctx.db, classes))
     if (k.class_teacher_id) class_teacher[k.id] = k.class_teacher_name;
   std::map<std::int64_t, mstch::array> subjects;
   for (const auto& t : domain::teaching_of_classes(ctx.db, classes))

@@ -1,5 +1,6 @@
 // The timetable: the admin edits and publishes it day by day; students, parents and teachers see
 // the published days from today on, today and tomorrow first.
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -45,31 +46,35 @@ std::string day_label(Ctx& ctx, const std::string& day, const std::string& today
   return d;
 }
 
-// The published days from today on (the next two weeks, at most seven days per class) of several
-// classes, with their lessons: one query for all of them.
-std::map<std::int64_t, mstch::array> class_days(Ctx& ctx,
-                                                const std::vector<std::int64_t>& classes) {
+// The published days from today on (the next two weeks, at most seven days per key) with their
+// lessons, grouped by `key` (a class, or one key for a teacher's own lessons). `who` is what a
+// lesson's row names besides the subject: the teacher in a class's timetable, the class in a
+// teacher's own.
+template <class Key, class Who>
+std::map<std::int64_t, mstch::array> days_of(Ctx& ctx, const std::vector<domain::Lesson>& all,
+                                             Key key, Who who) {
   std::int64_t now = ctx.clock.now();
   std::string today = iso_date(now), tomorrow = iso_date(now + 24 * 3600);
   std::map<std::int64_t, mstch::array> out;
   std::map<std::int64_t, int> days_of;
-  std::int64_t klass = 0;
+  std::int64_t current = 0;
   std::string day;
   mstch::array lessons;
   auto flush = [&] {
-    if (!day.empty() && days_of[klass]++ < 7)
-      out[klass].push_back(
-          mstch::map{{"label", day_label(ctx, day, today, tomorrow)}, {"lessons", lessons}});
+    if (!day.empty() && days_of[current]++ < 7)
+      out[current].push_back(mstch::map{{"label", day_label(ctx, day, today, tomorrow)},
+                                        {"lessons", std::move(lessons)}});
     lessons = {};
   };
-  for (const auto& l :
-       domain::published_lessons(ctx.db, classes, today, domain::add_days(today, 14))) {
-    if (l.class_id != klass || l.day != day) {
+  for (const auto& l : all) {
+    if (key(l) != current || l.day != day) {
       flush();
-      klass = l.class_id;
+      current = key(l);
       day = l.day;
     }
-    lessons.push_back(lesson_data(ctx, l));
+    mstch::map m = lesson_data(ctx, l);
+    m["who"] = who(l);
+    lessons.push_back(std::move(m));
   }
   flush();
   return out;
@@ -210,16 +215,55 @@ void register_schedule_views(App& app) {
       for (const auto& t : domain::teaching_of_teacher(ctx.db, me.id))
         add(t.class_id, t.class_name);
     }
+    // A teacher sees her own lessons first and her class's timetable (the class teacher); the
+    // timetable of any other class she teaches is one tap away (?class=). Everyone else sees
+    // each of their classes'.
+    bool teacher = me.role == Role::teacher;
+    auto wanted = parse_id(ctx.req.query("class").value_or(""));
+    if (!ctx.req.query("class").value_or("").empty()) {
+      bool known = false;
+      for (const auto& c : classes) known |= wanted == c.first;
+      if (!known) throw http::NotFound();
+    }
+    mstch::array groups, picks;
+    std::string today = iso_date(ctx.clock.now()), end = domain::add_days(today, 14);
+    if (teacher && !wanted) {
+      auto mine = days_of(
+          ctx, domain::published_lessons_of_teacher(ctx.db, me.id, today, end),
+          [](const domain::Lesson&) { return std::int64_t{0}; },
+          [](const domain::Lesson& l) { return l.class_name; });
+      groups.push_back(mstch::map{
+          {"title", ctx.tr("My lessons")}, {"days", std::move(mine[0])}, {"edit", std::string()}});
+    }
     std::vector<std::int64_t> ids;
-    for (const auto& c : classes) ids.push_back(c.first);
-    auto days = class_days(ctx, ids);
-    mstch::array groups;
-    for (const auto& [id, title] : classes)
+    for (const auto& c : classes)
+      if (wanted ? c.first == *wanted : !teacher || led.count(c.first)) ids.push_back(c.first);
+    auto days = days_of(
+        ctx, domain::published_lessons(ctx.db, ids, today, end),
+        [](const domain::Lesson& l) { return l.class_id; },
+        [](const domain::Lesson& l) { return l.teacher; });
+    std::map<std::int64_t, int> left;  // a parent of two in one class sees its timetable twice
+    for (const auto& c : classes) ++left[c.first];
+    for (const auto& [id, title] : classes) {
+      bool shown = std::find(ids.begin(), ids.end(), id) != ids.end();
+      bool last = --left[id] == 0;
+      if (teacher)
+        picks.push_back(mstch::map{{"name", title},
+                                   {"href", "/schedule?class=" + std::to_string(id)},
+                                   {"current", wanted == id}});
+      if (!shown) continue;
       groups.push_back(mstch::map{
           {"title", title},
-          {"days", days[id]},
+          {"days", last ? std::move(days[id]) : days[id]},
           {"edit", led.count(id) ? "/admin/schedule?class=" + std::to_string(id) : std::string()}});
-    mstch::map data{{"groups", groups}};
+    }
+    if (teacher)
+      picks.insert(picks.begin(), mstch::map{{"name", ctx.tr("My lessons")},
+                                             {"href", std::string("/schedule")},
+                                             {"current", !wanted.has_value()}});
+    mstch::map data{{"groups", std::move(groups)},
+                    {"picks", std::move(picks)},
+                    {"has_picks", teacher && classes.size() > 0}};
     return page(ctx, "schedule", std::move(data), "Schedule");
   });
 

@@ -47,7 +47,7 @@ def main():
 
         sign_in("admin", "demo2026")
         check("Администрирование школы" in driver.page_source, "admin start page")
-        driver.get(base + "/admin/students")
+        driver.get(base + "/admin/students?class=all")
         check(driver.page_source.count("/admin/students/") >= 25, "admin sees the demo students")
         driver.save_screenshot(os.path.join(args.out, "05-admin-students.png"))
 

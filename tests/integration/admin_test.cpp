@@ -120,12 +120,43 @@ TEST_F(Admin, CreatesStudentAndParentAndResetsPin) {
   EXPECT_EQ(s2.login(login, pin2).status, 200);
 }
 
+// The school's long lists show one class at a time, the first by default; every class and the
+// whole school are one tap away (issue 22).
+TEST_F(Admin, WholeSchoolListsShowOneClassAtATime) {
+  Reply first = admin.get("/admin/students");
+  ASSERT_EQ(first.status, 200);
+  EXPECT_NE(first.body.find("<b>5А</b>"), std::string::npos);
+  EXPECT_NE(first.body.find("href=\"/admin/students?class=2\""), std::string::npos);
+  EXPECT_NE(first.body.find("Иванов"), std::string::npos);    // ivanov.a, 5А
+  EXPECT_EQ(first.body.find("Морозова"), std::string::npos);  // morozova.p, 5Б
+  Reply other = admin.get("/admin/students?class=2");
+  EXPECT_NE(other.body.find("Морозова"), std::string::npos);
+  EXPECT_EQ(other.body.find("Иванов Алексей"), std::string::npos);
+  Reply all = admin.get("/admin/students?class=all");
+  EXPECT_NE(all.body.find("Иванов"), std::string::npos);
+  EXPECT_NE(all.body.find("Морозова"), std::string::npos);
+  EXPECT_EQ(admin.get("/admin/students?class=999").status, 404);
+  EXPECT_EQ(admin.get("/admin/students?class=x").status, 404);
+  // Parents: those with a child in the class, with all their children named.
+  Reply parents = admin.get("/admin/parents");
+  EXPECT_NE(parents.body.find("ivanova.s"), std::string::npos);  // ivanov.a's mother
+  EXPECT_EQ(parents.body.find("morozov.a"), std::string::npos);  // a 5Б parent
+  EXPECT_NE(admin.get("/admin/parents?class=2").body.find("morozov.a"), std::string::npos);
+  EXPECT_NE(admin.get("/admin/parents?class=all").body.find("morozov.a"), std::string::npos);
+  // A refused new student shows the class it was being added to.
+  Reply refused = admin.post(
+      "/admin/students",
+      {{"class_id", "2"}, {"last_name", "Петров"}, {"first_name", ""}, {"student_no", "77001"}});
+  EXPECT_EQ(refused.status, 422);
+  EXPECT_NE(refused.body.find("<b>5Б</b>"), std::string::npos);
+}
+
 TEST_F(Admin, RosterUploadAllOrNothing) {
   const std::string dir = std::string(PARTA_SOURCE_DIR) + "/tests/fixtures/roster/";
   admin.get("/admin/roster");
   int before = 0;
   {
-    Reply list = admin.get("/admin/students");
+    Reply list = admin.get("/admin/students?class=all");
     std::string::size_type pos = 0;
     while ((pos = list.body.find("/admin/students/", pos)) != std::string::npos) ++before, ++pos;
   }

@@ -84,6 +84,27 @@ TEST(Schedule, AdminBuildsAndPublishesStudentsAndParentsSeeIt) {
   EXPECT_NE(mine.body.find("работа по материалам"), std::string::npos);
   EXPECT_NE(parent.get("/schedule").body.find("https://meet.example/5a-rus"), std::string::npos);
   EXPECT_EQ(s9a.get("/schedule").body.find("meet.example"), std::string::npos);
+
+  // A subject teacher sees her own lessons, each with its class, and not the rest of the
+  // class's timetable; the class's whole timetable is one tap away (issue 22).
+  Client teacher(server);
+  ASSERT_EQ(teacher.login("kuznetsov", kDemoPassword).status, 200);
+  Reply own = teacher.get("/schedule");
+  ASSERT_EQ(own.status, 200);
+  EXPECT_NE(own.body.find("<b>Мои уроки</b>"), std::string::npos);
+  EXPECT_NE(own.body.find("работа по материалам"), std::string::npos) << own.body;
+  EXPECT_NE(own.body.find("<small class=\"muted\">5А</small>"), std::string::npos);
+  EXPECT_EQ(own.body.find("https://meet.example/5a-rus"), std::string::npos);  // smirnova's
+  Reply cls = teacher.get("/schedule?class=1");
+  EXPECT_NE(cls.body.find("https://meet.example/5a-rus"), std::string::npos);
+  EXPECT_EQ(teacher.get("/schedule?class=999").status, 404);
+  // The class teacher sees her own lessons and her class's timetable with its edit link.
+  Client smirnova_c(server);
+  ASSERT_EQ(smirnova_c.login("smirnova", kDemoPassword).status, 200);
+  Reply ct = smirnova_c.get("/schedule");
+  EXPECT_NE(ct.body.find("<b>Мои уроки</b>"), std::string::npos);
+  EXPECT_NE(ct.body.find("/admin/schedule?class=1"), std::string::npos);
+  EXPECT_NE(ct.body.find("работа по материалам"), std::string::npos);  // kuznetsov's, in 5А
 }
 
 }  // namespace

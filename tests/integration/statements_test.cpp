@@ -57,10 +57,10 @@ const PageCase kPages[] = {
     {"admin", "/admin/teachers/{teacher}", 8},
     {"admin", "/admin/students", 5},
     {"admin", "/admin/students/{student}", 6},
-    {"admin", "/admin/parents", 5},
+    {"admin", "/admin/parents", 6},  // + the classes to pick from (issue 22)
     {"admin", "/admin/roster", 3},
     {"admin", "/admin/distance", 5},
-    {"admin", "/admin/devices", 5},
+    {"admin", "/admin/devices", 6},  // + the classes to pick from (issue 22)
     {"admin", "/admin/packs", 4},
     {"admin", "/admin/clock", 3},
     {"admin", "/admin/sync", 7},
@@ -80,7 +80,7 @@ const PageCase kPages[] = {
     {"class_teacher", "/messages", 5},
     {"class_teacher", "/messages/new", 5},
     {"class_teacher", "/messages/{conv}", 11},
-    {"class_teacher", "/schedule", 6},
+    {"class_teacher", "/schedule", 7},  // + her own lessons (issue 22)
     {"class_teacher", "/calendar", 6},
     {"class_teacher", "/surveys", 5},
     {"class_teacher", "/surveys/{survey}/results", 12},  // + who has not answered, who said what
@@ -115,7 +115,7 @@ const PageCase kPages[] = {
     {"teacher", "/", 8},
     {"teacher", "/announcements", 5},
     {"teacher", "/messages", 5},
-    {"teacher", "/schedule", 6},
+    {"teacher", "/schedule", 7},  // + her own lessons (issue 22)
     {"teacher", "/calendar", 6},
     {"teacher", "/surveys", 5},
     {"teacher", "/assignments", 7},
