@@ -95,6 +95,8 @@ http::Response admin_home(Ctx& ctx) {
       }
     if (f.size() >= 5) {
       const char* msgid = f[1] == "working" ? "Reading the stick now ({when})."
+                          : f[1] == "syncing"
+                              ? "Finishing with the stick ({when}): do not pull it out yet."
                           : f[1] == "error" ? "The stick could not be read ({when}). {details}"
                                             : "Stick done ({when}): packs imported {imported}, "
                                               "refused {refused}. {details} It can be removed.";
@@ -180,7 +182,14 @@ http::Response teacher_home(Ctx& ctx) {
 
 // Students' cards (class teacher, subjects with their teachers, parents): three queries however
 // many children a parent has.
-std::vector<mstch::map> student_cards(Ctx& ctx, const std::vector<domain::Student>& students) {
+// How much of a student a card shows: the student's page everything (subjects with their
+// teachers, parents with their phones); the student's start page the subjects; a parent's start
+// page only who and where. A card has only what its page shows: the start pages are the most
+// viewed, and each field is copied as the template renders it.
+enum class Card { full, home, brief };
+
+std::vector<mstch::map> student_cards(Ctx& ctx, const std::vector<domain::Student>& students,
+                                      Card card) {
   std::vector<std::int64_t> classes, ids;
   for (const auto& s : students) {
     classes.push_back(s.class_id);
@@ -190,35 +199,43 @@ std::vector<mstch::map> student_cards(Ctx& ctx, const std::vector<domain::Studen
   for (const auto& k : domain::classes_by_id(ctx.db, classes))
     if (k.class_teacher_id) class_teacher[k.id] = k.class_teacher_name;
   std::map<std::int64_t, mstch::array> subjects;
-  for (const auto& t : domain::teaching_of_classes(ctx.db, classes))
-    subjects[t.class_id].push_back(
-        mstch::map{{"subject", t.subject_name}, {"teacher", t.teacher_name}});
-  auto parents_of = domain::parents_of_students(ctx.db, ids);
+  if (card != Card::brief)
+    for (const auto& t : domain::teaching_of_classes(ctx.db, classes))
+      subjects[t.class_id].push_back(
+          mstch::map{{"subject", t.subject_name}, {"teacher", t.teacher_name}});
+  std::map<std::int64_t, std::vector<domain::User>> parents_of;
+  if (card == Card::full) parents_of = domain::parents_of_students(ctx.db, ids);
   std::vector<mstch::map> out;
   for (const auto& s : students) {
-    mstch::map m = student_data(s);
+    mstch::map m = card == Card::full
+                       ? student_data(s)
+                       : mstch::map{{"id", std::to_string(s.user.id)}, {"name", s.user.full_name()},
+                                    {"first_name", s.user.first_name}, {"class_name", s.class_name},
+                                    {"student_no", s.student_no},      {"paper", s.paper}};
     if (auto it = class_teacher.find(s.class_id); it != class_teacher.end())
       m["class_teacher"] = it->second;
-    m["subjects"] = subjects[s.class_id];
-    mstch::array parents;
-    for (const auto& p : parents_of[s.user.id])
-      parents.push_back(
-          mstch::map{{"name", p.full_name()}, {"phone", p.phone}, {"tel", tel_href(p.phone)}});
-    m["has_parents"] = !parents.empty();
-    m["parents"] = parents;
-    out.push_back(m);
+    if (card != Card::brief) m["subjects"] = subjects[s.class_id];
+    if (card == Card::full) {
+      mstch::array parents;
+      for (const auto& p : parents_of[s.user.id])
+        parents.push_back(
+            mstch::map{{"name", p.full_name()}, {"phone", p.phone}, {"tel", tel_href(p.phone)}});
+      m["has_parents"] = !parents.empty();
+      m["parents"] = std::move(parents);
+    }
+    out.push_back(std::move(m));
   }
   return out;
 }
 
-mstch::map student_card(Ctx& ctx, const domain::Student& s) {
-  return student_cards(ctx, {s}).front();
+mstch::map student_card(Ctx& ctx, const domain::Student& s, Card card = Card::full) {
+  return student_cards(ctx, {s}, card).front();
 }
 
 http::Response student_home(Ctx& ctx) {
   auto s = domain::find_student(ctx.db, ctx.me().id);
   if (!s) throw http::NotFound();
-  mstch::map data{{"student", student_card(ctx, *s)}};
+  mstch::map data{{"student", student_card(ctx, *s, Card::home)}};
   // What is due next, soonest first: the first thing a student needs. Work still to do from the
   // last four weeks on, in one query; older work is on the list's month pages.
   mstch::array due;
@@ -265,7 +282,7 @@ http::Response student_home(Ctx& ctx) {
 
 http::Response parent_home(Ctx& ctx) {
   mstch::array children;
-  for (auto& card : student_cards(ctx, domain::children_of(ctx.db, ctx.me().id)))
+  for (auto& card : student_cards(ctx, domain::children_of(ctx.db, ctx.me().id), Card::brief))
     children.push_back(std::move(card));
   mstch::map data{{"children", children}, {"has_children", !children.empty()}};
   data["board"] = board_data(ctx, 3);
