@@ -493,8 +493,16 @@ int cmd_usb(Box& b, Parsed& p, CommandIo& io) {
     write_usb_status(b, "error", r, p.flag("label") + " (" + p.flag("why") + ")");
     return 0;
   }
+  if (p.words.size() == 2 && p.words[0] == "report" &&
+      (p.words[1] == "unmounted" || p.words[1] == "not-unmounted")) {
+    // parta-usb synced the stick and unmounted it (or could not): now it may be pulled out.
+    finish_usb_status(b, p.words[1] == "unmounted");
+    return 0;
+  }
   if (p.words.size() != 2 || p.words[0] != "exchange")
-    return usage(io, "usage: parta usb exchange DIR [--label NAME] | usb report error ...\n");
+    return usage(io,
+                 "usage: parta usb exchange DIR [--label NAME] | usb report error ... | usb "
+                 "report unmounted|not-unmounted\n");
   auto r = exchange_with_stick(b, p.words[1], p.flag("label"));
   io.out << tr(io,
                {"Stick done: {imported} imported, {refused} refused.",
@@ -536,7 +544,9 @@ const std::vector<Command>& commands() {
       {"district", "district status|key|enroll REQ --fingerprint FP|revoke ID|export|import ...",
        "the district hub: enroll and revoke boxes, exchange bundles, send packs and notices",
        cmd_district},
-      {"usb", "usb exchange DIR [--label NAME] | usb report error --label NAME --why TEXT",
+      {"usb",
+       "usb exchange DIR [--label NAME] | usb report error --label NAME --why TEXT | usb report "
+       "unmounted|not-unmounted",
        "everything a USB stick brings or takes (what parta-usb asks for when a stick is "
        "plugged in)",
        cmd_usb},

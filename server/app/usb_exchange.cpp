@@ -276,8 +276,37 @@ UsbResult exchange_with_stick(Box& box, const std::string& stick_root, const std
                       {{"count", std::to_string(r.waiting)}}}) +
                " ";
   for (const auto& p : r.problems) details += tr_ru(p) + "; ";
-  write_usb_status(box, "done", r, details);
+  // Not "done" yet: what was written may still be in the kernel's cache, and a FAT stick pulled
+  // now keeps a file of size 0. parta-usb says done once the stick is synced and unmounted.
+  write_usb_status(box, "syncing", r, details);
   return r;
+}
+
+bool finish_usb_status(const Box& box, bool unmounted) {
+  std::ifstream in(box.dir.usb_status_path());
+  std::string line;
+  if (!std::getline(in, line)) return false;
+  auto tab = line.find('\t');
+  auto tab2 = tab == std::string::npos ? tab : line.find('\t', tab + 1);
+  if (tab2 == std::string::npos || line.substr(tab + 1, tab2 - tab - 1) != "syncing") return false;
+  std::string rest = line.substr(tab2);
+  if (!unmounted) {
+    // The details say why, in Russian like the rest of the line.
+    auto d = rest.find('\t', rest.find('\t', 1) + 1);  // before the details
+    if (d != std::string::npos)
+      rest.insert(d + 1, tr_ru({"The stick could not be unmounted: wait a minute before pulling "
+                                "it out.",
+                                {}}) +
+                             " ");
+  }
+  try {
+    content::write_file_durably(box.dir.usb_status_path(),
+                                utc_stamp(box.clock->now()) + "\tdone" + rest + "\n", 0640);
+  } catch (const std::exception& e) {
+    log::warning(std::string("usb: the status line was not written: ") + e.what());
+    return false;
+  }
+  return true;
 }
 
 }  // namespace parta::app

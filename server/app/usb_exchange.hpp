@@ -34,6 +34,11 @@ UsbResult exchange_with_stick(Box& box, const std::string& stick_root, const std
 void write_usb_status(const Box& box, const std::string& state, const UsbResult& r,
                       const std::string& details);
 
+// After parta-usb synced and unmounted the stick: the "syncing" line of the last exchange becomes
+// "done" (the admin page then says the stick can be pulled out); when it could not be unmounted
+// the details say to wait. False when there was no exchange to finish.
+bool finish_usb_status(const Box& box, bool unmounted);
+
 // Packs from sticks that wait for the administrator's decision (not signed by the district):
 // DATA/packs-waiting/<name>, listed on the library's packs page.
 std::string packs_waiting_dir(const Box& box);

@@ -110,6 +110,16 @@ TEST(Library, PackImportUpgradeAndServing) {
       &rc);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_TRUE(fs::exists(usb / "parta" / "packs" / "komi-rus-5-v2.tar.zst"));  // stick untouched
+  // Until parta-usb has synced and unmounted the stick, the admin is told not to pull it out
+  // (a FAT stick pulled at "done" kept the box's files at size 0); then that it may.
+  EXPECT_NE(admin.get("/").body.find("Дописываю флешку"), std::string::npos);
+  out = run_command(
+      std::string(PARTA_PATH) + " --data " + server.data_dir() + " usb report unmounted", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  Reply home = admin.get("/");
+  EXPECT_EQ(home.body.find("Дописываю флешку"), std::string::npos);
+  EXPECT_NE(home.body.find("Флешка обработана"), std::string::npos);
+  EXPECT_NE(home.body.find("Её можно вынимать"), std::string::npos);
   Reply packs = admin.get("/admin/packs");
   EXPECT_NE(packs.body.find("komi-rus-5-v2.tar.zst"), std::string::npos);
   EXPECT_NE(packs.body.find("Импортировать всё равно"), std::string::npos);
