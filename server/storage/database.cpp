@@ -85,6 +85,14 @@ std::optional<std::int64_t> Query::opt_integer(int c) const {
 }
 
 Connection::Connection(const std::string& path, int cache_kib) {
+  // SQLite counts the memory it allocates under one global mutex unless told not to: with many
+  // request threads every allocation of every query waited for it. Set before SQLite starts
+  // (the first open); later it is refused, harmlessly.
+  static const bool memstatus_off = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)memstatus_off;
   int rc =
       sqlite3_open_v2(path.c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
