@@ -109,7 +109,8 @@ enum class Sweep {
   unrecorded,
 };
 // Removes blob files (and their .gz) that are older than `min_age` seconds (a file being recorded
-// right now is never touched): their rows first, in one transaction, then the files.
+// right now is never touched), or of any age, even dated in the future, when min_age < 0: their
+// rows first, in one transaction, then the files.
 Garbage collect_garbage(storage::Connection& c, content::BlobStore& blobs, std::int64_t min_age,
                         Sweep what = Sweep::unreferenced);
 
