@@ -98,6 +98,11 @@ std::string create_session(storage::Connection& c, const Clock& clock, std::int6
 std::optional<Session> find_session(storage::Connection& c, const Clock& clock,
                                     std::string_view token);
 void end_session(storage::Connection& c, std::string_view token);
+// The box's clock jumped forward from `before` to `after` (a district bundle or the admin set it;
+// a box without a time source may be months behind): the sessions alive a moment ago stay alive,
+// their idle time moved by the jump, so nobody is signed out and no upload in flight is refused
+// because the clock caught up.
+void keep_sessions_across_jump(storage::Connection& c, std::int64_t before, std::int64_t after);
 
 std::string create_api_token(storage::Connection& c, const Clock& clock, std::int64_t user_id,
                              std::string_view label);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "domain/accounts.hpp"
 #include "sync/records.hpp"
 
 namespace parta::sync {
@@ -617,8 +618,11 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
               "card went back in time (a backup restored); unsent records go again under a new "
               "epoch");
   if (n.box_clock && n.role == Role::school && h.meta.is_object() && h.meta.contains("now") &&
-      h.meta["now"].is_number_integer())
+      h.meta["now"].is_number_integer()) {
+    std::int64_t before = n.box_clock->now();
     n.box_clock->set(h.meta["now"].get<std::int64_t>(), "district");  // never goes back
+    domain::keep_sessions_across_jump(*c, before, n.box_clock->now());
+  }
   out.ok = true;
   out.reason = {
       "Bundle imported: {applied} new records, {skipped} already here.",

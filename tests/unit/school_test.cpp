@@ -103,6 +103,32 @@ TEST_F(DomainTest, SessionsExpireAndEndOnReset) {
   EXPECT_FALSE(find_session(*c, clock, t2));
 }
 
+// A box with no time source runs months behind until a district bundle (or the admin) sets its
+// clock: the jump signs nobody out and refuses no upload in flight (seen in the booted image: a
+// photo trickling in while the district's stick moved the clock seven months was refused).
+TEST_F(DomainTest, SessionsSurviveTheClockCatchingUp) {
+  std::int64_t id =
+      create_user(*c, clock, {"u2", "А", "Б", "", Role::student, SecretKind::pin, ""}, "123456");
+  std::string live = create_session(*c, clock, id);
+  clock.advance(kSessionLifetime - 3600);
+  std::string idle = create_session(*c, clock, id);  // made after `live` was last seen
+  std::string gone = create_session(*c, clock, id);
+  c->run(
+      "UPDATE sessions SET last_seen = last_seen - ?1 WHERE token_hash = (SELECT token_hash "
+      "FROM sessions ORDER BY rowid DESC LIMIT 1)",
+      kSessionLifetime + 10);  // already expired before the jump
+  std::int64_t before = clock.now();
+  clock.advance(220 * 24 * 3600);  // April's clock meets the district's December
+  keep_sessions_across_jump(*c, before, clock.now());
+  EXPECT_TRUE(find_session(*c, clock, live));
+  EXPECT_TRUE(find_session(*c, clock, idle));
+  EXPECT_FALSE(find_session(*c, clock, gone));
+  // Without a jump (or backwards) nothing moves.
+  keep_sessions_across_jump(*c, clock.now(), clock.now() - 100);
+  clock.advance(kSessionLifetime + 1);
+  EXPECT_FALSE(find_session(*c, clock, live));
+}
+
 TEST_F(DomainTest, ApiTokens) {
   std::int64_t id = create_user(
       *c, clock, {"dist", "Район", "Отдел", "", Role::admin, SecretKind::password, ""}, "x");
