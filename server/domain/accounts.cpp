@@ -237,10 +237,11 @@ std::optional<Session> find_session(storage::Connection& c, const Clock& clock,
   return s;
 }
 
-void keep_sessions_across_jump(storage::Connection& c, std::int64_t before, std::int64_t after) {
-  if (after <= before) return;
+int keep_sessions_across_jump(storage::Connection& c, std::int64_t before, std::int64_t after) {
+  if (after <= before) return 0;
   c.run("UPDATE sessions SET last_seen = last_seen + ?1 WHERE last_seen >= ?2 AND last_seen <= ?3",
         after - before, before - kSessionLifetime, before);
+  return c.changes();
 }
 
 void end_session(storage::Connection& c, std::string_view token) {

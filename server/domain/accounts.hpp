@@ -102,7 +102,8 @@ void end_session(storage::Connection& c, std::string_view token);
 // a box without a time source may be months behind): the sessions alive a moment ago stay alive,
 // their idle time moved by the jump, so nobody is signed out and no upload in flight is refused
 // because the clock caught up.
-void keep_sessions_across_jump(storage::Connection& c, std::int64_t before, std::int64_t after);
+// Returns how many sessions were kept.
+int keep_sessions_across_jump(storage::Connection& c, std::int64_t before, std::int64_t after);
 
 std::string create_api_token(storage::Connection& c, const Clock& clock, std::int64_t user_id,
                              std::string_view label);

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "app/log.hpp"
 #include "domain/accounts.hpp"
 #include "sync/records.hpp"
 
@@ -621,7 +622,12 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
       h.meta["now"].is_number_integer()) {
     std::int64_t before = n.box_clock->now();
     n.box_clock->set(h.meta["now"].get<std::int64_t>(), "district");  // never goes back
-    domain::keep_sessions_across_jump(*c, before, n.box_clock->now());
+    std::int64_t after = n.box_clock->now();
+    if (after - before > 3600) {
+      int kept = domain::keep_sessions_across_jump(*c, before, after);
+      log::info("sync: the district's time moved the box's clock forward by " +
+                std::to_string(after - before) + " s; sessions kept: " + std::to_string(kept));
+    }
   }
   out.ok = true;
   out.reason = {
