@@ -5,6 +5,7 @@ the power-cut test and the card-wear bench (issue 21). See image/README.md, "The
     box_test.py boot     --image IMG [--machine virt|raspi3b] [--keep DIR]
     box_test.py powercut --image IMG --state DIR --cuts N [--seed S]
     box_test.py wear     --image IMG [--state DIR] [--idle-min M]
+    box_test.py stick    --image IMG [--parta HOST_PARTA] [--keep DIR]
 
 boot: first boot ends, the admin's password is on the serial console (the greeting above the
 login prompt), in the data partition's password file (0600) and on the admin's start page; the
@@ -25,6 +26,18 @@ names, files in tmp/ and the front's temp folders) is gone after the next boot, 
 clock did not go back (sessions made after a boot are not dated before anything before the cut).
 The tally is in DIR/tally.json.
 
+stick: the district's USB sticks as staff carry them, FAT32 (formatted as Windows does, filled
+with mtools), through the image's own udev rule, parta-usb@.service and partad as the box's
+user, on a Debian kernel that has vfat: an empty stick gets the enrollment request (and, the
+first after the first boot, the admin's password file), the district (the host's parta CLI)
+signs the certificate, the same stick enrolls the box; then the district's stick with a return
+bundle written a day ahead, an announcement, a signed pack and one nobody signed, plugged in
+while a student's photo trickles in through the front: the photo lands, the announcement and
+the signed pack's items are there, the unsigned pack waits for the admin, the box's clock moved
+with the bundle, the stick comes back with the school's bundle (which the district reads), the
+admin page said "can be pulled out" only after the stick was unmounted; with the box off, no
+file of the data partition is root's and the database is intact.
+
 wear: the bytes the box writes to its card (qemu's block statistics of the emulated card): idle
 per hour, per hand-in, per sign-in and per page view, and a school day made from them.
 """
@@ -36,6 +49,7 @@ import random
 import re
 import shutil
 import sqlite3
+import subprocess
 import sys
 import threading
 import time
@@ -325,6 +339,276 @@ def cmd_boot(args):
 
 
 # ---------------------------------------------------------------------------------------------
+# USB sticks as staff carry them: FAT32, through the image's own udev rule and parta-usb
+
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+STICK_DONE = "Флешка обработана"
+STICK_FAILED = "Флешку не удалось прочитать"
+
+
+def fat32_stick(path, tree=None, label="DISTRICT", mb=64):
+    """A FAT32 stick as Windows or a district PC formats it, filled with mtools (nothing
+    mounted on this side)."""
+    if os.path.exists(path):
+        os.remove(path)
+    qb.sh("mkfs.vfat", "-F", "32", "-n", label, "-C", path, str(mb * 1024))
+    if tree:
+        for name in sorted(os.listdir(tree)):
+            qb.sh("mcopy", "-s", "-i", path, os.path.join(tree, name), "::/")
+    return path
+
+
+def stick_files(path):
+    """Every file on a stick image: {path: size}."""
+    out = qb.sh("mdir", "-/", "-b", "-i", path, "::/", check=False).stdout
+    files = {}
+    for line in out.splitlines():
+        line = line.strip()
+        if line and not line.endswith("/"):
+            r = qb.sh("mdir", "-i", path, line, check=False).stdout
+            m = re.search(r"\s(\d[\d ]*)\s+\d{4}-\d\d-\d\d", r)
+            files[line.replace("::", "", 1)] = int(m.group(1).replace(" ", "")) if m else -1
+    return files
+
+
+def status_line(admin):
+    _, home = admin.get("/")
+    if 'action="/logout"' not in home and getattr(admin, "secret", None):
+        # A district bundle that moves the box's clock a day ahead ends idle sessions: the
+        # admin signs in again, as a person would.
+        admin.sign_in(*admin.secret)
+        _, home = admin.get("/")
+    m = re.search(r'<p class="notice">[^<]*: ((?:Флешка|Читаю)[^<]*)</p>', home)
+    return html_unescape(m.group(1)) if m else ""
+
+
+def html_unescape(t):
+    import html
+    return html.unescape(t)
+
+
+def plug_and_wait(box, admin, image, timeout=600):
+    """Plugs the stick in, waits for parta-usb to finish with it (the admin's start page says
+    so), unplugs it. Returns the status line."""
+    before = status_line(admin)
+    sid = box.plug_stick(image)
+    line = sh.wait(lambda: (lambda l: l if l != before and (STICK_DONE in l or STICK_FAILED in l)
+                            else None)(status_line(admin)), timeout, step=3)
+    box.unplug_stick(sid)
+    return line or ""
+
+
+def slow_hand_in(school, i, data, seconds, result):
+    """A phone on a weak signal: the photo trickles in over `seconds` (through the front)."""
+    import http.client
+    phone = school.student(i)
+    phone.get(school.thread(i))
+    ctype, body = sh.multipart(phone.csrf, {"text": "Сдаю"}, [("files", "карта.jpg",
+                                                               "image/jpeg", data)])
+    conn = http.client.HTTPConnection(phone.host, phone.port, timeout=600)
+    try:
+        conn.putrequest("POST", school.thread(i) + "/submit")
+        conn.putheader("Content-Type", ctype)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.putheader("Cookie", "; ".join(f"{k}={v}" for k, v in phone.cookies.items()))
+        conn.endheaders()
+        step = 16 * 1024
+        pause = seconds / max(1, len(body) // step)
+        for k in range(0, len(body), step):
+            conn.send(body[k:k + step])
+            time.sleep(pause)
+        r = conn.getresponse()
+        r.read()
+        result["status"] = r.status
+        result["location"] = r.getheader("Location", "")
+    except Exception as e:  # noqa: BLE001
+        result["error"] = repr(e)
+    finally:
+        conn.close()
+
+
+class District:
+    """The district's side, worked by the host's parta CLI on its own folder (no hub partad)."""
+
+    def __init__(self, parta, data):
+        self.parta, self.data = parta, data
+
+    def cli(self, *a):
+        r = subprocess.run([self.parta, "--data", self.data, "--lang", "en", *a],
+                           capture_output=True, text=True, timeout=600)
+        if r.returncode != 0:
+            raise RuntimeError(f"hub: parta {' '.join(a)}: {r.stdout}{r.stderr}")
+        return r.stdout
+
+    def key(self):
+        return self.cli("district", "key").strip().splitlines()[-1].strip()
+
+
+def set_district_key(card, folder, key):
+    """The district's technician sets the district's key on the box (at its console, `parta
+    sync district-key`): here written onto the card with the box off, as the box's user (the
+    data partition's owner). Returns that user's uid."""
+    with card.edit(folder, parts=("PARTADATA",)) as view:
+        data = view.mount("PARTADATA", ro=False)
+        st = os.stat(data)
+        os.makedirs(os.path.join(data, "sync"), exist_ok=True)
+        os.chown(os.path.join(data, "sync"), st.st_uid, st.st_gid)
+        kf = os.path.join(data, "sync", "district.pub")
+        with open(kf, "w") as f:
+            f.write(key + "\n")
+        os.chown(kf, st.st_uid, st.st_gid)
+        return st.st_uid
+
+
+def enroll_by_stick(box, admin, carrier, district, first_stick=False):
+    """Enrollment as staff do it: an empty FAT32 stick with parta/enroll/ plugged in (the box
+    writes its request), carried to the district (the fingerprint read off the admin's sync
+    page), the certificate written back onto it and plugged in again. Returns the device id."""
+    _, page = admin.get("/admin/sync")
+    fp = re.search(r'<b class="big" translate="no">([^<]+)</b>', page)
+    device = re.search(r"<code>([a-z0-9]{20})</code>", page)
+    check(fp and device, "the sync page shows the box's id and fingerprint")
+    device = device.group(1)
+    os.makedirs(os.path.join(carrier, "parta", "enroll"), exist_ok=True)
+    stick = fat32_stick(os.path.join(carrier, "..", "enroll.img"), carrier, label="ENROLL")
+    line = plug_and_wait(box, admin, stick)
+    check(STICK_DONE in line, f"the enrollment stick is done: {line}")
+    files = stick_files(stick)
+    req = f"/parta/enroll/{device}.request"
+    check(req in files and files[req] > 0, f"the request is on the stick: {sorted(files)}")
+    if first_stick:
+        check(any(f.upper().endswith("PARTA-ADMIN-PASSWORD.TXT") for f in files),
+              "the first stick after the first boot got the admin's password file")
+    local_req = os.path.join(carrier, "parta", "enroll", device + ".request")
+    qb.sh("mcopy", "-n", "-o", "-i", stick, "::" + req, local_req)
+    out = district.cli("district", "enroll", local_req, "--fingerprint", fp.group(1))
+    cert = out.splitlines()[0].strip()
+    check(os.path.exists(cert), f"the district signs the certificate: {out.strip()}")
+    qb.sh("mcopy", "-o", "-i", stick, cert, f"::/parta/enroll/{os.path.basename(cert)}")
+    line = plug_and_wait(box, admin, stick)
+    _, page = admin.get("/admin/sync")
+    check(STICK_DONE in line and "Зарегистрирован в районе" in page,
+          f"the box takes its certificate from the stick: {line}")
+    return device
+
+
+def cmd_stick(args):
+    """The district's sticks as staff carry them, on FAT32 through the image's udev rule,
+    parta-usb@.service and partad as the box's user (issue 15's FAT32 round)."""
+    work = args.keep or keep_out(qb.workdir("parta-stick-"))
+    os.makedirs(work, exist_ok=True)
+    parta = args.parta
+    district = District(parta, os.path.join(work, "hub"))
+    hub = district.cli
+
+    image = qb.Image(args.image)
+    kfiles = image.kernel_files(work)
+    card = qb.Card(image, os.path.join(work, "card.qcow2"))
+    put_root_files(card, args.root_files, work)
+    with qb.BuildLock():
+        box = new_box(card, kfiles, os.path.join(work, "boot1"), args.machine)
+        t = boot_until_portal(box, args.timeout)
+        check(t is not None, "first boot: the portal answers")
+        if t is None:
+            return
+        pw = read_password_from_console(box)
+        school = sh.School(box.base, pw, students=2, log=log)
+        check(box.power_off(timeout=180), "first shutdown clean")
+    box_uid = set_district_key(card, os.path.join(work, "edit"), district.key())
+    with qb.BuildLock():
+        box = new_box(card, kfiles, os.path.join(work, "boot2"), args.machine)
+        t = boot_until_portal(box, args.timeout)
+        check(t is not None, "second boot: the portal answers")
+        if t is None:
+            return
+        school.base = box.base  # (a port of its own at every power-on)
+        admin = sh.Phone(box.base)
+        check(admin.sign_in("admin", pw), "the admin signs in")
+        device = enroll_by_stick(box, admin, os.path.join(work, "carrier"), district,
+                                 first_stick=True)
+        # 2. The district's stick, FAT32: a return bundle written a day ahead (the box's clock
+        # moves with it), an announcement, a signed pack and a pack nobody signed, while a
+        # student's photo trickles in.
+        hub("district", "announce", "--title", "Приказ районо №13", "--body", "Текст приказа")
+        tree = os.path.join(work, "district-tree")
+        os.makedirs(os.path.join(tree, "parta", "packs"), exist_ok=True)
+        env = dict(os.environ)
+        r = subprocess.run(["faketime", "-f", "+1d", parta, "--data", os.path.join(work, "hub"),
+                            "--lang", "en", "district", "export", "--to", tree],
+                           capture_output=True, text=True, env=env, timeout=600)
+        check(r.returncode == 0, "the hub (a day ahead) writes the school's return bundle: " +
+              r.stderr[-300:])
+        good = os.path.join(ROOT, "tests", "fixtures", "packs", "good.tar.gz")
+        hub("district", "sign-pack", good, "--out",
+            os.path.join(tree, "parta", "packs", "district-pack.tar.gz"))
+        shutil.copy(os.path.join(ROOT, "content", "sample", "sample-pack.tar.gz"),
+                    os.path.join(tree, "parta", "packs", "from-a-stranger.tar.gz"))
+        dstick = fat32_stick(os.path.join(work, "district.img"), tree)
+        clock_before = time.time()
+        photo = sh.photo(77, (900, 700))
+        upload = {}
+        th = threading.Thread(target=slow_hand_in, args=(school, 1, photo, 20.0, upload))
+        th.start()
+        time.sleep(3)
+        line = plug_and_wait(box, admin, dstick)
+        th.join(timeout=300)
+        check(STICK_DONE in line, f"the district's FAT32 stick is done: {line}")
+        check(upload.get("status") == 303 and "/login" not in upload.get("location", ""),
+              f"the photo in flight while the stick was handled landed: {upload}")
+        student = school.student(1)
+        ids = school.submission_files(student, 1)
+        got = [student.get_bytes(f"/files/submission/{i}") for i in ids]
+        check(any(st == 200 and sh.sha256(b) == sh.sha256(photo) for st, b in got),
+              f"the photo comes back with the same SHA-256 ({len(photo)} bytes sent; files on "
+              f"the thread: {[(i, st, len(b)) for i, (st, b) in zip(ids, got)]})")
+        _, ann = admin.get("/announcements")
+        check("Приказ районо №13" in ann, "the district's announcement arrived")
+        _, packs = admin.get("/admin/packs")
+        check("from-a-stranger.tar.gz" in packs, "the pack nobody signed waits for the admin")
+        _, lib = student.get("/library")
+        items = re.findall(r'href="/library/(\d+)"', lib)
+        served = [student.get_bytes(f"/library/{i}/file")[0] == 200 for i in items]
+        check(items and all(served), f"the signed pack's {len(items)} items are served to a "
+                                     f"student")
+        _, clock = admin.get("/admin/clock")
+        check("из района" in clock, "the box's clock took the district's time from the bundle")
+        files = stick_files(dstick)
+        out_bundles = [f for f in files if "to-district" in f and f.endswith(".ptb")]
+        check(len(out_bundles) == 1 and files[out_bundles[0]] > 0,
+              f"the stick now carries the school's bundle for the district: {out_bundles}")
+        check(box.power_off(timeout=180), "shutdown clean")
+        serial = open(box.serial_log, errors="replace").read()
+        bad = bad_serial_lines(serial)
+        check(not bad, "no file system or unit errors on the console: " + "; ".join(bad[:5]))
+    # 3. The district reads the school's bundle from the stick.
+    back = os.path.join(work, "back")
+    os.makedirs(back, exist_ok=True)
+    qb.sh("mcopy", "-s", "-n", "-i", dstick, "::/parta", back)
+    out = hub("district", "import", back)
+    _, status = 0, hub("district", "status")
+    check(device in status, f"the district read the school's bundle: {out.strip()[-200:]}")
+    # 4. The card, box off: nothing in the data folder belongs to root, the database is intact.
+    with card.inspect(os.path.join(work, "inspect")) as view:
+        data = view.mount("PARTADATA")
+        foreign = []
+        for dirpath, dirnames, filenames in os.walk(data):
+            for n in dirnames + filenames:
+                p = os.path.join(dirpath, n)
+                if os.lstat(p).st_uid != box_uid and n != "lost+found":
+                    foreign.append(os.path.relpath(p, data))
+        check(not foreign, f"every file of the data partition is the box's user's: {foreign[:5]}")
+        dbdir = os.path.join(work, "db")
+        os.makedirs(dbdir, exist_ok=True)
+        for suffix in ("", "-wal"):
+            src = os.path.join(data, "parta.db" + suffix)
+            if os.path.exists(src):
+                shutil.copy(src, os.path.join(dbdir, "parta.db" + suffix))
+        check(read_db(os.path.join(dbdir, "parta.db"))["integrity"] == ["ok"],
+              "PRAGMA integrity_check: ok")
+
+
+# ---------------------------------------------------------------------------------------------
 # Power cuts
 
 
@@ -396,11 +680,11 @@ def workload(box, school, ledger, stop, rnd, counts, enrolled_stick=None):
             time.sleep(r.uniform(0.5, 3))
 
     def stick_loop(seed):
-        # A USB stick plugged in (parta-usb mounts it and asks partad for the exchange: on a box
-        # not enrolled with a district, the enrollment request is written to the stick and read
-        # back; the usb-status file on the data partition changes).
+        # A USB stick plugged in (parta-usb mounts it and asks partad for the exchange: the box,
+        # enrolled with the district at setup, writes its bundle for the district onto it, a
+        # sync export; the usb-status file on the data partition changes).
         r = random.Random(seed)
-        if stop.wait(r.uniform(1, 20)) or r.random() < 0.5:
+        if stop.wait(r.uniform(1, 20)) or r.random() < 0.3:
             return
         img = os.path.join(box.folder, "stick.img")
         try:
@@ -515,6 +799,22 @@ def setup_powercut_state(args, image, kfiles, state):
         for i in range(len(school.info["students"])):
             school.student(i)
         box.power_off(timeout=180)
+    # Enrolled with a district, so that every stick plugged in during the work takes a sync
+    # export (the box writes its bundle for the district onto it).
+    district = District(args.parta, os.path.join(state, "hub"))
+    set_district_key(card, os.path.join(state, "edit"), district.key())
+    box = new_box(card, kfiles, os.path.join(state, "setup2"), args.machine)
+    with qb.BuildLock():
+        if boot_until_portal(box, args.timeout) is None:
+            box.cut()
+            raise SystemExit("setup: the portal never answered after the district's key")
+        admin = sh.Phone(box.base)
+        admin.sign_in("admin", pw)
+        school.info["device"] = enroll_by_stick(box, admin, os.path.join(state, "carrier"),
+                                                district)
+        box.power_off(timeout=180)
+    if failures:
+        raise SystemExit("setup: enrollment failed")
     json.dump(school.info, open(info_path, "w"))
     return card, school.info
 
@@ -711,7 +1011,9 @@ def cmd_wear(args):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("mode", choices=["boot", "powercut", "wear"])
+    ap.add_argument("mode", choices=["boot", "powercut", "wear", "stick"])
+    ap.add_argument("--parta", default=os.path.join(ROOT, "build", "tools", "parta"),
+                    help="stick: the host's parta CLI, for the district's side")
     ap.add_argument("--image", required=True)
     ap.add_argument("--machine", default="virt", choices=["virt", "raspi3b"])
     ap.add_argument("--keep", help="work folder (kept); default a new one under /var/tmp, removed")
@@ -740,7 +1042,8 @@ def main():
         print(f"box_test: no image at {args.image} (image/build-sd-image.sh makes it)")
         return 77
     try:
-        {"boot": cmd_boot, "powercut": cmd_powercut, "wear": cmd_wear}[args.mode](args)
+        {"boot": cmd_boot, "powercut": cmd_powercut, "wear": cmd_wear,
+         "stick": cmd_stick}[args.mode](args)
     except Exception:  # noqa: BLE001
         traceback.print_exc()
         failures.append("exception")

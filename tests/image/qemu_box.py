@@ -144,9 +144,9 @@ class Card:
     def inspect(self, folder, parts=("PARTAROOT", "PARTADATA")):
         return Inspection(self, folder, parts)
 
-    def edit(self, folder):
+    def edit(self, folder, parts=("PARTAROOT",)):
         """A writable view of the card itself (for a test's drop-in, box off)."""
-        return Inspection(self, folder, ("PARTAROOT",), throwaway=False)
+        return Inspection(self, folder, parts, throwaway=False)
 
 
 class Inspection:
@@ -258,12 +258,14 @@ class Qmp:
                 raise RuntimeError(f"QMP {name}: {m['error']}")
             return m.get("return")
 
-    def wait_event(self, name, timeout=60):
+    def wait_event(self, name, timeout=60, device=None):
+        """The first event `name` (of that device id, if given) not yet taken."""
         self.sock.settimeout(timeout)
         try:
             while True:
                 for i, e in enumerate(self.events):
-                    if e["event"] == name:
+                    if e["event"] == name and (device is None or
+                                               e.get("data", {}).get("device") == device):
                         return self.events.pop(i)
                 self.events.append(self._read())
         finally:
@@ -435,7 +437,8 @@ class Box:
 
     def unplug_stick(self, sid):
         self.qmp.cmd("device_del", id=sid + "-dev")
-        self.qmp.wait_event("DEVICE_DELETED", timeout=60)
+        # (its SCSI disk goes first, with an event of its own and no id)
+        self.qmp.wait_event("DEVICE_DELETED", timeout=60, device=sid + "-dev")
         self.qmp.cmd("blockdev-del", **{"node-name": sid})
 
     def cut(self):

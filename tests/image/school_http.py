@@ -89,6 +89,7 @@ class Phone:
         return status, headers.get("location", ""), self._remember(data.decode("utf-8", "replace"))
 
     def sign_in(self, login, secret):
+        self.secret = (login, secret)
         self.cookies.clear()
         self.get("/login")
         status, location, _ = self.post("/login", {"login": login, "secret": secret})
