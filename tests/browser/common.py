@@ -40,6 +40,30 @@ def multipart(csrf, fields, files):
     return f"multipart/form-data; boundary={boundary}", body
 
 
+def trickle_post(base, path, ctype, body, cookie, seconds, timeout=600):
+    """A phone on a weak signal: the body trickles in over `seconds`, 16 kB at a time. Returns
+    (status, Location); raises OSError when the connection drops."""
+    import http.client
+    host, port = base.split("//")[1].split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    try:
+        conn.putrequest("POST", path)
+        conn.putheader("Content-Type", ctype)
+        conn.putheader("Content-Length", str(len(body)))
+        conn.putheader("Cookie", cookie)
+        conn.endheaders()
+        step = 16 * 1024
+        pause = seconds / max(1, len(body) // step)
+        for i in range(0, len(body), step):
+            conn.send(body[i:i + step])
+            time.sleep(pause)
+        r = conn.getresponse()
+        r.read()
+        return r.status, r.getheader("Location", "")
+    finally:
+        conn.close()
+
+
 def start_partad(binary, data, env=None, extra=()):
     path = os.path.join(data, "partad.log")
     log = open(path, "w")

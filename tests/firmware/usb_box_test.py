@@ -11,13 +11,11 @@ by exfat-fuse where the kernel has no driver, as parta-usb does) and, where the 
 FAT32 too (kernels without it, like some cloud VMs', are said so: fusefat is no stand-in, it reads
 small files back short). Needs root, a loop device and FUSE; skipped (77) otherwise."""
 import argparse
-import http.client
 import os
 import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
@@ -25,7 +23,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "sync"))
 from synclib import Run, Teacher, jpeg  # noqa: E402
-from common import Staff, wait_for  # noqa: E402
+from common import Staff, multipart, trickle_post, wait_for  # noqa: E402
 
 NOBODY = 65534
 
@@ -36,31 +34,10 @@ def sh(*cmd, **kw):
 
 def slow_upload(base, client, path, fields, filename, data, seconds, result):
     """A phone on a weak signal: the multipart body trickles in over `seconds`."""
-    boundary = "----slow" + os.urandom(6).hex()
-    body = b""
-    for k, v in [("csrf", client.csrf)] + list(fields.items()):
-        body += f"--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n".encode()
-    body += (f"--{boundary}\r\nContent-Disposition: form-data; name=\"files\"; filename=\""
-             f"{filename}\"\r\nContent-Type: image/jpeg\r\n\r\n").encode() + data + b"\r\n"
-    body += f"--{boundary}--\r\n".encode()
+    ctype, body = multipart(client.csrf, fields, [("files", filename, "image/jpeg", data)])
     jar = next(h.cookiejar for h in client.opener.handlers if hasattr(h, "cookiejar"))
     cookie = "; ".join(f"{c.name}={c.value}" for c in jar)
-    host, port = base.split("//")[1].split(":")
-    conn = http.client.HTTPConnection(host, int(port), timeout=120)
-    conn.putrequest("POST", path)
-    conn.putheader("Content-Type", f"multipart/form-data; boundary={boundary}")
-    conn.putheader("Content-Length", str(len(body)))
-    conn.putheader("Cookie", cookie)
-    conn.endheaders()
-    step = 32 * 1024
-    pause = seconds / max(1, len(body) // step)
-    for i in range(0, len(body), step):
-        conn.send(body[i:i + step])
-        time.sleep(pause)
-    r = conn.getresponse()
-    result["status"] = r.status
-    result["location"] = r.getheader("Location", "")
-    r.read()
+    result["status"], result["location"] = trickle_post(base, path, ctype, body, cookie, seconds)
 
 
 def make_stick(run, fstype, tree):

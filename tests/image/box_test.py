@@ -400,32 +400,17 @@ def plug_and_wait(box, admin, image, timeout=600):
 
 
 def slow_hand_in(school, i, data, seconds, result):
-    """A phone on a weak signal: the photo trickles in over `seconds` (through the front)."""
-    import http.client
+    """Student i's photo on a weak signal: it trickles in through the front over `seconds`."""
     phone = school.student(i)
     phone.get(school.thread(i))
-    ctype, body = sh.multipart(phone.csrf, {"text": "Сдаю"}, [("files", "карта.jpg",
-                                                               "image/jpeg", data)])
-    conn = http.client.HTTPConnection(phone.host, phone.port, timeout=600)
+    ctype, body = sh.multipart(phone.csrf, {"text": "Сдаю"},
+                               [("files", "карта.jpg", "image/jpeg", data)])
+    cookie = "; ".join(f"{k}={v}" for k, v in phone.cookies.items())
     try:
-        conn.putrequest("POST", school.thread(i) + "/submit")
-        conn.putheader("Content-Type", ctype)
-        conn.putheader("Content-Length", str(len(body)))
-        conn.putheader("Cookie", "; ".join(f"{k}={v}" for k, v in phone.cookies.items()))
-        conn.endheaders()
-        step = 16 * 1024
-        pause = seconds / max(1, len(body) // step)
-        for k in range(0, len(body), step):
-            conn.send(body[k:k + step])
-            time.sleep(pause)
-        r = conn.getresponse()
-        r.read()
-        result["status"] = r.status
-        result["location"] = r.getheader("Location", "")
-    except Exception as e:  # noqa: BLE001
+        result["status"], result["location"] = sh.trickle_post(
+            school.base, school.thread(i) + "/submit", ctype, body, cookie, seconds)
+    except OSError as e:
         result["error"] = repr(e)
-    finally:
-        conn.close()
 
 
 class District:
@@ -493,6 +478,14 @@ def enroll_by_stick(box, admin, carrier, district, first_stick=False):
     return device
 
 
+def power_on(card, kfiles, folder, args, what):
+    """The box powered on until its portal answers (the box), or a failed check (None)."""
+    box = new_box(card, kfiles, folder, args.machine)
+    t = boot_until_portal(box, args.timeout)
+    check(t is not None, f"{what}: the portal answers" + (f" ({t:.0f} s)" if t else ""))
+    return box if t is not None else None
+
+
 def cmd_stick(args):
     """The district's sticks as staff carry them, on FAT32 through the image's udev rule,
     parta-usb@.service and partad as the box's user (issue 15's FAT32 round)."""
@@ -507,20 +500,16 @@ def cmd_stick(args):
     card = qb.Card(image, os.path.join(work, "card.qcow2"))
     put_root_files(card, args.root_files, work)
     with qb.BuildLock():
-        box = new_box(card, kfiles, os.path.join(work, "boot1"), args.machine)
-        t = boot_until_portal(box, args.timeout)
-        check(t is not None, "first boot: the portal answers")
-        if t is None:
+        box = power_on(card, kfiles, os.path.join(work, "boot1"), args, "first boot")
+        if box is None:
             return
         pw = read_password_from_console(box)
         school = sh.School(box.base, pw, students=2, log=log)
         check(box.power_off(timeout=180), "first shutdown clean")
     box_uid = set_district_key(card, os.path.join(work, "edit"), district.key())
     with qb.BuildLock():
-        box = new_box(card, kfiles, os.path.join(work, "boot2"), args.machine)
-        t = boot_until_portal(box, args.timeout)
-        check(t is not None, "second boot: the portal answers")
-        if t is None:
+        box = power_on(card, kfiles, os.path.join(work, "boot2"), args, "second boot")
+        if box is None:
             return
         school.base = box.base  # (a port of its own at every power-on)
         admin = sh.Phone(box.base)
@@ -545,7 +534,6 @@ def cmd_stick(args):
         shutil.copy(os.path.join(ROOT, "content", "sample", "sample-pack.tar.gz"),
                     os.path.join(tree, "parta", "packs", "from-a-stranger.tar.gz"))
         dstick = fat32_stick(os.path.join(work, "district.img"), tree)
-        clock_before = time.time()
         photo = sh.photo(77, (900, 700))
         upload = {}
         th = threading.Thread(target=slow_hand_in, args=(school, 1, photo, 20.0, upload))

@@ -14,7 +14,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sync"))
 from synclib import jpeg  # noqa: E402  (synclib puts tests/browser on the path too)
-from common import multipart  # noqa: E402
+from common import multipart, trickle_post  # noqa: E402,F401  (box_test uses both through here)
 
 
 class Phone:
