@@ -232,8 +232,10 @@ void register_schedule_views(App& app) {
           ctx, domain::published_lessons_of_teacher(ctx.db, me.id, today, end),
           [](const domain::Lesson&) { return std::int64_t{0}; },
           [](const domain::Lesson& l) { return l.class_name; });
-      groups.push_back(mstch::map{
-          {"title", ctx.tr("My lessons")}, {"days", std::move(mine[0])}, {"edit", std::string()}});
+      groups.push_back(mstch::map{{"title", ctx.tr("My lessons")},
+                                  {"days", std::move(mine[0])},
+                                  {"mine", true},
+                                  {"edit", std::string()}});
     }
     std::vector<std::int64_t> ids;
     for (const auto& c : classes)

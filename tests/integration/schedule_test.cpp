@@ -98,6 +98,8 @@ TEST(Schedule, AdminBuildsAndPublishesStudentsAndParentsSeeIt) {
   Reply cls = teacher.get("/schedule?class=1");
   EXPECT_NE(cls.body.find("https://meet.example/5a-rus"), std::string::npos);
   EXPECT_EQ(teacher.get("/schedule?class=999").status, 404);
+  Reply none = s9a.get("/schedule");  // (a student: her class's timetable, as before)
+  EXPECT_EQ(none.body.find("ваших уроков нет"), std::string::npos);
   // The class teacher sees her own lessons and her class's timetable with its edit link.
   Client smirnova_c(server);
   ASSERT_EQ(smirnova_c.login("smirnova", kDemoPassword).status, 200);
