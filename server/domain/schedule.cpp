@@ -186,32 +186,39 @@ std::vector<std::string> published_days(storage::Connection& c, std::int64_t cla
   return out;
 }
 
+namespace {
+// The lessons of published days in [?2, ?3) that `who` (a condition on l, with ?1) picks.
+template <class A>
+std::vector<Lesson> published_where(storage::Connection& c, const char* who, const char* order,
+                                    const A& a, const std::string& first, const std::string& end) {
+  std::vector<Lesson> out;
+  auto q = c.query(std::string(kSelect) +
+                       "JOIN schedule_days d ON d.class_id = l.class_id AND d.day = l.day AND "
+                       "d.published = 1 WHERE " +
+                       who +
+                       " AND l.day >= ?2 AND l.day < ?3 "
+                       "ORDER BY " +
+                       order,
+                   a, first, end);
+  while (q.next()) out.push_back(from(q));
+  return out;
+}
+}  // namespace
+
 std::vector<Lesson> published_lessons(storage::Connection& c,
                                       const std::vector<std::int64_t>& classes,
                                       const std::string& first, const std::string& end) {
   std::string ids = "[";
   for (auto id : classes) ids += (ids.size() > 1 ? "," : "") + std::to_string(id);
   ids += "]";
-  std::vector<Lesson> out;
-  auto q = c.query(std::string(kSelect) +
-                       "JOIN schedule_days d ON d.class_id = l.class_id AND d.day = l.day AND "
-                       "d.published = 1 WHERE l.class_id IN (SELECT value FROM json_each(?1)) AND "
-                       "l.day >= ?2 AND l.day < ?3 ORDER BY l.class_id, l.day, l.number",
-                   ids, first, end);
-  while (q.next()) out.push_back(from(q));
-  return out;
+  return published_where(c, "l.class_id IN (SELECT value FROM json_each(?1))",
+                         "l.class_id, l.day, l.number", ids, first, end);
 }
 
 std::vector<Lesson> published_lessons_of_teacher(storage::Connection& c, std::int64_t teacher_id,
                                                  const std::string& first, const std::string& end) {
-  std::vector<Lesson> out;
-  auto q = c.query(std::string(kSelect) +
-                       "JOIN schedule_days d ON d.class_id = l.class_id AND d.day = l.day AND "
-                       "d.published = 1 WHERE l.teacher_id = ?1 AND l.day >= ?2 AND l.day < ?3 "
-                       "ORDER BY l.day, l.starts, l.number",
-                   teacher_id, first, end);
-  while (q.next()) out.push_back(from(q));
-  return out;
+  return published_where(c, "l.teacher_id = ?1", "l.day, l.starts, l.number", teacher_id, first,
+                         end);
 }
 
 }  // namespace parta::domain

@@ -127,8 +127,7 @@ http::Response students_page(Ctx& ctx, const std::string& error, int status = 20
                                      {"chosen", chosen == std::to_string(k.id)}});
   mstch::map data{{"students", std::move(students)},
                   {"classes", std::move(pick.links)},
-                  {"new_classes", std::move(new_classes)},
-                  {"all", !class_id.has_value()}};
+                  {"new_classes", std::move(new_classes)}};
   keep_typed(ctx, data, "/admin/students",
              {"last_name", "first_name", "middle_name", "login", "student_no"});
   if (ctx.req.method == "POST") data["f_paper"] = ctx.req.form().value("paper") == "1";
@@ -170,9 +169,7 @@ http::Response parents_page(Ctx& ctx, const std::string& error, int status = 200
                                  {"pin", p.secret_kind == domain::SecretKind::pin},
                                  {"children", std::move(kids)}});
   }
-  mstch::map data{{"parents", std::move(parents)},
-                  {"classes", std::move(pick.links)},
-                  {"all", !pick.id.has_value()}};
+  mstch::map data{{"parents", std::move(parents)}, {"classes", std::move(pick.links)}};
   keep_typed(ctx, data, "/admin/parents",
              {"last_name", "first_name", "middle_name", "login", "phone", "student_no"});
   if (!error.empty()) data["error"] = error;
