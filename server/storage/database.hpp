@@ -4,6 +4,7 @@
 // keeping one page cache per thread it ever ran.
 #include <sqlite3.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -136,6 +137,15 @@ class Connection {
   // The virtual-machine steps those statements took: the work they did, whatever the plan. A
   // query that reads the whole year takes more of them as the year goes on.
   std::uint64_t steps() const { return steps_; }
+  // What pages show has changed when this moves: it moves after every committed write
+  // transaction, through any connection sharing it (a Database's all do), except those that
+  // changed only the sign-in bookkeeping no cached page shows (sessions, the day's visits and
+  // what their triggers write). It moves once the commit is visible to every connection, so a
+  // page built from data read after reading the generation is never newer than the generation
+  // says (see web/page_cache.hpp).
+  std::uint64_t content_generation() const { return generation_->load(std::memory_order_acquire); }
+  using Generation = std::shared_ptr<std::atomic<std::uint64_t>>;
+  void share_generation(Generation g) { generation_ = std::move(g); }
 
  private:
   // The busy timeout shortened to 100 ms while it lives.
@@ -150,7 +160,21 @@ class Connection {
   };
   friend class Query;
   static int on_trace(unsigned type, void* self, void* stmt, void* sql);
+  static void on_update(void* self, sqlite3* db, int op, const char* schema, const char* table,
+                        sqlite3_int64 key1, sqlite3_int64 key2);
+  static int on_commit(void* self);
+  static void on_rollback(void* self);
+  // After SQLite returns from a statement: a commit on_commit saw is visible now.
+  void settle() {
+    if (committed_content_) {
+      committed_content_ = false;
+      generation_->fetch_add(1, std::memory_order_release);
+    }
+  }
   sqlite3* db_ = nullptr;
+  Generation generation_ = std::make_shared<std::atomic<std::uint64_t>>(0);
+  bool content_rows_ = false;  // this transaction changed rows outside the bookkeeping
+  bool committed_content_ = false;
   std::uint64_t statements_ = 0, steps_ = 0;
   std::unordered_map<std::string, std::unique_ptr<Cached>> cache_;
 };
@@ -225,7 +249,8 @@ class Database {
   std::condition_variable returned_;
   std::size_t open_ = 0;
   std::vector<Idle> free_;  // the most recently returned last: taken first, so the oldest idle
-  std::jthread reaper_;     // last: stops (and joins) before the pool goes
+  Connection::Generation generation_ = std::make_shared<std::atomic<std::uint64_t>>(0);
+  std::jthread reaper_;  // last: stops (and joins) before the pool goes
 };
 
 }  // namespace parta::storage

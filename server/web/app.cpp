@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <charconv>
 #include <nlohmann/json.hpp>
 
@@ -99,6 +100,7 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
     const std::uint64_t statements = lease->statements(), steps = lease->steps();
     Ctx ctx{req, *lease, clock_, request_lang(req), std::nullopt, "", false, blobs_, &settings};
     ctx.risk = &risk_;
+    ctx.pages = &pages_;
     auto respond = [&](http::Response r) {
       if (settings.count_statements) {
         r.header("X-Parta-Statements", std::to_string(lease->statements() - statements));
@@ -279,20 +281,54 @@ mstch::map base_context(Ctx& ctx) {
   return m;
 }
 
-http::Response page(Ctx& ctx, const std::string& name, mstch::map data,
-                    const std::string& title_msgid, int status) {
-  // mstch copies the context it is given (and each list item as it renders it): the page's data,
-  // which may list a whole school, is handed over once, moved into its node; the layout gets
-  // only the frame around it (the frame, the title, the page's refresh and the rendered body).
-  mstch::map frame = base_context(ctx);
-  frame["page_title"] = ctx.tr(title_msgid);
+namespace {
+
+// The page's body: its template with its data and the frame's fields. mstch copies the context
+// it is given (and each list item as it renders it): the page's data, which may list a whole
+// school, is handed over once, moved into its node.
+std::string render_body(Ctx& ctx, const std::string& name, mstch::map data, mstch::map& frame) {
   for (const auto& [k, v] : frame) data.emplace(k, v);
   if (auto r = data.find("refresh"); r != data.end()) frame["refresh"] = r->second;
-  const auto& t = Templates::instance();
   const mstch::node page_data(std::move(data));
-  frame["body"] = t.render(ctx.lang, name, page_data);
+  return Templates::instance().render(ctx.lang, name, page_data);
+}
+
+// The layout gets only the frame around the body (the frame, the title, the page's refresh and
+// the rendered body).
+http::Response in_layout(Ctx& ctx, mstch::map frame, std::string body, int status) {
+  frame["body"] = std::move(body);
   const mstch::node layout(std::move(frame));
-  return http::Response::html(t.render(ctx.lang, "layout", layout), status);
+  return http::Response::html(Templates::instance().render(ctx.lang, "layout", layout), status);
+}
+
+}  // namespace
+
+http::Response page(Ctx& ctx, const std::string& name, mstch::map data,
+                    const std::string& title_msgid, int status) {
+  mstch::map frame = base_context(ctx);
+  frame["page_title"] = ctx.tr(title_msgid);
+  std::string body = render_body(ctx, name, std::move(data), frame);
+  return in_layout(ctx, std::move(frame), std::move(body), status);
+}
+
+http::Response cached_page(Ctx& ctx, const std::string& name, const PageBuilder& build,
+                           const std::string& title_msgid) {
+  mstch::map frame = base_context(ctx);
+  frame["page_title"] = ctx.tr(title_msgid);
+  // Read before the data: a body built from what was read after is at least this new.
+  const std::uint64_t generation = ctx.db.content_generation();
+  const std::int64_t now = ctx.clock.now();
+  const std::string key = name + '\n' + std::to_string(ctx.user ? ctx.user->id : 0) + '\n' +
+                          std::string(lang_code(ctx.lang)) + '\n' + ctx.csrf;
+  if (ctx.pages)
+    if (auto body = ctx.pages->find(key, generation, now))
+      return in_layout(ctx, std::move(frame), std::move(*body), 200);
+  std::int64_t valid_through = now + 60;
+  mstch::map data = build(valid_through);
+  valid_through = std::min(valid_through, now + 60);
+  std::string body = render_body(ctx, name, std::move(data), frame);
+  if (ctx.pages) ctx.pages->store(key, generation, valid_through, body);
+  return in_layout(ctx, std::move(frame), std::move(body), 200);
 }
 
 }  // namespace parta::web

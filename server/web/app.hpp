@@ -23,6 +23,7 @@
 #include "storage/database.hpp"
 #include "sync/engine.hpp"
 #include "web/i18n.hpp"
+#include "web/page_cache.hpp"
 
 namespace parta::web {
 
@@ -76,6 +77,7 @@ struct Ctx {
   const Settings* settings = nullptr;
   std::int64_t seen_writes = 0;       // rows note_seen() changed: the only writes a GET may make
   domain::RiskCache* risk = nullptr;  // the at-risk figures per class, kept between views
+  PageCache* pages = nullptr;         // rendered bodies of the most viewed pages
 
   std::string tr(std::string_view msgid) const { return Catalogue::instance().tr(lang, msgid); }
   std::string tr(const domain::Message& m) const { return Catalogue::instance().format(lang, m); }
@@ -112,6 +114,7 @@ class App {
   domain::DeviceKey device_key_;
   domain::VisitLog visits_;
   domain::RiskCache risk_;
+  PageCache pages_;
   http::Router router_;
   std::vector<RouteInfo> routes_;
 };
@@ -136,6 +139,13 @@ void note_seen(Ctx& ctx, const std::function<void()>& write);
 // Renders templates/<name>.html inside the layout. `title_msgid` is translated.
 http::Response page(Ctx& ctx, const std::string& name, mstch::map data,
                     const std::string& title_msgid, int status = 200);
+// page() for a body kept between views (see PageCache): build(valid_through) makes the page's
+// data when the body is not kept, and sets the last second it holds for (at most a minute from
+// now). The body is kept per person, session and language; it must not depend on anything but
+// the database and the time, and it has no refresh.
+using PageBuilder = std::function<mstch::map(std::int64_t& valid_through)>;
+http::Response cached_page(Ctx& ctx, const std::string& name, const PageBuilder& build,
+                           const std::string& title_msgid);
 // The context every template gets: t (translate), lang, csrf, me, nav, css, school.
 mstch::map base_context(Ctx& ctx);
 

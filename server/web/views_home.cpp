@@ -1,4 +1,5 @@
 // Start pages per role, the public school page, a student's card and a class's roster.
+#include <algorithm>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -7,6 +8,7 @@
 #include "content/utf8.hpp"
 #include "domain/access.hpp"
 #include "domain/coursework.hpp"
+#include "domain/days.hpp"
 #include "domain/news.hpp"
 #include "domain/school.hpp"
 #include "web/app.hpp"
@@ -232,10 +234,8 @@ mstch::map student_card(Ctx& ctx, const domain::Student& s, Card card = Card::fu
   return student_cards(ctx, {s}, card).front();
 }
 
-http::Response student_home(Ctx& ctx) {
-  auto s = domain::find_student(ctx.db, ctx.me().id);
-  if (!s) throw http::NotFound();
-  mstch::map data{{"student", student_card(ctx, *s, Card::home)}};
+mstch::map student_home_data(Ctx& ctx, const domain::Student& s, std::int64_t& valid_through) {
+  mstch::map data{{"student", student_card(ctx, s, Card::home)}};
   // What is due next, soonest first: the first thing a student needs. Work still to do from the
   // last four weeks on, in one query; older work is on the list's month pages.
   mstch::array due;
@@ -244,12 +244,17 @@ http::Response student_home(Ctx& ctx) {
   w.due.from = now - std::int64_t{domain::kRecentDays} * 24 * 3600;
   w.unfinished = true;
   w.limit = 8;
-  auto work = domain::work_of_student(ctx.db, s->user.id, now, w);
+  auto work = domain::work_of_student(ctx.db, s.user.id, now, w);
   // Comments the student has not read yet, on the same assignments: one query.
   std::vector<std::int64_t> ids;
   for (const auto& [a, st] : work) ids.push_back(a.id);
-  auto news = domain::news_of_assignments(ctx.db, ctx.me().id, ids, s->user.id);
+  auto news = domain::news_of_assignments(ctx.db, ctx.me().id, ids, s.user.id);
+  // The deadlines read "today" and "tomorrow" until midnight; a to-do turns overdue after its
+  // deadline.
+  valid_through =
+      std::min(valid_through, domain::day_start(domain::add_days(domain::local_day(now), 1)) - 1);
   for (const auto& [a, st] : work) {
+    if (a.due_at >= now) valid_through = std::min(valid_through, a.due_at);
     auto n = news.find(a.id);
     due.push_back(mstch::map{{"title", a.title},
                              {"subject", a.subject_name},
@@ -260,24 +265,35 @@ http::Response student_home(Ctx& ctx) {
                                                   ? std::string()
                                                   : std::to_string(n->second.comments)},
                              {"url", "/assignments/" + std::to_string(a.id) + "/students/" +
-                                         std::to_string(s->user.id)}});
+                                         std::to_string(s.user.id)}});
   }
   data["due"] = due;
   data["has_due"] = !due.empty();
   // Marks given in the last two weeks that the student has not looked at yet.
   mstch::array marks;
-  for (const auto& m : domain::new_marks(ctx.db, ctx.me().id, s->user.id,
+  for (const auto& m : domain::new_marks(ctx.db, ctx.me().id, s.user.id,
                                          now - std::int64_t{kNewMarkDays} * 24 * 3600, 5))
     marks.push_back(mstch::map{{"mark", mark_text(ctx, m.mark)},
                                {"title", m.title},
                                {"subject", m.subject},
                                {"url", "/assignments/" + std::to_string(m.assignment_id) +
-                                           "/students/" + std::to_string(s->user.id)}});
+                                           "/students/" + std::to_string(s.user.id)}});
   data["new_marks"] = marks;
   data["has_new_marks"] = !marks.empty();
   data["board"] = board_data(ctx, 3);
   data["waiting"] = surveys_waiting(ctx);
-  return page(ctx, "home_student", std::move(data), "Home");
+  return data;
+}
+
+// The most viewed page of all: kept rendered until something it shows may have changed (see
+// PageCache).
+http::Response student_home(Ctx& ctx) {
+  auto s = domain::find_student(ctx.db, ctx.me().id);
+  if (!s) throw http::NotFound();
+  return cached_page(
+      ctx, "home_student",
+      [&](std::int64_t& valid_through) { return student_home_data(ctx, *s, valid_through); },
+      "Home");
 }
 
 http::Response parent_home(Ctx& ctx) {

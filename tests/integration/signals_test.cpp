@@ -166,6 +166,47 @@ TEST_F(Signals, ToDoComesFirstWithDeadlinesInWords) {
   EXPECT_NE(thread.body.find("Отправить комментарий"), std::string::npos);
 }
 
+// The student's start page is kept rendered between views (web/page_cache.hpp): whatever
+// changes what it shows, whoever makes the change, shows on the next view; one student's page is
+// never another's; the language is the viewer's.
+TEST_F(Signals, StartPageKeptRenderedShowsEveryChangeAtOnce) {
+  ASSERT_NE(student.get("/").body.find("Артём!"), std::string::npos);
+  std::string a = assign("Задание после первого взгляда");
+  Reply home = student.get("/");
+  EXPECT_NE(home.body.find("Задание после первого взгляда"), std::string::npos) << home.body;
+  // Handed in: off the to-do list at once.
+  std::string thread = a + "/students/" + std::to_string(ivanov);
+  student.get(thread);
+  ASSERT_EQ(student.multipart(thread + "/submit", {{"text", "Готово"}}, {}).status, 303);
+  EXPECT_EQ(student.get("/").body.find("Задание после первого взгляда"), std::string::npos);
+  // Returned for corrections by the teacher: back on the list, marked so.
+  teacher.get(thread);
+  ASSERT_EQ(teacher.post(thread + "/comment", {{"text", "Допиши вывод"}, {"return", "1"}}).status,
+            303);
+  home = student.get("/");
+  EXPECT_NE(home.body.find("Задание после первого взгляда"), std::string::npos);
+  EXPECT_NE(home.body.find("возвращено на доработку"), std::string::npos) << home.body;
+  // The admin's announcement to the whole school.
+  ASSERT_EQ(admin
+                .post("/announcements",
+                      {{"audience", "school"}, {"title", "Каникулы с понедельника"}, {"body", "."}})
+                .status,
+            303);
+  EXPECT_NE(student.get("/").body.find("Каникулы с понедельника"), std::string::npos);
+  // Another student of the class gets his own page; English for the one who asks for it.
+  Client classmate{server};
+  std::string login;
+  for (const auto& s : nlohmann::json::parse(
+           admin.get("/api/v1/classes/" + std::to_string(class5a) + "/students").body))
+    if (s["id"] == other) login = s["login"];
+  ASSERT_EQ(classmate.login(login, kDemoPin).status, 200);
+  Reply theirs = classmate.get("/");
+  EXPECT_EQ(theirs.body.find("Артём!"), std::string::npos);
+  EXPECT_NE(theirs.body.find("Задание после первого взгляда"), std::string::npos);
+  student.get("/lang/en");
+  EXPECT_NE(student.get("/").body.find("To do"), std::string::npos);
+}
+
 TEST_F(Signals, SizesInRussianAndTelLinksDialable) {
   ASSERT_EQ(admin
                 .post("/admin/school", {{"name", "МБОУ «Ягодинская СОШ»"},

@@ -320,5 +320,33 @@ TEST(Statements, EveryPageStaysUnderItsCeilingOnTheDemoAndABiggerSchool) {
   }
 }
 
+// The student's start page, the most viewed, is built once and kept until the data or the time
+// it shows moves (web/page_cache.hpp): a second view runs only the sign-in's and the frame's
+// statements; a student signing in elsewhere does not throw it away, an announcement does.
+TEST(Statements, StudentStartPageIsKeptUntilSomethingItShowsChanges) {
+  Partad demo({"--demo", "--count-statements"});
+  Client student(demo), classmate(demo), admin(demo);
+  ASSERT_EQ(student.login("ivanov.a", kDemoPin).status, 200);
+  auto cost = [&] { return std::stoi(student.get("/").header("x-parta-statements")); };
+  // Signing in ended on the start page: an announcement makes the next view build it again.
+  auto announce = [&](const std::string& title) {
+    ASSERT_EQ(
+        admin.post("/announcements", {{"audience", "school"}, {"title", title}, {"body", "."}})
+            .status,
+        303);
+  };
+  ASSERT_EQ(admin.login("admin", kDemoPassword).status, 200);
+  announce("Родительское собрание");
+  int built = cost(), kept = cost();
+  EXPECT_LT(kept, built - 4) << "built: " << built << ", kept: " << kept;
+  ASSERT_EQ(classmate.login("sokolova.m", kDemoPin).status, 200);  // a session, a visit
+  EXPECT_EQ(cost(), kept);
+  announce("Собрание в пятницу");
+  Reply after = student.get("/");
+  EXPECT_EQ(std::stoi(after.header("x-parta-statements")), built);
+  EXPECT_NE(after.body.find("Собрание в пятницу"), std::string::npos);
+  EXPECT_EQ(cost(), kept);
+}
+
 }  // namespace
 }  // namespace parta::testing

@@ -145,5 +145,57 @@ TEST(Storage, ConnectionsCountTheirStatementsButNotTriggers) {
   EXPECT_GT(c->steps(), steps);
 }
 
+// What the start page's kept body is checked against (web/page_cache.hpp): the content
+// generation moves after any committed write but sign-in bookkeeping, seen from every connection
+// of the pool, and not for reads or rolled-back work.
+TEST(Storage, ContentGenerationMovesWithCommittedContentOnly) {
+  testing::TestDb t;
+  auto a = t.db->acquire();
+  auto b = t.db->acquire();
+  auto g = b->content_generation();
+  EXPECT_EQ(a->content_generation(), g);
+  a->scalar("SELECT COUNT(*) FROM users");
+  EXPECT_EQ(b->content_generation(), g);
+
+  a->run(
+      "INSERT INTO users (id, login, last_name, first_name, role, secret_hash, created_at) "
+      "VALUES (7, 'ivanov.a', 'Иванов', 'Андрей', 'student', 'x', 0)");
+  EXPECT_EQ(b->content_generation(), g + 1);  // autocommit, another connection sees it
+  g = b->content_generation();
+
+  // Signing in and opening the portal: a session, its touch, the day's visit (a WITHOUT ROWID
+  // table, with its triggers).
+  a->run(
+      "INSERT INTO sessions (token_hash, user_id, csrf, created_at, last_seen) "
+      "VALUES ('h', 7, 'c', 0, 0)");
+  a->run("UPDATE sessions SET last_seen = 5 WHERE token_hash = 'h'");
+  a->run("INSERT INTO visits (user_id, day, first_at) VALUES (7, '2026-12-02', 5)");
+  a->run("DELETE FROM sessions WHERE last_seen < 0");
+  a->run("DELETE FROM users WHERE id = 8");  // nothing to delete
+  EXPECT_EQ(b->content_generation(), g);
+
+  {
+    Transaction tx(*a);
+    a->run("UPDATE users SET first_name = 'Андрюша' WHERE id = 7");
+  }  // rolled back
+  EXPECT_EQ(b->content_generation(), g);
+
+  {
+    Transaction tx(*a);
+    a->run("INSERT INTO visits (user_id, day, first_at) VALUES (7, '2026-12-03', 6)");
+    a->run("UPDATE users SET phone = '+7 900 000-00-00' WHERE id = 7");
+    EXPECT_EQ(b->content_generation(), g);  // not before the commit
+    tx.commit();
+  }
+  EXPECT_EQ(b->content_generation(), g + 1);
+  g = b->content_generation();
+
+  // A WITHOUT ROWID table of content, and a table emptied at once, count too.
+  a->run("INSERT INTO sync_seen (device, epoch, seq, hash) VALUES ('d', 'e', 1, 'h')");
+  EXPECT_EQ(b->content_generation(), g + 1);
+  a->run("DELETE FROM sync_seen");
+  EXPECT_EQ(b->content_generation(), g + 2);
+}
+
 }  // namespace
 }  // namespace parta::storage
