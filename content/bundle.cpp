@@ -34,6 +34,7 @@ constexpr std::size_t kStreamHeader = crypto_secretstream_xchacha20poly1305_HEAD
 constexpr std::uint64_t kMinBody = kStreamHeader + 4 + kChunkOverhead;
 // 8 MiB: what level 19 uses anyway, and what a Pi can afford to decompress with.
 constexpr int kZstdWindowLog = 23;
+constexpr int kZstdTableLog = 20;  // 1 Mi entries of 4 bytes per table
 constexpr std::size_t kMaxIdBytes = 256;
 constexpr int kMaxJsonDepth = 64;
 constexpr unsigned char kFrameEnd = 0, kFrameRecord = 1, kFrameBlob = 2;
@@ -927,6 +928,39 @@ const char* refusal_name(Refusal r) {
 // ---------------------------------------------------------------------------------------------
 // Writer
 
+bool compressed_already(const unsigned char* p, std::size_t n) {
+  using namespace std::string_view_literals;
+  struct Magic {
+    std::size_t at;
+    std::string_view bytes;
+  };
+  static constexpr Magic kMagics[] = {
+      {0, "\xFF\xD8\xFF"sv},              // JPEG: phone photos, scans
+      {0, "\x89PNG\r\n\x1A\n"sv},         // PNG
+      {0, "GIF8"sv},                      // GIF
+      {8, "WEBP"sv},                      // WebP (RIFF)
+      {8, "AVI "sv},                      // AVI (RIFF)
+      {4, "ftyp"sv},                      // MP4, MOV, 3GP, HEIC, AVIF, M4A
+      {0, "\x1A\x45\xDF\xA3"sv},          // WebM, MKV
+      {0, "OggS"sv},                      // Ogg
+      {0, "ID3"sv},                       // MP3 with tags
+      {0, "fLaC"sv},                      // FLAC
+      {0, "PK\x03\x04"sv},                // ZIP: DOCX, XLSX, ODT, EPUB, APK
+      {0, "\x1F\x8B"sv},                  // gzip
+      {0, "\x28\xB5\x2F\xFD"sv},          // zstd
+      {0, "\xFD\x37\x7A\x58\x5A\x00"sv},  // xz
+      {0, "BZh"sv},                       // bzip2
+      {0, "7z\xBC\xAF\x27\x1C"sv},        // 7-Zip
+      {0, "Rar!"sv},                      // RAR
+  };
+  for (const auto& m : kMagics)
+    if (n >= m.at + m.bytes.size() && std::memcmp(p + m.at, m.bytes.data(), m.bytes.size()) == 0)
+      return true;
+  // MP3 and AAC frames without tags (FF FB …), not UTF-16 text (FF FE).
+  return n >= 2 && p[0] == 0xFF &&
+         (p[1] == 0xFB || p[1] == 0xF3 || p[1] == 0xF2 || p[1] == 0xF1 || p[1] == 0xF9);
+}
+
 struct Writer::Impl {
   std::string final_path, dir, body_tmp, out_tmp;
   int body_fd = -1, out_fd = -1;
@@ -938,7 +972,10 @@ struct Writer::Impl {
   std::vector<unsigned char> chunk, zout, sealed;
   std::uint64_t body_size = 0, records = 0, blobs = 0, plain = 0, record_total = 0;
   bool finished = false, failed = false;
-  const Limits limits{};  // the reader's defaults: whatever is written can be read
+  int level = 19;           // for the records and the files that shrink
+  bool stored = false;      // the frame open now is for files compressed already
+  bool frame_empty = true;  // nothing given to the frame open now
+  const Limits limits{};    // the reader's defaults: whatever is written can be read
 
   ~Impl() {
     if (!finished) abandon();
@@ -1010,6 +1047,32 @@ struct Writer::Impl {
 
   void plain_bytes(const void* p, std::size_t n) {
     compress(static_cast<const unsigned char*>(p), n, ZSTD_e_continue);
+    if (n) frame_empty = false;
+  }
+
+  // The match finder's tables bounded (level 19 alone would take 64 MiB of chain and 16 MiB
+  // of hash table, for records that are a few MB of text): an export fits a 512 MB box beside
+  // partad.
+  void set_params(int lvl, bool long_distance) {
+    for (auto [param, value] :
+         {std::pair{ZSTD_c_compressionLevel, lvl}, std::pair{ZSTD_c_windowLog, kZstdWindowLog},
+          std::pair{ZSTD_c_chainLog, kZstdTableLog}, std::pair{ZSTD_c_hashLog, kZstdTableLog},
+          std::pair{ZSTD_c_enableLongDistanceMatching, long_distance ? 1 : 0}}) {
+      std::size_t r = ZSTD_CCtx_setParameter(cctx, param, value);
+      if (ZSTD_isError(r)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(r));
+    }
+  }
+
+  // Files compressed already (photos, video, archives) go in zstd frames of their own at its
+  // fastest setting, which hardly looks for matches and stores the bytes: the level of the
+  // records over a JPEG took as long as the rest of an export and gained nothing. A reader takes
+  // the frames one after another as one stream (as `zstd -d` does).
+  void use_stored(bool want) {
+    if (want == stored) return;
+    if (!frame_empty) compress(nullptr, 0, ZSTD_e_end);
+    set_params(want ? ZSTD_minCLevel() : level, !want);
+    stored = want;
+    frame_empty = true;
   }
 
   // The reader's limits, checked before anything is written so that a refusal leaves the writer
@@ -1081,12 +1144,8 @@ Writer::Writer(std::string final_path, Header header, const SigningKey& sender,
 
   w.cctx = ZSTD_createCCtx();
   if (!w.cctx) throw std::runtime_error("bundle writer: out of memory for zstd");
-  for (auto [param, value] :
-       {std::pair{ZSTD_c_compressionLevel, zstd_level}, std::pair{ZSTD_c_windowLog, kZstdWindowLog},
-        std::pair{ZSTD_c_enableLongDistanceMatching, 1}}) {
-    std::size_t r = ZSTD_CCtx_setParameter(w.cctx, param, value);
-    if (ZSTD_isError(r)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(r));
-  }
+  w.level = zstd_level;
+  w.set_params(zstd_level, true);
   w.zout.resize(ZSTD_CStreamOutSize());
   w.chunk.reserve(kChunkPlain);
   crypto_generichash_init(&w.body_hash, nullptr, 0, crypto_generichash_BYTES);
@@ -1113,6 +1172,7 @@ void Writer::add_record(std::string_view json_text) {
     throw std::length_error("bundle writer: records larger in total than a reader accepts");
   w.check_entry(5 + json_text.size());
   w.guarded([&] {
+    w.use_stored(false);
     unsigned char head[5] = {kFrameRecord};
     put_u32(head + 1, static_cast<std::uint32_t>(json_text.size()));
     w.plain_bytes(head, sizeof head);
@@ -1146,13 +1206,22 @@ void Writer::add_blob(const Bytes32& sha256, const std::string& file_path) {
   if (size > w.limits.max_plain) throw std::length_error("blob larger than a reader accepts");
   w.check_entry(1 + kBlobHead + size);
   w.guarded([&] {
+    crypto_hash_sha256_state sha;
+    crypto_hash_sha256_init(&sha);
+    std::vector<unsigned char> buf(kChunkPlain);
+    // The file's first bytes say whether it is compressed already.
+    std::size_t sniffed = 0;
+    while (sniffed < 16 && sniffed < size) {
+      ssize_t n = ::pread(fd, buf.data() + sniffed, 16 - sniffed, static_cast<off_t>(sniffed));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;
+      sniffed += static_cast<std::size_t>(n);
+    }
+    w.use_stored(compressed_already(buf.data(), sniffed));
     unsigned char head[1 + kBlobHead] = {kFrameBlob};
     std::memcpy(head + 1, sha256.data(), 32);
     put_u64(head + 33, size);
     w.plain_bytes(head, sizeof head);
-    crypto_hash_sha256_state sha;
-    crypto_hash_sha256_init(&sha);
-    std::vector<unsigned char> buf(kChunkPlain);
     std::uint64_t left = size;
     while (true) {
       // One byte more than is left: a file that grew since fstat is noticed.

@@ -105,6 +105,11 @@ struct Limits {
 // std::invalid_argument for a header the reader would refuse, std::length_error past the default
 // Limits (so every bundle written can be read), std::logic_error for calls after finish() or after
 // an error. zstd_level 1..22.
+// Whether a file whose first bytes (up to 16) are these is compressed already (photos, video,
+// audio, ZIP-based documents, compressed archives): the writer stores those instead of spending
+// its level on them.
+bool compressed_already(const unsigned char* first, std::size_t n);
+
 class Writer {
  public:
   Writer(std::string final_path, Header header, const SigningKey& sender,

@@ -15,6 +15,7 @@ import io
 import os
 import platform
 import random
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -124,8 +125,13 @@ def main():
 
     out = run.path("stick")
     t0 = time.time()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     _, text = run.cli(S, "sync", "export", "--to", out, check=True)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     export_s = time.time() - t0
+    export_cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    # The largest of the children so far: the export's, unless a setup step's was larger.
+    export_rss_mib = after.ru_maxrss / 1024
     bundle = text.splitlines()[0]
     size = os.path.getsize(bundle)
     t0 = time.time()
@@ -149,8 +155,8 @@ def main():
     print(f"records {records}, photos {photos} ({photo_bytes / 1e6:.1f} MB), raw tar "
           f"{os.path.getsize(raw) / 1e6:.2f} MB")
     print(f"bundle {size / 1e6:.3f} MB, zstd -19 {len(z) / 1e6:.3f} MB, ratio {size / len(z):.3f}")
-    print(f"export {export_s:.1f} s, import {import_s:.1f} s, zstd -19 alone {zstd_s:.1f} s; "
-          f"exactly once: {same}")
+    print(f"export {export_s:.1f} s ({export_cpu:.1f} s CPU, peak RSS {export_rss_mib:.0f} MiB), "
+          f"import {import_s:.1f} s, zstd -19 alone {zstd_s:.1f} s; exactly once: {same}")
     if not args.keep:
         shutil.rmtree(run.tmp, ignore_errors=True)
     return 0 if same else 1

@@ -360,6 +360,65 @@ TEST_F(BundleTest, RoundTripRecordsAndBlobs) {
   EXPECT_EQ(files_in(staging), blobs.size());
 }
 
+// Files compressed already travel in stored frames of their own (zstd's fastest level), the
+// rest at the bundle's level; the reader takes the frames as one stream.
+TEST(BundleCompressedAlready, KnownByTheirFirstBytes) {
+  auto is = [](std::string_view first) {
+    return compressed_already(reinterpret_cast<const unsigned char*>(first.data()), first.size());
+  };
+  using namespace std::string_view_literals;
+  EXPECT_TRUE(
+      is("\xFF\xD8\xFF\xE1\x12\x34"
+         "Exif\0\0"sv));                               // a phone's JPEG
+  EXPECT_TRUE(is("\x89PNG\r\n\x1A\n\0\0\0\rIHDR"sv));  // PNG
+  EXPECT_TRUE(
+      is("\0\0\0\x18"
+         "ftypheic\0\0\0\0"sv));  // an iPhone's HEIC
+  EXPECT_TRUE(
+      is("\0\0\0\x20"
+         "ftypisom\0\0\x02\0"sv));                             // MP4 video
+  EXPECT_TRUE(is("RIFF\x24\x10\0\0WEBPVP8 "sv));               // WebP
+  EXPECT_TRUE(is("PK\x03\x04\x14\0\x06\0"sv));                 // DOCX, XLSX
+  EXPECT_TRUE(is("\x1F\x8B\x08\0"sv));                         // gzip
+  EXPECT_TRUE(is("\xFF\xFB\x90\x64"sv));                       // MP3 frame
+  EXPECT_FALSE(is("%PDF-1.7\n%\xE2\xE3"sv));                   // PDF: often text inside
+  EXPECT_FALSE(is("\xEF\xBB\xBF\xD0\xA4\xD0\xB0\xD0\xBC"sv));  // UTF-8 text (CSV)
+  EXPECT_FALSE(is("\xFF\xFE\x24\x04"sv));                      // UTF-16 text
+  EXPECT_FALSE(is("RIFF\x24\x10\0\0WAVEfmt "sv));              // WAV: raw sound
+  EXPECT_FALSE(is(""sv));
+  EXPECT_FALSE(is("\xFF"sv));
+}
+
+TEST_F(BundleTest, CompressedFilesStoredTheRestCompressedOneStream) {
+  // A "photo" that zstd could shrink (a JPEG header before repeated bytes) is stored, a text file
+  // of the same bytes is compressed: the frames switch with each file, and back for the records.
+  std::string text;
+  for (int i = 0; text.size() < 300000; ++i)
+    text += "Иванов Пётр, 5А: " + std::to_string(i % 97) + " баллов\n";
+  std::string photo = "\xFF\xD8\xFF\xE0" + text;
+  std::vector<std::string> records = {R"({"kind":"submission","n":1})",
+                                      R"({"kind":"grade","mark":"5"})"};
+  Written w = write(records, {photo, photo, text, random_bytes(50000, 3)});
+  EXPECT_GT(w.size, 2 * photo.size() * 9 / 10) << "the photos stored as they are";
+  EXPECT_LT(w.size, 2 * photo.size() + 50000 + 20000) << "the text file compressed";
+  // Records after a stored file go back to the bundle's level.
+  Written all = write({}, {photo});
+  std::string staging = dir_.dir("staging");
+  for (const Written* x : {&w, &all}) {
+    Problem p;
+    auto o = open(x->path, &p);
+    ASSERT_TRUE(o) << p.detail;
+    ASSERT_TRUE(verify(*o, sender_.pk, "hub", &p)) << p.detail;
+    auto c = read_body(*o, box_, staging, &p);
+    ASSERT_TRUE(c) << refusal_name(p.code) << ": " << p.detail;
+    EXPECT_EQ(c->records, x->records);
+    ASSERT_EQ(c->blobs.size(), x->blobs.size());
+    for (std::size_t i = 0; i < x->blobs.size(); ++i)
+      EXPECT_EQ(read_file(c->blobs[i].temp_path), x->blobs[i]) << i;
+    for (const auto& b : c->blobs) fs::remove(b.temp_path);
+  }
+}
+
 TEST_F(BundleTest, MemoryAndFileReadTheSame) {
   Written w = small();
   std::string bytes = read_file(w.path);
