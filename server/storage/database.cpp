@@ -37,6 +37,8 @@ Query::~Query() {
     sqlite3_clear_bindings(stmt_);
     *in_use_ = false;
   }
+  // A statement left before its end (a write returning rows) commits as it is reset.
+  if (conn_) conn_->settle();
 }
 
 Query& Query::bind(int i, std::int64_t v) {
