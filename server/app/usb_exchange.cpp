@@ -174,11 +174,30 @@ void count(UsbResult* r, const std::string& name, const sync::ImportResult& res)
   }
 }
 
-void exchange_bundles(Box& box, const fs::path& stick, UsbResult* r) {
-  if (!plain_dir(stick / "parta")) return;
+// A stick nobody has put anything on: nothing at its top but what systems leave on every stick
+// (Windows' "System Volume Information" and recycle bin, a phone's LOST.DIR, dot folders of
+// macOS and Linux desktops).
+bool unused_stick(const fs::path& stick) {
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(stick, ec)) {
+    std::string name = e.path().filename().string();
+    if (name.empty() || name[0] == '.' || name == "System Volume Information" ||
+        name == "$RECYCLE.BIN" || name == "RECYCLER" || name == "LOST.DIR")
+      continue;
+    return false;
+  }
+  return !ec;
+}
+
+// fresh: the stick was unused when it was plugged in. A box not enrolled yet leaves its request
+// on it (in parta/enroll/) as on a stick the district prepared; a stick with anything else on it
+// and no parta/ folder is not written to.
+void exchange_bundles(Box& box, const fs::path& stick, bool fresh, UsbResult* r) {
+  if (!plain_dir(stick / "parta") && !fresh) return;
   auto& n = *box.node;
   try {
     if (n.role == sync::Role::district) {
+      if (!plain_dir(stick / "parta")) return;
       for (const auto& [name, res] : sync::stick_import(n, stick.string()).results)
         count(r, name, res);
       sync::stick_export(n, stick.string());
@@ -191,11 +210,12 @@ void exchange_bundles(Box& box, const fs::path& stick, UsbResult* r) {
       enrolled = sync::district_peer(*c).has_value();
     }
     if (enrolled) {
+      if (!plain_dir(stick / "parta")) return;
       for (const auto& [name, res] : sync::stick_import(n, stick.string()).results)
         count(r, name, res);
       sync::stick_export(n, stick.string());
       ++r->imported;
-    } else if (plain_dir(sync::stick_enroll_dir(stick.string()))) {
+    } else if (fresh || plain_dir(sync::stick_enroll_dir(stick.string()))) {
       // Not enrolled yet: take the certificate if the district left one, else leave the request.
       bool found = false;
       auto problem = sync::stick_accept_certificate(n, stick.string(), &found);
@@ -266,9 +286,10 @@ UsbResult exchange_with_stick(Box& box, const std::string& stick_root, const std
   UsbResult r;
   fs::path stick(stick_root);
   write_usb_status(box, "working", r, label);
+  const bool fresh = unused_stick(stick);  // before the first admin's password goes on it
   r.note = first_admin_password(box, stick, label.empty() ? "?" : label);
   import_packs(box, stick, &r);
-  exchange_bundles(box, stick, &r);
+  exchange_bundles(box, stick, fresh, &r);
   std::string details;
   if (r.waiting)
     details += tr_ru({"{count} packs not signed by the district wait for the administrator on "

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "harness.hpp"
@@ -176,6 +177,35 @@ TEST(Library, TeacherAddsOwnFileAndCliImports) {
   out = run_command(std::string(PARTA_PATH) + " --data " + server.data_dir() + " content gc", &rc);
   EXPECT_EQ(rc, 0);
   EXPECT_NE(teacher.get("/library").body.find("Урок 2. Спряжение"), std::string::npos);
+}
+
+// A box not enrolled yet leaves its enrollment request on a stick nobody has used (as Windows
+// formats it: "System Volume Information" at the top), not only on one the district prepared with
+// parta/enroll/; a stick with a teacher's files on it is left as it was.
+TEST(Library, FreshStickGetsTheEnrollmentRequest) {
+  fs::path base = fs::temp_directory_path() / ("parta-fresh-" + std::to_string(::getpid()));
+  fs::path fresh = base / "fresh", used = base / "used";
+  fs::create_directories(fresh / "System Volume Information");
+  fs::create_directories(used);
+  std::ofstream(used / "Сочинение.docx") << "PK";
+  Partad server({"--demo", "--usb-dir", fresh.string()});
+  for (const fs::path& stick : {fresh, used}) {
+    int rc = 0;
+    std::string out = run_command(std::string(PARTA_PATH) + " --data " + server.data_dir() +
+                                      " usb exchange " + stick.string(),
+                                  &rc);
+    EXPECT_EQ(rc, 0) << out;
+  }
+  std::vector<std::string> requests;
+  for (const auto& e : fs::directory_iterator(fresh / "parta" / "enroll"))
+    requests.push_back(e.path().filename().string());
+  ASSERT_EQ(requests.size(), 1u);
+  EXPECT_NE(requests[0].find(".request"), std::string::npos);
+  EXPECT_FALSE(fs::exists(used / "parta"));
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(used)) left.push_back(e.path().filename().string());
+  EXPECT_EQ(left.size(), 1u) << "the teacher's stick keeps only her file";
+  fs::remove_all(base);
 }
 
 }  // namespace
