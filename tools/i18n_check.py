@@ -31,7 +31,9 @@ IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-
           "Retry-After", "Strict", "X-Parta-Statements", "X-Parta-Steps",
           # The password note on a stick is written in both languages at once (usb_exchange.cpp).
           "Parta", "Parta: пароль первого администратора", "Parta: the first administrator's password",
-          "This file was written to one stick, once: delete it once the password is changed."}
+          "This file was written to one stick, once: delete it once the password is changed.",
+          # A folder Windows makes on every stick (usb_exchange.cpp).
+          "System Volume Information"}
 LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 TEMPLATE_T = re.compile(r"\{\{#t\}\}(.*?)\{\{/t\}\}", re.S)
 
