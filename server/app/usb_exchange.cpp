@@ -1,9 +1,12 @@
 #include "app/usb_exchange.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <system_error>
 
 #include "app/log.hpp"
 #include "content/durable.hpp"
@@ -237,11 +240,31 @@ void exchange_bundles(Box& box, const fs::path& stick, bool fresh, UsbResult* r)
     }
   } catch (const std::exception& e) {
     ++r->refused;
-    r->problems.push_back({"The stick could not be written or read: {why}", {{"why", e.what()}}});
+    log::warning(std::string("usb: ") + e.what());
+    r->problems.push_back(stick_trouble(e));
   }
 }
 
 }  // namespace
+
+domain::Message stick_trouble(const std::exception& e) {
+  int code = 0;
+  if (const auto* se = dynamic_cast<const std::system_error*>(&e)) code = se->code().value();
+  const std::string what = e.what();
+  // The bundle writer's errors carry the system's text (errno_text), not the code.
+  auto says = [&](int c) { return code == c || what.find(std::strerror(c)) != std::string::npos; };
+  if (says(ENOSPC) || says(EFBIG) || says(EDQUOT))
+    return {
+        "The stick is full: free some space on it (or take a bigger one) and plug it in "
+        "again.",
+        {}};
+  if (says(EROFS) || says(EACCES) || says(EPERM))
+    return {"The stick is write-protected: move its lock switch or take another one.", {}};
+  return {
+      "The stick could not be read or written: it may be damaged or was pulled out. Try "
+      "another one.",
+      {}};
+}
 
 std::string packs_waiting_dir(const std::string& data_dir) { return data_dir + "/packs-waiting"; }
 std::string packs_waiting_dir(const Box& box) { return packs_waiting_dir(box.dir.root); }

@@ -6,6 +6,7 @@
 // content packs in parta/packs/, the sync bundles both ways, and enrollment. Only regular files
 // are opened from the stick. The result is left as the status line the admin page shows.
 #include <chrono>
+#include <exception>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,11 @@ struct UsbResult {
   // -deleted, -not-deleted; "" when the stick had nothing to do with it.
   std::string note;
 };
+
+// What the admin page says when writing or reading the stick failed: the stick is full, it is
+// write-protected, or it could not be read or written; no paths or system text (those go to
+// partad's log).
+domain::Message stick_trouble(const std::exception& e);
 
 // `label` names the stick for people (its volume label); partad's own status file is written.
 UsbResult exchange_with_stick(Box& box, const std::string& stick_root, const std::string& label);

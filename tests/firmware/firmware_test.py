@@ -220,13 +220,20 @@ def main():
         shutil.copy(os.path.join(packs, "dotdot.tar.gz"), os.path.join(stick, "parta", "packs"))
         shutil.copy(os.path.join(ROOT, "content", "sample", "sample-pack.tar.gz"),
                     os.path.join(stick, "parta", "packs", "unsigned.tar.gz"))
-        env = dict(os.environ, PARTA_DATA=f"{tmp}/data", PARTA_CLI=args.parta, PARTA_CONF=conf)
+        led = os.path.join(tmp, "led")  # stands in for /sys/class/leds/ACT
+        os.makedirs(led)
+        open(os.path.join(led, "trigger"), "w").write("mmc0")
+        env = dict(os.environ, PARTA_DATA=f"{tmp}/data", PARTA_CLI=args.parta, PARTA_CONF=conf,
+                   PARTA_USB_LED=led)
         u = subprocess.run([os.path.join(FW, "bin", "parta-usb"), "--mounted", stick], env=env,
                            capture_output=True, text=True)
         status = open(f"{tmp}/data/usb-status").read()
         fields = status.rstrip("\n").split("\t")
         check(fields[1:4] == ["done", "1", "1"] and "dotdot.tar.gz" in fields[4] and
               "ждут решения администратора" in fields[4], "parta-usb: " + status.strip())
+        trigger = open(os.path.join(led, "trigger")).read().strip()
+        check(u.returncode != 0 and trigger == "heartbeat",
+              f"a stick with a refused pack: exit {u.returncode}, the LED a heartbeat ({trigger})")
         items = sqlite3.connect(f"{tmp}/data/parta.db").execute(
             "SELECT COUNT(*) FROM library_items WHERE pack_id IS NOT NULL").fetchone()[0]
         check(items > 0, f"the stick's signed pack is in the library ({items} items)")
@@ -256,6 +263,8 @@ def main():
                    if f.endswith(".ptb") and "to-district" in r]
         check(u.returncode == 0 and status[1:4] == ["done", "1", "0"] and len(bundles) == 1,
               f"an enrolled box writes its bundle to the stick: {status}")
+        trigger = open(os.path.join(led, "trigger")).read().strip()
+        check(trigger == "mmc0", f"after a stick that went well the LED shows the card ({trigger})")
         conf_d = os.path.join(tmp, "district.conf")
         open(conf_d, "w").write("role = district\n")
         env_d = dict(env, PARTA_DATA=district, PARTA_CONF=conf_d)

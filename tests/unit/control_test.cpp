@@ -3,11 +3,14 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "app/control.hpp"
 #include "app/data_lock.hpp"
+#include "app/usb_exchange.hpp"
 #include "test_db.hpp"
 
 namespace parta::app {
@@ -63,6 +66,28 @@ TEST(DataLock, OneHolderAtATimeAndItsNameIsKnown) {
   first.reset();
   EXPECT_EQ(DataLock::holder(dir.path()), "");
   EXPECT_TRUE(DataLock::take(dir.path(), "parta demo", std::chrono::milliseconds(0)));
+}
+
+// A stick that fails says why in words an admin acts on, without the stick's paths or the
+// system's English (issue 17).
+TEST(Usb, StickTroubleIsSaidWithoutPaths) {
+  namespace fs = std::filesystem;
+  auto said = [](const std::exception& e) { return stick_trouble(e).msgid; };
+  const std::string path = "/run/parta-usb/sda1/parta/d/to-district/box/.b.body-Xa1";
+  EXPECT_NE(said(fs::filesystem_error("cannot create directories", path,
+                                      std::make_error_code(std::errc::no_space_on_device)))
+                .find("is full"),
+            std::string::npos);
+  EXPECT_NE(said(std::runtime_error("write " + path + ": No space left on device")).find("full"),
+            std::string::npos);
+  EXPECT_NE(said(fs::filesystem_error("open", path,
+                                      std::make_error_code(std::errc::read_only_file_system)))
+                .find("write-protected"),
+            std::string::npos);
+  std::string other = said(std::runtime_error("fsync " + path + ": Input/output error"));
+  EXPECT_NE(other.find("could not be read or written"), std::string::npos);
+  for (const std::string& m : {other, said(std::runtime_error(path))})
+    EXPECT_EQ(m.find("/run/"), std::string::npos);
 }
 
 }  // namespace
