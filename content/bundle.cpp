@@ -13,6 +13,7 @@
 #include <limits>
 #include <set>
 #include <stdexcept>
+#include <system_error>
 #include <utility>
 
 #include "durable.hpp"
@@ -813,7 +814,10 @@ auto no_throw(Problem* problem, F f) -> decltype(f(problem)) {
   return {};
 }
 
-[[noreturn]] void io_fail(const std::string& what) { throw std::runtime_error(errno_text(what)); }
+// A system error with its errno, so a caller can tell a full disk from a read-only one.
+[[noreturn]] void io_fail(const std::string& what) {
+  throw std::system_error(errno, std::generic_category(), what);
+}
 
 void fsync_fd(int fd, const std::string& what) {
   if (::fsync(fd) != 0) io_fail("fsync " + what);

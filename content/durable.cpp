@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
+#include <system_error>
 
 namespace parta::content {
 
@@ -38,21 +39,21 @@ bool read_all(int fd, void* p, std::size_t n) {
 
 void fsync_dir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("open " + dir + ": " + std::strerror(errno));
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + dir);
   int r = ::fsync(fd);
   int err = errno;
   ::close(fd);
   if (r != 0 && err != EINVAL && err != ENOTSUP)
-    throw std::runtime_error("fsync " + dir + ": " + std::strerror(err));
+    throw std::system_error(err, std::generic_category(), "fsync " + dir);
 }
 
 void fsync_file(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw std::runtime_error("open " + path + ": " + std::strerror(errno));
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "open " + path);
   int r = ::fsync(fd);
   int err = errno;
   ::close(fd);
-  if (r != 0) throw std::runtime_error("fsync " + path + ": " + std::strerror(err));
+  if (r != 0) throw std::system_error(err, std::generic_category(), "fsync " + path);
 }
 
 void write_file_durably(const std::string& path, std::string_view bytes, int mode) {
@@ -63,18 +64,18 @@ void write_file_durably(const std::string& path, std::string_view bytes, int mod
   std::string tmp = dir + "/." + p.filename().string() + ".tmp" + std::to_string(::getpid()) + "-" +
                     std::to_string(serial++);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-  if (fd < 0) throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(errno));
+  if (fd < 0) throw std::system_error(errno, std::generic_category(), "cannot write " + tmp);
   if (!write_all(fd, bytes.data(), bytes.size()) || ::fsync(fd) != 0) {
     int err = errno;
     ::close(fd);
     ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot write " + tmp + ": " + std::strerror(err));
+    throw std::system_error(err, std::generic_category(), "cannot write " + tmp);
   }
   ::close(fd);
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;
     ::unlink(tmp.c_str());
-    throw std::runtime_error("cannot rename to " + path + ": " + std::strerror(err));
+    throw std::system_error(err, std::generic_category(), "cannot rename to " + path);
   }
   fsync_dir(dir);
 }

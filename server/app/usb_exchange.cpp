@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -196,11 +195,12 @@ bool unused_stick(const fs::path& stick) {
 // on it (in parta/enroll/) as on a stick the district prepared; a stick with anything else on it
 // and no parta/ folder is not written to.
 void exchange_bundles(Box& box, const fs::path& stick, bool fresh, UsbResult* r) {
-  if (!plain_dir(stick / "parta") && !fresh) return;
+  const bool prepared = plain_dir(stick / "parta");
+  if (!prepared && !fresh) return;
   auto& n = *box.node;
   try {
     if (n.role == sync::Role::district) {
-      if (!plain_dir(stick / "parta")) return;
+      if (!prepared) return;
       for (const auto& [name, res] : sync::stick_import(n, stick.string()).results)
         count(r, name, res);
       sync::stick_export(n, stick.string());
@@ -213,7 +213,7 @@ void exchange_bundles(Box& box, const fs::path& stick, bool fresh, UsbResult* r)
       enrolled = sync::district_peer(*c).has_value();
     }
     if (enrolled) {
-      if (!plain_dir(stick / "parta")) return;
+      if (!prepared) return;
       for (const auto& [name, res] : sync::stick_import(n, stick.string()).results)
         count(r, name, res);
       sync::stick_export(n, stick.string());
@@ -248,11 +248,11 @@ void exchange_bundles(Box& box, const fs::path& stick, bool fresh, UsbResult* r)
 }  // namespace
 
 domain::Message stick_trouble(const std::exception& e) {
+  // The stick's file operations (std::filesystem, the bundle writer, durable writes) throw
+  // std::system_error with the errno.
   int code = 0;
   if (const auto* se = dynamic_cast<const std::system_error*>(&e)) code = se->code().value();
-  const std::string what = e.what();
-  // The bundle writer's errors carry the system's text (errno_text), not the code.
-  auto says = [&](int c) { return code == c || what.find(std::strerror(c)) != std::string::npos; };
+  auto says = [&](int c) { return code == c; };
   if (says(ENOSPC) || says(EFBIG) || says(EDQUOT))
     return {
         "The stick is full: free some space on it (or take a bigger one) and plug it in "

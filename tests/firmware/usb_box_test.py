@@ -249,6 +249,33 @@ def main():
                             fifo_stick], env=env, capture_output=True, text=True, timeout=60)
         check(time.time() - t0 < 30, f"a FIFO on the stick is skipped ({time.time() - t0:.1f} s)")
 
+        # A full stick and a write-protected one (real file systems: a tmpfs of two pages for
+        # the box's user, and one mounted read-only): the exchange fails, parta-usb exits
+        # non-zero, and the admin page says why in Russian without the stick's paths. The
+        # school's bundle still holds the photo (the district has not acknowledged it).
+        owner = os.stat(school)
+        for name, opts, want in [("full", "size=8k", "не хватает места"),
+                                 ("locked", "size=1m", "защищена от записи")]:
+            small = run.path(name + "-stick")
+            os.makedirs(small)
+            sh("mount", "-t", "tmpfs", "-o",
+               f"{opts},uid={owner.st_uid},gid={owner.st_gid},mode=0700", "tmpfs", small,
+               check=True)
+            try:
+                os.makedirs(os.path.join(small, "parta"))
+                os.chown(os.path.join(small, "parta"), owner.st_uid, owner.st_gid)
+                if name == "locked":
+                    sh("mount", "-o", "remount,ro", small, check=True)
+                u = subprocess.run([os.path.join(ROOT, "firmware", "bin", "parta-usb"),
+                                    "--mounted", small], env=env, capture_output=True, text=True,
+                                   timeout=120)
+                status = open(os.path.join(school, "usb-status")).read().rstrip("\n").split("\t")
+                check(u.returncode != 0 and int(status[3]) >= 1 and want in status[4] and
+                      small not in status[4] and "/" not in status[4],
+                      f"a {name} stick: exit {u.returncode}, the admin is told: {status[4]}")
+            finally:
+                sh("umount", small)
+
         # partad stopped: root may not work on the box's folder itself (its files would be root's).
         run.stop("school")
         rc, out = run.cli(school, "sync", "status")
