@@ -126,9 +126,8 @@ namespace {
 // leaves the content generation where it is (issue 22: a class signing in at once must not
 // throw away every student's start page).
 bool bookkeeping(const char* table) {
-  static constexpr const char* kTables[] = {"sessions",      "visits",
-                                            "sync_outbox",   "sync_outbox_counts",
-                                            "class_changes", "sqlite_sequence"};
+  static constexpr const char* kTables[] = {"sessions", "visits", "sync_outbox",
+                                            "sync_outbox_counts", "class_changes"};
   for (const char* t : kTables)
     if (std::strcmp(table, t) == 0) return true;
   return false;

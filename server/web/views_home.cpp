@@ -288,11 +288,14 @@ mstch::map student_home_data(Ctx& ctx, const domain::Student& s, std::int64_t& v
 // The most viewed page of all: kept rendered until something it shows may have changed (see
 // PageCache).
 http::Response student_home(Ctx& ctx) {
-  auto s = domain::find_student(ctx.db, ctx.me().id);
-  if (!s) throw http::NotFound();
   return cached_page(
       ctx, "home_student",
-      [&](std::int64_t& valid_through) { return student_home_data(ctx, *s, valid_through); },
+      [&](std::int64_t& valid_through) {
+        // Looked up only when the page is built: a student removed since is a content change.
+        auto s = domain::find_student(ctx.db, ctx.me().id);
+        if (!s) throw http::NotFound();
+        return student_home_data(ctx, *s, valid_through);
+      },
       "Home");
 }
 
