@@ -65,6 +65,38 @@ def free_port(kind=socket.SOCK_STREAM):
     return p
 
 
+def free_port_both():
+    """A port free for UDP and TCP at once: dnsmasq binds both, and a TCP port taken by a test
+    running beside this one makes it exit."""
+    for _ in range(50):
+        p = free_port(socket.SOCK_DGRAM)
+        t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            t.bind(("127.0.0.1", p))
+            return p
+        except OSError:
+            continue
+        finally:
+            t.close()
+    raise RuntimeError("no port free for both UDP and TCP")
+
+
+def start_dnsmasq(conf, tmp):
+    """dnsmasq on a fresh port; if it exits at once (the port was taken between the check and its
+    bind), again on another. Returns (process, port)."""
+    for attempt in range(5):
+        port = free_port_both()
+        err = open(os.path.join(tmp, "dnsmasq.err"), "w+")
+        d = subprocess.Popen(["dnsmasq", "--no-daemon", f"--port={port}", "--conf-file=" + conf],
+                             stdout=subprocess.DEVNULL, stderr=err)
+        time.sleep(0.5)
+        if d.poll() is None:
+            return d, port
+        err.seek(0)
+        print(f"dnsmasq exited ({d.returncode}) on port {port}: {err.read().strip()}")
+    raise RuntimeError("dnsmasq would not start")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--partad", required=True)
@@ -112,16 +144,13 @@ def main():
         check("wpa=2" in hostapd and "wpa_passphrase=школа-2026" in hostapd, "WPA2 with a passphrase")
 
         # 2. dnsmasq with that configuration, on loopback: any name → the box.
-        port = free_port(socket.SOCK_DGRAM)
         lo = os.path.join(tmp, "dnsmasq-lo.conf")
         text = open(dns).read().replace("interface=wlan0", "interface=lo")
         text = re.sub(r"listen-address=.*", "listen-address=127.0.0.1", text)
         text = "\n".join(line for line in text.splitlines() if not line.startswith("dhcp"))
         open(lo, "w").write(text)
-        d = subprocess.Popen(["dnsmasq", "--no-daemon", f"--port={port}", "--conf-file=" + lo],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        d, port = start_dnsmasq(lo, tmp)
         procs.append(d)
-        time.sleep(0.5)
         for name in ["connectivitycheck.gstatic.com", "captive.apple.com", "www.msftconnecttest.com",
                      "detectportal.firefox.com", "parta.school", "yandex.ru"]:
             got = dns_query(port, name)
