@@ -23,7 +23,8 @@ UI_SOURCES = ["server/web/*.cpp", "server/web/app.hpp", "server/http/errors.hpp"
               "server/app/paper_worker.cpp", "server/app/paper_helper.cpp",
               "server/domain/box_clock.cpp",
               "server/sync/engine.cpp", "server/sync/identity.cpp", "server/sync/records.cpp",
-              "server/app/admin_commands.cpp", "server/app/usb_exchange.cpp"]
+              "server/app/admin_commands.cpp", "server/app/usb_exchange.cpp",
+              "content/zim.cpp", "server/domain/zim_library.cpp"]
 # Literals that look like text but are protocol or data, not UI.
 IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-Cookie",
           "Bearer ", "English", "Accept-Encoding", "Content-Disposition", "Content-Type",
@@ -33,7 +34,10 @@ IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-
           "Parta", "Parta: пароль первого администратора", "Parta: the first administrator's password",
           "This file was written to one stick, once: delete it once the password is changed.",
           # A folder Windows makes on every stick (usb_exchange.cpp).
-          "System Volume Information"}
+          "System Volume Information",
+          # HTTP headers of byte ranges, and the metadata names a ZIM archive keeps (content/zim.cpp).
+          "Content-Range", "Accept-Ranges", "Name", "Language", "Description", "Creator",
+          "Publisher"}
 LITERAL = re.compile(r'"((?:[^"\\\n]|\\.)*)"')
 TEMPLATE_T = re.compile(r"\{\{#t\}\}(.*?)\{\{/t\}\}", re.S)
 

@@ -11,6 +11,9 @@ packages=(
   nlohmann-json3-dev libmstch-dev libcsv-dev libcmark-dev libxlsxwriter-dev libarchive-dev libzstd-dev
   libqrencode-dev libcairo2-dev libpango1.0-dev libzxing-dev libcups2-dev libpoppler-glib-dev
   libvips-dev libsystemd-dev fonts-dejavu-core fonts-noto-core
+  # the reference library: ZIM archives (libzim); the tests make archives with python3-libzim,
+  # and the benchmark runs kiwix-serve beside partad on the same archive
+  libzim-dev python3-libzim zim-tools kiwix-tools
   # printing on the box (and the tests' virtual IPP printer)
   cups cups-ipp-utils avahi-daemon
   # the firmware layer's tests check the rendered access-point and DNS configuration; the USB

@@ -35,6 +35,7 @@
 #include "domain/hash_slots.hpp"
 #include "domain/library.hpp"
 #include "domain/school.hpp"
+#include "domain/zim_library.hpp"
 #include "http/server.hpp"
 #include "sync/identity.hpp"
 #include "web/app.hpp"
@@ -221,6 +222,17 @@ int run_partad(int argc, char** argv) {
         std::remove(path.c_str());
       }
     }
+    // The reference archives: what a power cut left half-added goes; the rest opens on first use.
+    content::size_zim_caches();
+    content::ZimShelf zims;
+    {
+      std::error_code ec;
+      std::filesystem::create_directories(dir.zim_dir(), ec);
+      auto c = box->db->acquire();
+      if (auto n = domain::sweep_zim_dir(*c, dir.zim_dir()))
+        log::info("removed " + std::to_string(n) + " half-added archive file(s) from " +
+                  dir.zim_dir());
+    }
     unsigned decode = cfg.decode_threads > 0 ? static_cast<unsigned>(cfg.decode_threads)
                                              : default_decode_threads();
     // Paper work runs in the parta-paper helper, one process per job, within these limits.
@@ -251,6 +263,9 @@ int run_partad(int argc, char** argv) {
     app.settings.first_admin_password_file = box->dir.first_admin_password_path();
     app.settings.first_admin_delivery_file = box->dir.first_admin_delivery_path();
     app.settings.packs_waiting_dir = packs_waiting_dir(*box);
+    app.settings.zim_dir = dir.zim_dir();
+    app.settings.zims = &zims;
+    app.settings.max_upload = cfg.max_upload_mb << 20;
     app.settings.wake_paper = [&paper] { paper.wake(); };
     app.settings.paper = [&helper](const printer::Job& job) { return helper.answer(job); };
     app.settings.usb_dir = cfg.usb_dir;

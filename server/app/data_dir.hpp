@@ -11,6 +11,8 @@ struct DataDir {
   std::string root;
   std::string db_path() const { return root + "/parta.db"; }
   std::string tmp_dir() const { return root + "/tmp"; }
+  // The reference library's ZIM archives, <uuid>.zim (large: kept out of the blob store).
+  std::string zim_dir() const { return root + "/zim"; }
   // The first admin's password, left by `parta firstboot` for the admin page until it is changed.
   std::string first_admin_password_path() const { return root + "/first-admin-password"; }
   // When and where that password was handed out (the one USB stick that got it).

@@ -147,6 +147,10 @@ void import_packs(Box& box, const fs::path& stick, UsbResult* r) {
     bool pack_name = name.ends_with(".tar.gz") || name.ends_with(".tar.zst") ||
                      name.ends_with(".tar") || name.ends_with(".parta-pack");
     if (pack_name && plain_file(e.path())) packs.push_back(e.path());
+    // A reference archive (ZIM) waits for the admin, who adds it on the archives page, where it
+    // is checked whole (minutes for a Wikipedia: not while the stick is in).
+    if (name.ends_with(".zim") && plain_file(e.path()) && keep_for_admin(box, e.path()))
+      ++r->archives;
   }
   std::sort(packs.begin(), packs.end());
   domain::PackTrust trust{sync::read_district_key(box.dir.root), false, false};
@@ -318,6 +322,11 @@ UsbResult exchange_with_stick(Box& box, const std::string& stick_root, const std
     details += tr_ru({"{count} packs not signed by the district wait for the administrator on "
                       "the library page.",
                       {{"count", std::to_string(r.waiting)}}}) +
+               " ";
+  if (r.archives)
+    details += tr_ru({"{count} reference archives wait for the administrator on the archives "
+                      "page.",
+                      {{"count", std::to_string(r.archives)}}}) +
                " ";
   for (const auto& p : r.problems) details += tr_ru(p) + "; ";
   // Not "done" yet: what was written may still be in the kernel's cache, and a FAT stick pulled

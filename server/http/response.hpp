@@ -1,6 +1,8 @@
 #pragma once
 // What a handler returns. The server adds compression and writes it; handlers never write to the
 // connection themselves.
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +22,11 @@ struct Response {
   // When set, the server streams this file instead of body (Range, ETag, Last-Modified and 304
   // handled there) as content_type; headers go along.
   std::string file_path;
+  // A Content-Security-Policy other than the portal's own (archive pages: no script at all, their
+  // own inline styles); "" = the portal's.
+  std::string csp;
+  // false: the body goes as it is (a byte range, data compressed already).
+  bool compress = true;
 
   // CR or LF in a name or value would start a header (or a body) of someone else's: refused.
   Response& header(std::string name, std::string value);
@@ -38,5 +45,12 @@ struct Response {
 };
 
 std::string gzip(std::string_view data);
+
+struct ByteRange {
+  std::uint64_t first = 0, last = 0;
+};
+// One range of "bytes=a-b", "bytes=a-" or "bytes=-n" within `size`; nullopt for anything else
+// (several ranges, another unit: the whole file is sent). `unsatisfiable` for a range past the end.
+std::optional<ByteRange> parse_range(const std::string& h, std::uint64_t size, bool* unsatisfiable);
 
 }  // namespace parta::http

@@ -21,8 +21,19 @@ std::vector<std::string> split_path(std::string_view path) {
 
 bool match(const Router::Route& r, const std::vector<std::string>& segs,
            std::map<std::string, std::string, std::less<>>* params) {
-  if (r.segments.size() != segs.size()) return false;
+  // A last segment "{*name}" takes the rest of the path, one segment or more, joined by '/'.
+  bool tail = !r.segments.empty() && r.segments.back().rfind("{*", 0) == 0;
+  if (tail ? segs.size() < r.segments.size() : r.segments.size() != segs.size()) return false;
   for (std::size_t i = 0; i < segs.size(); ++i) {
+    if (tail && i + 1 == r.segments.size()) {
+      if (params) {
+        std::string rest = segs[i];
+        for (std::size_t k = i + 1; k < segs.size(); ++k) rest += "/" + segs[k];
+        const std::string& p = r.segments[i];
+        (*params)[p.substr(2, p.size() - 3)] = rest;
+      }
+      return true;
+    }
     const std::string& p = r.segments[i];
     if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
       if (params) (*params)[p.substr(1, p.size() - 2)] = segs[i];

@@ -1,6 +1,6 @@
 #pragma once
-// One router: method + path pattern ("/students/{id}") → handler. Unknown paths are 404, known
-// paths with another method are 405.
+// One router: method + path pattern ("/students/{id}", "/zim/{id}/{*path}" for the rest of a
+// path) → handler. Unknown paths are 404, known paths with another method are 405.
 #include <functional>
 #include <string>
 #include <vector>

@@ -83,45 +83,6 @@ std::string http_date(std::time_t t) {
   return buf;
 }
 
-struct ByteRange {
-  std::uint64_t first = 0, last = 0;
-};
-// One range of "bytes=a-b", "bytes=a-" or "bytes=-n" within `size`; nullopt for anything else
-// (several ranges, another unit: the whole file is sent). `unsatisfiable` for a range past the end.
-std::optional<ByteRange> parse_range(const std::string& h, std::uint64_t size,
-                                     bool* unsatisfiable) {
-  *unsatisfiable = false;
-  if (h.rfind("bytes=", 0) != 0 || h.find(',') != std::string::npos) return std::nullopt;
-  std::string spec = h.substr(6);
-  auto dash = spec.find('-');
-  if (dash == std::string::npos) return std::nullopt;
-  auto number = [](const std::string& s) -> std::optional<std::uint64_t> {
-    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
-      return std::nullopt;
-    return std::stoull(s);
-  };
-  auto a = number(spec.substr(0, dash)), b = number(spec.substr(dash + 1));
-  ByteRange r;
-  if (!a && b) {  // the last n bytes
-    if (*b == 0) return std::nullopt;
-    r.first = *b >= size ? 0 : size - *b;
-    r.last = size - 1;
-  } else if (a && spec.size() == dash + 1) {
-    r.first = *a;
-    r.last = size - 1;
-  } else if (a && b && *a <= *b) {
-    r.first = *a;
-    r.last = std::min(*b, size - 1);
-  } else {
-    return std::nullopt;
-  }
-  if (size == 0 || r.first >= size) {
-    *unsatisfiable = true;
-    return std::nullopt;
-  }
-  return r;
-}
-
 // Sends a stored file with exactly our headers. (CivetWeb's own file sender adds a Cache-Control
 // of its own, so a child's photo went out as "max-age=3600" beside our "no-store".) ETag and
 // Last-Modified answer 304; one byte range answers 206 (resumed downloads, seeking in recordings).
@@ -193,6 +154,40 @@ int on_log(const mg_connection*, const char* message) {
 }
 
 }  // namespace
+
+std::optional<ByteRange> parse_range(const std::string& h, std::uint64_t size,
+                                     bool* unsatisfiable) {
+  *unsatisfiable = false;
+  if (h.rfind("bytes=", 0) != 0 || h.find(',') != std::string::npos) return std::nullopt;
+  std::string spec = h.substr(6);
+  auto dash = spec.find('-');
+  if (dash == std::string::npos) return std::nullopt;
+  auto number = [](const std::string& s) -> std::optional<std::uint64_t> {
+    if (s.empty() || s.size() > 18 || s.find_first_not_of("0123456789") != std::string::npos)
+      return std::nullopt;
+    return std::stoull(s);
+  };
+  auto a = number(spec.substr(0, dash)), b = number(spec.substr(dash + 1));
+  ByteRange r;
+  if (!a && b) {  // the last n bytes
+    if (*b == 0) return std::nullopt;
+    r.first = *b >= size ? 0 : size - *b;
+    r.last = size - 1;
+  } else if (a && spec.size() == dash + 1) {
+    r.first = *a;
+    r.last = size - 1;
+  } else if (a && b && *a <= *b) {
+    r.first = *a;
+    r.last = std::min(*b, size - 1);
+  } else {
+    return std::nullopt;
+  }
+  if (size == 0 || r.first >= size) {
+    *unsatisfiable = true;
+    return std::nullopt;
+  }
+  return r;
+}
 
 Server::Server(ServerOptions options, Dispatcher dispatch, ErrorRenderer render_error)
     : options_(std::move(options)),
@@ -339,8 +334,8 @@ void Server::write(mg_connection* conn, const Request& req, Response& resp) {
   }
   bool has_type = !resp.body.empty() || resp.status == 200;
   // Pages are compressed here, once; the front passes them on as they are (its gzip is off).
-  if (!resp.body.empty() && resp.body.size() > 256 && compressible(resp.content_type) &&
-      req.accepts_gzip()) {
+  if (resp.compress && !resp.body.empty() && resp.body.size() > 256 &&
+      compressible(resp.content_type) && req.accepts_gzip()) {
     bool already = std::any_of(resp.headers.begin(), resp.headers.end(),
                                [](const auto& h) { return h.first == "Content-Encoding"; });
     if (!already) {
@@ -363,10 +358,11 @@ void Server::write(mg_connection* conn, const Request& req, Response& resp) {
   head +=
       "X-Content-Type-Options: nosniff\r\n"
       "X-Frame-Options: DENY\r\n"
-      "Referrer-Policy: same-origin\r\n"
-      "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
-      "frame-ancestors 'none'; form-action 'self'\r\n"
-      "\r\n";
+      "Referrer-Policy: same-origin\r\n";
+  head += resp.csp.empty() ? "Content-Security-Policy: default-src 'self'; img-src 'self' data:; "
+                             "frame-ancestors 'none'; form-action 'self'\r\n"
+                           : "Content-Security-Policy: " + resp.csp + "\r\n";
+  head += "\r\n";
   mg_write(conn, head.data(), head.size());
   if (req.method != "HEAD" && !resp.body.empty())
     mg_write(conn, resp.body.data(), resp.body.size());

@@ -905,6 +905,34 @@ INSERT INTO marks_seen (user_id, seen_at) SELECT user_id, COALESCE(MAX(graded_at
     // shows from that day on (NULL: from when it was switched on).
     "ALTER TABLE school ADD COLUMN distance_from TEXT;"
     "ALTER TABLE classes ADD COLUMN distance_from TEXT;",
+    // 18 (issue 19): ZIM archives in the library (the file is DATA/zim/<uuid>.zim), and articles
+    // of them attached to assignments. An attached article names its archive by uuid, so it comes
+    // back when the same archive is added again after a removal.
+    R"sql(
+CREATE TABLE zim_archives (
+  id INTEGER PRIMARY KEY,
+  uuid TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL DEFAULT '',
+  title TEXT NOT NULL,
+  language TEXT NOT NULL DEFAULT '',
+  description TEXT NOT NULL DEFAULT '',
+  date TEXT NOT NULL DEFAULT '',
+  size INTEGER NOT NULL,
+  articles INTEGER NOT NULL DEFAULT 0,
+  media INTEGER NOT NULL DEFAULT 0,
+  fulltext INTEGER NOT NULL DEFAULT 0,
+  main_path TEXT NOT NULL DEFAULT '',
+  added_at INTEGER NOT NULL,
+  added_by INTEGER REFERENCES users(id)
+);
+CREATE TABLE assignment_articles (
+  assignment_id INTEGER NOT NULL REFERENCES assignments(id) ON DELETE CASCADE,
+  archive_uuid TEXT NOT NULL,
+  path TEXT NOT NULL,
+  title TEXT NOT NULL,
+  PRIMARY KEY (assignment_id, archive_uuid, path)
+);
+)sql",
 };
 
 }  // namespace

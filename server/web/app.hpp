@@ -11,6 +11,7 @@
 #include <mstch/mstch.hpp>
 
 #include "content/blob_store.hpp"
+#include "content/zim.hpp"
 #include "domain/accounts.hpp"
 #include "domain/box_clock.hpp"
 #include "domain/login_limiter.hpp"
@@ -55,9 +56,12 @@ struct Settings {
   std::string first_admin_password_file;  // `parta firstboot`'s password, shown until changed
   std::string first_admin_delivery_file;  // which USB stick got that password, and when
   std::string packs_waiting_dir;          // packs from sticks nobody trusted signed, for the admin
-  sync::Node* sync = nullptr;             // this box's sync engine (null in tests without one)
-  std::string district_url;               // school: where the district hub answers
-  std::function<void()> wake_sync;        // school: sync over the network now
+  std::string zim_dir;                    // the reference archives (DATA/zim)
+  content::ZimShelf* zims = nullptr;      // the archives partad has open
+  std::uint64_t max_upload = 200ull << 20;   // one upload (what the admin page says)
+  sync::Node* sync = nullptr;                // this box's sync engine (null in tests without one)
+  std::string district_url;                  // school: where the district hub answers
+  std::function<void()> wake_sync;           // school: sync over the network now
   std::function<std::string()> sync_status;  // school: how the last network sync went
   // Tests and benchmarks: every response says how many SQL statements it ran
   // (X-Parta-Statements) and how much work they did (X-Parta-Steps, SQLite's virtual-machine
@@ -156,6 +160,12 @@ void register_admin_views(App& app);
 void register_api_views(App& app);
 void register_coursework_views(App& app);
 void register_library_views(App& app);
+void register_zim_views(App& app);
+// The reference archives (views_zim.cpp): their listing, hits for a search (titles, then full
+// text) from every archive, and the articles attached to an assignment.
+mstch::array zim_archives_data(Ctx& ctx);
+mstch::array zim_hits_data(Ctx& ctx, const std::string& q, int per_archive);
+mstch::array articles_data(Ctx& ctx, std::int64_t assignment_id);
 void register_board_views(App& app);
 void register_schedule_views(App& app);
 void register_device_views(App& app);
@@ -182,6 +192,7 @@ inline void register_all_views(App& app) {
   register_admin_views(app);
   register_coursework_views(app);
   register_library_views(app);
+  register_zim_views(app);
   register_board_views(app);
   register_schedule_views(app);
   register_device_views(app);

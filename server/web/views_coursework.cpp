@@ -230,6 +230,7 @@ http::Response thread_page(Ctx& ctx, const Assignment& a, std::int64_t student_i
   data["attachments"] =
       files_data(ctx, domain::attachments_for(ctx.db, a.id, student_id), "/files/attachment/");
   data["materials"] = materials_data(ctx, a.id);
+  data["articles"] = articles_data(ctx, a.id);
   data["student"] = student_data(*student);
   auto state = domain::state_of(ctx.db, a, student_id, ctx.clock.now());
   data["status"] = status_label(ctx, state.status);
@@ -555,6 +556,8 @@ void register_coursework_views(App& app) {
     data["body_html"] = markdown_to_html(a->body);
     data["attachments"] =
         files_data(ctx, domain::attachments_for(ctx.db, a->id, 0), "/files/attachment/");
+    data["materials"] = materials_data(ctx, a->id);
+    data["articles"] = articles_data(ctx, a->id);
     mstch::array rows;
     int submitted = 0, late = 0, nothing = 0;
     std::int64_t now = ctx.clock.now();

@@ -58,7 +58,8 @@ std::vector<std::string> waiting_packs(const Settings& s) {
   std::error_code ec;
   if (s.packs_waiting_dir.empty()) return out;
   for (const auto& e : std::filesystem::directory_iterator(s.packs_waiting_dir, ec))
-    if (e.symlink_status(ec).type() == std::filesystem::file_type::regular)
+    if (e.symlink_status(ec).type() == std::filesystem::file_type::regular &&
+        !e.path().filename().string().ends_with(".zim"))  // archives: the archives page
       out.push_back(e.path().filename().string());
   std::sort(out.begin(), out.end());
   return out;
@@ -126,7 +127,17 @@ void register_library_views(App& app) {
                     {"subjects", subjects},
                     {"grades", grades},
                     {"q", q},
-                    {"can_add", ctx.me().role == Role::teacher || ctx.me().role == Role::admin}};
+                    {"can_add", ctx.me().role == Role::teacher || ctx.me().role == Role::admin},
+                    {"is_admin", ctx.me().role == Role::admin}};
+    mstch::array archives = zim_archives_data(ctx);
+    data["has_archives"] = !archives.empty();
+    data["archives"] = archives;
+    if (!q.empty() && !archives.empty()) {
+      mstch::array hits = zim_hits_data(ctx, q, 8);
+      data["has_zim_hits"] = !hits.empty();
+      data["zim_hits"] = hits;
+      if (!hits.empty()) data["has_items"] = true;
+    }
     return page(ctx, "library", std::move(data), "Library");
   });
 

@@ -113,6 +113,16 @@ class Permissions : public ::testing::Test {
     if (!std::regex_search(lib, li, std::regex("/library/(\\d+)\"")))
       throw std::runtime_error("no library item");
     item_ = std::stoll(li[1]);
+    // A reference archive (ZIM), so the library has one.
+    admin.get("/admin/zim");
+    Reply z = admin.multipart("/admin/zim", {},
+                              {{"zim", "ru-wiki.zim", "application/octet-stream",
+                                read_file(std::string(PARTA_ZIM_FIXTURES) + "/ru-wiki.zim")}});
+    if (z.status != 200) throw std::runtime_error("archive not added: " + z.body);
+    std::string zl = admin.get("/library").body;
+    if (!std::regex_search(zl, li, std::regex("/library/zim/(\\d+)\"")))
+      throw std::runtime_error("no archive");
+    zim_ = std::stoll(li[1]);
     // Coursework: smirnova sets Russian in 5А with a file; ivanov.a and sokolova.m hand in photos.
     Client teacher(*server_);
     teacher.login("smirnova", kDemoPassword);
@@ -329,7 +339,7 @@ class Permissions : public ::testing::Test {
 
   static Partad* server_;
   static std::string plain_teacher_password_;
-  static std::int64_t rus_, assignment_, attachment_, item_;
+  static std::int64_t rus_, assignment_, attachment_, item_, zim_;
   static std::map<std::string, std::int64_t> file_ids_;
   static std::string direct_, group_, class_conv_, survey_, run_, packet_, batch_, page_;
   static std::int64_t variant_attachment_, scheduled_, scheduled_attachment_, maths_,
@@ -339,7 +349,7 @@ class Permissions : public ::testing::Test {
 Partad* Permissions::server_ = nullptr;
 std::string Permissions::plain_teacher_password_;
 std::int64_t Permissions::rus_ = 0, Permissions::assignment_ = 0, Permissions::attachment_ = 0,
-             Permissions::item_ = 0;
+             Permissions::item_ = 0, Permissions::zim_ = 0;
 std::map<std::string, std::int64_t> Permissions::file_ids_;
 std::int64_t Permissions::variant_attachment_ = 0, Permissions::scheduled_ = 0,
              Permissions::scheduled_attachment_ = 0, Permissions::maths_ = 0,
@@ -556,6 +566,33 @@ TEST_F(Permissions, RoleByRouteTable) {
        "/assignments/" + asg + "/materials",
        {{"item_id", id(item_)}},
        {L, D, A, D, D, D}},
+      // Reference archives (ZIM): read by everyone signed in, attached by the subject's teacher,
+      // managed by the admin.
+      {"GET", "/zim/{id}", "/zim/" + id(zim_), {}, {L, A, A, A, A, A}},
+      {"GET", "/zim/{id}/{*path}", "/zim/" + id(zim_) + "/I/ezh.png", {}, {L, A, A, A, A, A}},
+      {"GET",
+       "/library/zim/{id}",
+       "/library/zim/" + id(zim_) + "?q=%D0%BB%D0%B5%D1%81",
+       {},
+       {L, A, A, A, A, A}},
+      {"GET",
+       "/library/zim/{id}/attach",
+       "/library/zim/" + id(zim_) + "/attach?path=Main",
+       {},
+       {L, D, A, A, D, D}},
+      {"POST",
+       "/assignments/{id}/articles",
+       "/assignments/" + asg + "/articles",
+       {{"zim_id", id(zim_)}, {"path", "Main"}},
+       {L, D, A, D, D, D}},
+      {"GET", "/admin/zim", "/admin/zim", {}, {L, A, D, D, D, D}},
+      {"POST", "/admin/zim", "/admin/zim", {}, {L, V, D, D, D, D}},
+      {"POST",
+       "/admin/zim/usb",
+       "/admin/zim/usb",
+       {{"name", "../../etc/passwd"}},
+       {L, V, D, D, D, D}},
+      {"POST", "/admin/zim/{id}/remove", "/admin/zim/999/remove", {}, {L, N, D, D, D, D}},
       {"GET", "/admin/packs", "/admin/packs", {}, {L, A, D, D, D, D}},
       {"POST", "/admin/packs", "/admin/packs", {}, {L, V, D, D, D, D}},
       {"POST",

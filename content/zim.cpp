@@ -1,0 +1,239 @@
+#include "content/zim.hpp"
+
+#include <zim/archive.h>
+#include <zim/entry.h>
+#include <zim/error.h>
+#include <zim/item.h>
+#include <zim/search.h>
+#include <zim/suggestion.h>
+#include <cstdio>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "content/html_scan.hpp"
+#include "content/utf8.hpp"
+
+namespace parta::content {
+
+namespace {
+
+std::string meta(const zim::Archive& a, const char* name) {
+  try {
+    std::string v = a.getMetadata(name);
+    if (!text::is_valid_utf8(v)) return {};
+    return text::truncate_chars(v, 300);
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
+ZimEntry entry_of(const zim::Entry& e) {
+  ZimEntry z;
+  z.path = e.getPath();
+  z.title = e.getTitle();
+  z.index = e.getIndex();
+  if (e.isRedirect()) {
+    z.redirect_to = e.getRedirectEntry().getPath();
+  } else {
+    auto item = e.getItem();
+    z.mime = item.getMimetype();
+    z.size = item.getSize();
+  }
+  return z;
+}
+
+// A snippet from libzim has <b> marks and entities: plain text for our templates to escape.
+std::string plain(const std::string& html) {
+  std::string out;
+  scan_html(html, [&](const HtmlToken& t) {
+    if (t.kind == HtmlToken::text) out += decode_entities(t.raw);
+  });
+  return text::is_valid_utf8(out) ? text::truncate_chars(out, 240) : std::string();
+}
+
+// A ZIM header (magic "ZIM\x04", little-endian) whose checksum position is 0: an archive made
+// without one (libzim refuses to open it, as if it were no archive at all).
+bool header_says_no_checksum(const std::string& path) {
+  unsigned char h[80];
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  std::size_t n = std::fread(h, 1, sizeof h, f);
+  std::fclose(f);
+  if (n != sizeof h || h[0] != 'Z' || h[1] != 'I' || h[2] != 'M' || h[3] != 4) return false;
+  std::uint64_t pos = 0;
+  for (int i = 7; i >= 0; --i) pos = (pos << 8) | h[72 + i];
+  return pos == 0;
+}
+
+}  // namespace
+
+void size_zim_caches() {
+  // Clusters are decompressed whole (up to a few MB each for text): four kept, not sixteen.
+  ::setenv("ZIM_CLUSTERCACHE", "4", 0);
+  ::setenv("ZIM_DIRENTCACHE", "256", 0);
+}
+
+std::optional<ZimInfo> check_zim(const std::string& path, Problem* why) {
+  try {
+    // validate() opens the file itself and says nothing about why on its own (libzim prints to
+    // stderr): the first failing check is found one by one, cheapest first.
+    static const std::pair<zim::IntegrityCheck, const char*> kChecks[] = {
+        {zim::IntegrityCheck::DIRENT_PTRS,
+         "The archive is damaged: its list of entries points outside the file."},
+        {zim::IntegrityCheck::CLUSTER_PTRS,
+         "The archive is damaged: a part of its contents lies outside the file."},
+        {zim::IntegrityCheck::DIRENT_MIMETYPES,
+         "The archive is damaged: an entry has a type the archive does not list."},
+        {zim::IntegrityCheck::DIRENT_ORDER,
+         "The archive is damaged: its list of entries is out of order."},
+        {zim::IntegrityCheck::TITLE_INDEX, "The archive is damaged: its title index is broken."},
+        {zim::IntegrityCheck::CHECKSUM,
+         "The archive is damaged: its checksum does not match (the file changed after it was "
+         "made, or was copied badly)."},
+    };
+    for (const auto& [check, reason] : kChecks) {
+      zim::IntegrityCheckList one;
+      one.set(static_cast<std::size_t>(check));
+      bool ok = false;
+      try {
+        ok = zim::validate(path, one);
+      } catch (const std::exception&) {
+        ok = false;
+      }
+      if (!ok) {
+        // A file that is no ZIM at all, or cut short, fails the first check already; say so.
+        if (header_says_no_checksum(path)) {
+          *why = {"The archive carries no checksum, so it cannot be verified.", {}};
+          return std::nullopt;
+        }
+        try {
+          zim::Archive probe(path);
+        } catch (const std::exception&) {
+          *why = {"This is not a ZIM archive, or it was cut short.", {}};
+          return std::nullopt;
+        }
+        *why = {reason, {}};
+        return std::nullopt;
+      }
+    }
+    zim::Archive a(path);
+    if (!a.hasChecksum()) {
+      *why = {"The archive carries no checksum, so it cannot be verified.", {}};
+      return std::nullopt;
+    }
+    ZimInfo info;
+    info.uuid.reserve(32);
+    std::string u = static_cast<std::string>(a.getUuid());
+    for (char c : u)
+      if (std::isxdigit(static_cast<unsigned char>(c)))
+        info.uuid += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    info.name = meta(a, "Name");
+    info.title = meta(a, "Title");
+    info.language = meta(a, "Language");
+    info.description = meta(a, "Description");
+    info.date = meta(a, "Date");
+    info.creator = meta(a, "Creator");
+    info.publisher = meta(a, "Publisher");
+    info.size = a.getFilesize();
+    info.articles = a.getArticleCount();
+    info.media = a.getMediaCount();
+    info.fulltext = a.hasFulltextIndex();
+    info.title_index = a.hasTitleIndex();
+    if (a.hasMainEntry()) {
+      auto e = a.getMainEntry();
+      info.main_path = e.isRedirect() ? e.getRedirectEntry().getPath() : e.getPath();
+    }
+    if (info.title.empty()) info.title = info.name;
+    if (info.uuid.size() != 32) {
+      *why = {"This is not a ZIM archive, or it was cut short.", {}};
+      return std::nullopt;
+    }
+    return info;
+  } catch (const std::exception&) {
+    *why = {"This is not a ZIM archive, or it was cut short.", {}};
+    return std::nullopt;
+  }
+}
+
+ZimArchive::ZimArchive(const std::string& path) {
+  try {
+    a_ = std::make_unique<zim::Archive>(path);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot open the archive " + path + ": " + e.what());
+  }
+}
+ZimArchive::~ZimArchive() = default;
+
+std::optional<ZimEntry> ZimArchive::find(const std::string& path) const {
+  try {
+    return entry_of(a_->getEntryByPath(path));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<ZimEntry> ZimArchive::main_entry() const {
+  try {
+    if (!a_->hasMainEntry()) return std::nullopt;
+    return entry_of(a_->getMainEntry());
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string ZimArchive::read(const ZimEntry& e, std::uint64_t offset, std::uint64_t length) const {
+  auto item = a_->getEntryByPath(e.index).getItem(true);
+  std::uint64_t size = item.getSize();
+  if (offset >= size) return {};
+  length = std::min(length, size - offset);
+  auto blob = item.getData(offset, length);
+  return std::string(blob.data(), blob.size());
+}
+
+bool ZimArchive::has_fulltext() const { return a_->hasFulltextIndex(); }
+
+std::vector<ZimArchive::Hit> ZimArchive::suggest(const std::string& q, int max) const {
+  std::vector<Hit> out;
+  try {
+    zim::SuggestionSearcher s(*a_);
+    auto search = s.suggest(q);
+    for (const auto& r : search.getResults(0, max)) {
+      Hit h{r.getPath(), r.getTitle(), {}};
+      if (text::is_valid_utf8(h.title) && text::is_valid_utf8(h.path)) out.push_back(h);
+    }
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+std::vector<ZimArchive::Hit> ZimArchive::search(const std::string& q, int max) const {
+  std::vector<Hit> out;
+  if (!a_->hasFulltextIndex()) return out;
+  try {
+    zim::Searcher s(*a_);
+    auto search = s.search(zim::Query(q));
+    auto results = search.getResults(0, max);
+    for (auto it = results.begin(); it != results.end(); ++it) {
+      Hit h{it.getPath(), it.getTitle(), plain(it.getSnippet())};
+      if (text::is_valid_utf8(h.title) && text::is_valid_utf8(h.path)) out.push_back(h);
+    }
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+std::shared_ptr<const ZimArchive> ZimShelf::get(std::int64_t id, const std::string& path) {
+  std::lock_guard lock(m_);
+  auto it = open_.find(id);
+  if (it != open_.end()) return it->second;
+  auto a = std::make_shared<const ZimArchive>(path);
+  open_[id] = a;
+  return a;
+}
+
+void ZimShelf::close(std::int64_t id) {
+  std::lock_guard lock(m_);
+  open_.erase(id);
+}
+
+}  // namespace parta::content

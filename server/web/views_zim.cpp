@@ -1,0 +1,375 @@
+// The reference library: ZIM archives (Wikipedia, Wiktionary, …) read on the box. The admin adds
+// them from an upload or a USB stick and removes them; everyone signed in reads and searches
+// them; a teacher attaches an article to an assignment, which the student reads in the portal
+// and a paper-track student gets printed in the packet.
+#include <algorithm>
+#include <filesystem>
+#include <limits>
+#include <set>
+
+#include "content/durable.hpp"
+#include "content/html_scan.hpp"
+#include "content/utf8.hpp"
+#include "domain/library.hpp"
+#include "domain/zim_library.hpp"
+#include "http/form.hpp"
+#include "web/app.hpp"
+#include "web/templates.hpp"
+#include "web/time_format.hpp"
+
+namespace parta::web {
+
+namespace {
+
+using domain::Role;
+
+// Archive pages run no script at all (the archive's own or injected), keep their inline styles,
+// and load only from the box.
+constexpr const char* kArchiveCsp =
+    "default-src 'self'; script-src 'none'; object-src 'none'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; media-src 'self'; font-src 'self'; form-action 'self'; "
+    "base-uri 'none'; frame-ancestors 'self'";
+constexpr std::uint64_t kMaxWhole = 64ull << 20;  // an entry sent whole (larger: by ranges)
+constexpr std::uint64_t kMaxRange = 4ull << 20;   // one range answer at most
+constexpr std::uint64_t kMaxRewrite = 16ull << 20;
+
+std::string archive_url(std::int64_t id, const std::string& path) {
+  return "/zim/" + std::to_string(id) + "/" + http::url_encode(path);
+}
+
+struct Opened {
+  domain::ZimRow row;
+  std::shared_ptr<const content::ZimArchive> archive;
+};
+
+Opened open_archive(Ctx& ctx, std::int64_t id) {
+  auto row = domain::find_zim(ctx.db, id);
+  if (!row || !ctx.settings->zims) throw http::NotFound();
+  try {
+    return {*row, ctx.settings->zims->get(id, domain::zim_file(ctx.settings->zim_dir, row->uuid))};
+  } catch (const std::exception&) {
+    throw http::NotFound();
+  }
+}
+
+mstch::map archive_data(Ctx& ctx, const domain::ZimRow& z) {
+  return mstch::map{{"id", std::to_string(z.id)},
+                    {"title", z.title},
+                    {"language", z.language},
+                    {"date", z.date},
+                    {"description", z.description},
+                    {"size", format_size(ctx.lang, z.size)},
+                    {"articles", std::to_string(z.articles)},
+                    {"fulltext", z.fulltext},
+                    {"url", "/library/zim/" + std::to_string(z.id)}};
+}
+
+// Titles first (the suggestions), then full-text hits not already listed.
+mstch::array hits_data(const Opened& o, const std::string& q, int max) {
+  mstch::array out;
+  std::set<std::string> seen;
+  auto add = [&](const content::ZimArchive::Hit& h) {
+    if (static_cast<int>(out.size()) >= max || !seen.insert(h.path).second) return;
+    out.push_back(mstch::map{{"url", archive_url(o.row.id, h.path)},
+                             {"title", h.title.empty() ? h.path : h.title},
+                             {"snippet", h.snippet},
+                             {"archive", o.row.title}});
+  };
+  for (const auto& h : o.archive->suggest(q, max)) add(h);
+  for (const auto& h : o.archive->search(q, max)) add(h);
+  return out;
+}
+
+// What goes on top of every archive page: the way back, search, and for a teacher "attach".
+std::string article_bar(Ctx& ctx, const domain::ZimRow& z, const std::string& path) {
+  std::string id = std::to_string(z.id);
+  std::string bar =
+      "<div style=\"font:16px/1.4 sans-serif;background:#eef2f7;border-bottom:1px solid #ccd;"
+      "padding:6px 8px;margin:0 0 8px\"><a href=\"/library\">← " +
+      html_escape(ctx.tr("Library")) + "</a> · <a href=\"/library/zim/" + id + "\">" +
+      html_escape(z.title) + "</a>";
+  if (ctx.me().role == Role::teacher)
+    bar += " · <a href=\"/library/zim/" + id + "/attach?path=" + http::url_encode(path) + "\">" +
+           html_escape(ctx.tr("Attach to an assignment")) + "</a>";
+  bar += "<form method=\"get\" action=\"/library/zim/" + id +
+         "\" style=\"margin:4px 0 0\"><input name=\"q\" maxlength=\"200\" placeholder=\"" +
+         html_escape(ctx.tr("Search in this archive")) + "\" style=\"width:60%\"> <button>" +
+         html_escape(ctx.tr("Find")) + "</button></form></div>";
+  return bar;
+}
+
+constexpr const char* kHeadExtra =
+    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+    "<style>img,video{max-width:100%;height:auto}table{display:block;overflow-x:auto}"
+    "body{overflow-wrap:break-word}</style>";
+
+http::Response entry_response(Ctx& ctx, const Opened& o, const content::ZimEntry& e) {
+  // An archive never changes under its uuid: its entries are cached like the library's files.
+  char etag[64];
+  std::snprintf(etag, sizeof etag, "\"z%.12s-%u\"", o.row.uuid.c_str(), e.index);
+  std::string inm = ctx.req.header("if-none-match");
+  http::Response r;
+  r.header("ETag", etag);
+  r.header("Cache-Control", "private, max-age=86400");
+  r.csp = kArchiveCsp;
+  if (!inm.empty() && inm.find(etag) != std::string::npos) {
+    r.status = 304;
+    return r;
+  }
+  r.content_type = e.mime.empty() ? "application/octet-stream" : e.mime;
+  if (e.mime.rfind("text/", 0) == 0 && e.mime.find("charset") == std::string::npos)
+    r.content_type += "; charset=utf-8";
+  bool html = e.mime.rfind("text/html", 0) == 0;
+  std::string range = ctx.req.header("range");
+  if (!html && !range.empty() &&
+      (ctx.req.header("if-range").empty() || ctx.req.header("if-range") == etag)) {
+    bool unsatisfiable = false;
+    auto br = http::parse_range(range, e.size, &unsatisfiable);
+    if (unsatisfiable) {
+      r.status = 416;
+      r.header("Content-Range", "bytes */" + std::to_string(e.size));
+      return r;
+    }
+    if (br) {
+      std::uint64_t last = std::min(br->last, br->first + kMaxRange - 1);
+      r.status = 206;
+      r.body = o.archive->read(e, br->first, last - br->first + 1);
+      r.compress = false;
+      r.header("Accept-Ranges", "bytes");
+      r.header("Content-Range", "bytes " + std::to_string(br->first) + "-" + std::to_string(last) +
+                                    "/" + std::to_string(e.size));
+      return r;
+    }
+  }
+  if (e.size > kMaxWhole) throw http::PayloadTooLarge();
+  r.header("Accept-Ranges", "bytes");
+  r.body = o.archive->read(e);
+  if (html && r.body.size() <= kMaxRewrite)
+    r.body = content::rewrite_article(r.body, "/zim/" + std::to_string(o.row.id) + "/", kHeadExtra,
+                                      article_bar(ctx, o.row, e.path));
+  return r;
+}
+
+// ---- admin ----
+
+bool zim_name(const std::string& name) {
+  return name.size() > 4 && name.compare(name.size() - 4, 4, ".zim") == 0;
+}
+
+std::vector<std::string> waiting_zims(const Settings& s) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (s.packs_waiting_dir.empty()) return out;
+  for (const auto& e : std::filesystem::directory_iterator(s.packs_waiting_dir, ec))
+    if (e.symlink_status(ec).type() == std::filesystem::file_type::regular &&
+        zim_name(e.path().filename().string()))
+      out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+http::Response admin_page(Ctx& ctx, const std::string& error, const std::string& notice,
+                          int status = 200) {
+  mstch::array list, usb;
+  for (const auto& z : domain::list_zims(ctx.db)) {
+    mstch::map m = archive_data(ctx, z);
+    m["when"] = format_datetime(z.added_at);
+    list.push_back(m);
+  }
+  for (const auto& f : waiting_zims(*ctx.settings)) usb.push_back(mstch::map{{"name", f}});
+  mstch::map data{{"archives", list},
+                  {"has_archives", !list.empty()},
+                  {"usb", usb},
+                  {"has_usb", !usb.empty()},
+                  {"max_upload", format_size(ctx.lang, ctx.settings->max_upload)},
+                  {"free", format_size(ctx.lang, content::free_space(ctx.settings->zim_dir))}};
+  if (!error.empty()) data["error"] = error;
+  if (!notice.empty()) data["notice"] = notice;
+  return page(ctx, "admin_zim", std::move(data), "Reference archives", status);
+}
+
+http::Response add_result(Ctx& ctx, const std::string& path, bool move) {
+  auto r = domain::add_zim(ctx.db, ctx.clock, ctx.settings->zim_dir, path, move,
+                           ctx.settings->disk_reserve, ctx.me().id);
+  if (r.problem)
+    return admin_page(
+        ctx,
+        ctx.tr(domain::Message{"The archive was not added: {why}", {{"why", ctx.tr(*r.problem)}}}),
+        "", 422);
+  if (r.unchanged)
+    return admin_page(
+        ctx, "",
+        ctx.tr(domain::Message{"«{title}» is in the library already.", {{"title", r.title}}}));
+  return admin_page(ctx, "",
+                    ctx.tr(domain::Message{"«{title}» was checked and added to the library.",
+                                           {{"title", r.title}}}));
+}
+
+std::string checked_path(const std::string& v) {
+  if (v.empty() || v.size() > 2000 || !text::is_valid_utf8(v)) throw http::BadRequest();
+  return v;
+}
+
+}  // namespace
+
+void register_zim_views(App& app) {
+  // ---- reading ----
+  app.route("GET", "/zim/{id}", kSignedIn, [](Ctx& ctx) {
+    auto o = open_archive(ctx, ctx.req.id("id"));
+    if (auto m = o.archive->main_entry())
+      return http::Response::redirect(
+          archive_url(o.row.id, m->redirect_to.empty() ? m->path : m->redirect_to));
+    return http::Response::redirect("/library/zim/" + std::to_string(o.row.id));
+  });
+  app.route("GET", "/zim/{id}/{*path}", kSignedIn, [](Ctx& ctx) {
+    auto o = open_archive(ctx, ctx.req.id("id"));
+    auto e = o.archive->find(ctx.req.params.at("path"));
+    if (!e) throw http::NotFound();
+    if (!e->redirect_to.empty()) {
+      auto r = http::Response::redirect(archive_url(o.row.id, e->redirect_to));
+      r.status = 302;  // a GET again, cacheable like the pages
+      return r;
+    }
+    return entry_response(ctx, o, *e);
+  });
+
+  // One archive: what it is, and search in it.
+  app.route("GET", "/library/zim/{id}", kSignedIn, [](Ctx& ctx) {
+    auto o = open_archive(ctx, ctx.req.id("id"));
+    std::string q = ctx.req.query("q").value_or("");
+    if (q.size() > 200 || !text::is_valid_utf8(q))
+      throw http::BadRequest("A field in the form is too long.");
+    mstch::map data{{"archive", archive_data(ctx, o.row)}, {"q", q}};
+    if (auto m = o.archive->main_entry())
+      data["main_url"] = archive_url(o.row.id, m->redirect_to.empty() ? m->path : m->redirect_to);
+    if (!q.empty()) {
+      auto hits = hits_data(o, q, 30);
+      data["searched"] = true;
+      data["has_hits"] = !hits.empty();
+      data["hits"] = hits;
+    }
+    return page(ctx, "zim_archive", std::move(data), "Library");
+  });
+
+  // A teacher chooses the assignment an article goes with.
+  app.route("GET", "/library/zim/{id}/attach", kTeacher, [](Ctx& ctx) {
+    auto o = open_archive(ctx, ctx.req.id("id"));
+    std::string path = checked_path(ctx.req.query("path").value_or(""));
+    auto e = o.archive->find(path);
+    if (!e) throw http::NotFound();
+    mstch::array mine;
+    for (const auto& a : domain::assignments_of_teacher(
+             ctx.db, ctx.me().id, {ctx.clock.now() + 1, std::numeric_limits<std::int64_t>::max()}))
+      mine.push_back(
+          mstch::map{{"id", std::to_string(a.id)}, {"title", a.title + " (" + a.class_name + ")"}});
+    mstch::map data{{"archive", archive_data(ctx, o.row)},
+                    {"path", path},
+                    {"title", e->title.empty() ? path : e->title},
+                    {"url", archive_url(o.row.id, path)},
+                    {"assignments", mine},
+                    {"has_assignments", !mine.empty()}};
+    return page(ctx, "zim_attach", std::move(data), "Library");
+  });
+  app.route("POST", "/assignments/{id}/articles", kTeacher, [](Ctx& ctx) {
+    auto a = domain::find_assignment(ctx.db, ctx.req.id("id"));
+    if (!a) throw http::NotFound();
+    if (!domain::teaches(ctx.db, ctx.me(), a->class_id, a->subject_id)) throw http::Forbidden();
+    const auto& f = ctx.req.form();
+    std::string zid = f.value("zim_id");
+    std::string path = checked_path(f.value("path"));
+    if (zid.empty() || zid.size() > 18 || zid.find_first_not_of("0123456789") != std::string::npos)
+      throw http::BadRequest("The form refers to something that does not exist.");
+    auto z = domain::find_zim(ctx.db, std::stoll(zid));
+    if (!z) throw http::BadRequest("The form refers to something that does not exist.");
+    if (f.value("action") == "remove") {
+      domain::detach_article(ctx.db, a->id, z->uuid, path);
+    } else {
+      auto o = open_archive(ctx, z->id);
+      auto e = o.archive->find(path);
+      if (!e) throw http::BadRequest("The form refers to something that does not exist.");
+      domain::attach_article(ctx.db, a->id, z->uuid, path, e->title.empty() ? path : e->title);
+    }
+    return http::Response::redirect("/assignments/" + std::to_string(a->id));
+  });
+
+  // ---- admin ----
+  app.route("GET", "/admin/zim", kAdmin, [](Ctx& ctx) { return admin_page(ctx, "", ""); });
+  app.route("POST", "/admin/zim", kAdmin, [](Ctx& ctx) {
+    auto& form = const_cast<http::Form&>(ctx.req.form());
+    http::UploadedFile* f = nullptr;
+    for (auto& x : form.files)
+      if (x.field == "zim") f = &x;
+    if (!f || f->size == 0) return admin_page(ctx, ctx.tr("Choose a ZIM file."), "", 422);
+    if (f->temp_path.empty()) {  // a small upload kept in memory: give libzim a file
+      std::string path =
+          ctx.settings->zim_dir + "/.upload-" + domain::random_token().substr(0, 12) + ".part";
+      content::write_file_durably(path, f->data);
+      return add_result(ctx, path, true);
+    }
+    // The upload's temp file is given up: renamed into place when it checks out.
+    std::string path = f->release_temp();
+    auto resp = add_result(ctx, path, true);
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    return resp;
+  });
+  app.route("POST", "/admin/zim/usb", kAdmin, [](Ctx& ctx) {
+    std::string name = ctx.req.form().value("name");
+    auto files = waiting_zims(*ctx.settings);
+    if (std::find(files.begin(), files.end(), name) == files.end())
+      return admin_page(ctx, ctx.tr("That archive is not waiting any more."), "", 422);
+    std::string path = ctx.settings->packs_waiting_dir + "/" + name;
+    if (ctx.req.form().value("action") == "delete") {
+      std::filesystem::remove(path);
+      return admin_page(ctx, "", ctx.tr("The archive was deleted without adding it."));
+    }
+    auto resp = add_result(ctx, path, true);
+    std::error_code ec;
+    std::filesystem::remove(path, ec);  // added (moved away) or refused: it goes either way
+    return resp;
+  });
+  app.route("POST", "/admin/zim/{id}/remove", kAdmin, [](Ctx& ctx) {
+    auto z = domain::find_zim(ctx.db, ctx.req.id("id"));
+    if (!z) throw http::NotFound();
+    if (ctx.settings->zims) ctx.settings->zims->close(z->id);
+    domain::remove_zim(ctx.db, ctx.settings->zim_dir, z->id);
+    return admin_page(
+        ctx, "",
+        ctx.tr(domain::Message{"«{title}» was removed from the library.", {{"title", z->title}}}));
+  });
+}
+
+// For the library page and the assignment pages (views_library.cpp, views_coursework.cpp).
+mstch::array zim_archives_data(Ctx& ctx) {
+  mstch::array out;
+  for (const auto& z : domain::list_zims(ctx.db)) out.push_back(archive_data(ctx, z));
+  return out;
+}
+
+mstch::array zim_hits_data(Ctx& ctx, const std::string& q, int per_archive) {
+  mstch::array out;
+  if (!ctx.settings || !ctx.settings->zims) return out;
+  for (const auto& z : domain::list_zims(ctx.db)) {
+    try {
+      Opened o{z, ctx.settings->zims->get(z.id, domain::zim_file(ctx.settings->zim_dir, z.uuid))};
+      for (auto& h : hits_data(o, q, per_archive)) out.push_back(std::move(h));
+    } catch (const std::exception&) {
+    }
+  }
+  return out;
+}
+
+mstch::array articles_data(Ctx& ctx, std::int64_t assignment_id) {
+  mstch::array out;
+  for (const auto& a : domain::articles_of(ctx.db, assignment_id)) {
+    mstch::map m{{"name", a.title}, {"path", a.path}, {"on_box", a.archive_id.has_value()}};
+    if (a.archive_id) {
+      m["url"] = archive_url(*a.archive_id, a.path);
+      m["zim_id"] = std::to_string(*a.archive_id);
+    }
+    out.push_back(m);
+  }
+  return out;
+}
+
+}  // namespace parta::web
