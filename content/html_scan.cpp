@@ -285,4 +285,188 @@ std::string rewrite_article(std::string_view html, std::string_view base,
   return out;
 }
 
+namespace {
+
+bool one_of(const std::string& n, std::initializer_list<const char*> names) {
+  for (const char* x : names)
+    if (n == x) return true;
+  return false;
+}
+
+// Collapses runs of white space (and no-break spaces) into one space, trims the ends.
+std::string collapse(const std::string& s) {
+  std::string out;
+  bool space = false;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    bool ws = is_space(s[i]);
+    if (!ws && static_cast<unsigned char>(s[i]) == 0xC2 && i + 1 < s.size() &&
+        static_cast<unsigned char>(s[i + 1]) == 0xA0) {
+      ws = true;
+      ++i;
+    }
+    if (ws) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(s[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<ArticleBlock> read_article(std::string_view html, std::size_t max_blocks) {
+  std::vector<ArticleBlock> out;
+  ArticleBlock cur;
+  std::string text;
+  int skip = 0;  // inside script, style, head, nav, form, …
+  bool in_row = false;
+  std::vector<std::string> cells;
+  auto flush = [&] {
+    std::string t = collapse(text);
+    text.clear();
+    if (t.empty() || out.size() >= max_blocks) return;
+    if (in_row) {
+      cells.push_back(t);
+      return;
+    }
+    ArticleBlock b = cur;
+    b.text = t;
+    out.push_back(std::move(b));
+  };
+  scan_html(html, [&](const HtmlToken& t) {
+    const std::string& n = t.name;
+    bool skipped = one_of(n, {"script", "style", "head", "title", "nav", "form", "noscript",
+                              "button", "select", "template", "svg", "math", "object", "iframe"});
+    if (t.kind == HtmlToken::start_tag && skipped && !t.self_closing) {
+      ++skip;
+      return;
+    }
+    if (t.kind == HtmlToken::end_tag && skipped) {
+      if (skip > 0) --skip;
+      return;
+    }
+    if (skip > 0) return;
+    if (t.kind == HtmlToken::text) {
+      if (text.size() < (1u << 20)) text += decode_entities(t.raw);
+      return;
+    }
+    if (t.kind != HtmlToken::start_tag && t.kind != HtmlToken::end_tag) return;
+    bool start = t.kind == HtmlToken::start_tag;
+    if (n.size() == 2 && n[0] == 'h' && n[1] >= '1' && n[1] <= '6') {
+      flush();
+      cur = ArticleBlock{};
+      if (start) {
+        cur.kind = ArticleBlock::heading;
+        cur.level = n[1] - '0';
+      }
+      return;
+    }
+    if (one_of(n, {"p", "div", "section", "article", "blockquote", "pre", "dd", "dt", "figcaption",
+                   "caption", "body", "ul", "ol", "dl", "table", "center"})) {
+      flush();
+      cur = ArticleBlock{};
+      return;
+    }
+    if (n == "li") {
+      flush();
+      cur = ArticleBlock{};
+      if (start) cur.kind = ArticleBlock::item;
+      return;
+    }
+    if (n == "tr") {
+      flush();
+      if (start) {
+        in_row = true;
+        cells.clear();
+      } else if (in_row) {
+        in_row = false;
+        std::string joined;
+        for (const auto& c : cells) joined += (joined.empty() ? "" : " | ") + c;
+        if (!joined.empty() && out.size() < max_blocks)
+          out.push_back({ArticleBlock::row, 0, joined, {}, {}});
+        cells.clear();
+      }
+      return;
+    }
+    if (n == "td" || n == "th") {
+      flush();
+      return;
+    }
+    if (n == "br" && start) {
+      text += '\n';
+      return;
+    }
+    if (n == "img" && start) {
+      std::string src, alt;
+      for (const auto& a : t.attrs) {
+        if (iequals(a.name, "src")) src = decode_entities(a.value);
+        if (iequals(a.name, "alt")) alt = collapse(decode_entities(a.value));
+      }
+      if (src.empty() || out.size() >= max_blocks) return;
+      flush();
+      out.push_back({ArticleBlock::picture, 0, {}, src, alt});
+    }
+  });
+  flush();
+  if (in_row && !cells.empty() && out.size() < max_blocks) {
+    std::string joined;
+    for (const auto& c : cells) joined += (joined.empty() ? "" : " | ") + c;
+    out.push_back({ArticleBlock::row, 0, joined, {}, {}});
+  }
+  return out;
+}
+
+std::optional<std::string> resolve_archive_path(std::string_view page, std::string_view src) {
+  if (target_of(src) == Target::leaves) return std::nullopt;
+  std::size_t cut = src.find_first_of("?#");
+  if (cut != std::string_view::npos) src = src.substr(0, cut);
+  std::string decoded;
+  for (std::size_t i = 0; i < src.size(); ++i) {
+    auto hex = [](char c) {
+      return c >= '0' && c <= '9'                 ? c - '0'
+             : lower(c) >= 'a' && lower(c) <= 'f' ? lower(c) - 'a' + 10
+                                                  : -1;
+    };
+    if (src[i] == '%' && i + 2 < src.size() && hex(src[i + 1]) >= 0 && hex(src[i + 2]) >= 0) {
+      decoded.push_back(static_cast<char>(hex(src[i + 1]) * 16 + hex(src[i + 2])));
+      i += 2;
+    } else {
+      decoded.push_back(src[i] == '\\' ? '/' : src[i]);
+    }
+  }
+  std::vector<std::string> parts;
+  std::string_view base = page;
+  bool rooted = !decoded.empty() && decoded[0] == '/';
+  if (!rooted) {
+    std::size_t slash = base.rfind('/');
+    base = slash == std::string_view::npos ? std::string_view() : base.substr(0, slash);
+    std::size_t pos = 0;
+    while (pos <= base.size() && !base.empty()) {
+      std::size_t e = base.find('/', pos);
+      if (e == std::string_view::npos) e = base.size();
+      if (e > pos) parts.emplace_back(base.substr(pos, e - pos));
+      pos = e + 1;
+    }
+  }
+  std::size_t pos = 0;
+  while (pos <= decoded.size()) {
+    std::size_t e = decoded.find('/', pos);
+    if (e == std::string::npos) e = decoded.size();
+    std::string seg = decoded.substr(pos, e - pos);
+    if (seg == "..") {
+      if (!parts.empty()) parts.pop_back();
+    } else if (!seg.empty() && seg != ".") {
+      parts.push_back(seg);
+    }
+    pos = e + 1;
+  }
+  if (parts.empty()) return std::nullopt;
+  std::string out;
+  for (const auto& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
 }  // namespace parta::content

@@ -5,6 +5,7 @@
 // link rewriter that keeps an article's links on the box, and the reader that turns an article
 // into blocks for the paper packet.
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -44,5 +45,19 @@ std::string decode_entities(std::string_view s);
 // that runs none.
 std::string rewrite_article(std::string_view html, std::string_view base,
                             std::string_view head_extra, std::string_view body_top);
+
+// An article as the paper packet prints it: headings, paragraphs, list items, table rows and
+// pictures, in order, as plain text (entities decoded, spaces collapsed). Scripts, styles, the
+// head, navigation and forms are left out. `max_blocks` bounds what a hostile page can make.
+struct ArticleBlock {
+  enum Kind { heading, paragraph, item, row, picture } kind = paragraph;
+  int level = 0;         // headings: 1..6
+  std::string text;      // a row's cells are separated by " | "
+  std::string src, alt;  // pictures: the src as written (relative to the page), alt text
+};
+std::vector<ArticleBlock> read_article(std::string_view html, std::size_t max_blocks = 5000);
+// The archive path a picture's src names, seen from the page at `page` ("A/Ёж" + "../I/a%20b.png"
+// → "I/a b.png"); nullopt for a src that leaves the archive.
+std::optional<std::string> resolve_archive_path(std::string_view page, std::string_view src);
 
 }  // namespace parta::content

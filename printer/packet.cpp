@@ -7,13 +7,18 @@
 #include <pango/pangocairo.h>
 #include <poppler.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <functional>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "printer/qr_draw.hpp"
+#include "printer/scan.hpp"
 
 namespace parta::printer {
 
@@ -307,12 +312,155 @@ void draw_furniture(cairo_t* cr, const PagePayload& id) {
        "<span>" + human + "</span>", 7.5);
 }
 
+// A reference article in pages: headings, paragraphs, list items, table rows and pictures
+// (gray, scaled to the column) flowing down the text area, the article's title on every page.
+struct ArticlePages {
+  std::string title, source;
+  std::vector<Layout> layouts;
+  std::vector<Surface> pictures;
+  std::vector<std::vector<std::uint8_t>> pixels;  // the pictures' memory
+  struct Placed {
+    PangoLayout* layout = nullptr;
+    int line = 0;
+    cairo_surface_t* picture = nullptr;
+    double x = 0, y = 0, w = 0, h = 0;  // y: a line's baseline, a picture's top
+  };
+  std::vector<std::vector<Placed>> pages;
+};
+
+bool plain_name(const std::string& f) {
+  if (f.empty() || f.size() > 64) return false;
+  for (char c : f)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  return true;
+}
+
+std::unique_ptr<ArticlePages> layout_article(cairo_t* measure, const Material& m) {
+  std::ifstream in(m.path);
+  auto doc = nlohmann::json::parse(in, nullptr, false);
+  if (!doc.is_object() || !doc["blocks"].is_array())
+    throw std::runtime_error("the article cannot be read");
+  auto a = std::make_unique<ArticlePages>();
+  a->title = doc.value("title", m.name);
+  a->source = doc.value("source", "");
+  const double top = kTop + 24, bottom = kBottom, width = kRight - kLeft;
+  double y = top;
+  a->pages.emplace_back();
+  auto new_page = [&] {
+    a->pages.emplace_back();
+    y = top;
+  };
+  std::string folder = m.path.substr(0, m.path.rfind('/') + 1);
+  auto place_text = [&](const std::string& markup, double size, double indent, double gap) {
+    a->layouts.push_back(make_layout(measure, markup, size, width - indent));
+    PangoLayout* l = a->layouts.back().get();
+    PangoLayoutIter* it = pango_layout_get_iter(l);
+    int line = 0;
+    double first_y = -1;
+    do {
+      PangoRectangle logical;
+      pango_layout_iter_get_line_extents(it, nullptr, &logical);
+      double ly = static_cast<double>(logical.y) / PANGO_SCALE;
+      double lh = static_cast<double>(logical.height) / PANGO_SCALE;
+      if (first_y < 0) first_y = ly;
+      if (y + lh > bottom && y > top) new_page();
+      double baseline = static_cast<double>(pango_layout_iter_get_baseline(it)) / PANGO_SCALE - ly;
+      a->pages.back().push_back({l, line, nullptr,
+                                 kLeft + indent + static_cast<double>(logical.x) / PANGO_SCALE,
+                                 y + baseline, 0, 0});
+      y += lh;
+      ++line;
+    } while (pango_layout_iter_next_line(it) && line < 4000);
+    pango_layout_iter_free(it);
+    y += gap;
+  };
+  if (!a->source.empty()) place_text("<i>" + escape(a->source) + "</i>", 9, 0, 6);
+  std::size_t pictures = 0;
+  for (const auto& b : doc["blocks"]) {
+    if (!b.is_object()) continue;
+    std::string k = b.value("k", "");
+    std::string t = b.value("t", "");
+    if (t.size() > 100000) t.resize(100000);
+    if (k == "h") {
+      int level = std::clamp(b.value("l", 2), 1, 6);
+      if (y > bottom - 60) new_page();  // a heading never ends a page
+      place_text("<b>" + escape(t) + "</b>", level <= 2 ? 14 : 12, 0, 4);
+    } else if (k == "li") {
+      place_text("• " + escape(t), 11, 12, 3);
+    } else if (k == "row") {
+      place_text(escape(t), 10, 6, 2);
+    } else if (k == "img") {
+      std::string f = b.value("f", "");
+      if (!plain_name(f) || ++pictures > 200) continue;
+      PageImage img;
+      try {
+        img = load_picture(folder + f, 1200);
+      } catch (const std::exception&) {
+        std::string alt = b.value("alt", "");
+        place_text("<i>[" + escape(alt.empty() ? "рисунок" : alt) + "]</i>", 9, 0, 4);
+        continue;
+      }
+      if (img.width <= 0 || img.height <= 0) continue;
+      int stride = cairo_format_stride_for_width(CAIRO_FORMAT_RGB24, img.width);
+      std::vector<std::uint8_t> px(static_cast<std::size_t>(stride) * img.height);
+      for (int r = 0; r < img.height; ++r)
+        for (int c = 0; c < img.width; ++c) {
+          std::uint8_t g = img.gray[static_cast<std::size_t>(r) * img.width + c];
+          std::uint8_t* d = &px[static_cast<std::size_t>(r) * stride + c * 4];
+          d[0] = d[1] = d[2] = g;
+          d[3] = 255;
+        }
+      a->pixels.push_back(std::move(px));
+      a->pictures.emplace_back(cairo_image_surface_create_for_data(
+          a->pixels.back().data(), CAIRO_FORMAT_RGB24, img.width, img.height, stride));
+      // 150 dpi on paper at most, the column's width, and a third of the page's height.
+      double w = std::min(width, img.width * 72.0 / 150.0);
+      double h = w * img.height / img.width;
+      double max_h = (bottom - top) / 3;
+      if (h > max_h) {
+        w *= max_h / h;
+        h = max_h;
+      }
+      if (y + h > bottom) new_page();
+      a->pages.back().push_back({nullptr, 0, a->pictures.back().get(), kLeft, y, w, h});
+      y += h + 6;
+      std::string alt = b.value("alt", "");
+      if (!alt.empty()) place_text("<i>" + escape(alt) + "</i>", 9, 0, 6);
+    } else if (!t.empty()) {
+      place_text(escape(t), 11, 0, 6);
+    }
+  }
+  if (a->pages.back().empty() && a->pages.size() > 1) a->pages.pop_back();
+  return a;
+}
+
+void draw_article_page(cairo_t* cr, const ArticlePages& a, std::size_t page) {
+  text(cr, kLeft, kTop - 4, kRight - kLeft - G::kCode,
+       "<b>" + escape(a.title) + "</b>" + (page ? " (продолжение)" : ""), 11);
+  for (const auto& p : a.pages[page]) {
+    if (p.layout) {
+      cairo_move_to(cr, p.x, p.y);
+      pango_cairo_show_layout_line(cr, pango_layout_get_line_readonly(p.layout, p.line));
+    } else if (p.picture) {
+      cairo_save(cr);
+      cairo_translate(cr, p.x, p.y);
+      cairo_scale(cr, p.w / cairo_image_surface_get_width(p.picture),
+                  p.h / cairo_image_surface_get_height(p.picture));
+      cairo_set_source_surface(cr, p.picture, 0, 0);
+      cairo_paint(cr);
+      cairo_restore(cr);
+      cairo_set_source_rgb(cr, 0, 0, 0);
+    }
+  }
+}
+
 struct Plan {
   std::vector<std::function<void(cairo_t*)>> pages;
 };
 
 Plan plan(cairo_t* measure, const PacketInfo& p, std::vector<std::unique_ptr<TextPages>>& texts,
-          std::vector<Document>& docs, std::vector<std::string>& left_out) {
+          std::vector<Document>& docs, std::vector<std::string>& left_out,
+          std::vector<std::unique_ptr<ArticlePages>>& articles) {
   Plan out;
   out.pages.push_back([&p, &left_out](cairo_t* cr) { draw_cover(cr, p, left_out); });
   if (!p.body_markdown.empty()) {
@@ -327,6 +475,20 @@ Plan plan(cairo_t* measure, const PacketInfo& p, std::vector<std::unique_ptr<Tex
       });
   }
   for (const auto& m : p.materials) {
+    if (m.kind == "article") {
+      try {
+        articles.push_back(layout_article(measure, m));
+      } catch (const std::bad_alloc&) {
+        throw;
+      } catch (const std::exception&) {
+        left_out.push_back(m.name);
+        continue;
+      }
+      ArticlePages* a = articles.back().get();
+      for (std::size_t i = 0; i < a->pages.size(); ++i)
+        out.pages.push_back([a, i](cairo_t* cr) { draw_article_page(cr, *a, i); });
+      continue;
+    }
     try {
       docs.push_back(open_pdf(m.path));
     } catch (const std::runtime_error&) {
@@ -354,7 +516,8 @@ int packet_pages(const PacketInfo& p) {
   std::vector<std::unique_ptr<TextPages>> texts;
   std::vector<Document> docs;
   std::vector<std::string> left_out;
-  return static_cast<int>(plan(cr.get(), p, texts, docs, left_out).pages.size());
+  std::vector<std::unique_ptr<ArticlePages>> articles;
+  return static_cast<int>(plan(cr.get(), p, texts, docs, left_out, articles).pages.size());
 }
 
 int render_packets(const std::vector<PacketInfo>& packets, const std::string& path) {
@@ -368,7 +531,8 @@ int render_packets(const std::vector<PacketInfo>& packets, const std::string& pa
     std::vector<std::unique_ptr<TextPages>> texts;
     std::vector<Document> docs;
     std::vector<std::string> left_out;
-    Plan pl = plan(cr.get(), p, texts, docs, left_out);
+    std::vector<std::unique_ptr<ArticlePages>> articles;
+    Plan pl = plan(cr.get(), p, texts, docs, left_out, articles);
     PagePayload id = p.id;
     id.pages = static_cast<int>(pl.pages.size());
     for (std::size_t i = 0; i < pl.pages.size(); ++i) {

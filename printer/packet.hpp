@@ -15,6 +15,9 @@ enum class Ruling { lined, grid };
 
 struct Material {
   std::string path, name;  // a PDF file, and its name for people
+  // "pdf", or "article": a reference article partad wrote out for the packet — `path` is its
+  // article.json (title, source, blocks of text and pictures named by files beside it).
+  std::string kind = "pdf";
 };
 
 struct PacketInfo {

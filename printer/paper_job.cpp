@@ -122,7 +122,8 @@ std::optional<JobKind> kind_from(const std::string& s) {
 
 json packet_json(const PacketInfo& p) {
   json materials = json::array();
-  for (const auto& m : p.materials) materials.push_back({{"path", m.path}, {"name", m.name}});
+  for (const auto& m : p.materials)
+    materials.push_back({{"path", m.path}, {"name", m.name}, {"kind", m.kind}});
   return {{"school", p.school},
           {"class_name", p.class_name},
           {"student_name", p.student_name},
@@ -153,7 +154,8 @@ PacketInfo packet_from(Fields& f) {
   p.how_to_return = f.text("how_to_return");
   p.body_markdown = f.text("body_markdown", true, kBody);
   p.materials = f.list<Material>("materials", [](Fields& m) {
-    return Material{m.text("path"), m.text("name")};
+    std::string kind = m.text("kind", false);
+    return Material{m.text("path"), m.text("name"), kind == "article" ? kind : "pdf"};
   });
   p.answer_pages = static_cast<int>(f.integer("answer_pages", 0, 100));
   std::string ruling = f.text("ruling");

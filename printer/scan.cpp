@@ -23,7 +23,9 @@ void init_vips() {
     // untrusted input, and of those only the three formats the upload accepts.
     vips_block_untrusted_set(TRUE);
     vips_operation_block_set("VipsForeignLoad", TRUE);
-    for (const char* ok : {"VipsForeignLoadPdf", "VipsForeignLoadJpeg", "VipsForeignLoadPng"})
+    // (WebP and GIF: pictures of reference articles, load_picture(), checked by their bytes too.)
+    for (const char* ok : {"VipsForeignLoadPdf", "VipsForeignLoadJpeg", "VipsForeignLoadPng",
+                           "VipsForeignLoadWebp", "VipsForeignLoadNsgif"})
       vips_operation_block_set(ok, FALSE);
   });
 }
@@ -177,6 +179,34 @@ std::string page_jpeg(const PageImage& page, int max_width) {
   std::string out(static_cast<const char*>(buf), size);
   g_free(buf);
   return out;
+}
+
+PageImage load_picture(const std::string& path, int max_width, std::int64_t max_pixels) {
+  init_vips();
+  char head[12] = {};
+  {
+    std::ifstream in(path, std::ios::binary);
+    in.read(head, sizeof head);
+    if (in.gcount() < static_cast<std::streamsize>(sizeof head)) throw Unreadable("too short");
+  }
+  std::string h(head, sizeof head);
+  bool known = h.rfind("\xFF\xD8\xFF", 0) == 0 || h.rfind("\x89PNG\r\n\x1A\n", 0) == 0 ||
+               h.rfind("GIF8", 0) == 0 || (h.rfind("RIFF", 0) == 0 && h.substr(8, 4) == "WEBP");
+  if (!known) throw Unreadable("not a JPEG, PNG, GIF or WebP picture");
+  try {
+    auto img = vips::VImage::new_from_file(
+        path.c_str(), vips::VImage::option()->set("access", VIPS_ACCESS_SEQUENTIAL));
+    std::int64_t w = img.width(), hgt = img.height();
+    if (w * hgt > max_pixels) throw TooLarge(w, hgt);
+    // Transparent parts print as paper, not black.
+    if (img.has_alpha()) img = img.flatten(vips::VImage::option()->set("background", 255.0));
+    if (img.width() > max_width) img = img.resize(static_cast<double>(max_width) / img.width());
+    return to_page(img);
+  } catch (const vips::VError& e) {
+    std::string why = e.what();
+    if (why.find("out of memory") != std::string::npos) throw std::bad_alloc();
+    throw Unreadable("the picture cannot be read: " + why);
+  }
 }
 
 }  // namespace parta::printer

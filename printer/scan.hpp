@@ -51,6 +51,10 @@ struct PageRead {
 PageRead read_page(const PageImage& page);
 
 // The page as a JPEG to keep with the submission (width capped, grey, small).
+// A picture of a reference article (JPEG, PNG, GIF or WebP by its first bytes), in gray, at most
+// `max_width` pixels wide. Throws Unreadable, or TooLarge past `max_pixels` (before decoding).
+PageImage load_picture(const std::string& path, int max_width,
+                       std::int64_t max_pixels = kDefaultMaxPixels);
 std::string page_jpeg(const PageImage& page, int max_width = 1400);
 // A page image from encoded bytes (tests and the corpus tools).
 PageImage decode_image(const std::string& bytes);

@@ -1,16 +1,23 @@
 #include "app/paper_worker.hpp"
 
 #include <exception>
+#include <filesystem>
 #include <fstream>
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "app/log.hpp"
+#include "content/durable.hpp"
+#include "content/html_scan.hpp"
+#include "content/zim.hpp"
 #include "domain/coursework.hpp"
 #include "domain/days.hpp"
 #include "domain/library.hpp"
 #include "domain/paper.hpp"
 #include "domain/school.hpp"
+#include "domain/zim_library.hpp"
 
 namespace parta::app {
 
@@ -144,10 +151,74 @@ printer::JobResult PaperWorker::must_run(const printer::Job& job, int units) {
   return std::move(r.result);
 }
 
+namespace {
+
+// A reference article attached to the assignment, written out for the helper: article.json (the
+// title, the archive's name, the text in blocks) and its pictures as files beside it. Pictures
+// are only copied here, never decoded: the helper decodes them within its limits.
+std::optional<printer::Material> write_article(const std::string& zim_dir, const domain::ZimRow& z,
+                                               const domain::AttachedArticle& art,
+                                               const std::string& folder) {
+  try {
+    content::ZimArchive archive(domain::zim_file(zim_dir, z.uuid));
+    auto e = archive.find(art.path);
+    for (int hops = 0; e && !e->redirect_to.empty() && hops < 5; ++hops)
+      e = archive.find(e->redirect_to);
+    if (!e || !e->redirect_to.empty() || e->mime.rfind("text/html", 0) != 0 ||
+        e->size > (16u << 20))
+      return std::nullopt;
+    auto blocks = content::read_article(archive.read(*e));
+    std::filesystem::create_directories(folder);
+    nlohmann::json out = nlohmann::json::array();
+    int n = 0;
+    std::uint64_t bytes = 0;
+    for (const auto& b : blocks) {
+      switch (b.kind) {
+        case content::ArticleBlock::heading:
+          out.push_back({{"k", "h"}, {"l", b.level}, {"t", b.text}});
+          break;
+        case content::ArticleBlock::item:
+          out.push_back({{"k", "li"}, {"t", b.text}});
+          break;
+        case content::ArticleBlock::row:
+          out.push_back({{"k", "row"}, {"t", b.text}});
+          break;
+        case content::ArticleBlock::paragraph:
+          out.push_back({{"k", "p"}, {"t", b.text}});
+          break;
+        case content::ArticleBlock::picture: {
+          auto path = content::resolve_archive_path(e->path, b.src);
+          auto pic = path ? archive.find(*path) : std::nullopt;
+          if (!pic || !pic->redirect_to.empty() || pic->mime.rfind("image/", 0) != 0 ||
+              pic->mime == "image/svg+xml" || pic->size > (8u << 20) || n >= 200 ||
+              bytes + pic->size > (64u << 20))
+            break;
+          std::string f = "img-" + std::to_string(n++);
+          std::ofstream(folder + "/" + f, std::ios::binary) << archive.read(*pic);
+          bytes += pic->size;
+          out.push_back({{"k", "img"}, {"f", f}, {"alt", b.alt}});
+          break;
+        }
+      }
+    }
+    nlohmann::json doc{{"title", art.title}, {"source", z.title}, {"blocks", out}};
+    std::ofstream(folder + "/article.json") << doc.dump();
+    return printer::Material{folder + "/article.json", art.title, "article"};
+  } catch (const std::exception& ex) {
+    log::warning("paper: the article " + art.path + " could not be written out: " + ex.what());
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
 void PaperWorker::make_run(std::int64_t run_id) {
   printer::Job job;
   job.kind = printer::JobKind::packets;
   std::vector<std::int64_t> packet_ids;
+  // The helper's folder first: the run's reference articles are written into it.
+  JobFolder dir(blobs_.tmp_dir());
+  std::vector<printer::Material> articles;
   {
     auto c = db_.acquire();
     auto run = domain::find_run(*c, run_id);
@@ -158,6 +229,14 @@ void PaperWorker::make_run(std::int64_t run_id) {
         "Принесите листы в школу до " + domain::local_datetime(a->due_at) +
         ": отдайте классному руководителю или оставьте на вахте в конверте с фамилией." +
         (school.hotline.empty() ? "" : " Вопросы — по телефону " + school.hotline + ".");
+    std::string zim_dir = std::filesystem::path(blobs_.blob_dir()).parent_path().string() + "/zim";
+    int k = 0;
+    for (const auto& art : domain::articles_of(*c, a->id)) {
+      auto z = art.archive_id ? domain::find_zim(*c, *art.archive_id) : std::nullopt;
+      if (!z) continue;
+      if (auto m = write_article(zim_dir, *z, art, dir.path() + "/article-" + std::to_string(k++)))
+        articles.push_back(*m);
+    }
     for (const auto& p : domain::packets_of(*c, run_id)) {
       auto s = domain::find_student(*c, p.student_id);
       if (!s) continue;
@@ -180,6 +259,7 @@ void PaperWorker::make_run(std::int64_t run_id) {
       for (const auto& m : domain::materials_of(*c, a->id))
         if (m.type == "application/pdf")
           info.materials.push_back({blobs_.path_of(m.sha256), m.title});
+      for (const auto& m : articles) info.materials.push_back(m);
       info.answer_pages = run->answer_pages;
       info.ruling = run->ruling == "grid" ? printer::Ruling::grid : printer::Ruling::lined;
       info.id.assignment = a->id;
@@ -190,7 +270,6 @@ void PaperWorker::make_run(std::int64_t run_id) {
     }
   }
   // One PDF per student and the combined print file, made by one helper.
-  JobFolder dir(blobs_.tmp_dir());
   job.out = dir.path();
   auto result = must_run(job, static_cast<int>(job.packets.size()) + 1);
   if (!result.ok())
