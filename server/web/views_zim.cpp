@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <filesystem>
 #include <limits>
+#include <list>
+#include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include "content/durable.hpp"
 #include "content/html_scan.hpp"
@@ -98,6 +101,45 @@ std::string article_bar(Ctx& ctx, const domain::ZimRow& z, const std::string& pa
   return bar;
 }
 
+// Archive pages as they were last sent, rewritten and gzipped, by archive, entry, language and
+// whether the reader may attach (the bar differs): a class reading the same articles costs one
+// decompression of each, not one per phone. Bounded in bytes; the oldest goes first.
+class ArticleCache {
+ public:
+  std::optional<std::string> get(const std::string& key) {
+    std::lock_guard lock(m_);
+    auto it = map_.find(key);
+    if (it == map_.end()) return std::nullopt;
+    order_.splice(order_.begin(), order_, it->second.second);
+    return it->second.first;
+  }
+  void put(const std::string& key, std::string gz) {
+    if (gz.size() > kMax / 16) return;
+    std::lock_guard lock(m_);
+    if (map_.count(key)) return;
+    bytes_ += gz.size() + key.size();
+    order_.push_front(key);
+    map_.emplace(key, std::make_pair(std::move(gz), order_.begin()));
+    while (bytes_ > kMax && !order_.empty()) {
+      auto old = map_.find(order_.back());
+      bytes_ -= old->second.first.size() + old->first.size();
+      map_.erase(old);
+      order_.pop_back();
+    }
+  }
+
+ private:
+  static constexpr std::size_t kMax = 4u << 20;
+  std::mutex m_;
+  std::list<std::string> order_;
+  std::unordered_map<std::string, std::pair<std::string, std::list<std::string>::iterator>> map_;
+  std::size_t bytes_ = 0;
+};
+ArticleCache& article_cache() {
+  static ArticleCache c;
+  return c;
+}
+
 constexpr const char* kHeadExtra =
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
     "<style>img,video{max-width:100%;height:auto}table{display:block;overflow-x:auto}"
@@ -143,10 +185,27 @@ http::Response entry_response(Ctx& ctx, const Opened& o, const content::ZimEntry
   }
   if (e.size > kMaxWhole) throw http::PayloadTooLarge();
   r.header("Accept-Ranges", "bytes");
+  std::string key;
+  if (html && ctx.req.accepts_gzip()) {
+    key = std::to_string(o.row.id) + ":" + std::to_string(e.index) + ":" +
+          (ctx.lang == Lang::ru ? "ru" : "en") + (ctx.me().role == Role::teacher ? ":t" : "");
+    if (auto gz = article_cache().get(key)) {
+      r.body = std::move(*gz);
+      r.header("Content-Encoding", "gzip");
+      r.header("Vary", "Accept-Encoding");
+      return r;
+    }
+  }
   r.body = o.archive->read(e);
   if (html && r.body.size() <= kMaxRewrite)
     r.body = content::rewrite_article(r.body, "/zim/" + std::to_string(o.row.id) + "/", kHeadExtra,
                                       article_bar(ctx, o.row, e.path));
+  if (!key.empty()) {
+    r.body = http::gzip(r.body);
+    r.header("Content-Encoding", "gzip");
+    r.header("Vary", "Accept-Encoding");
+    article_cache().put(key, r.body);
+  }
   return r;
 }
 

@@ -1,4 +1,5 @@
-// Fuzzes the HTML tokenizer and the link rewriter that archive (ZIM) pages go through. The input
+// Fuzzes the HTML tokenizer, the link rewriter that archive (ZIM) pages go through and the reader
+// that turns an article into blocks for the paper packet. The input
 // is an article as an archive could hold it. Checked: the tokens cover the input exactly, and no
 // link or source in the rewritten page leaves the box (another host or scheme) or reaches the
 // box's root outside the archive's base.
@@ -45,6 +46,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       if (url && !stays(a.value)) std::abort();
     }
   });
+  // The packet's reader: bounded, and every picture's path stays inside the archive.
+  auto blocks = read_article(in, 500);
+  if (blocks.size() > 500) std::abort();
+  for (const auto& b : blocks)
+    if (b.kind == ArticleBlock::picture)
+      if (auto p = resolve_archive_path("A/B", b.src))
+        if (p->empty() || (*p)[0] == '/' || *p == ".." || p->rfind("../", 0) == 0 ||
+            p->find("/../") != std::string::npos)
+          std::abort();
   std::string text = decode_entities(in);
   if (parta::text::is_valid_utf8(in) && !parta::text::is_valid_utf8(text)) std::abort();
   return 0;

@@ -120,7 +120,7 @@ class Permissions : public ::testing::Test {
                                 read_file(std::string(PARTA_ZIM_FIXTURES) + "/ru-wiki.zim")}});
     if (z.status != 200) throw std::runtime_error("archive not added: " + z.body);
     std::string zl = admin.get("/library").body;
-    if (!std::regex_search(zl, li, std::regex("/library/zim/(\\d+)\"")))
+    if (!std::regex_search(zl, li, std::regex("/library/zim/(\\d+)\">Школьная энциклопедия<")))
       throw std::runtime_error("no archive");
     zim_ = std::stoll(li[1]);
     // Coursework: smirnova sets Russian in 5А with a file; ivanov.a and sokolova.m hand in photos.

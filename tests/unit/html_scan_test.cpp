@@ -65,5 +65,39 @@ TEST(HtmlScan, EntitiesDecoded) {
             "&bogus; &#xD800; &#99999999; & alone");
 }
 
+TEST(HtmlScan, ArticleForPaper) {
+  auto blocks = read_article(
+      "<html><head><title>T</title><style>p{}</style></head><body><nav>меню</nav>"
+      "<h1>Ёжик</h1><p>Обыкновенный   <b>ёж</b>&nbsp;— зверь.</p><script>x()</script>"
+      "<p><img src=\"../I/a%20b.png\" alt=\"Ёж\"></p><ul><li>один</li><li>два</li></ul>"
+      "<table><tr><th>Река</th><td>3530</td></tr></table>текст в конце</body></html>");
+  ASSERT_EQ(blocks.size(), 7u);
+  EXPECT_EQ(blocks[0].kind, ArticleBlock::heading);
+  EXPECT_EQ(blocks[0].level, 1);
+  EXPECT_EQ(blocks[0].text, "Ёжик");
+  EXPECT_EQ(blocks[1].text, "Обыкновенный ёж — зверь.");
+  EXPECT_EQ(blocks[2].kind, ArticleBlock::picture);
+  EXPECT_EQ(blocks[2].alt, "Ёж");
+  EXPECT_EQ(blocks[3].kind, ArticleBlock::item);
+  EXPECT_EQ(blocks[4].text, "два");
+  EXPECT_EQ(blocks[5].kind, ArticleBlock::row);
+  EXPECT_EQ(blocks[5].text, "Река | 3530");
+  EXPECT_EQ(blocks[6].text, "текст в конце");
+  // A hostile page cannot make more blocks than the bound.
+  std::string many;
+  for (int i = 0; i < 100; ++i) many += "<p>x</p>";
+  EXPECT_EQ(read_article(many, 10).size(), 10u);
+}
+
+TEST(HtmlScan, PicturePathsInsideTheArchive) {
+  EXPECT_EQ(resolve_archive_path("A/Ёж", "../I/a%20b.png"), "I/a b.png");
+  EXPECT_EQ(resolve_archive_path("Ёжик", "I/ezh.png?x=1#y"), "I/ezh.png");
+  EXPECT_EQ(resolve_archive_path("A/B/C", "/I/x.png"), "I/x.png");
+  EXPECT_EQ(resolve_archive_path("A", "../../../../etc/passwd"), "etc/passwd");
+  EXPECT_FALSE(resolve_archive_path("A", "https://upload.wikimedia.org/x.png"));
+  EXPECT_FALSE(resolve_archive_path("A", "//host/x.png"));
+  EXPECT_FALSE(resolve_archive_path("A", ".."));
+}
+
 }  // namespace
 }  // namespace parta::content
