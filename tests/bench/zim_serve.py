@@ -136,7 +136,9 @@ def main():
         res["partad_add_s"] = round(time.perf_counter() - t, 1)
         if "проверен и добавлен" not in body:
             raise RuntimeError("partad did not add the archive: " + body[:500])
-        zid = re.search(r"/library/zim/(\d+)", admin.get("/library")).group(1)
+        title = archive.get_metadata("Title").decode()
+        zid = re.search(r"/library/zim/(\d+)\">" + re.escape(title) + "<",
+                        admin.get("/library")).group(1)
         res["partad_rss_added_mib"] = round(status(proc.pid, "VmRSS"), 1)
         student = Staff(base, "ivanov.a", "202620")
         cookie = "; ".join(f"{c.name}={c.value}" for c in student.opener.handlers[-1].cookiejar) \

@@ -34,7 +34,8 @@ def main():
             "zim", "ru-wiki.zim", "application/octet-stream",
             open(os.path.join(zims, "ru-wiki.zim"), "rb").read())])
         check("проверен и добавлен" in body, "the admin added the archive")
-        zim_id = re.search(r"/library/zim/(\d+)", admin.get("/library")).group(1)
+        zim_id = re.search(r"/library/zim/(\d+)\">Школьная энциклопедия<",
+                           admin.get("/library")).group(1)
 
         driver = phone_browser(run.webdriver, f"{run.tmp}/profile")
         driver.set_window_size(360, 780)
