@@ -190,23 +190,29 @@ namespace {
 // decompressor's window) — bounded work on a 2-core box, and bounded memory.
 class ReadSlots {
  public:
+  // First come, first served: a phone that waits is never overtaken (the tail of the latencies).
   void acquire() {
     std::unique_lock lock(m_);
-    cv_.wait(lock, [this] { return free_ > 0; });
-    --free_;
+    std::uint64_t ticket = next_++;
+    cv_.wait(lock, [&] { return ticket == admitted_ && in_use_ < kSlots; });
+    ++admitted_;
+    ++in_use_;
+    cv_.notify_all();  // the next ticket may fit too
   }
   void release() {
     {
       std::lock_guard lock(m_);
-      ++free_;
+      --in_use_;
     }
-    cv_.notify_one();
+    cv_.notify_all();
   }
 
  private:
+  static constexpr int kSlots = 4;
   std::mutex m_;
   std::condition_variable cv_;
-  int free_ = 4;
+  std::uint64_t next_ = 0, admitted_ = 0;
+  int in_use_ = 0;
 };
 ReadSlots& read_slots() {
   static ReadSlots s;
