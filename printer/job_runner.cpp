@@ -49,6 +49,8 @@ JobResult read_one_page(const Job& job) {
     if (read.id) r.payload = encode_payload(*read.id);
     r.codes = read.codes;
     r.disagree = read.disagree;
+    r.foreign = read.foreign;
+    r.damaged = read.damaged;
     r.jpeg = "page.jpg";
     std::string bytes = page_jpeg(img);
     std::ofstream out(job.out + "/" + r.jpeg, std::ios::binary);

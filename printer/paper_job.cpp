@@ -361,6 +361,8 @@ std::string result_to_json(JobKind kind, const JobResult& r) {
       j["payload"] = r.payload ? json(*r.payload) : json(nullptr);
       j["codes"] = r.codes;
       j["disagree"] = r.disagree;
+      j["foreign"] = r.foreign;
+      j["damaged"] = r.damaged;
       j["jpeg"] = r.jpeg;
       j["width"] = r.width;
       j["height"] = r.height;
@@ -437,6 +439,8 @@ std::optional<JobResult> parse_result(JobKind kind, std::string_view text, std::
       if (f.has("payload")) r.payload = f.text("payload", true, 64);
       r.codes = static_cast<int>(f.integer("codes", 0, 1000));
       r.disagree = f.boolean("disagree");
+      r.foreign = f.boolean("foreign", false);
+      r.damaged = f.boolean("damaged", false);
       r.jpeg = f.text("jpeg", true, 128);
       if (f.ok() && !safe_file_name(r.jpeg)) f.fail("names a file outside its folder");
       r.width = f.integer("width", 0, INT32_MAX);

@@ -71,11 +71,12 @@ struct JobResult {
   std::optional<std::string> payload;  // the code both codes agree on, as read (partad re-checks)
   int codes = 0;
   bool disagree = false;
-  std::string jpeg;                    // the page kept as JPEG: a name in the job's folder
-  std::int64_t width = 0, height = 0;  // read_page and too_large: the picture's size
-  std::vector<Printer> printers;       // printers
-  int print_job = 0;                   // print
-  std::optional<JobStatus> status;     // job_status: nullopt when CUPS does not know the job
+  bool foreign = false, damaged = false;  // see PageRead
+  std::string jpeg;                       // the page kept as JPEG: a name in the job's folder
+  std::int64_t width = 0, height = 0;     // read_page and too_large: the picture's size
+  std::vector<Printer> printers;          // printers
+  int print_job = 0;                      // print
+  std::optional<JobStatus> status;        // job_status: nullopt when CUPS does not know the job
   bool ok() const { return error == JobError::none; }
 };
 

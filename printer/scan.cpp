@@ -97,7 +97,13 @@ void scan(const std::uint8_t* data, int w, int h, ZXing::Binarizer binarizer, Pa
        ZXing::ReadBarcodes(ZXing::ImageView(data, w, h, ZXing::ImageFormat::Lum), hints)) {
     if (!r.isValid()) continue;
     auto p = decode_payload(r.text());
-    if (!p) continue;
+    if (!p) {
+      const std::string& t = r.text();
+      bool ours = t.size() >= 4 && t[0] == 'P' && t[1] == 'A' && t[2] >= '0' && t[2] <= '9' &&
+                  t.find(':') != std::string::npos;
+      (ours ? out.damaged : out.foreign) = true;
+      continue;
+    }
     ++out.codes;
     if (out.id && !(*out.id == *p)) out.disagree = true;
     if (!out.id) out.id = p;
@@ -165,6 +171,17 @@ PageRead read_page(const PageImage& page) {
   }
   PageImage blurred = to_page(from_page(page).gaussblur(1.2));
   scan(blurred.gray.data(), blurred.width, blurred.height, ZXing::Binarizer::LocalAverage, out);
+  if (out.id || page.width > 1400) return out;
+  // A fax (100 dpi, one bit, dithered): the dots smoothed back into grey, then enlarged, so a
+  // module of three dithered pixels becomes a grey square of six the binarizer can threshold.
+  for (double sigma : {0.8, 1.4}) {
+    PageImage fax = to_page(from_page(page).gaussblur(sigma).resize(
+        2.0, vips::VImage::option()->set("kernel", VIPS_KERNEL_LINEAR)));
+    scan(fax.gray.data(), fax.width, fax.height, ZXing::Binarizer::GlobalHistogram, out);
+    if (out.id) return out;
+    scan(fax.gray.data(), fax.width, fax.height, ZXing::Binarizer::LocalAverage, out);
+    if (out.id) return out;
+  }
   return out;
 }
 

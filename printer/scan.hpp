@@ -47,14 +47,20 @@ struct PageRead {
   std::optional<PagePayload> id;  // set when the page's codes agree on a valid payload
   int codes = 0;                  // valid codes found
   bool disagree = false;          // two valid codes that name different pages
+  // QR codes read that are not a valid payload: another document's (a product, a link) …
+  bool foreign = false;
+  // … or ours ("PA<version>:…") whose check value or fields are wrong (damaged, edited, or a
+  // version this build does not read).
+  bool damaged = false;
 };
 PageRead read_page(const PageImage& page);
 
-// The page as a JPEG to keep with the submission (width capped, grey, small).
 // A picture of a reference article (JPEG, PNG, GIF or WebP by its first bytes), in gray, at most
 // `max_width` pixels wide. Throws Unreadable, or TooLarge past `max_pixels` (before decoding).
 PageImage load_picture(const std::string& path, int max_width,
                        std::int64_t max_pixels = kDefaultMaxPixels);
+
+// The page as a JPEG to keep with the submission (width capped, grey, small).
 std::string page_jpeg(const PageImage& page, int max_width = 1400);
 // A page image from encoded bytes (tests and the corpus tools).
 PageImage decode_image(const std::string& bytes);

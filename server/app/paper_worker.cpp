@@ -382,6 +382,14 @@ void PaperWorker::read_page(std::int64_t batch, int position, const std::string&
     auto id = r.payload ? printer::decode_payload(*r.payload) : std::nullopt;
     if (r.disagree) {
       reason = "The two codes on the page name different pages.";
+    } else if (!id && (r.damaged || (r.payload && !id))) {
+      reason =
+          "A Parta code was read on this page, but its check value is wrong: the code is "
+          "damaged or was not printed by this box. Look at the page and file it by hand.";
+    } else if (!id && r.foreign) {
+      reason =
+          "The only code on this page is not a Parta code (another document's, or a sheet "
+          "lying on top). File the page by hand, or scan it again without the other sheet.";
     } else if (!id) {
       reason = "No code could be read on this page.";
     } else {
@@ -408,7 +416,8 @@ void PaperWorker::read_page(std::int64_t batch, int position, const std::string&
   if (size == 0)
     size = static_cast<std::uint64_t>(
         c->scalar("SELECT size FROM blobs WHERE sha256 = ?1", sha).value_or(0));
-  domain::add_scan_page(*c, batch, position, source, sha, size, clock_, packet, page_no, reason);
+  domain::add_scan_page(*c, batch, position, source, sha, size, clock_, packet, page_no, reason,
+                        r.ok() ? r.codes : 0);
 }
 
 }  // namespace parta::app

@@ -95,7 +95,7 @@ ScanBatch batch_from(const storage::Query& q) {
 constexpr const char* kPageSelect =
     "SELECT sp.id, sp.batch_id, sp.source, sp.image_sha, sp.status, sp.reason, sp.position, "
     "sp.packet_id, sp.submission_id, sp.page, COALESCE(u.last_name || ' ' || u.first_name, ''), "
-    "COALESCE(a.title, '') FROM scan_pages sp LEFT JOIN packets p ON p.id = sp.packet_id "
+    "COALESCE(a.title, ''), sp.codes FROM scan_pages sp LEFT JOIN packets p ON p.id = sp.packet_id "
     "LEFT JOIN users u ON u.id = p.student_id LEFT JOIN print_runs r ON r.id = p.run_id "
     "LEFT JOIN assignments a ON a.id = r.assignment_id ";
 
@@ -113,6 +113,7 @@ ScanPage page_from(const storage::Query& q) {
   if (auto v = q.opt_integer(9)) p.page = static_cast<int>(*v);
   p.student_name = q.text(10);
   p.assignment_title = q.text(11);
+  if (auto v = q.opt_integer(12)) p.codes = static_cast<int>(*v);
   return p;
 }
 
@@ -409,13 +410,13 @@ Match match_payload(storage::Connection& c, const printer::PagePayload& p) {
 void add_scan_page(storage::Connection& c, std::int64_t batch, int position,
                    const std::string& source, const std::string& image_sha, std::uint64_t size,
                    const Clock& clock, std::optional<std::int64_t> packet, std::optional<int> page,
-                   const std::string& reason) {
+                   const std::string& reason, int codes) {
   storage::Transaction tx(c);
   record_blob(c, clock, image_sha, size);
   c.run(
       "INSERT INTO scan_pages (batch_id, source, position, image_sha, status, reason, packet_id, "
-      "page) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-      batch, source, position, image_sha, packet ? "read" : "review", reason, packet, page);
+      "page, codes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+      batch, source, position, image_sha, packet ? "read" : "review", reason, packet, page, codes);
   c.run("UPDATE scan_batches SET done = done + 1 WHERE id = ?1", batch);
   tx.commit();
 }

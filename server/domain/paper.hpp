@@ -97,6 +97,7 @@ struct ScanPage {
   std::optional<std::int64_t> packet_id, submission_id;
   std::optional<int> page;
   std::string student_name, assignment_title;  // when it names a packet
+  int codes = -1;  // valid codes read on the page (-1: not recorded, pages read before)
 };
 
 std::int64_t create_batch(storage::Connection& c, const Clock& clock, std::int64_t by,
@@ -125,7 +126,7 @@ Match match_payload(storage::Connection& c, const printer::PagePayload& p);
 void add_scan_page(storage::Connection& c, std::int64_t batch, int position,
                    const std::string& source, const std::string& image_sha, std::uint64_t size,
                    const Clock& clock, std::optional<std::int64_t> packet, std::optional<int> page,
-                   const std::string& reason);
+                   const std::string& reason, int codes = 0);
 // Files the batch's read pages in one transaction: per packet one paper submission with its
 // pages in page order; a page already filed before (or twice in the batch) is a duplicate.
 void finish_batch(storage::Connection& c, const Clock& clock, std::int64_t batch);

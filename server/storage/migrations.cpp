@@ -933,6 +933,8 @@ CREATE TABLE assignment_articles (
   PRIMARY KEY (assignment_id, archive_uuid, path)
 );
 )sql",
+    // 19 (issue 18): how many valid codes were read on each scanned page (NULL: read before).
+    "ALTER TABLE scan_pages ADD COLUMN codes INTEGER;",
 };
 
 }  // namespace

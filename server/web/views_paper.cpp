@@ -233,8 +233,10 @@ const char* page_status(const std::string& s) {
 http::Response review_page(Ctx& ctx, const std::string& error, int status) {
   mstch::array pages, packets;
   for (const auto& p : review_queue(ctx, 20))
-    pages.push_back(mstch::map{
-        {"spid", std::to_string(p.id)}, {"source", p.source}, {"reason", ctx.tr(p.reason)}});
+    pages.push_back(mstch::map{{"spid", std::to_string(p.id)},
+                               {"source", p.source},
+                               {"reason", ctx.tr(p.reason)},
+                               {"codes", p.codes >= 0 ? std::to_string(p.codes) : std::string()}});
   // Packets to file a page into: only those of this user's subjects (they name students).
   for (const auto& [p, r] :
        domain::recent_packets(ctx.db, 20, ctx.me().role == Role::admin ? 0 : ctx.me().id))

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <limits>
 #include <list>
+#include <map>
 #include <mutex>
 #include <set>
 #include <unordered_map>
@@ -55,10 +56,45 @@ Opened open_archive(Ctx& ctx, std::int64_t id) {
   }
 }
 
+// An archive's Language metadata (ISO 639-3 codes, comma-separated) in words.
+std::string language_names(Lang lang, const std::string& codes) {
+  static const std::map<std::string, std::pair<const char*, const char*>> kNames = {
+      {"rus", {"русский", "Russian"}},
+      {"eng", {"английский", "English"}},
+      {"deu", {"немецкий", "German"}},
+      {"fra", {"французский", "French"}},
+      {"spa", {"испанский", "Spanish"}},
+      {"ukr", {"украинский", "Ukrainian"}},
+      {"bel", {"белорусский", "Belarusian"}},
+      {"kaz", {"казахский", "Kazakh"}},
+      {"tat", {"татарский", "Tatar"}},
+      {"bak", {"башкирский", "Bashkir"}},
+      {"chv", {"чувашский", "Chuvash"}},
+      {"sah", {"якутский", "Yakut"}},
+      {"kom", {"коми", "Komi"}},
+      {"udm", {"удмуртский", "Udmurt"}},
+      {"che", {"чеченский", "Chechen"}},
+      {"oss", {"осетинский", "Ossetian"}},
+      {"mul", {"многоязычный", "multilingual"}}};
+  std::string out;
+  std::size_t pos = 0;
+  while (pos <= codes.size()) {
+    std::size_t end = codes.find(',', pos);
+    if (end == std::string::npos) end = codes.size();
+    std::string code = codes.substr(pos, end - pos);
+    pos = end + 1;
+    if (code.empty()) continue;
+    auto it = kNames.find(code);
+    if (!out.empty()) out += ", ";
+    out += it == kNames.end() ? code : (lang == Lang::ru ? it->second.first : it->second.second);
+  }
+  return out;
+}
+
 mstch::map archive_data(Ctx& ctx, const domain::ZimRow& z) {
   return mstch::map{{"id", std::to_string(z.id)},
                     {"title", z.title},
-                    {"language", z.language},
+                    {"language", language_names(ctx.lang, z.language)},
                     {"date", z.date},
                     {"description", z.description},
                     {"size", format_size(ctx.lang, z.size)},
@@ -86,17 +122,21 @@ mstch::array hits_data(const Opened& o, const std::string& q, int max) {
 // What goes on top of every archive page: the way back, search, and for a teacher "attach".
 std::string article_bar(Ctx& ctx, const domain::ZimRow& z, const std::string& path) {
   std::string id = std::to_string(z.id);
+  // Every target a thumb's size (44 px), as on the portal's own pages.
+  const std::string tap = " style=\"display:inline-block;min-height:44px;line-height:44px\"";
   std::string bar =
       "<div style=\"font:16px/1.4 sans-serif;background:#eef2f7;border-bottom:1px solid #ccd;"
-      "padding:6px 8px;margin:0 0 8px\"><a href=\"/library\">← " +
-      html_escape(ctx.tr("Library")) + "</a> · <a href=\"/library/zim/" + id + "\">" +
-      html_escape(z.title) + "</a>";
+      "padding:0 8px 6px;margin:0 0 8px\"><a href=\"/library\"" +
+      tap + ">← " + html_escape(ctx.tr("Library")) + "</a> · <a href=\"/library/zim/" + id + "\"" +
+      tap + ">" + html_escape(z.title) + "</a>";
   if (ctx.me().role == Role::teacher)
-    bar += " · <a href=\"/library/zim/" + id + "/attach?path=" + http::url_encode(path) + "\">" +
-           html_escape(ctx.tr("Attach to an assignment")) + "</a>";
+    bar += " · <a href=\"/library/zim/" + id + "/attach?path=" + http::url_encode(path) + "\"" +
+           tap + ">" + html_escape(ctx.tr("Attach to an assignment")) + "</a>";
   bar += "<form method=\"get\" action=\"/library/zim/" + id +
-         "\" style=\"margin:4px 0 0\"><input name=\"q\" maxlength=\"200\" placeholder=\"" +
-         html_escape(ctx.tr("Search in this archive")) + "\" style=\"width:60%\"> <button>" +
+         "\" style=\"margin:0\"><input name=\"q\" maxlength=\"200\" placeholder=\"" +
+         html_escape(ctx.tr("Search in this archive")) +
+         "\" style=\"width:60%;height:44px;box-sizing:border-box\"> <button "
+         "style=\"height:44px;min-width:44px\">" +
          html_escape(ctx.tr("Find")) + "</button></form></div>";
   return bar;
 }
@@ -143,16 +183,25 @@ ArticleCache& article_cache() {
 constexpr const char* kHeadExtra =
     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
     "<style>img,video{max-width:100%;height:auto}table{display:block;overflow-x:auto}"
-    "body{overflow-wrap:break-word}</style>";
+    "body{overflow-wrap:break-word}li>a,td>a,th>a{display:inline-block;min-height:44px;"
+    "padding-top:11px;box-sizing:border-box}</style>";
 
 http::Response entry_response(Ctx& ctx, const Opened& o, const content::ZimEntry& e) {
-  // An archive never changes under its uuid: its entries are cached like the library's files.
-  char etag[64];
-  std::snprintf(etag, sizeof etag, "\"z%.12s-%u\"", o.row.uuid.c_str(), e.index);
+  // An archive never changes under its uuid: its pictures and styles are cached like the
+  // library's files. A page carries the bar, which differs by language and by whether the reader
+  // may attach: its ETag says which, and the phone asks again each time (a family phone passed
+  // from the teacher to the child gets the child's page, as a 304 when it has it).
+  bool html = e.mime.rfind("text/html", 0) == 0;
+  bool attach = ctx.me().role == Role::teacher;
+  const char* variant = !html    ? ""
+                        : attach ? (ctx.lang == Lang::ru ? "-tr" : "-te")
+                                 : (ctx.lang == Lang::ru ? "-r" : "-e");
+  char etag[72];
+  std::snprintf(etag, sizeof etag, "\"z%.12s-%u%s\"", o.row.uuid.c_str(), e.index, variant);
   std::string inm = ctx.req.header("if-none-match");
   http::Response r;
   r.header("ETag", etag);
-  r.header("Cache-Control", "private, max-age=86400");
+  r.header("Cache-Control", html ? "private, no-cache" : "private, max-age=86400");
   r.csp = kArchiveCsp;
   if (!inm.empty() && inm.find(etag) != std::string::npos) {
     r.status = 304;
@@ -161,7 +210,6 @@ http::Response entry_response(Ctx& ctx, const Opened& o, const content::ZimEntry
   r.content_type = e.mime.empty() ? "application/octet-stream" : e.mime;
   if (e.mime.rfind("text/", 0) == 0 && e.mime.find("charset") == std::string::npos)
     r.content_type += "; charset=utf-8";
-  bool html = e.mime.rfind("text/html", 0) == 0;
   std::string range = ctx.req.header("range");
   if (!html && !range.empty() &&
       (ctx.req.header("if-range").empty() || ctx.req.header("if-range") == etag)) {
@@ -363,7 +411,10 @@ void register_zim_views(App& app) {
       std::string path =
           ctx.settings->zim_dir + "/.upload-" + domain::random_token().substr(0, 12) + ".part";
       content::write_file_durably(path, f->data);
-      return add_result(ctx, path, true);
+      auto resp = add_result(ctx, path, true);
+      std::error_code ec;
+      std::filesystem::remove(path, ec);  // refused: it goes; added: it was renamed away
+      return resp;
     }
     // The upload's temp file is given up: renamed into place when it checks out.
     std::string path = f->release_temp();

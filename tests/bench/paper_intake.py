@@ -55,6 +55,13 @@ def jpeg(img, q):
     return buf.getvalue()
 
 
+def fax(img):
+    """A fax machine's page: 100 dpi, one bit, Floyd–Steinberg dithered (PIL's default), PNG."""
+    buf = io.BytesIO()
+    at_dpi(img, 100).convert("1").save(buf, "PNG")
+    return buf.getvalue()
+
+
 def skew(img, deg):
     return img.rotate(deg, resample=Image.BICUBIC, expand=True, fillcolor=255)
 
@@ -103,6 +110,7 @@ def variants(rng):
                                                   14, rng), 70),
         "faint-toner-150dpi": lambda p: jpeg(faint(at_dpi(p, 150), 0.4), 60),
         "phone-photo": lambda p: jpeg(perspective(at_dpi(p, 160), rng), 70),
+        "fax-100dpi-1bit": fax,
     }
 
 
@@ -176,7 +184,10 @@ def main():
             files = []
             for i in keep:
                 img = Image.open(os.path.join(tmp, clean[i])).convert("L")
-                files.append(("scans", f"{name}-{i:04d}.jpg", "image/jpeg", make(img)))
+                data = make(img)
+                png = data[:4] == b"\x89PNG"
+                files.append(("scans", f"{name}-{i:04d}." + ("png" if png else "jpg"),
+                              "image/png" if png else "image/jpeg", data))
             if args.keep:
                 os.makedirs(os.path.join(args.keep, name), exist_ok=True)
                 for _, fn, _, data in files:
@@ -191,7 +202,7 @@ def main():
             # identified (and checked against the truth) but not filed twice.
             filed = wrong = 0
             for source, status, what in rows:
-                i = int(re.search(r"-(\d+)\.jpg", source).group(1))
+                i = int(re.search(r"-(\d+)\.(?:jpg|png)", source).group(1))
                 if status not in ("подшито", "уже подшито"):
                     continue
                 filed += 1

@@ -1,0 +1,156 @@
+// Scan intake tells apart what it found on a page: a valid Parta code, a Parta code whose check
+// value is wrong (damaged, edited), another document's code, or no code at all, so the review
+// queue can say which (issue 18).
+#include <gtest/gtest.h>
+#include <qrencode.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+#include "printer/qr_payload.hpp"
+#include "printer/scan.hpp"
+
+namespace parta::printer {
+namespace {
+
+// A white A5-ish page at 150 dpi with the given QR codes drawn along its top, 6 px a module.
+PageImage page_with(const std::vector<std::string>& texts) {
+  PageImage p;
+  p.width = 900;
+  p.height = 1200;
+  p.gray.assign(static_cast<std::size_t>(p.width) * p.height, 255);
+  int x0 = 40;
+  for (const auto& t : texts) {
+    QRcode* q = QRcode_encodeString(t.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    EXPECT_NE(q, nullptr);
+    if (!q) continue;
+    const int m = 6;
+    for (int y = 0; y < q->width; ++y)
+      for (int x = 0; x < q->width; ++x)
+        if (q->data[y * q->width + x] & 1)
+          for (int dy = 0; dy < m; ++dy)
+            for (int dx = 0; dx < m; ++dx)
+              p.gray[static_cast<std::size_t>(60 + y * m + dy) * p.width + x0 + x * m + dx] = 0;
+    x0 += q->width * m + 80;
+    QRcode_free(q);
+  }
+  return p;
+}
+
+std::string valid() { return encode_payload({12, 345, 2, 4, "K3J9QZ"}); }
+
+TEST(ScanCodes, AValidCodeIsReadAndCounted) {
+  auto r = read_page(page_with({valid()}));
+  ASSERT_TRUE(r.id);
+  EXPECT_EQ(r.id->student, 345);
+  EXPECT_EQ(r.codes, 1);
+  EXPECT_FALSE(r.foreign);
+  EXPECT_FALSE(r.damaged);
+}
+
+TEST(ScanCodes, AnotherDocumentsCodeIsForeign) {
+  auto r = read_page(page_with({"https://example.org/ticket/42"}));
+  EXPECT_FALSE(r.id);
+  EXPECT_EQ(r.codes, 0);
+  EXPECT_TRUE(r.foreign);
+  EXPECT_FALSE(r.damaged);
+}
+
+TEST(ScanCodes, APartaCodeWithAWrongCheckValueIsDamaged) {
+  std::string bad = valid();
+  bad.back() = bad.back() == '0' ? '1' : '0';  // the CRC no longer holds
+  auto r = read_page(page_with({bad}));
+  EXPECT_FALSE(r.id);
+  EXPECT_TRUE(r.damaged);
+  EXPECT_FALSE(r.foreign);
+}
+
+TEST(ScanCodes, NoCodeAtAll) {
+  auto r = read_page(page_with({}));
+  EXPECT_FALSE(r.id);
+  EXPECT_FALSE(r.foreign);
+  EXPECT_FALSE(r.damaged);
+  EXPECT_EQ(r.codes, 0);
+}
+
+// What a fax machine makes of a printed page: 100 dpi, one bit, Floyd–Steinberg dithered. The
+// codes (22 mm printed) are drawn at 10 px a module, shrunk to ~2.9 px a module (grey edges) and
+// dithered.
+PageImage fax_of(const PageImage& fine, double shrink) {
+  PageImage p;
+  p.width = static_cast<int>(fine.width / shrink);
+  p.height = static_cast<int>(fine.height / shrink);
+  std::vector<float> g(static_cast<std::size_t>(p.width) * p.height);
+  for (int y = 0; y < p.height; ++y)
+    for (int x = 0; x < p.width; ++x) {
+      double sum = 0;
+      int n = 0;
+      for (int fy = static_cast<int>(y * shrink); fy < static_cast<int>((y + 1) * shrink); ++fy)
+        for (int fx = static_cast<int>(x * shrink); fx < static_cast<int>((x + 1) * shrink);
+             ++fx, ++n)
+          sum += fine.gray[static_cast<std::size_t>(fy) * fine.width + fx];
+      g[static_cast<std::size_t>(y) * p.width + x] = static_cast<float>(sum / std::max(n, 1));
+    }
+  p.gray.assign(g.size(), 255);
+  for (int y = 0; y < p.height; ++y)
+    for (int x = 0; x < p.width; ++x) {
+      std::size_t i = static_cast<std::size_t>(y) * p.width + x;
+      float old = g[i], v = old < 128 ? 0.f : 255.f;
+      p.gray[i] = static_cast<std::uint8_t>(v);
+      float err = old - v;
+      if (x + 1 < p.width) g[i + 1] += err * 7 / 16;
+      if (y + 1 < p.height) {
+        if (x > 0) g[i + p.width - 1] += err * 3 / 16;
+        g[i + p.width] += err * 5 / 16;
+        if (x + 1 < p.width) g[i + p.width + 1] += err * 1 / 16;
+      }
+    }
+  return p;
+}
+
+TEST(ScanCodes, AFaxAt100DpiIsRead) {
+  // The page at 10 px a module (a 300 dpi render would be ~8.7), then a 100 dpi fax of it.
+  PageImage fine;
+  fine.width = 2480;
+  fine.height = 1200;
+  fine.gray.assign(static_cast<std::size_t>(fine.width) * fine.height, 255);
+  QRcode* q = QRcode_encodeString(valid().c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+  ASSERT_NE(q, nullptr);
+  for (int y = 0; y < q->width; ++y)
+    for (int x = 0; x < q->width; ++x)
+      if (q->data[y * q->width + x] & 1)
+        for (int dy = 0; dy < 10; ++dy)
+          for (int dx = 0; dx < 10; ++dx)
+            fine.gray[static_cast<std::size_t>(200 + y * 10 + dy) * fine.width + 1800 + x * 10 +
+                      dx] = 30;  // toner is not quite black
+  QRcode_free(q);
+  auto r = read_page(fax_of(fine, 3.45));
+  ASSERT_TRUE(r.id);
+  EXPECT_EQ(r.id->student, 345);
+}
+
+// Real packet pages (the cover and a printed reference article) as a fax machine sends them:
+// rendered at 300 dpi, shrunk to 100 dpi, one bit with Floyd–Steinberg dithering, PNG
+// (tests/fixtures/scans/, made with PIL from a packet partad printed).
+TEST(ScanCodes, RealPacketPagesFaxedAreRead) {
+  // The last two as a worn fax sends them: grey paper, grey toner, noise; one at 80 dpi, whose
+  // codes only the fax view reads (smoothed and enlarged), the other blurred at 100 dpi.
+  for (const char* name : {"fax-100dpi-cover.png", "fax-100dpi-article.png",
+                           "fax-80dpi-grey-paper.png", "fax-100dpi-grey-noisy.png"}) {
+    std::ifstream in(std::string(PARTA_SOURCE_DIR) + "/tests/fixtures/scans/" + name,
+                     std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_FALSE(bytes.empty()) << name;
+    auto r = read_page(decode_image(bytes));
+    ASSERT_TRUE(r.id) << name;
+    EXPECT_EQ(r.id->assignment, 1) << name;
+    EXPECT_EQ(r.id->student, 25) << name;
+    EXPECT_EQ(r.id->pages, 4) << name;
+  }
+}
+
+}  // namespace
+}  // namespace parta::printer
