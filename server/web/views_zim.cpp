@@ -57,25 +57,14 @@ Opened open_archive(Ctx& ctx, std::int64_t id) {
 }
 
 // An archive's Language metadata (ISO 639-3 codes, comma-separated) in words.
-std::string language_names(Lang lang, const std::string& codes) {
-  static const std::map<std::string, std::pair<const char*, const char*>> kNames = {
-      {"rus", {"русский", "Russian"}},
-      {"eng", {"английский", "English"}},
-      {"deu", {"немецкий", "German"}},
-      {"fra", {"французский", "French"}},
-      {"spa", {"испанский", "Spanish"}},
-      {"ukr", {"украинский", "Ukrainian"}},
-      {"bel", {"белорусский", "Belarusian"}},
-      {"kaz", {"казахский", "Kazakh"}},
-      {"tat", {"татарский", "Tatar"}},
-      {"bak", {"башкирский", "Bashkir"}},
-      {"chv", {"чувашский", "Chuvash"}},
-      {"sah", {"якутский", "Yakut"}},
-      {"kom", {"коми", "Komi"}},
-      {"udm", {"удмуртский", "Udmurt"}},
-      {"che", {"чеченский", "Chechen"}},
-      {"oss", {"осетинский", "Ossetian"}},
-      {"mul", {"многоязычный", "multilingual"}}};
+std::string language_names(Ctx& ctx, const std::string& codes) {
+  static const std::map<std::string, const char*> kNames = {
+      {"rus", "Russian"},    {"eng", "English language"}, {"deu", "German"},
+      {"fra", "French"},     {"spa", "Spanish"},          {"ukr", "Ukrainian"},
+      {"bel", "Belarusian"}, {"kaz", "Kazakh"},           {"tat", "Tatar"},
+      {"bak", "Bashkir"},    {"chv", "Chuvash"},          {"sah", "Yakut"},
+      {"kom", "Komi"},       {"udm", "Udmurt"},           {"che", "Chechen"},
+      {"oss", "Ossetian"},   {"mul", "Several languages"}};
   std::string out;
   std::size_t pos = 0;
   while (pos <= codes.size()) {
@@ -86,7 +75,7 @@ std::string language_names(Lang lang, const std::string& codes) {
     if (code.empty()) continue;
     auto it = kNames.find(code);
     if (!out.empty()) out += ", ";
-    out += it == kNames.end() ? code : (lang == Lang::ru ? it->second.first : it->second.second);
+    out += it == kNames.end() ? code : ctx.tr(it->second);
   }
   return out;
 }
@@ -94,7 +83,7 @@ std::string language_names(Lang lang, const std::string& codes) {
 mstch::map archive_data(Ctx& ctx, const domain::ZimRow& z) {
   return mstch::map{{"id", std::to_string(z.id)},
                     {"title", z.title},
-                    {"language", language_names(ctx.lang, z.language)},
+                    {"language", language_names(ctx, z.language)},
                     {"date", z.date},
                     {"description", z.description},
                     {"size", format_size(ctx.lang, z.size)},
