@@ -76,7 +76,7 @@ TEST(Zim, AddReadSearchAttachRemove) {
   ASSERT_TRUE(
       std::regex_search(lib.body, m, std::regex("/library/zim/(\\d+)\">Школьная энциклопедия<")));
   std::string id = m[1];
-  EXPECT_NE(lib.body.find("rus · 2026-11-30"), std::string::npos);
+  EXPECT_NE(lib.body.find("русский · 2026-11-30"), std::string::npos);
 
   // Reading: the main page, links kept on the box, no way out, no script.
   Reply main = student.get("/zim/" + id);
