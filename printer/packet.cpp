@@ -317,8 +317,7 @@ void draw_furniture(cairo_t* cr, const PagePayload& id) {
 struct ArticlePages {
   std::string title, source;
   std::vector<Layout> layouts;
-  std::vector<Surface> pictures;
-  std::vector<std::vector<std::uint8_t>> pixels;  // the pictures' memory
+  std::vector<Surface> pictures;  // own their pixels (cairo may read them until the PDF ends)
   struct Placed {
     PangoLayout* layout = nullptr;
     int line = 0;
@@ -401,18 +400,20 @@ std::unique_ptr<ArticlePages> layout_article(cairo_t* measure, const Material& m
         continue;
       }
       if (img.width <= 0 || img.height <= 0) continue;
-      int stride = cairo_format_stride_for_width(CAIRO_FORMAT_RGB24, img.width);
-      std::vector<std::uint8_t> px(static_cast<std::size_t>(stride) * img.height);
+      Surface surface(cairo_image_surface_create(CAIRO_FORMAT_RGB24, img.width, img.height));
+      if (cairo_surface_status(surface.get()) != CAIRO_STATUS_SUCCESS) continue;
+      cairo_surface_flush(surface.get());
+      int stride = cairo_image_surface_get_stride(surface.get());
+      unsigned char* px = cairo_image_surface_get_data(surface.get());
       for (int r = 0; r < img.height; ++r)
         for (int c = 0; c < img.width; ++c) {
           std::uint8_t g = img.gray[static_cast<std::size_t>(r) * img.width + c];
-          std::uint8_t* d = &px[static_cast<std::size_t>(r) * stride + c * 4];
+          unsigned char* d = px + static_cast<std::size_t>(r) * stride + c * 4;
           d[0] = d[1] = d[2] = g;
           d[3] = 255;
         }
-      a->pixels.push_back(std::move(px));
-      a->pictures.emplace_back(cairo_image_surface_create_for_data(
-          a->pixels.back().data(), CAIRO_FORMAT_RGB24, img.width, img.height, stride));
+      cairo_surface_mark_dirty(surface.get());
+      a->pictures.push_back(std::move(surface));
       // 150 dpi on paper at most, the column's width, and a third of the page's height.
       double w = std::min(width, img.width * 72.0 / 150.0);
       double h = w * img.height / img.width;

@@ -98,6 +98,10 @@ std::optional<std::string> set(Config* cfg, const std::string& key, const std::s
       int n = std::stoi(value);
       if (n < 1 || n > 60000) return "hash_wait_ms must be between 1 and 60000";
       cfg->hash_wait_ms = n;
+    } else if (key == "zim_wait_ms") {
+      int n = std::stoi(value);
+      if (n < 0 || n > 600000) return "zim_wait_ms must be between 0 and 600000";
+      cfg->zim_wait_ms = n;
     } else if (key == "hand_in_quota_mb") {
       long long n = std::stoll(value);
       if (n < 1 || n > 1000000) return "hand_in_quota_mb must be between 1 and 1000000";
@@ -151,7 +155,8 @@ const char* partad_usage() {
          "                      paper_timeout_s, hash_slots, hash_wait_ms, hand_in_quota_mb, "
          "role,\n"
          "                      district_url, district_key, sync_interval_min, sync_rate_kbit,\n"
-         "                      trusted_front, accel_prefix, box_conf, count_statements); later\n"
+         "                      trusted_front, accel_prefix, box_conf, count_statements,\n"
+         "                      zim_wait_ms); later\n"
          "                      options override it\n"
          "  --threads N         worker threads, one per open connection [64]\n"
          "  --max-form BYTES    largest form (not upload) accepted [1048576]\n"

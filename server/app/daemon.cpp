@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "app/admin_commands.hpp"
+#include "app/background.hpp"
 #include "app/box.hpp"
 #include "app/config.hpp"
 #include "app/control.hpp"
@@ -242,6 +243,7 @@ int run_partad(int argc, char** argv) {
     // The reference archives: what a power cut left half-added goes; the rest opens on first use.
     content::size_zim_caches();
     content::ZimShelf zims;
+    Background background;  // the admin's archive checks; stopped before the database closes
     {
       std::error_code ec;
       std::filesystem::create_directories(dir.zim_dir(), ec);
@@ -283,6 +285,11 @@ int run_partad(int argc, char** argv) {
     app.settings.zim_dir = dir.zim_dir();
     app.settings.zims = &zims;
     app.settings.max_upload = cfg.max_upload_mb << 20;
+    app.settings.background = [&background](std::function<void()> job) {
+      background.post(std::move(job));
+    };
+    app.settings.database = box->db.get();
+    app.settings.zim_wait_ms = cfg.zim_wait_ms;
     app.settings.wake_paper = [&paper] { paper.wake(); };
     app.settings.paper = [&helper](const printer::Job& job) { return helper.answer(job); };
     app.settings.usb_dir = cfg.usb_dir;

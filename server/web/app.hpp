@@ -58,7 +58,11 @@ struct Settings {
   std::string packs_waiting_dir;          // packs from sticks nobody trusted signed, for the admin
   std::string zim_dir;                    // the reference archives (DATA/zim)
   content::ZimShelf* zims = nullptr;      // the archives partad has open
-  std::uint64_t max_upload = 200ull << 20;   // one upload (what the admin page says)
+  std::uint64_t max_upload = 200ull << 20;  // one upload (what the admin page says)
+  // Long admin jobs (an archive's whole-file check) run here; unset: in the request.
+  std::function<void(std::function<void()>)> background;
+  storage::Database* database = nullptr;  // for those jobs (the request's connection is gone)
+  int zim_wait_ms = 3000;  // how long the admin's request waits for a check before "checking…"
   sync::Node* sync = nullptr;                // this box's sync engine (null in tests without one)
   std::string district_url;                  // school: where the district hub answers
   std::function<void()> wake_sync;           // school: sync over the network now

@@ -3,6 +3,8 @@
 // them; a teacher attaches an article to an assignment, which the student reads in the portal
 // and a paper-track student gets printed in the packet.
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <limits>
 #include <list>
@@ -11,6 +13,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "app/log.hpp"
 #include "content/durable.hpp"
 #include "content/html_scan.hpp"
 #include "content/utf8.hpp"
@@ -264,41 +267,148 @@ std::vector<std::string> waiting_zims(const Settings& s) {
   return out;
 }
 
+// The checks the admin started (a Wikipedia takes minutes to read whole): a check runs in the
+// background; the request waits a moment (zim_wait_ms) and answers with the result when it is
+// that quick, else with "checking…" on a page that refreshes itself until it is done. A result
+// not shown yet stays on the archives page for ten minutes.
+struct Check {
+  std::string name, path;
+  bool done = false;
+  domain::ZimAdd result;
+  std::int64_t ended = 0;
+};
+
+class Checks {
+ public:
+  std::shared_ptr<Check> start(const std::string& name, const std::string& path) {
+    std::lock_guard lock(m_);
+    auto c = std::make_shared<Check>();
+    c->name = name;
+    c->path = path;
+    list_.push_back(c);
+    return c;
+  }
+  void finish(const std::shared_ptr<Check>& c, domain::ZimAdd r, std::int64_t now) {
+    {
+      std::lock_guard lock(m_);
+      c->result = std::move(r);
+      c->done = true;
+      c->ended = now;
+    }
+    cv_.notify_all();
+  }
+  // True when the check ended within `ms`; its result is then the caller's to show.
+  bool wait(const std::shared_ptr<Check>& c, int ms) {
+    std::unique_lock lock(m_);
+    cv_.wait_for(lock, std::chrono::milliseconds(ms), [&] { return c->done; });
+    if (!c->done) return false;
+    list_.remove(c);
+    return true;
+  }
+  bool busy(const std::string& path) {
+    std::lock_guard lock(m_);
+    for (const auto& c : list_)
+      if (!c->done && c->path == path) return true;
+    return false;
+  }
+  std::vector<Check> recent(std::int64_t now) {
+    std::lock_guard lock(m_);
+    list_.remove_if([&](const auto& c) { return c->done && now - c->ended > 600; });
+    std::vector<Check> out;
+    for (const auto& c : list_) out.push_back(*c);
+    return out;
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  std::list<std::shared_ptr<Check>> list_;
+};
+Checks& checks() {
+  static Checks c;
+  return c;
+}
+
+std::string outcome(Ctx& ctx, const domain::ZimAdd& r) {
+  if (r.problem)
+    return ctx.tr(
+        domain::Message{"The archive was not added: {why}", {{"why", ctx.tr(*r.problem)}}});
+  if (r.unchanged)
+    return ctx.tr(domain::Message{"«{title}» is in the library already.", {{"title", r.title}}});
+  return ctx.tr(
+      domain::Message{"«{title}» was checked and added to the library.", {{"title", r.title}}});
+}
+
 http::Response admin_page(Ctx& ctx, const std::string& error, const std::string& notice,
                           int status = 200) {
-  mstch::array list, usb;
+  mstch::array list, usb, running;
   for (const auto& z : domain::list_zims(ctx.db)) {
     mstch::map m = archive_data(ctx, z);
     m["when"] = format_datetime(z.added_at);
     list.push_back(m);
   }
-  for (const auto& f : waiting_zims(*ctx.settings)) usb.push_back(mstch::map{{"name", f}});
+  for (const auto& f : waiting_zims(*ctx.settings))
+    if (!checks().busy(ctx.settings->packs_waiting_dir + "/" + f))
+      usb.push_back(mstch::map{{"name", f}});
+  bool checking = false;
+  for (const auto& c : checks().recent(ctx.clock.now())) {
+    checking = checking || !c.done;
+    running.push_back(mstch::map{{"name", c.name},
+                                 {"done", c.done},
+                                 {"refused", c.done && c.result.problem.has_value()},
+                                 {"outcome", c.done ? outcome(ctx, c.result) : std::string()}});
+  }
   mstch::map data{{"archives", list},
                   {"has_archives", !list.empty()},
                   {"usb", usb},
                   {"has_usb", !usb.empty()},
+                  {"checks", running},
+                  {"has_checks", !running.empty()},
                   {"max_upload", format_size(ctx.lang, ctx.settings->max_upload)},
                   {"free", format_size(ctx.lang, content::free_space(ctx.settings->zim_dir))}};
+  if (checking) data["refresh"] = std::string("5");
   if (!error.empty()) data["error"] = error;
   if (!notice.empty()) data["notice"] = notice;
   return page(ctx, "admin_zim", std::move(data), "Reference archives", status);
 }
 
-http::Response add_result(Ctx& ctx, const std::string& path, bool move) {
-  auto r = domain::add_zim(ctx.db, ctx.clock, ctx.settings->zim_dir, path, move,
-                           ctx.settings->disk_reserve, ctx.me().id);
-  if (r.problem)
-    return admin_page(
-        ctx,
-        ctx.tr(domain::Message{"The archive was not added: {why}", {{"why", ctx.tr(*r.problem)}}}),
-        "", 422);
-  if (r.unchanged)
-    return admin_page(
-        ctx, "",
-        ctx.tr(domain::Message{"«{title}» is in the library already.", {{"title", r.title}}}));
-  return admin_page(ctx, "",
-                    ctx.tr(domain::Message{"«{title}» was checked and added to the library.",
-                                           {{"title", r.title}}}));
+// Checks the archive at `path` (and adds it), in the background when partad has one. `move`: the
+// file is given up (renamed into place if it checks out; removed after the check either way).
+http::Response add_result(Ctx& ctx, const std::string& path, const std::string& name) {
+  auto check = checks().start(name, path);
+  const Settings& s = *ctx.settings;
+  const domain::Clock* clock = &ctx.clock;
+  storage::Database* database = s.database;
+  storage::Connection* here = &ctx.db;
+  auto job = [check, clock, database, here, path, dir = s.zim_dir, reserve = s.disk_reserve,
+              user = ctx.me().id](bool in_request) {
+    domain::ZimAdd r;
+    try {
+      if (in_request) {
+        r = domain::add_zim(*here, *clock, dir, path, true, reserve, user);
+      } else {
+        auto c = database->acquire();
+        r = domain::add_zim(*c, *clock, dir, path, true, reserve, user);
+      }
+    } catch (const std::exception& e) {
+      log::error("zim: checking " + path + " failed: " + e.what());
+      r.problem = domain::Message{"The archive could not be copied to the box's card.", {}};
+    }
+    std::error_code ec;
+    std::filesystem::remove(path, ec);  // refused: it goes; added: it was renamed away
+    checks().finish(check, std::move(r), clock->now());
+  };
+  if (s.background && database)
+    s.background([job] { job(false); });
+  else
+    job(true);
+  if (!checks().wait(check, s.background && database ? s.zim_wait_ms : 0))
+    return admin_page(ctx, "",
+                      ctx.tr(domain::Message{"Checking «{name}»: a large archive takes minutes. "
+                                             "This page shows the result when it is done.",
+                                             {{"name", name}}}));
+  if (check->result.problem) return admin_page(ctx, outcome(ctx, check->result), "", 422);
+  return admin_page(ctx, "", outcome(ctx, check->result));
 }
 
 std::string checked_path(const std::string& v) {
@@ -396,36 +506,27 @@ void register_zim_views(App& app) {
     for (auto& x : form.files)
       if (x.field == "zim") f = &x;
     if (!f || f->size == 0) return admin_page(ctx, ctx.tr("Choose a ZIM file."), "", 422);
+    std::string name = text::truncate_chars(f->filename, 80);
     if (f->temp_path.empty()) {  // a small upload kept in memory: give libzim a file
       std::string path =
           ctx.settings->zim_dir + "/.upload-" + domain::random_token().substr(0, 12) + ".part";
       content::write_file_durably(path, f->data);
-      auto resp = add_result(ctx, path, true);
-      std::error_code ec;
-      std::filesystem::remove(path, ec);  // refused: it goes; added: it was renamed away
-      return resp;
+      return add_result(ctx, path, name);
     }
     // The upload's temp file is given up: renamed into place when it checks out.
-    std::string path = f->release_temp();
-    auto resp = add_result(ctx, path, true);
-    std::error_code ec;
-    std::filesystem::remove(path, ec);
-    return resp;
+    return add_result(ctx, f->release_temp(), name);
   });
   app.route("POST", "/admin/zim/usb", kAdmin, [](Ctx& ctx) {
     std::string name = ctx.req.form().value("name");
     auto files = waiting_zims(*ctx.settings);
-    if (std::find(files.begin(), files.end(), name) == files.end())
-      return admin_page(ctx, ctx.tr("That archive is not waiting any more."), "", 422);
     std::string path = ctx.settings->packs_waiting_dir + "/" + name;
+    if (std::find(files.begin(), files.end(), name) == files.end() || checks().busy(path))
+      return admin_page(ctx, ctx.tr("That archive is not waiting any more."), "", 422);
     if (ctx.req.form().value("action") == "delete") {
       std::filesystem::remove(path);
       return admin_page(ctx, "", ctx.tr("The archive was deleted without adding it."));
     }
-    auto resp = add_result(ctx, path, true);
-    std::error_code ec;
-    std::filesystem::remove(path, ec);  // added (moved away) or refused: it goes either way
-    return resp;
+    return add_result(ctx, path, name);
   });
   app.route("POST", "/admin/zim/{id}/remove", kAdmin, [](Ctx& ctx) {
     auto z = domain::find_zim(ctx.db, ctx.req.id("id"));

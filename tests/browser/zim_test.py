@@ -90,7 +90,7 @@ def main():
                                  [("student", s) for s in students] +
                                  [("answer_pages", "1"), ("ruling", "lined")])
         run_id = re.search(r"/paper/runs/(\d+)", url).group(1)
-        wait_for(lambda: "/all.pdf" in teacher.get(f"/paper/runs/{run_id}"), "packets made", 120)
+        wait_for(lambda: "/all.pdf" in teacher.get(f"/paper/runs/{run_id}"), "packets made", 120)  # noqa
         pdf = os.path.join(args.out, "zim-packet.pdf")
         with open(pdf, "wb") as f:
             f.write(teacher.get_bytes(f"/paper/runs/{run_id}/all.pdf"))

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <regex>
 
 #include "harness.hpp"
@@ -172,6 +173,44 @@ TEST(Zim, AddReadSearchAttachRemove) {
   thread = student.get(a.location() + "/students/19");
   EXPECT_NE(thread.body.find("архива этой статьи сейчас нет"), std::string::npos);
   fs::remove_all(usb);
+}
+
+// A Wikipedia takes minutes to check whole: the check runs in the background and the archives
+// page says so, refreshing itself until the result is there (zim_wait_ms = 0: every check is
+// "large" here).
+TEST(Zim, ChecksRunInTheBackgroundAndThePageFollowsThem) {
+  fs::path cfg = fs::temp_directory_path() / ("parta-zim-cfg-" + std::to_string(::getpid()));
+  { std::ofstream(cfg) << "zim_wait_ms = 0\n"; }
+  Partad server({"--demo", "--config", cfg.string()});
+  Client admin(server);
+  ASSERT_EQ(admin.login("admin", kDemoPassword).status, 200);
+  std::string zdir = server.data_dir() + "/zim";
+  const std::size_t demo = entries(zdir);
+  admin.get("/admin/zim");
+  Reply started = admin.multipart(
+      "/admin/zim", {}, {{"zim", "ru-wiki.zim", "application/octet-stream", zim("ru-wiki.zim")}});
+  EXPECT_EQ(started.status, 200);
+  EXPECT_NE(started.body.find("Проверяю «ru-wiki.zim»"), std::string::npos) << started.body;
+  Reply bad = admin.multipart(
+      "/admin/zim", {}, {{"zim", "bad.zim", "application/octet-stream", zim("bad-checksum.zim")}});
+  EXPECT_NE(bad.body.find("Проверяю «bad.zim»"), std::string::npos);
+  std::string page;
+  for (int i = 0; i < 100; ++i) {
+    page = admin.get("/admin/zim").body;
+    if (page.find("проверяется…") == std::string::npos) break;
+    EXPECT_NE(page.find("http-equiv=\"refresh\""), std::string::npos);
+    ::usleep(100 * 1000);
+  }
+  EXPECT_NE(page.find("ru-wiki.zim: <span>«Школьная энциклопедия» проверен и добавлен"),
+            std::string::npos)
+      << page;
+  EXPECT_NE(page.find("bad.zim: <span class=\"error\">Архив не добавлен: Архив повреждён"),
+            std::string::npos)
+      << page;
+  EXPECT_EQ(page.find("http-equiv=\"refresh\""), std::string::npos);
+  EXPECT_EQ(entries(zdir), demo + 1);
+  EXPECT_EQ(entries(server.data_dir() + "/tmp"), 0u);
+  fs::remove(cfg);
 }
 
 }  // namespace
