@@ -224,11 +224,12 @@ http::Response entry_response(Ctx& ctx, const Opened& o, const content::ZimEntry
     }
   }
   if (e.size > kMaxWhole) throw http::PayloadTooLarge();
-  r.header("Accept-Ranges", "bytes");
+  if (!html) r.header("Accept-Ranges", "bytes");
   std::string key;
   if (html && ctx.req.accepts_gzip()) {
-    key = std::to_string(o.row.id) + ":" + std::to_string(e.index) + ":" +
-          (ctx.lang == Lang::ru ? "ru" : "en") + (ctx.me().role == Role::teacher ? ":t" : "");
+    // By uuid, not id: an id can come back for another archive after a removal.
+    key = o.row.uuid + ":" + std::to_string(e.index) + ":" + (ctx.lang == Lang::ru ? "ru" : "en") +
+          (ctx.me().role == Role::teacher ? ":t" : "");
     if (auto gz = article_cache().get(key)) {
       r.body = std::move(*gz);
       r.header("Content-Encoding", "gzip");
