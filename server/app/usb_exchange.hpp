@@ -20,7 +20,7 @@ inline constexpr std::chrono::minutes kFirstAdminWindow{30};
 
 struct UsbResult {
   int imported = 0, refused = 0;
-  int waiting = 0;  // packs nobody trusted signed, copied for the admin to decide on
+  int waiting = 0;   // packs nobody trusted signed, copied for the admin to decide on
   int archives = 0;  // ZIM archives copied for the admin to add on the archives page
   std::vector<domain::Message> problems;
   // A word the admin page translates: admin-password-written, -not-written, -not-given,
