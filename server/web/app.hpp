@@ -167,8 +167,11 @@ void register_library_views(App& app);
 void register_zim_views(App& app);
 // The reference archives (views_zim.cpp): their listing, hits for a search (titles, then full
 // text) from every archive, and the articles attached to an assignment.
-mstch::array zim_archives_data(Ctx& ctx);
-mstch::array zim_hits_data(Ctx& ctx, const std::string& q, int per_archive);
+// archives, has_archives, and for a search (q) zim_hits, has_zim_hits; one listing of the
+// archives for both.
+void add_zim_data(Ctx& ctx, const std::string& q, int per_archive, mstch::map& data);
+// Files parta-usb left for the admin in the waiting folder: packs, or archives (.zim).
+std::vector<std::string> waiting_files(const Settings& s, bool archives);
 mstch::array articles_data(Ctx& ctx, std::int64_t assignment_id);
 void register_board_views(App& app);
 void register_schedule_views(App& app);

@@ -51,19 +51,7 @@ std::optional<int> parse_grade(const std::string& v) {
   return g;
 }
 
-// Packs a USB stick brought that nobody this box trusts signed: parta-usb left them for the
-// administrator to import or delete (plain files only, by their own names).
-std::vector<std::string> waiting_packs(const Settings& s) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  if (s.packs_waiting_dir.empty()) return out;
-  for (const auto& e : std::filesystem::directory_iterator(s.packs_waiting_dir, ec))
-    if (e.symlink_status(ec).type() == std::filesystem::file_type::regular &&
-        !e.path().filename().string().ends_with(".zim"))  // archives: the archives page
-      out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> waiting_packs(const Settings& s) { return waiting_files(s, false); }
 
 http::Response packs_page(Ctx& ctx, const std::string& error, const std::string& notice,
                           int status = 200) {
@@ -105,6 +93,22 @@ http::Response import_result(Ctx& ctx, const std::string& path, bool chosen_unsi
 
 }  // namespace
 
+// Files a USB stick brought for the administrator (parta-usb left them: packs nobody this box
+// trusts signed, and reference archives): plain files only, by their own names.
+std::vector<std::string> waiting_files(const Settings& s, bool archives) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (s.packs_waiting_dir.empty()) return out;
+  for (const auto& e : std::filesystem::directory_iterator(s.packs_waiting_dir, ec)) {
+    std::string name = e.path().filename().string();
+    if (e.symlink_status(ec).type() == std::filesystem::file_type::regular &&
+        name.ends_with(".zim") == archives)
+      out.push_back(name);
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 void register_library_views(App& app) {
   app.route("GET", "/library", kSignedIn, [](Ctx& ctx) {
     std::string subject = ctx.req.query("subject").value_or("");
@@ -129,15 +133,7 @@ void register_library_views(App& app) {
                     {"q", q},
                     {"can_add", ctx.me().role == Role::teacher || ctx.me().role == Role::admin},
                     {"is_admin", ctx.me().role == Role::admin}};
-    mstch::array archives = zim_archives_data(ctx);
-    data["has_archives"] = !archives.empty();
-    data["archives"] = archives;
-    if (!q.empty() && !archives.empty()) {
-      mstch::array hits = zim_hits_data(ctx, q, 8);
-      data["has_zim_hits"] = !hits.empty();
-      data["zim_hits"] = hits;
-      if (!hits.empty()) data["has_items"] = true;
-    }
+    add_zim_data(ctx, q, 8, data);
     return page(ctx, "library", std::move(data), "Library");
   });
 

@@ -252,21 +252,7 @@ http::Response entry_response(Ctx& ctx, const Opened& o, const content::ZimEntry
 
 // ---- admin ----
 
-bool zim_name(const std::string& name) {
-  return name.size() > 4 && name.compare(name.size() - 4, 4, ".zim") == 0;
-}
-
-std::vector<std::string> waiting_zims(const Settings& s) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  if (s.packs_waiting_dir.empty()) return out;
-  for (const auto& e : std::filesystem::directory_iterator(s.packs_waiting_dir, ec))
-    if (e.symlink_status(ec).type() == std::filesystem::file_type::regular &&
-        zim_name(e.path().filename().string()))
-      out.push_back(e.path().filename().string());
-  std::sort(out.begin(), out.end());
-  return out;
-}
+std::vector<std::string> waiting_zims(const Settings& s) { return waiting_files(s, true); }
 
 // The checks the admin started (a Wikipedia takes minutes to read whole): a check runs in the
 // background; the request waits a moment (zim_wait_ms) and answers with the result when it is
@@ -540,24 +526,23 @@ void register_zim_views(App& app) {
   });
 }
 
-// For the library page and the assignment pages (views_library.cpp, views_coursework.cpp).
-mstch::array zim_archives_data(Ctx& ctx) {
-  mstch::array out;
-  for (const auto& z : domain::list_zims(ctx.db)) out.push_back(archive_data(ctx, z));
-  return out;
-}
-
-mstch::array zim_hits_data(Ctx& ctx, const std::string& q, int per_archive) {
-  mstch::array out;
-  if (!ctx.settings || !ctx.settings->zims) return out;
-  for (const auto& z : domain::list_zims(ctx.db)) {
+void add_zim_data(Ctx& ctx, const std::string& q, int per_archive, mstch::map& data) {
+  auto rows = domain::list_zims(ctx.db);
+  mstch::array archives, hits;
+  for (const auto& z : rows) archives.push_back(archive_data(ctx, z));
+  data["has_archives"] = !archives.empty();
+  data["archives"] = archives;
+  if (q.empty() || rows.empty() || !ctx.settings || !ctx.settings->zims) return;
+  for (const auto& z : rows) {
     try {
       Opened o{z, ctx.settings->zims->get(z.id, domain::zim_file(ctx.settings->zim_dir, z.uuid))};
-      for (auto& h : hits_data(o, q, per_archive)) out.push_back(std::move(h));
+      for (auto& h : hits_data(o, q, per_archive)) hits.push_back(std::move(h));
     } catch (const std::exception&) {
     }
   }
-  return out;
+  data["has_zim_hits"] = !hits.empty();
+  data["zim_hits"] = hits;
+  if (!hits.empty()) data["has_items"] = true;
 }
 
 mstch::array articles_data(Ctx& ctx, std::int64_t assignment_id) {

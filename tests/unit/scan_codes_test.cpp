@@ -76,62 +76,6 @@ TEST(ScanCodes, NoCodeAtAll) {
   EXPECT_EQ(r.codes, 0);
 }
 
-// What a fax machine makes of a printed page: 100 dpi, one bit, Floyd–Steinberg dithered. The
-// codes (22 mm printed) are drawn at 10 px a module, shrunk to ~2.9 px a module (grey edges) and
-// dithered.
-PageImage fax_of(const PageImage& fine, double shrink) {
-  PageImage p;
-  p.width = static_cast<int>(fine.width / shrink);
-  p.height = static_cast<int>(fine.height / shrink);
-  std::vector<float> g(static_cast<std::size_t>(p.width) * p.height);
-  for (int y = 0; y < p.height; ++y)
-    for (int x = 0; x < p.width; ++x) {
-      double sum = 0;
-      int n = 0;
-      for (int fy = static_cast<int>(y * shrink); fy < static_cast<int>((y + 1) * shrink); ++fy)
-        for (int fx = static_cast<int>(x * shrink); fx < static_cast<int>((x + 1) * shrink);
-             ++fx, ++n)
-          sum += fine.gray[static_cast<std::size_t>(fy) * fine.width + fx];
-      g[static_cast<std::size_t>(y) * p.width + x] = static_cast<float>(sum / std::max(n, 1));
-    }
-  p.gray.assign(g.size(), 255);
-  for (int y = 0; y < p.height; ++y)
-    for (int x = 0; x < p.width; ++x) {
-      std::size_t i = static_cast<std::size_t>(y) * p.width + x;
-      float old = g[i], v = old < 128 ? 0.f : 255.f;
-      p.gray[i] = static_cast<std::uint8_t>(v);
-      float err = old - v;
-      if (x + 1 < p.width) g[i + 1] += err * 7 / 16;
-      if (y + 1 < p.height) {
-        if (x > 0) g[i + p.width - 1] += err * 3 / 16;
-        g[i + p.width] += err * 5 / 16;
-        if (x + 1 < p.width) g[i + p.width + 1] += err * 1 / 16;
-      }
-    }
-  return p;
-}
-
-TEST(ScanCodes, AFaxAt100DpiIsRead) {
-  // The page at 10 px a module (a 300 dpi render would be ~8.7), then a 100 dpi fax of it.
-  PageImage fine;
-  fine.width = 2480;
-  fine.height = 1200;
-  fine.gray.assign(static_cast<std::size_t>(fine.width) * fine.height, 255);
-  QRcode* q = QRcode_encodeString(valid().c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1);
-  ASSERT_NE(q, nullptr);
-  for (int y = 0; y < q->width; ++y)
-    for (int x = 0; x < q->width; ++x)
-      if (q->data[y * q->width + x] & 1)
-        for (int dy = 0; dy < 10; ++dy)
-          for (int dx = 0; dx < 10; ++dx)
-            fine.gray[static_cast<std::size_t>(200 + y * 10 + dy) * fine.width + 1800 + x * 10 +
-                      dx] = 30;  // toner is not quite black
-  QRcode_free(q);
-  auto r = read_page(fax_of(fine, 3.45));
-  ASSERT_TRUE(r.id);
-  EXPECT_EQ(r.id->student, 345);
-}
-
 // Real packet pages (the cover and a printed reference article) as a fax machine sends them:
 // rendered at 300 dpi, shrunk to 100 dpi, one bit with Floyd–Steinberg dithering, PNG
 // (tests/fixtures/scans/, made with PIL from a packet partad printed).
