@@ -36,9 +36,7 @@ ZimEntry entry_of(const zim::Entry& e) {
   if (e.isRedirect()) {
     z.redirect_to = e.getRedirectEntry().getPath();
   } else {
-    auto item = e.getItem();
-    z.mime = item.getMimetype();
-    z.size = item.getSize();
+    z.mime = e.getItem().getMimetype();  // from the entry itself: no cluster is read
   }
   return z;
 }
@@ -235,6 +233,10 @@ std::string ZimArchive::read(const ZimEntry& e, std::uint64_t offset, std::uint6
   length = std::min(length, size - offset);
   auto blob = item.getData(offset, length);
   return std::string(blob.data(), blob.size());
+}
+
+std::uint64_t ZimArchive::size(const ZimEntry& e) const {
+  return a_->getEntryByPath(e.index).getItem(true).getSize();
 }
 
 bool ZimArchive::has_fulltext() const { return a_->hasFulltextIndex(); }

@@ -37,7 +37,6 @@ struct ZimEntry {
   std::string path, title, mime;
   std::uint32_t index = 0;  // stable for the archive: with its uuid, the ETag
   std::string redirect_to;  // a redirect's target path ("" for content)
-  std::uint64_t size = 0;
 };
 
 // One open archive. Reading is safe from several threads at once (libzim's archives are).
@@ -51,6 +50,9 @@ class ZimArchive {
   std::optional<ZimEntry> find(const std::string& path) const;
   std::optional<ZimEntry> main_entry() const;
   // Bytes [offset, offset+length) of a content entry (length clipped to its size).
+  // A content entry's size: reads the start of its cluster (decompresses it), so only when a
+  // body or a range is read anyway — never for a 304 or a page kept rendered.
+  std::uint64_t size(const ZimEntry& e) const;
   std::string read(const ZimEntry& e, std::uint64_t offset = 0,
                    std::uint64_t length = UINT64_MAX) const;
   struct Hit {

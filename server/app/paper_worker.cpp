@@ -165,7 +165,7 @@ std::optional<printer::Material> write_article(const std::string& zim_dir, const
     for (int hops = 0; e && !e->redirect_to.empty() && hops < 5; ++hops)
       e = archive.find(e->redirect_to);
     if (!e || !e->redirect_to.empty() || e->mime.rfind("text/html", 0) != 0 ||
-        e->size > (16u << 20))
+        archive.size(*e) > (16u << 20))
       return std::nullopt;
     auto blocks = content::read_article(archive.read(*e));
     std::filesystem::create_directories(folder);
@@ -190,12 +190,13 @@ std::optional<printer::Material> write_article(const std::string& zim_dir, const
           auto path = content::resolve_archive_path(e->path, b.src);
           auto pic = path ? archive.find(*path) : std::nullopt;
           if (!pic || !pic->redirect_to.empty() || pic->mime.rfind("image/", 0) != 0 ||
-              pic->mime == "image/svg+xml" || pic->size > (8u << 20) || n >= 200 ||
-              bytes + pic->size > (64u << 20))
+              pic->mime == "image/svg+xml" || n >= 200)
             break;
+          const std::uint64_t size = archive.size(*pic);
+          if (size > (8u << 20) || bytes + size > (64u << 20)) break;
           std::string f = "img-" + std::to_string(n++);
           std::ofstream(folder + "/" + f, std::ios::binary) << archive.read(*pic);
-          bytes += pic->size;
+          bytes += size;
           out.push_back({{"k", "img"}, {"f", f}, {"alt", b.alt}});
           break;
         }

@@ -206,10 +206,11 @@ http::Response entry_response(Ctx& ctx, const Opened& o, const content::ZimEntry
   if (!html && !range.empty() &&
       (ctx.req.header("if-range").empty() || ctx.req.header("if-range") == etag)) {
     bool unsatisfiable = false;
-    auto br = http::parse_range(range, e.size, &unsatisfiable);
+    const std::uint64_t size = o.archive->size(e);
+    auto br = http::parse_range(range, size, &unsatisfiable);
     if (unsatisfiable) {
       r.status = 416;
-      r.header("Content-Range", "bytes */" + std::to_string(e.size));
+      r.header("Content-Range", "bytes */" + std::to_string(size));
       return r;
     }
     if (br) {
@@ -219,11 +220,10 @@ http::Response entry_response(Ctx& ctx, const Opened& o, const content::ZimEntry
       r.compress = false;
       r.header("Accept-Ranges", "bytes");
       r.header("Content-Range", "bytes " + std::to_string(br->first) + "-" + std::to_string(last) +
-                                    "/" + std::to_string(e.size));
+                                    "/" + std::to_string(size));
       return r;
     }
   }
-  if (e.size > kMaxWhole) throw http::PayloadTooLarge();
   if (!html) r.header("Accept-Ranges", "bytes");
   std::string key;
   if (html && ctx.req.accepts_gzip()) {
@@ -237,6 +237,7 @@ http::Response entry_response(Ctx& ctx, const Opened& o, const content::ZimEntry
       return r;
     }
   }
+  if (o.archive->size(e) > kMaxWhole) throw http::PayloadTooLarge();
   r.body = o.archive->read(e);
   if (html && r.body.size() <= kMaxRewrite)
     r.body = content::rewrite_article(r.body, "/zim/" + std::to_string(o.row.id) + "/", kHeadExtra,
