@@ -9,32 +9,32 @@ namespace parta::domain {
 
 namespace {
 
+// Belonging to a class's or a group's conversation, as user ?1.
+#define PARTA_SHARED_MEMBER                                                    \
+  "(cv.class_id IN (SELECT class_id FROM students WHERE user_id = ?1) "        \
+  "OR cv.class_id IN (SELECT id FROM classes WHERE class_teacher_id = ?1) "    \
+  "OR cv.group_id IN (SELECT group_id FROM group_members WHERE user_id = ?1) " \
+  "OR cv.group_id IN (SELECT id FROM groups WHERE owner_id = ?1))"
 // The conversations user ?1 belongs to (the admin's oversight of class conversations aside).
-constexpr const char* kMember =
-    "(cv.user_a = ?1 OR cv.user_b = ?1 "
-    "OR cv.class_id IN (SELECT class_id FROM students WHERE user_id = ?1) "
-    "OR cv.class_id IN (SELECT id FROM classes WHERE class_teacher_id = ?1) "
-    "OR cv.group_id IN (SELECT group_id FROM group_members WHERE user_id = ?1) "
-    "OR cv.group_id IN (SELECT id FROM groups WHERE owner_id = ?1))";
+constexpr const char* kMember = "(cv.user_a = ?1 OR cv.user_b = ?1 OR " PARTA_SHARED_MEMBER ")";
 
-// With the viewer ?1: the unread count, the latest message, and the other person of a direct
-// conversation, joined in (no query per conversation). `last` is the latest message's id.
-#define PARTA_CONVERSATION_SELECT(last)                                                         \
-  "SELECT cv.id, cv.kind, cv.user_a, cv.user_b, cv.class_id, cv.group_id, cv.closed, "          \
-  "COALESCE(k.name, g.name, ''), "                                                              \
-  "(SELECT COUNT(*) FROM messages m WHERE m.conversation_id = cv.id AND m.removed = 0 "         \
-  "  AND m.author_id != ?1 AND m.id > COALESCE((SELECT last_read FROM conversation_reads r "    \
-  "  WHERE r.conversation_id = cv.id AND r.user_id = ?1), 0)), "                                \
-  "COALESCE(lm.id, 0), lm.body, lm.created_at, lm.removed, "                                    \
-  "o.last_name || ' ' || o.first_name || CASE WHEN o.middle_name = '' THEN '' ELSE ' ' || "     \
-  "  o.middle_name END, o.role "                                                                \
-  "FROM %s cv LEFT JOIN classes k ON k.id = cv.class_id "                                       \
-  "LEFT JOIN groups g ON g.id = cv.group_id LEFT JOIN messages lm ON lm.id = " last             \
-  " "                                                                                           \
-  "LEFT JOIN users o ON cv.kind = 'direct' AND o.id = CASE WHEN cv.user_a = ?1 THEN cv.user_b " \
+// With the viewer ?1: the unread count (up to 100: a page shows "99+"), the latest message, and the
+// other person of a direct conversation, joined in (no query per conversation). `last` is the
+// latest message's id.
+#define PARTA_CONVERSATION_SELECT(last)                                                          \
+  "SELECT cv.id, cv.kind, cv.user_a, cv.user_b, cv.class_id, cv.group_id, cv.closed, "           \
+  "COALESCE(k.name, g.name, ''), "                                                               \
+  "(SELECT COUNT(*) FROM (SELECT 1 FROM messages m WHERE m.conversation_id = cv.id "             \
+  "  AND m.removed = 0 AND m.author_id != ?1 AND m.id > COALESCE((SELECT last_read FROM "        \
+  "  conversation_reads r WHERE r.conversation_id = cv.id AND r.user_id = ?1), 0) LIMIT 100)), " \
+  "COALESCE(lm.id, 0), lm.body, lm.created_at, lm.removed, "                                     \
+  "o.last_name || ' ' || o.first_name || CASE WHEN o.middle_name = '' THEN '' ELSE ' ' || "      \
+  "  o.middle_name END, o.role "                                                                 \
+  "FROM %s cv LEFT JOIN classes k ON k.id = cv.class_id "                                        \
+  "LEFT JOIN groups g ON g.id = cv.group_id LEFT JOIN messages lm ON lm.id = " last              \
+  " "                                                                                            \
+  "LEFT JOIN users o ON cv.kind = 'direct' AND o.id = CASE WHEN cv.user_a = ?1 THEN cv.user_b "  \
   "  ELSE cv.user_a END "
-constexpr const char* kLastMessage =
-    "(SELECT MAX(x.id) FROM messages x WHERE x.conversation_id = cv.id)";
 
 // The select over `from` (a table or a subquery aliased as cv).
 std::string conversation_select(const std::string& from, const char* last) {
@@ -190,7 +190,7 @@ std::optional<std::int64_t> group_conversation(storage::Connection& c, std::int6
 
 std::optional<Conversation> find_conversation(storage::Connection& c, std::int64_t id,
                                               const User& viewer) {
-  auto q = c.query(conversation_select("conversations", kLastMessage) + "WHERE cv.id = ?2",
+  auto q = c.query(conversation_select("conversations", "cv.last_message") + "WHERE cv.id = ?2",
                    viewer.id, id);
   if (!q.next()) return std::nullopt;
   return from(q);
@@ -301,17 +301,20 @@ std::vector<Conversation> conversations_of(storage::Connection& c, const User& u
   // A student's and a class teacher's class conversations are always there to open: they were
   // made with the class (migration 14's trigger).
   std::vector<Conversation> out;
-  // Newest activity first; direct conversations nobody has written in yet are not listed. The
-  // page's conversations are chosen first (one index lookup each for the latest message), then
-  // only they are counted and named.
-  auto q = c.query(conversation_select(std::string("(SELECT cv.*, ") + kLastMessage +
-                                           " AS last_id FROM conversations cv WHERE " + kMember +
-                                           " AND (cv.kind != 'direct' OR EXISTS (SELECT 1 FROM "
-                                           "messages x WHERE x.conversation_id = cv.id)) ORDER BY "
-                                           "COALESCE(last_id, 0) DESC, cv.id LIMIT ?2 OFFSET ?3)",
-                                       "cv.last_id") +
-                       "ORDER BY COALESCE(cv.last_id, 0) DESC, cv.id",
-                   u.id, static_cast<std::int64_t>(limit + 1), static_cast<std::int64_t>(offset));
+  // Newest activity first; direct conversations nobody has written in yet are not listed. Each
+  // way of belonging is read newest first on its own (the direct ones from an index on the
+  // person and the latest message) and SQLite merges them, stopping at the page: a teacher's
+  // hundreds of conversations with families are not all looked at. Only the page's
+  // conversations are then counted and named.
+  auto q =
+      c.query(conversation_select(
+                  "(SELECT * FROM conversations WHERE user_a = ?1 AND last_message > 0 UNION ALL "
+                  "SELECT * FROM conversations WHERE user_b = ?1 AND last_message > 0 UNION ALL "
+                  "SELECT * FROM conversations cv WHERE " PARTA_SHARED_MEMBER
+                  " ORDER BY last_message DESC, id DESC LIMIT ?2 OFFSET ?3)",
+                  "cv.last_message") +
+                  "ORDER BY cv.last_message DESC, cv.id DESC",
+              u.id, static_cast<std::int64_t>(limit + 1), static_cast<std::int64_t>(offset));
   while (q.next()) out.push_back(from(q));
   if (more) *more = out.size() > limit;
   if (out.size() > limit) out.pop_back();

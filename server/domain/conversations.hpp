@@ -22,7 +22,7 @@ struct Conversation {
   // For a viewer: the other person's name (direct), the class's name, or the group's name.
   std::string name;
   std::optional<Role> other_role;  // direct: the other person's role
-  int unread = 0;
+  int unread = 0;                  // counted up to 100
   std::int64_t last_at = 0;
   std::string last_text;
 };

@@ -935,6 +935,26 @@ CREATE TABLE assignment_articles (
 )sql",
     // 19 (issue 18): how many valid codes were read on each scanned page (NULL: read before).
     "ALTER TABLE scan_pages ADD COLUMN codes INTEGER;",
+    // 20: each conversation keeps the id of its latest message (0: none yet), kept by triggers,
+    // so a teacher's message list is read newest first from an index a page at a time instead of
+    // looking up the latest message of every conversation they ever had.
+    R"sql(
+ALTER TABLE conversations ADD COLUMN last_message INTEGER NOT NULL DEFAULT 0;
+UPDATE conversations SET last_message =
+  COALESCE((SELECT MAX(id) FROM messages m WHERE m.conversation_id = conversations.id), 0);
+DROP INDEX conversations_b;
+CREATE INDEX conversations_a_last ON conversations(user_a, last_message);
+CREATE INDEX conversations_b_last ON conversations(user_b, last_message);
+CREATE TRIGGER conversation_last_new AFTER INSERT ON messages BEGIN
+  UPDATE conversations SET last_message = NEW.id
+    WHERE id = NEW.conversation_id AND last_message < NEW.id;
+END;
+CREATE TRIGGER conversation_last_gone AFTER DELETE ON messages BEGIN
+  UPDATE conversations SET last_message = COALESCE((SELECT MAX(id) FROM messages m
+    WHERE m.conversation_id = OLD.conversation_id), 0)
+    WHERE id = OLD.conversation_id AND last_message = OLD.id;
+END;
+)sql",
 };
 
 }  // namespace

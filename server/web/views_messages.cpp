@@ -111,7 +111,9 @@ void register_message_views(App& app) {
     for (const auto& v : domain::conversations_of(ctx.db, ctx.me(), kPageSize, offset, &more)) {
       mstch::map m{{"id", std::to_string(v.id)},
                    {"title", conversation_title(ctx, v)},
-                   {"unread", v.unread > 0 ? std::to_string(v.unread) : std::string()},
+                   {"unread", v.unread > 99  ? std::string("99+")
+                              : v.unread > 0 ? std::to_string(v.unread)
+                                             : std::string()},
                    {"last", v.last_text},
                    {"when", v.last_at ? format_datetime(v.last_at) : std::string()},
                    {"group", v.kind != ConversationKind::direct}};

@@ -414,7 +414,10 @@ YearStats generate_year(Connection& c, const YearSpec& spec, std::int64_t now) {
   }
 
   // ---- conversations and messages ----
-  std::map<std::int64_t, std::vector<std::pair<std::int64_t, std::int64_t>>> conv_msgs;
+  struct Posted {
+    std::int64_t id, when, author;
+  };
+  std::map<std::int64_t, std::vector<Posted>> conv_msgs;
   std::map<std::int64_t, std::set<std::int64_t>> members;
   std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> direct;
   std::vector<std::int64_t> class_conv;
@@ -433,7 +436,7 @@ YearStats generate_year(Connection& c, const YearSpec& spec, std::int64_t now) {
         "INSERT INTO messages (conversation_id, author_id, body, created_at) VALUES (?1, ?2, ?3, "
         "?4)",
         conv, author, rng.pick(kChat), when);
-    conv_msgs[conv].push_back({c.last_insert_id(), when});
+    conv_msgs[conv].push_back({c.last_insert_id(), when, author});
     ++st.messages;
   };
   // Groups: the first teachers run a club each, with its conversation.
@@ -491,7 +494,8 @@ YearStats generate_year(Connection& c, const YearSpec& spec, std::int64_t now) {
         if (when < now) post(group_conv[g], group_owner[g], when);
       }
   }
-  // What each member has read: most are up to date, some days behind, a few weeks behind.
+  // What each member has read: most are up to date, some days behind, a few weeks behind; but
+  // never behind what they wrote themselves.
   for (const auto& [conv, list] : conv_msgs) {
     for (std::int64_t user : members[conv]) {
       double r = rng.unit();
@@ -499,8 +503,9 @@ YearStats generate_year(Connection& c, const YearSpec& spec, std::int64_t now) {
                          : r < 0.9 ? 86400 * (1 + rng.below(7))
                                    : 86400 * (30 + rng.below(30));
       std::int64_t upto = 0;
-      for (const auto& [id, when] : list)
-        if (when <= now - lag) upto = id;
+      // Writing marks the conversation read up to one's own message (domain::post_message).
+      for (const auto& m : list)
+        if (m.when <= now - lag || m.author == user) upto = m.id;
       if (upto)
         c.run(
             "INSERT INTO conversation_reads (conversation_id, user_id, last_read) VALUES (?1, "

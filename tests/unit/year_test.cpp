@@ -79,6 +79,50 @@ std::string what_pages_read(storage::Connection& c, std::int64_t now,
   return out.str();
 }
 
+// Every user's kept unread count equals the count from the messages, and every conversation's
+// kept latest message is its latest message.
+void expect_counts_exact(storage::Connection& c, const std::string& after) {
+  for (auto uid : ids(c, "SELECT id FROM users")) {
+    User u;
+    u.id = uid;
+    EXPECT_EQ(c.scalar("SELECT n FROM unread_counts WHERE user_id = ?1", uid).value_or(-1),
+              unread_recount(c, u))
+        << "user " << uid << " after " << after;
+  }
+  EXPECT_EQ(c.scalar("SELECT COUNT(*) FROM conversations cv WHERE last_message != COALESCE((SELECT "
+                     "MAX(id) FROM messages m WHERE m.conversation_id = cv.id), 0)"),
+            0)
+      << "after " << after;
+}
+
+// A user's message list, page by page, is every conversation they belong to (direct ones once
+// written in), newest activity first.
+void expect_lists_exact(storage::Connection& c) {
+  for (auto uid : ids(c, "SELECT id FROM users WHERE role != 'admin'")) {
+    User u;
+    u.id = uid;
+    std::vector<std::int64_t> want = ids(
+        c,
+        "SELECT cv.id FROM conversations cv WHERE (cv.user_a = " + std::to_string(uid) +
+            " OR cv.user_b = " + std::to_string(uid) +
+            ") AND EXISTS (SELECT 1 FROM messages m WHERE m.conversation_id = cv.id) OR "
+            "cv.class_id IN (SELECT class_id FROM students WHERE user_id = " +
+            std::to_string(uid) +
+            ") OR cv.class_id IN (SELECT id FROM classes WHERE class_teacher_id = " +
+            std::to_string(uid) +
+            ") OR cv.group_id IN (SELECT group_id FROM group_members WHERE user_id = " +
+            std::to_string(uid) +
+            ") OR cv.group_id IN (SELECT id FROM groups WHERE owner_id = " + std::to_string(uid) +
+            ") ORDER BY COALESCE((SELECT MAX(id) FROM messages m WHERE m.conversation_id = "
+            "cv.id), 0) DESC, cv.id DESC");
+    std::vector<std::int64_t> got;
+    bool more = true;
+    for (std::size_t from = 0; more; from += 3)
+      for (const auto& v : conversations_of(c, u, 3, from, &more)) got.push_back(v.id);
+    EXPECT_EQ(got, want) << "user " << uid;
+  }
+}
+
 TEST(Year, MigratesAPopulatedYearFromVersion11) {
   ASSERT_GE(sodium_init(), 0);
   testing::TempDir dir;
@@ -119,6 +163,8 @@ TEST(Year, MigratesAPopulatedYearFromVersion11) {
     EXPECT_EQ(*n, unread_recount(c, u)) << uid;
     kept[uid] = *n;
   }
+  expect_counts_exact(c, "the migration");
+  expect_lists_exact(c);
   std::int64_t unread = 0;
   for (const auto& [uid, n] : kept) unread += n;
   EXPECT_GT(unread, 0);  // the generated year leaves some messages unread
@@ -130,17 +176,6 @@ TEST(Year, MigratesAPopulatedYearFromVersion11) {
   for (const auto& [uid, n] : kept)
     EXPECT_EQ(fresh.scalar("SELECT n FROM unread_counts WHERE user_id = ?1", uid), n) << uid;
   EXPECT_EQ(what_pages_read(fresh, year_now(), tables), before);
-}
-
-// Every user's kept unread count equals the count from the messages.
-void expect_counts_exact(storage::Connection& c, const std::string& after) {
-  for (auto uid : ids(c, "SELECT id FROM users")) {
-    User u;
-    u.id = uid;
-    EXPECT_EQ(c.scalar("SELECT n FROM unread_counts WHERE user_id = ?1", uid).value_or(-1),
-              unread_recount(c, u))
-        << "user " << uid << " after " << after;
-  }
 }
 
 TEST(Year, UnreadCountsFollowEveryChange) {
@@ -222,12 +257,15 @@ TEST(Year, UnreadCountsFollowEveryChange) {
                  any("SELECT rowid FROM conversation_reads"));
         }
         break;
-      case 9:  // rarely: a group deleted with its conversation, or a whole conversation
+      case 9:  // rarely: a group deleted with its conversation, or a whole conversation, or a
+               // conversation's latest message erased
         if (step % 50 == 9) {
-          if (rng() % 2)
+          if (rng() % 3 == 0)
             c->run("DELETE FROM groups WHERE id = ?1", any("SELECT id FROM groups"));
-          else
+          else if (rng() % 2)
             c->run("DELETE FROM conversations WHERE id = ?1", conv);
+          else
+            c->run("DELETE FROM messages WHERE id = (SELECT MAX(id) FROM messages)");
         }
         break;
     }
@@ -235,6 +273,7 @@ TEST(Year, UnreadCountsFollowEveryChange) {
     if (::testing::Test::HasFailure()) return;
   }
   EXPECT_GT(c->scalar("SELECT SUM(n) FROM unread_counts").value_or(0), 0);
+  expect_lists_exact(*c);
 }
 
 TEST(Year, SetBasedWorkStatesMatchPerRowStates) {
