@@ -2,6 +2,7 @@
 // ZIM archives (Wikipedia, Wiktionary and the other collections Kiwix reads) through libzim: the
 // check an archive passes before it is listed, its metadata, reading an entry by path, title
 // suggestions and full-text search, and the shelf of open archives partad keeps.
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -76,10 +77,18 @@ class ZimShelf {
  public:
   std::shared_ptr<const ZimArchive> get(std::int64_t id, const std::string& path);
   void close(std::int64_t id);
+  // Closes the archives nobody asked for in `idle` (a reader still holding one keeps it until it
+  // is done): their cached clusters, megabytes each, go back. The next reader opens the archive
+  // again (a few milliseconds). Returns how many were closed.
+  int close_idle(std::chrono::seconds idle);
 
  private:
+  struct Open {
+    std::shared_ptr<const ZimArchive> archive;
+    std::chrono::steady_clock::time_point used;
+  };
   std::mutex m_;
-  std::map<std::int64_t, std::shared_ptr<const ZimArchive>> open_;
+  std::map<std::int64_t, Open> open_;
 };
 
 // libzim's caches sized for a 512 MB box (a few clusters, not libzim's 16): call before the first

@@ -82,6 +82,24 @@ TEST(Zim, ReadsAndSearchesAGoodArchive) {
   EXPECT_EQ(t[0].path, "Hedgehog");
 }
 
+// The shelf keeps an archive open while it is read and closes it after a quiet spell; a reader
+// holding it keeps reading, and the next reader opens it again.
+TEST(Zim, ShelfClosesArchivesNobodyReads) {
+  content::ZimShelf shelf;
+  auto a = shelf.get(1, fixture("ru-wiki.zim"));
+  EXPECT_EQ(shelf.get(1, fixture("ru-wiki.zim")), a);  // kept open
+  shelf.get(2, fixture("en-noindex.zim"));
+  EXPECT_EQ(shelf.close_idle(std::chrono::hours(1)), 0);
+  EXPECT_EQ(shelf.close_idle(std::chrono::seconds(0)), 2);
+  EXPECT_EQ(shelf.close_idle(std::chrono::seconds(0)), 0);
+  auto e = a->find("Ёжик");  // the reader still holding it
+  ASSERT_TRUE(e);
+  EXPECT_NE(a->read(*e).find("млекопитающее"), std::string::npos);
+  auto again = shelf.get(1, fixture("ru-wiki.zim"));
+  EXPECT_NE(again, a);  // opened anew
+  EXPECT_TRUE(again->find("Ёжик"));
+}
+
 TEST(Zim, AddedOnceCheckedCopiedOrMovedAndSwept) {
   fs::path dir = fs::temp_directory_path() / ("parta-zim-" + std::to_string(::getpid()));
   fs::remove_all(dir);
