@@ -158,10 +158,12 @@ int run_partad(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   // libarchive and iconv need a UTF-8 locale for Cyrillic names.
   std::setlocale(LC_CTYPE, "C.UTF-8");
-  // Two malloc arenas, not one per worker thread's core share (glibc's 8 per core): each arena
+  // One malloc arena, not one per worker thread's core share (glibc's 8 per core): each arena
   // keeps what its threads freed, and with 64 workers reading an archive's clusters (megabytes
-  // each) that was 250 MiB after 30 phones read a Wikipedia, on a 512 MB box.
-  mallopt(M_ARENA_MAX, 2);
+  // each) that was 250 MiB after 30 phones read a Wikipedia, on a 512 MB box; two arenas still
+  // peaked at 110 MiB where one peaks at 84, as fast (the threads' own caches take the small
+  // allocations; tests/bench/RESULTS.md).
+  mallopt(M_ARENA_MAX, 1);
   Config cfg;
   std::vector<std::string> args(argv + 1, argv + argc);
   if (auto err = parse_args(args, &cfg)) {
@@ -348,11 +350,15 @@ int run_partad(int argc, char** argv) {
     std::thread watchdog;
     // The last known good time, saved every kSaveInterval (and at the end); and every 10 s the
     // memory a burst freed goes back to the system (glibc keeps the free middle of its heaps:
-    // 40 MiB after 30 phones browsed a Wikipedia).
+    // 40 MiB after 30 phones browsed a Wikipedia), with the clusters of the archives nobody read
+    // for 20 s.
     std::thread clock_saver([&] {
       for (int tick = 0; !stopping; ++tick) {
         if (tick % (domain::BoxClock::kSaveInterval * 10) == 0) clock.save();
-        if (tick % 100 == 99) malloc_trim(0);
+        if (tick % 100 == 99) {
+          zims.close_idle(std::chrono::seconds(20));
+          malloc_trim(0);
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
       }
     });
