@@ -6,8 +6,9 @@
     same 30 articles, and browsing (each request a random one of all the articles);
   - search: 40 different queries, each asked for the first time, one at a time: p50 and p99
     (partad: the archive's search page, titles then full text; kiwix-serve: /search);
-  - RSS of each server after all of it (VmRSS: anonymous memory and file pages mapped from the
-    archive, RssAnon and RssFile) and its peak (VmHWM).
+  - RSS of each server as the burst ends, 12 s after it (partad: trimmed, the archive still open)
+    and 35 s after it (partad: the archive closed after 20 s without readers) (VmRSS: anonymous
+    memory and file pages mapped from the archive, RssAnon and RssFile), and its peak (VmHWM).
 
   tests/bench/zim_serve.py --partad build/server/partad --zim big.zim [--seconds 10] [--out f.json]
 
@@ -179,7 +180,13 @@ def main():
             perf.send_signal(2)
             perf.wait()
         print(out)
-        time.sleep(12)  # what partad keeps once the burst is over (it trims every 10 s)
+        time.sleep(2)
+        res["partad_rss_busy_mib"] = round(status(proc.pid, "VmRSS"), 1)  # as the burst ends
+        # What partad keeps once the burst is over: every 10 s it gives freed memory back, and
+        # closes the archives nobody read for 20 s (their cached clusters go).
+        time.sleep(10)
+        res["partad_rss_open_mib"] = round(status(proc.pid, "VmRSS"), 1)  # still open
+        time.sleep(23)
         res["partad_rss_mib"] = round(status(proc.pid, "VmRSS"), 1)
         res["partad_hwm_mib"] = round(status(proc.pid, "VmHWM"), 1)
         # Anonymous memory (the process's own) and file pages mapped from the archive (the
@@ -211,7 +218,9 @@ def main():
                                                    kiwix.pid)
             print(out)
         print(out)
-        time.sleep(12)
+        time.sleep(2)
+        res["kiwix_rss_busy_mib"] = round(status(kiwix.pid, "VmRSS"), 1)
+        time.sleep(33)
         res["kiwix_rss_mib"] = round(status(kiwix.pid, "VmRSS"), 1)
         res["kiwix_hwm_mib"] = round(status(kiwix.pid, "VmHWM"), 1)
         # Anonymous memory (the process's own) and file pages mapped from the archive (the
