@@ -6,6 +6,7 @@
 #include <new>
 
 #include "printer/scan.hpp"
+#include "printer/travel.hpp"
 
 namespace parta::printer {
 
@@ -67,12 +68,49 @@ JobResult read_one_page(const Job& job) {
   return r;
 }
 
+JobResult travel_copy(const Job& job) {
+  JobResult r;
+  try {
+    TravelParams p;
+    p.long_side = job.long_side;
+    p.quality = job.quality;
+    p.grey = job.grey == "always"  ? TravelParams::Grey::always
+             : job.grey == "never" ? TravelParams::Grey::never
+                                   : TravelParams::Grey::automatic;
+    p.max_pixels = job.max_pixels;
+    p.check_codes = job.check_codes;
+    TravelCopy c = make_travel_copy(job.path, p);
+    r.jpeg = "travel.jpg";
+    std::ofstream out(job.out + "/" + r.jpeg, std::ios::binary);
+    out.write(c.jpeg.data(), static_cast<std::streamsize>(c.jpeg.size()));
+    out.close();
+    if (!out) return error(JobError::failed, "the travel copy cannot be written");
+    r.width = c.width;
+    r.height = c.height;
+    r.grey = c.grey;
+    r.cropped = c.cropped;
+    r.quality = c.quality;
+    r.codes_lost = c.codes_lost;
+    r.codes = c.codes_copy;
+    r.foreign = c.foreign_copy;
+    r.codes_original = c.codes_original;
+    r.foreign_original = c.foreign_original;
+  } catch (const TooLarge& e) {
+    r = error(JobError::too_large, e.what());
+    r.width = e.width;
+    r.height = e.height;
+  } catch (const Unreadable& e) {
+    r = error(JobError::unreadable, e.what());
+  }
+  return r;
+}
+
 }  // namespace
 
 JobResult run_job(const Job& job) {
   try {
     bool writes = job.kind == JobKind::packets || job.kind == JobKind::read_page ||
-                  job.kind == JobKind::cards;
+                  job.kind == JobKind::cards || job.kind == JobKind::travel_copy;
     if (writes && !is_folder(job.out))
       return error(JobError::bad_job, "the job's folder does not exist");
     switch (job.kind) {
@@ -113,6 +151,8 @@ JobResult run_job(const Job& job) {
         r.status = job_status(job.printer, job.print_job);
         return r;
       }
+      case JobKind::travel_copy:
+        return travel_copy(job);
     }
     return error(JobError::bad_job, "unknown job kind");
   } catch (const std::bad_alloc&) {

@@ -16,14 +16,15 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::array<std::pair<JobKind, const char*>, 7> kKinds{
+constexpr std::array<std::pair<JobKind, const char*>, 8> kKinds{
     {{JobKind::packets, "packets"},
      {JobKind::count_pages, "count_pages"},
      {JobKind::read_page, "read_page"},
      {JobKind::cards, "cards"},
      {JobKind::printers, "printers"},
      {JobKind::print, "print"},
-     {JobKind::job_status, "job_status"}}};
+     {JobKind::job_status, "job_status"},
+     {JobKind::travel_copy, "travel_copy"}}};
 
 constexpr std::array<std::pair<JobError, const char*>, 7> kErrors{
     {{JobError::none, "none"},
@@ -273,6 +274,15 @@ std::string job_to_json(const Job& job) {
       j["printer"] = job.printer;
       j["job"] = job.print_job;
       break;
+    case JobKind::travel_copy:
+      j["path"] = job.path;
+      j["out"] = job.out;
+      j["max_pixels"] = job.max_pixels;
+      j["long_side"] = job.long_side;
+      j["quality"] = job.quality;
+      j["grey"] = job.grey;
+      j["check_codes"] = job.check_codes;
+      break;
   }
   // Invalid UTF-8 (a file name from a phone) is replaced rather than thrown on.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -329,6 +339,17 @@ std::variant<Job, JobResult> parse_job(std::string_view text) {
     case JobKind::job_status:
       job.printer = f.text("printer");
       job.print_job = static_cast<int>(f.integer("job", 1, INT32_MAX));
+      break;
+    case JobKind::travel_copy:
+      job.path = f.text("path", true, kPath);
+      job.out = f.text("out", true, kPath);
+      job.max_pixels = f.integer("max_pixels", 1, INT64_MAX);
+      job.long_side = static_cast<int>(f.integer("long_side", 64, 20000));
+      job.quality = static_cast<int>(f.integer("quality", 1, 100));
+      job.grey = f.text("grey", true, 16);
+      if (job.grey != "auto" && job.grey != "always" && job.grey != "never")
+        f.fail("grey is not auto, always or never");
+      job.check_codes = f.boolean("check_codes", false);
       break;
   }
   if (!f.ok()) return refusal(JobError::bad_job, f.why());
@@ -389,6 +410,19 @@ std::string result_to_json(JobKind kind, const JobResult& r) {
         j["state"] = r.status->state;
         j["done"] = r.status->done;
       }
+      break;
+    case JobKind::travel_copy:
+      j["jpeg"] = r.jpeg;
+      j["width"] = r.width;
+      j["height"] = r.height;
+      j["grey"] = r.grey;
+      j["cropped"] = r.cropped;
+      j["quality"] = r.quality;
+      j["codes_lost"] = r.codes_lost;
+      j["codes"] = r.codes;
+      j["foreign"] = r.foreign;
+      j["codes_original"] = r.codes_original;
+      j["foreign_original"] = r.foreign_original;
       break;
   }
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -468,6 +502,20 @@ std::optional<JobResult> parse_result(JobKind kind, std::string_view text, std::
       break;
     case JobKind::job_status:
       if (f.has("state")) r.status = JobStatus{f.text("state", true, 64), f.boolean("done")};
+      break;
+    case JobKind::travel_copy:
+      r.jpeg = f.text("jpeg", true, 128);
+      if (f.ok() && !safe_file_name(r.jpeg)) f.fail("names a file outside its folder");
+      r.width = f.integer("width", 1, INT32_MAX);
+      r.height = f.integer("height", 1, INT32_MAX);
+      r.grey = f.boolean("grey");
+      r.cropped = f.boolean("cropped");
+      r.quality = static_cast<int>(f.integer("quality", 0, 100, false));
+      r.codes_lost = f.boolean("codes_lost", false);
+      r.codes = static_cast<int>(f.integer("codes", 0, 1000, false));
+      r.foreign = f.boolean("foreign", false);
+      r.codes_original = static_cast<int>(f.integer("codes_original", 0, 1000, false));
+      r.foreign_original = f.boolean("foreign_original", false);
       break;
   }
   if (!f.ok()) return no(f.why());

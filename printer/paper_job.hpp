@@ -23,7 +23,16 @@ inline constexpr int kOldestJobVersion = 1;  // the oldest it still reads
 // The largest result partad reads from the helper.
 inline constexpr std::size_t kMaxResultBytes = 1 << 20;
 
-enum class JobKind { packets, count_pages, read_page, cards, printers, print, job_status };
+enum class JobKind {
+  packets,
+  count_pages,
+  read_page,
+  cards,
+  printers,
+  print,
+  job_status,
+  travel_copy
+};
 const char* kind_name(JobKind k);
 
 struct Job {
@@ -40,6 +49,10 @@ struct Job {
   std::string printer, title;       // print, job_status (printer)
   bool two_sided = false;           // print
   int print_job = 0;                // job_status
+  // travel_copy (printer/travel.hpp): `path`, `out`, `max_pixels` and these
+  int long_side = 1600, quality = 50;
+  std::string grey = "auto";  // auto, always, never
+  bool check_codes = false;
 };
 
 // What went wrong with a job the helper ran to its end. Crashes, kills and timeouts are not
@@ -77,6 +90,11 @@ struct JobResult {
   std::vector<Printer> printers;          // printers
   int print_job = 0;                      // print
   std::optional<JobStatus> status;        // job_status: nullopt when CUPS does not know the job
+  // travel_copy: `jpeg`, `width`, `height`, and what was done; with check_codes, `codes` (the
+  // copy's valid codes), `foreign` (the copy's) and the original's
+  bool grey = false, cropped = false, codes_lost = false;
+  int codes_original = 0, quality = 0;
+  bool foreign_original = false;
   bool ok() const { return error == JobError::none; }
 };
 

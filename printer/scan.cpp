@@ -12,8 +12,6 @@
 
 namespace parta::printer {
 
-namespace {
-
 void init_vips() {
   static std::once_flag once;
   std::call_once(once, [] {
@@ -29,6 +27,8 @@ void init_vips() {
       vips_operation_block_set(ok, FALSE);
   });
 }
+
+namespace {
 
 enum class FileType { pdf, jpeg, png, other };
 
@@ -182,6 +182,13 @@ PageRead read_page(const PageImage& page) {
     scan(fax.gray.data(), fax.width, fax.height, ZXing::Binarizer::LocalAverage, out);
     if (out.id) return out;
   }
+  return out;
+}
+
+PageRead quick_read(const PageImage& page) {
+  PageRead out;
+  if (page.width > 0 && page.height > 0)
+    scan(page.gray.data(), page.width, page.height, ZXing::Binarizer::LocalAverage, out);
   return out;
 }
 

@@ -36,6 +36,11 @@ struct TooLarge : std::runtime_error {
   std::int64_t width, height;
 };
 
+// Starts libvips once for the process: one thread per operation (the helper runs one job), and
+// only the PDF, JPEG, PNG, WebP and GIF loaders (every other one, and every loader libvips does
+// not consider safe for untrusted input, blocked).
+void init_vips();
+
 // How many pages the file has (1 for an image); throws Unreadable.
 int count_pages(const std::string& path);
 // Page `index` (0-based) as an image: PDF pages rendered at `dpi`, photos turned upright (EXIF).
@@ -54,6 +59,8 @@ struct PageRead {
   bool damaged = false;
 };
 PageRead read_page(const PageImage& page);
+// One view only (the cheapest): whether a page plainly carries codes, at a fraction of the cost.
+PageRead quick_read(const PageImage& page);
 
 // A picture of a reference article (JPEG, PNG, GIF or WebP by its first bytes), in gray, at most
 // `max_width` pixels wide. Throws Unreadable, or TooLarge past `max_pixels` (before decoding).

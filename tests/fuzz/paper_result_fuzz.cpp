@@ -13,7 +13,7 @@ using namespace parta::printer;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   // The first byte chooses the job kind the result answers.
-  auto kind = static_cast<JobKind>(data[0] % 7);
+  auto kind = static_cast<JobKind>(data[0] % 8);
   std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
   std::string why;
   auto r = parse_result(kind, text, &why);
@@ -24,7 +24,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (const auto& f : r->files)
     if (!safe_file_name(f.name) || f.pages < 0) std::abort();
   if (r->ok() && kind == JobKind::packets && !safe_file_name(r->combined.name)) std::abort();
-  if (r->ok() && kind == JobKind::read_page && !safe_file_name(r->jpeg)) std::abort();
+  if (r->ok() && (kind == JobKind::read_page || kind == JobKind::travel_copy) &&
+      !safe_file_name(r->jpeg))
+    std::abort();
   if (r->payload && r->payload->size() > 64) std::abort();
   // What partad accepted, written again, reads back the same.
   auto again = parse_result(kind, result_to_json(kind, *r), &why);

@@ -95,6 +95,46 @@ TEST(PaperJob, EveryKindRoundTrips) {
   count.path = "/scan.pdf";
   EXPECT_EQ(parse_ok(job_to_json(count)).path, "/scan.pdf");
   EXPECT_EQ(parse_ok(job_to_json(Job{})).kind, JobKind::printers);
+
+  Job travel;
+  travel.kind = JobKind::travel_copy;
+  travel.path = "/blobs/ab/abcd";
+  travel.out = "/t";
+  travel.long_side = 1400;
+  travel.quality = 45;
+  travel.grey = "never";
+  travel.check_codes = true;
+  back = parse_ok(job_to_json(travel));
+  EXPECT_EQ(back.kind, JobKind::travel_copy);
+  EXPECT_EQ(back.long_side, 1400);
+  EXPECT_EQ(back.quality, 45);
+  EXPECT_EQ(back.grey, "never");
+  EXPECT_TRUE(back.check_codes);
+}
+
+TEST(PaperJob, ATravelCopyJobOutOfRangeIsRefused) {
+  const std::string base = R"({"v":1,"kind":"travel_copy","path":"/x","out":"/t","max_pixels":9,)";
+  EXPECT_EQ(refusal(base + R"("long_side":1600,"quality":50,"grey":"sepia"})"), JobError::bad_job);
+  EXPECT_EQ(refusal(base + R"("long_side":10,"quality":50,"grey":"auto"})"), JobError::bad_job);
+  EXPECT_EQ(refusal(base + R"("long_side":1600,"quality":101,"grey":"auto"})"), JobError::bad_job);
+  EXPECT_EQ(refusal(base + R"("long_side":1600,"grey":"auto"})"), JobError::bad_job);
+  std::string why;
+  // A result naming a file outside the job's folder is not taken.
+  EXPECT_FALSE(parse_result(JobKind::travel_copy,
+                            R"({"v":1,"ok":true,"jpeg":"../db.sqlite","width":10,"height":10,)"
+                            R"("grey":true,"cropped":false})",
+                            &why));
+  JobResult copy;
+  copy.jpeg = "travel.jpg";
+  copy.width = 1131;
+  copy.height = 1600;
+  copy.grey = copy.cropped = true;
+  copy.codes_original = copy.codes = 2;
+  auto r = parse_result(JobKind::travel_copy, result_to_json(JobKind::travel_copy, copy), &why);
+  ASSERT_TRUE(r) << why;
+  EXPECT_EQ(r->width, 1131);
+  EXPECT_TRUE(r->grey && r->cropped);
+  EXPECT_EQ(r->codes_original, 2);
 }
 
 TEST(PaperJob, OtherVersionsAndNonJobsAreRefused) {
