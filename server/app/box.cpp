@@ -81,6 +81,7 @@ std::unique_ptr<Box> open_box(const Config& cfg, DataDir dir, DataLock lock, boo
                                  cfg.disk_reserve_mb * 1024 * 1024,
                                  19,
                                  nullptr,
+                                 {},
                                  {}});
   box->node->box_clock = box->clock.get();
   return box;

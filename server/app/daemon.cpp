@@ -29,6 +29,7 @@
 #include "app/paper_helper.hpp"
 #include "app/paper_worker.hpp"
 #include "app/sync_agent.hpp"
+#include "app/travel_copies.hpp"
 #include "app/usb_exchange.hpp"
 #include "content/durable.hpp"
 #include "domain/accounts.hpp"
@@ -265,7 +266,19 @@ int run_partad(int argc, char** argv) {
     log::info("paper helper: " + limits.path + " (" + std::to_string(cfg.paper_memory_mb) +
               " MiB, " + std::to_string(cfg.paper_timeout_s) + " s a unit, " +
               std::to_string(decode) + " at once for scans)");
+    // Photos handed in travel to the district as smaller copies, made by the same helper when no
+    // paper work waits, and any still missing before a bundle is written.
+    TravelCopies travel(*box->db, *box->blobs, clock, helper);
+    struct ExportHook {
+      sync::Node& node;
+      ~ExportHook() { node.before_export = nullptr; }
+    } export_hook{*box->node};
+    if (role == sync::Role::school)
+      box->node->before_export = [&travel] { travel.make_pending(std::chrono::minutes(10)); };
     PaperWorker paper(*box->db, *box->blobs, clock, helper, decode);
+    if (role == sync::Role::school)
+      paper.set_idle_work(
+          [&travel](const std::atomic<bool>* stop) { return travel.make_one(stop); });
     paper.start();
     sync::NetOptions net;
     net.url = cfg.district_url;
@@ -275,6 +288,7 @@ int run_partad(int argc, char** argv) {
     web::App app(*box->db, clock, box->blobs.get());
     app.settings.sync = box->node.get();
     app.settings.district_url = cfg.district_url;
+    app.settings.link_kbit = cfg.sync_rate_kbit;
     if (role == sync::Role::school && !cfg.district_url.empty()) {
       app.settings.wake_sync = [&agent] { agent.wake(); };
       app.settings.sync_status = [&agent] { return agent.status(); };

@@ -112,7 +112,7 @@ bool PaperWorker::step() {
     run = domain::claim_queued_run(*c);
     if (!run) batch = domain::claim_queued_batch(*c);
   }
-  if (!run && !batch) return false;
+  if (!run && !batch) return idle_ && !stop_ && idle_(&stop_);
   const std::string what =
       run ? "print run " + std::to_string(*run) : "scan batch " + std::to_string(*batch);
   // Whatever happens in a try is caught here, so a job can end a try but never partad (B7).

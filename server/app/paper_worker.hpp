@@ -7,6 +7,7 @@
 // failed with its reason. A scan batch's pages are read by `parallel` helpers at once.
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -26,6 +27,11 @@ class PaperWorker {
   PaperWorker(const PaperWorker&) = delete;
   PaperWorker& operator=(const PaperWorker&) = delete;
 
+  // Work done when no print run or scan batch waits (the photos' travel copies): one piece per
+  // call, false when there is none; given the flag that says partad is stopping.
+  void set_idle_work(std::function<bool(const std::atomic<bool>*)> work) {
+    idle_ = std::move(work);
+  }
   void start();  // the background thread
   void wake();   // new work was queued
   // Does all queued work on the calling thread (tests, benchmarks); returns when nothing is left.
@@ -49,6 +55,7 @@ class PaperWorker {
   std::condition_variable cv_;
   bool woken_ = false;
   std::atomic<bool> stop_{false};
+  std::function<bool(const std::atomic<bool>*)> idle_;
   std::thread thread_;
 };
 

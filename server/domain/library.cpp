@@ -279,7 +279,7 @@ const std::vector<BlobColumn>& blob_columns() {
       {"library_items", "sha256", false},    {"packets", "pdf_sha", false},
       {"print_runs", "combined_sha", false}, {"scan_files", "sha256", false},
       {"scan_pages", "image_sha", false},    {"sync_records", "data", true},
-      {"sync_outbox", "payload", true},
+      {"sync_outbox", "payload", true},      {"travel_copies", "copy", false},
   };
   return kColumns;
 }

@@ -955,6 +955,44 @@ CREATE TRIGGER conversation_last_gone AFTER DELETE ON messages BEGIN
     WHERE id = OLD.conversation_id AND last_message = OLD.id;
 END;
 )sql",
+    // 21 (issue 20): the travel copy of a photo or scan handed in (what goes to the district in
+    // its place; copy NULL: the original travels, `why` says why), the files each peer is known
+    // to hold (sent and acknowledged, or received from it), which never travel to it again, those
+    // a peer left out believing this box held them (asked for again), and the originals the
+    // district asked for.
+    R"sql(
+CREATE TABLE travel_copies (
+  original TEXT PRIMARY KEY,
+  copy TEXT,
+  bytes INTEGER NOT NULL,
+  original_bytes INTEGER NOT NULL,
+  width INTEGER NOT NULL DEFAULT 0,
+  height INTEGER NOT NULL DEFAULT 0,
+  grey INTEGER NOT NULL DEFAULT 0,
+  cropped INTEGER NOT NULL DEFAULT 0,
+  made_at INTEGER NOT NULL,
+  why TEXT NOT NULL DEFAULT ''
+) WITHOUT ROWID;
+CREATE INDEX sync_outbox_unfrozen ON sync_outbox(kind) WHERE payload IS NULL;
+CREATE INDEX submission_files_sha ON submission_files(sha256);
+CREATE TABLE sync_peer_blobs (
+  peer TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY (peer, sha256)
+) WITHOUT ROWID;
+CREATE TABLE sync_wanted_blobs (
+  peer TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  PRIMARY KEY (peer, sha256)
+) WITHOUT ROWID;
+CREATE TABLE original_requests (
+  peer TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  submission TEXT NOT NULL,
+  asked_at INTEGER NOT NULL,
+  PRIMARY KEY (peer, sha256)
+) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace

@@ -218,6 +218,50 @@ void queue_for_schools(storage::Connection& c, const std::string& epoch, const s
   }
 }
 
+bool district_ask_original(Node& n, const std::string& school, const std::string& submission,
+                           const std::string& sha256) {
+  if (!content::BlobStore::valid_hash(sha256)) return false;
+  auto c = n.db.acquire();
+  bool named = false;
+  {
+    auto q = c->query(
+        "SELECT data FROM sync_records WHERE peer = ?1 AND kind = 'submission' AND rid = ?2 AND "
+        "deleted = 0",
+        school, submission);
+    if (q.next()) {
+      json d = json::parse(q.text(0), nullptr, false);
+      if (d.is_object() && d.contains("files") && d["files"].is_array())
+        for (const auto& f : d["files"])
+          named = named || (f.is_object() && f.contains("original") && f["original"].is_object() &&
+                            f["original"].value("sha256", "") == sha256);
+    }
+  }
+  if (!named) return false;
+  storage::Transaction tx(*c);
+  c->run(
+      "INSERT OR IGNORE INTO original_requests (peer, sha256, submission, asked_at) VALUES "
+      "(?1, ?2, ?3, ?4)",
+      school, sha256, submission, n.clock.now());
+  if (c->changes() > 0)
+    queue_for_schools(*c, current_epoch(*c), school, "original_request", sha256,
+                      json{{"submission", submission}}.dump(), {});
+  tx.commit();
+  invalidate_returns(n, school);
+  return true;
+}
+
+std::map<std::string, OriginalAsked> originals_asked(storage::Connection& c,
+                                                     const std::string& school) {
+  std::map<std::string, OriginalAsked> out;
+  auto q = c.query(
+      "SELECT o.sha256, o.asked_at, r.rid IS NOT NULL FROM original_requests o LEFT JOIN "
+      "sync_records r ON r.peer = o.peer AND r.kind = 'original' AND r.rid = o.sha256 AND "
+      "r.deleted = 0 WHERE o.peer = ?1",
+      school);
+  while (q.next()) out[q.text(0)] = {q.integer(1), q.integer(2) != 0};
+  return out;
+}
+
 bool revoke_school(Node& n, const std::string& device_id) {
   auto c = n.db.acquire();
   storage::Transaction tx(*c);
@@ -237,8 +281,49 @@ std::int64_t outbox_backlog(storage::Connection& c, const std::string& peer) {
   return c.scalar("SELECT n FROM sync_outbox_counts WHERE peer = ?1", peer).value_or(0);
 }
 
+LinkBudget link_budget(storage::Connection& c) {
+  LinkBudget b;
+  b.records = outbox_backlog(c, "");
+  {
+    // A record not written out yet is estimated at the mean of those that are (or 400 bytes).
+    auto q = c.query(
+        "SELECT COUNT(payload), COALESCE(SUM(length(payload)), 0) FROM sync_outbox WHERE peer = "
+        "''");
+    if (q.next()) {
+      std::int64_t frozen = q.integer(0), bytes = q.integer(1);
+      std::int64_t mean = frozen > 0 ? std::max<std::int64_t>(100, bytes / frozen) : 400;
+      b.record_bytes = static_cast<std::uint64_t>(bytes + (b.records - frozen) * mean);
+    }
+  }
+  // Each file once, as it will travel; none the district holds already.
+  auto q = c.query(
+      "SELECT f.size, t.copy, t.bytes, f.whole = 0 AND NOT EXISTS (SELECT 1 FROM travel_copies "
+      "d WHERE d.original = f.sha256) AND f.content_type IN ('image/jpeg', "
+      "'image/png') FROM (SELECT DISTINCT sf.sha256, sf.size, sf.content_type, 0 AS whole FROM "
+      "sync_outbox o JOIN submission_files sf ON sf.submission_id = CAST(o.ref AS INTEGER) WHERE "
+      "o.peer = '' AND o.kind = 'submission' UNION SELECT sf.sha256, sf.size, '', 1 FROM "
+      "sync_outbox o JOIN submission_files sf ON sf.sha256 = o.ref WHERE o.peer = '' AND "
+      "o.kind = 'original') f LEFT JOIN travel_copies t ON t.original = f.sha256 AND f.whole = 0 "
+      "AND t.copy IS NOT NULL WHERE NOT "
+      "EXISTS (SELECT 1 FROM sync_peer_blobs h JOIN sync_peers p ON p.device_id = h.peer AND "
+      "p.role = 'district' WHERE h.sha256 = COALESCE(t.copy, f.sha256))");
+  while (q.next()) {
+    ++b.files;
+    std::int64_t size = q.integer(0);
+    if (!q.is_null(1)) {
+      b.file_bytes += static_cast<std::uint64_t>(q.integer(2));
+      b.saved_bytes += static_cast<std::uint64_t>(std::max<std::int64_t>(0, size - q.integer(2)));
+    } else {
+      b.file_bytes += static_cast<std::uint64_t>(size);
+      if (q.integer(3)) ++b.copies_waiting;
+    }
+  }
+  return b;
+}
+
 ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::string& dir) {
   std::lock_guard<std::recursive_mutex> exchange(n.exchange);
+  if (n.role == Role::school && n.before_export) n.before_export();
   auto c = n.db.acquire();
   std::string peer_id = peer_arg;
   std::string lane = peer_arg;  // whose outbox entries: '' on a school
@@ -302,9 +387,17 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
     auto q = c->query("SELECT epoch FROM sync_streams WHERE device = ?1 AND broken = 1", peer_id);
     while (q.next()) broken.push_back(q.text(0));
   }
+  // Files the peer's records named and this box does not have: the peer believed this box held
+  // them (below) and will send them again.
+  json wanted = json::array();
+  {
+    auto q = c->query("SELECT sha256 FROM sync_wanted_blobs WHERE peer = ?1 LIMIT 1000", peer_id);
+    while (q.next()) wanted.push_back(q.text(0));
+  }
   h.meta = {{"broken_epochs", broken},   {"ack_hashes", ack_hashes},
             {"seq_last", seq_last},      {"backlog", static_cast<std::int64_t>(entries.size())},
             {"role", role_name(n.role)}, {"now", n.clock.now()}};
+  if (!wanted.empty()) h.meta["wanted"] = std::move(wanted);
 
   fs::create_directories(dir);
   // A writer killed mid-way leaves its hidden temp files here; the bundle they were for was never
@@ -340,13 +433,21 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
       if (batch_bytes > (4u << 20)) flush();
     }
     flush();
-    std::set<std::string> sent_blobs;
+    // A file the peer holds already (it sent it, or acknowledged a bundle that carried it) never
+    // travels to it again: a photo handed in twice, a pack sent before.
+    std::set<std::string> sent_blobs, held;
     for (const auto& [seq, payload] : entries) {
       std::string why;
       auto r = Record::parse(payload, &why);
       if (!r) continue;
       for (const auto& b : r->blobs) {
-        if (sent_blobs.count(b)) continue;
+        if (sent_blobs.count(b) || held.count(b)) continue;
+        if (c->scalar("SELECT 1 FROM sync_peer_blobs WHERE peer = ?1 AND sha256 = ?2", peer_id,
+                      b)) {
+          held.insert(b);
+          ++out.held_blobs;
+          continue;
+        }
         if (!n.blobs.has(b)) {
           ++out.missing_blobs;  // not counted as sent: the export's result names it
           continue;
@@ -516,6 +617,27 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
     n.blobs.adopt(b.temp_path);
     b.temp_path.clear();
   }
+  // What the sender holds: every file its new records name that is here now (it sent it, or left
+  // it out because this box holds it). One it left out that is not here is asked for again in
+  // this box's next bundle; one asked for that came is asked for no more. Kept even when the
+  // records are refused below: the next bundle must bring the file.
+  {
+    storage::Transaction tx(*c);
+    for (const auto& [r, text] : records) {
+      if (r.seq <= upto) continue;
+      for (const auto& b : r.blobs) {
+        if (n.blobs.has(b)) {
+          c->run("INSERT OR IGNORE INTO sync_peer_blobs (peer, sha256) VALUES (?1, ?2)", h.sender,
+                 b);
+          c->run("DELETE FROM sync_wanted_blobs WHERE peer = ?1 AND sha256 = ?2", h.sender, b);
+        } else {
+          c->run("INSERT OR IGNORE INTO sync_wanted_blobs (peer, sha256) VALUES (?1, ?2)", h.sender,
+                 b);
+        }
+      }
+    }
+    tx.commit();
+  }
   // Content packs are read and stored now, so the transaction below only lists them: a pack of
   // hundreds of files must not keep every page view of the portal waiting to write.
   std::map<std::string, std::optional<domain::StagedPack>> packs;
@@ -596,10 +718,49 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
           "INSERT INTO sync_acks (peer, epoch, upto) VALUES (?1, ?2, ?3) ON CONFLICT(peer, "
           "epoch) DO UPDATE SET upto = max(upto, ?3)",
           h.sender, a.epoch, a.upto);
+      // The files of what the peer acknowledged are its now.
+      {
+        auto q = c->query(
+            "SELECT payload FROM sync_outbox WHERE peer = ?1 AND epoch = ?2 AND seq <= ?3 AND "
+            "payload IS NOT NULL",
+            lane, a.epoch, a.upto);
+        std::set<std::string> theirs;
+        while (q.next()) {
+          std::string why;
+          if (auto r = Record::parse(q.text(0), &why))
+            for (const auto& b : r->blobs)
+              if (n.blobs.has(b)) theirs.insert(b);
+        }
+        for (const auto& b : theirs)
+          c->run("INSERT OR IGNORE INTO sync_peer_blobs (peer, sha256) VALUES (?1, ?2)", h.sender,
+                 b);
+      }
       c->run("DELETE FROM sync_outbox WHERE peer = ?1 AND epoch = ?2 AND seq <= ?3", lane, a.epoch,
              a.upto);
       out.acked = std::max(out.acked, a.upto);
     }
+    // Files the sender lacks that this box believed it held (or that it lost): no longer taken
+    // as held (after the acknowledgements above, which may name them), and sent again in a
+    // record of their own.
+    if (h.meta.is_object() && h.meta.contains("wanted") && h.meta["wanted"].is_array())
+      for (const auto& w : h.meta["wanted"]) {
+        if (!w.is_string() || !content::BlobStore::valid_hash(w.get<std::string>())) continue;
+        std::string sha = w.get<std::string>();
+        c->run("DELETE FROM sync_peer_blobs WHERE peer = ?1 AND sha256 = ?2", h.sender, sha);
+        if (!n.blobs.has(sha)) continue;
+        std::string lane = n.role == Role::school ? "" : h.sender;
+        if (c->scalar("SELECT 1 FROM sync_outbox WHERE peer = ?1 AND kind = 'file' AND ref = ?2",
+                      lane, sha))
+          continue;  // on its way already
+        if (n.role == Role::school)
+          c->run(
+              "INSERT INTO sync_outbox (epoch, kind, ref) SELECT epoch, 'file', ?1 FROM "
+              "sync_self WHERE role = 'school'",
+              sha);
+        else
+          queue_for_schools(*c, current_epoch(*c), h.sender, "file", sha,
+                            json{{"sha256", sha}}.dump(), {sha});
+      }
     std::int64_t backlog = h.meta.is_object() ? h.meta.value("backlog", std::int64_t{0}) : 0;
     c->run(
         "INSERT INTO sync_bundles (bundle_id, direction, peer, at, records, bytes, carrier) "

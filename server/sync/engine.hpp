@@ -4,6 +4,8 @@
 // idempotent). The same engine runs on a school box (its peer: the district) and on the district
 // hub (its peers: the enrolled schools); carriers (USB stick, network) only move the files.
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -31,6 +33,9 @@ struct Node {
   // School: the box's clock, moved forward by the time a district bundle was written (the hub
   // has the network's time; a box without a battery clock may not).
   domain::BoxClock* box_clock = nullptr;
+  // School: called before a bundle's records are frozen (the photos' travel copies still missing
+  // are made, app/travel_copies). Empty: nothing to do.
+  std::function<void()> before_export;
   // One exchange at a time per box (the background network sync, a stick, an admin's upload):
   // each import is idempotent anyway, but interleaved exports would write bundles for nothing.
   std::recursive_mutex exchange;
@@ -72,6 +77,7 @@ struct ExportResult {
   std::string path, bundle_id;
   std::int64_t records = 0, blobs = 0, first = 0, last = 0;
   std::int64_t missing_blobs = 0;  // files records name that this box does not have
+  std::int64_t held_blobs = 0;     // files left out: the peer holds them already
   std::uint64_t bytes = 0;
 };
 // Writes the bundle for `peer` (school: "" = its district) into `dir` as <bundle id>.ptb, then
@@ -103,6 +109,19 @@ void district_send_file(Node& n, const std::string& peer, const std::string& kin
 std::optional<std::int64_t> district_set_grade(Node& n, const std::string& school,
                                                const std::string& rid, const std::string& mark);
 
+// District: asks a school for the original of a file of one of its submissions that came as a
+// travel copy; it comes with the school's next bundle. False when that submission names no such
+// file.
+bool district_ask_original(Node& n, const std::string& school, const std::string& submission,
+                           const std::string& sha256);
+// District: what was asked of `school` and what arrived (by the original's hash).
+struct OriginalAsked {
+  std::int64_t asked_at = 0;
+  bool arrived = false;
+};
+std::map<std::string, OriginalAsked> originals_asked(storage::Connection& c,
+                                                     const std::string& school);
+
 // District: where the current return bundle for a school is kept for network downloads, and
 // dropping it when what it would carry changed (an import, something queued).
 std::string return_bundle_dir(const Node& n, const std::string& school);
@@ -117,5 +136,16 @@ std::vector<Alarm> open_alarms(storage::Connection& c, const std::string& peer =
 void resolve_alarm(storage::Connection& c, std::int64_t id);
 
 std::int64_t outbox_backlog(storage::Connection& c, const std::string& peer);
+
+// School: what waits to travel to the district, in bytes: the records (those not written out yet
+// estimated), the files they carry (travel copies where made; files the district holds already
+// not counted), and what the travel copies saved against the originals.
+struct LinkBudget {
+  std::int64_t records = 0, files = 0;
+  std::uint64_t record_bytes = 0, file_bytes = 0, saved_bytes = 0;
+  std::int64_t copies_waiting = 0;  // photos whose travel copy is not made yet (counted whole)
+  std::uint64_t total() const { return record_bytes + file_bytes; }
+};
+LinkBudget link_budget(storage::Connection& c);
 
 }  // namespace parta::sync

@@ -197,19 +197,41 @@ Record build_school_record(storage::Connection& c, std::int64_t seq, const std::
               {"late", q.integer(6) != 0},
               {"via", q.text(7)}};
     json files = json::array();
+    // A photo or scan travels as its travel copy when it has one (app/travel_copies): the
+    // district sees the copy and may ask for the original, named beside it.
     auto f = c.query(
-        "SELECT sha256, filename, content_type, size FROM submission_files WHERE "
-        "submission_id = ?1 ORDER BY position",
+        "SELECT f.sha256, f.filename, f.content_type, f.size, t.copy, t.bytes FROM "
+        "submission_files f LEFT JOIN travel_copies t ON t.original = f.sha256 AND t.copy IS NOT "
+        "NULL WHERE f.submission_id = ?1 ORDER BY f.position",
         id);
     while (f.next()) {
-      files.push_back({{"sha256", f.text(0)},
-                       {"name", f.text(1)},
-                       {"type", f.text(2)},
-                       {"size", f.integer(3)}});
-      if (std::find(r.blobs.begin(), r.blobs.end(), f.text(0)) == r.blobs.end())
-        r.blobs.push_back(f.text(0));
+      json file{
+          {"sha256", f.text(0)}, {"name", f.text(1)}, {"type", f.text(2)}, {"size", f.integer(3)}};
+      if (!f.is_null(4)) {
+        file["original"] = file;
+        file["sha256"] = f.text(4);
+        file["type"] = "image/jpeg";
+        file["size"] = f.integer(5);
+      }
+      std::string sha = file["sha256"].get<std::string>();
+      files.push_back(std::move(file));
+      if (std::find(r.blobs.begin(), r.blobs.end(), sha) == r.blobs.end()) r.blobs.push_back(sha);
     }
     r.data["files"] = files;
+  } else if (kind == "original") {
+    // A file the district asked for in full (it had the travel copy).
+    auto q = c.query(
+        "SELECT size, content_type, filename FROM submission_files WHERE sha256 = ?1 LIMIT 1", ref);
+    if (!q.next()) return gone(ref);
+    r.rid = ref;
+    r.data = {{"sha256", ref}, {"size", q.integer(0)}, {"type", q.text(1)}, {"name", q.text(2)}};
+    r.blobs.push_back(ref);
+  } else if (kind == "file") {
+    // A file the district asked for again (it lost it, or it was left out as held).
+    r.rid = ref;
+    if (!content::BlobStore::valid_hash(ref)) return gone(ref);
+    r.data = {{"sha256", ref}};
+    r.blobs.push_back(ref);
   } else if (kind == "comment") {
     std::int64_t id = std::stoll(ref);
     auto q = c.query(
@@ -410,6 +432,18 @@ bool apply_at_school(ApplyContext& ctx, const Record& r, std::string* why) {
     return true;
   }
   if (r.kind == "grade") return apply_grade_at_school(ctx, r, why);
+  if (r.kind == "file") return true;  // a file the school asked for again: it is in the store
+  if (r.kind == "original_request") {
+    // The district asks for the original of a photo it has as a travel copy: it travels with the
+    // next bundle. A file this box no longer has is not an error: there is nothing to send.
+    if (!r.deleted && content::BlobStore::valid_hash(r.rid) && ctx.blobs.has(r.rid) &&
+        c.scalar("SELECT 1 FROM submission_files WHERE sha256 = ?1 LIMIT 1", r.rid))
+      c.run(
+          "INSERT INTO sync_outbox (epoch, kind, ref) SELECT epoch, 'original', ?1 FROM "
+          "sync_self WHERE role = 'school'",
+          r.rid);
+    return true;
+  }
   if (r.kind == "revocation") {
     c.run("INSERT OR IGNORE INTO sync_revoked (device_id, at) VALUES (?1, ?2)", r.rid,
           ctx.clock.now());

@@ -67,6 +67,7 @@ struct Settings {
   std::string district_url;                  // school: where the district hub answers
   std::function<void()> wake_sync;           // school: sync over the network now
   std::function<std::string()> sync_status;  // school: how the last network sync went
+  std::uint64_t link_kbit = 0;  // school: the link's configured rate (0: not set, 256 assumed)
   // Tests and benchmarks: every response says how many SQL statements it ran
   // (X-Parta-Statements) and how much work they did (X-Parta-Steps, SQLite's virtual-machine
   // steps), so a page whose cost grows with the data fails a test.

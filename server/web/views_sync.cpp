@@ -100,6 +100,30 @@ http::Response school_page(Ctx& ctx, const std::string& notice, const std::strin
       {"has_alarms", !alarms.empty()},
       {"alarms", alarms},
   };
+  {
+    // The link budget: what waits, how long it takes at the link's rate, what the travel copies
+    // of the photos saved.
+    auto b = sync::link_budget(ctx.db);
+    std::uint64_t kbit = ctx.settings && ctx.settings->link_kbit ? ctx.settings->link_kbit : 256;
+    std::uint64_t seconds = b.total() * 8 / (kbit * 1000);
+    std::string duration =
+        seconds < 60 ? ctx.tr(domain::Message{"{n} s", {{"n", std::to_string(seconds)}}})
+        : seconds < 3600
+            ? ctx.tr(domain::Message{"{n} min", {{"n", std::to_string((seconds + 59) / 60)}}})
+            : ctx.tr(domain::Message{"{h} h {m} min",
+                                     {{"h", std::to_string(seconds / 3600)},
+                                      {"m", std::to_string(seconds % 3600 / 60)}}});
+    data["budget_bytes"] = format_size(ctx.lang, b.total());
+    data["budget_files"] = std::to_string(b.files);
+    data["budget_file_bytes"] = format_size(ctx.lang, b.file_bytes);
+    data["budget_time"] = duration;
+    data["budget_kbit"] = std::to_string(kbit);
+    data["budget_assumed"] = !(ctx.settings && ctx.settings->link_kbit);
+    data["budget_saved"] = format_size(ctx.lang, b.saved_bytes);
+    data["has_saved"] = b.saved_bytes > 0;
+    data["copies_waiting"] = std::to_string(b.copies_waiting);
+    data["has_copies_waiting"] = b.copies_waiting > 0;
+  }
   if (district) {
     data["district"] = district->device_id;
     data["last_in"] = when(district->last_in_at);
@@ -177,6 +201,8 @@ const char* kind_label(const std::string& kind) {
   if (kind == "grade-lost") return "marks that did not stay";
   if (kind == "absence") return "absences";
   if (kind == "visit") return "visits";
+  if (kind == "original") return "originals of photos";
+  if (kind == "file") return "files sent again";
   return "other records";
 }
 
@@ -243,9 +269,54 @@ http::Response district_school(Ctx& ctx, const std::string& notice, const std::s
                                   {"teacher", d.is_object() ? d.value("teacher", "") : ""}});
     }
   }
+  // The latest submissions with files: the photos came as travel copies (smaller, legible); the
+  // original of one is asked for here and comes with the school's next bundle.
+  mstch::array subs;
+  {
+    auto asked = sync::originals_asked(ctx.db, id);
+    auto q = ctx.db.query(
+        "SELECT s.rid, s.data, json_extract(a.data, '$.title') FROM sync_records s LEFT JOIN "
+        "sync_records a ON a.peer = s.peer AND a.kind = 'assignment' AND a.rid = "
+        "json_extract(s.data, '$.assignment') WHERE s.peer = ?1 AND s.kind = 'submission' AND "
+        "s.deleted = 0 AND json_array_length(s.data, '$.files') > 0 ORDER BY s.rowid DESC "
+        "LIMIT 20",
+        id);
+    while (q.next()) {
+      auto d = nlohmann::json::parse(q.text(1), nullptr, false);
+      if (!d.is_object() || !d.contains("files") || !d["files"].is_array()) continue;
+      mstch::array files;
+      for (const auto& f : d["files"]) {
+        if (!f.is_object()) continue;
+        std::string sha = f.value("sha256", "");
+        if (!content::BlobStore::valid_hash(sha)) continue;
+        mstch::map file{{"fsha", sha},
+                        {"fname", f.value("name", "")},
+                        {"fsize", format_size(ctx.lang, f.value("size", std::uint64_t{0}))},
+                        {"here", ctx.blobs && ctx.blobs->has(sha)}};
+        if (f.contains("original") && f["original"].is_object()) {
+          std::string osha = f["original"].value("sha256", "");
+          file["copy"] = true;
+          file["osha"] = osha;
+          file["osize"] = format_size(ctx.lang, f["original"].value("size", std::uint64_t{0}));
+          auto a = asked.find(osha);
+          if (a != asked.end() && a->second.arrived)
+            file["arrived"] = true;
+          else if (a != asked.end())
+            file["asked"] = when(a->second.asked_at);
+        }
+        files.push_back(std::move(file));
+      }
+      subs.push_back(mstch::map{{"srid", q.text(0)},
+                                {"stitle", q.is_null(2) ? std::string() : q.text(2)},
+                                {"sno", d.value("student", "")},
+                                {"sfiles", files}});
+    }
+  }
   mstch::map data{{"sid", id},
                   {"sname", p->name},
                   {"revoked", p->revoked},
+                  {"subs", subs},
+                  {"has_subs", !subs.empty()},
                   {"last_in", when(p->last_in_at)},
                   {"kinds", kinds},
                   {"grades", grades},
@@ -381,6 +452,37 @@ void register_district_views(App& app) {
     r.header("Content-Disposition",
              "attachment; filename=\"" + ctx.req.params.at("device") + ".certificate\"");
     return r;
+  });
+  // A file a school sent (a travel copy, or an original asked for): only one its records name.
+  app.route("GET", "/district/schools/{device}/files/{sha}", kAdmin, [](Ctx& ctx) {
+    std::string id = ctx.req.params.at("device"), sha = ctx.req.params.at("sha");
+    if (!content::BlobStore::valid_hash(sha) || !ctx.blobs || !ctx.blobs->has(sha))
+      throw http::NotFound();
+    auto q = ctx.db.query(
+        "SELECT kind, data FROM sync_records WHERE peer = ?1 AND kind IN ('submission', "
+        "'original') AND deleted = 0 AND instr(data, ?2) > 0 LIMIT 1",
+        id, sha);
+    if (!q.next()) throw http::NotFound();
+    std::string type = "application/octet-stream", name = sha;
+    auto d = nlohmann::json::parse(q.text(1), nullptr, false);
+    auto take = [&](const nlohmann::json& f) {
+      if (f.is_object() && f.value("sha256", "") == sha)
+        type = f.value("type", type), name = f.value("name", name);
+    };
+    if (q.text(0) == "original")
+      take(d);
+    else if (d.is_object() && d.contains("files") && d["files"].is_array())
+      for (const auto& f : d["files"]) take(f);
+    bool view = type.rfind("image/", 0) == 0 || type == "application/pdf";
+    return http::Response::file(ctx.blobs->path_of(sha), type, name, view);
+  });
+  app.route("POST", "/district/schools/{device}/original", kAdmin, [](Ctx& ctx) {
+    std::string id = ctx.req.params.at("device");
+    if (!sync::district_ask_original(node(ctx), id, field(ctx, "submission", 64),
+                                     field(ctx, "sha", 64)))
+      return district_school(ctx, "", ctx.tr("That submission has no such photo."), 422);
+    return district_school(
+        ctx, ctx.tr("The original is asked for: it comes with the school's next bundle."), "");
   });
   app.route("POST", "/district/schools/{device}/revoke", kAdmin, [](Ctx& ctx) {
     if (!sync::revoke_school(node(ctx), ctx.req.params.at("device"))) throw http::NotFound();
