@@ -303,6 +303,7 @@ PackRead read_archive(archive* a, const std::string& staging, const PackLimits& 
       auto signer = check_signature(sig, manifest_text, &p);
       if (!signer) return refuse(p);
       r.signer = *signer;
+      r.signature_text = sig;
       continue;
     }
     auto it = wanted.find(path);
@@ -383,6 +384,7 @@ PackRead read_archive(archive* a, const std::string& staging, const PackLimits& 
     r.staged.push_back({item, staged});
   }
   if (!have_manifest) return refuse(problem("This file is not a Parta content pack."));
+  r.manifest_text = manifest_text;
   if (seen.size() != r.manifest.items.size()) {
     for (const auto& i : r.manifest.items)
       if (!seen.count(i.path))

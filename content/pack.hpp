@@ -61,6 +61,9 @@ struct PackRead {
   // Who signed the manifest (hex Ed25519 public key), "" for an unsigned pack. A pack whose
   // signature does not hold is refused whole; whether the signer is trusted is the caller's call.
   std::string signer;
+  // manifest.json and manifest.sig exactly as read ("" when unsigned): a pack travels to schools
+  // as these two and its items, each a file of its own (sync), so the signature still holds.
+  std::string manifest_text, signature_text;
   std::vector<StagedItem> staged;
   std::uint64_t compressed_bytes = 0, unpacked_bytes = 0;
   bool ok() const { return !problem.has_value(); }

@@ -1,6 +1,9 @@
 #include "domain/library.hpp"
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 
@@ -94,6 +97,82 @@ bool may_replace(storage::Connection& c, const content::PackManifest& m, const s
 
 }  // namespace
 
+namespace {
+
+// Whose pack it is by who signed it and how it came; false (and why) when this box may not take
+// it without an administrator.
+bool owner_of(const std::string& signer, const PackTrust& trust, std::string* owner,
+              PackImport* out) {
+  if (trust.from_district || (!signer.empty() && signer == trust.district_key)) {
+    *owner = trust.from_district && !trust.district_key.empty() ? trust.district_key : signer;
+    if (owner->empty()) *owner = "district";
+    return true;
+  }
+  if (trust.allow_unsigned) return true;
+  out->needs_admin = true;
+  out->problem = signer.empty()
+                     ? Message{"This pack is not signed by the district. An administrator can "
+                               "still import it on the library page by choosing to.",
+                               {}}
+                     : Message{"This pack is signed by a key this box does not trust. An "
+                               "administrator can still import it on the library page by "
+                               "choosing to.",
+                               {}};
+  return false;
+}
+
+bool compressible(const content::PackItem& item) {
+  return item.type.rfind("text/", 0) == 0 || item.type == "image/svg+xml" ||
+         item.type == "application/json";
+}
+
+}  // namespace
+
+std::optional<StagedPack> stage_pack_from_store(storage::Connection& c, content::BlobStore& blobs,
+                                                const std::string& manifest_blob,
+                                                const PackTrust& trust, PackImport* out) {
+  auto refuse = [out](Message m) -> std::optional<StagedPack> {
+    out->problem = std::move(m);
+    return std::nullopt;
+  };
+  if (!content::BlobStore::valid_hash(manifest_blob) || !blobs.has(manifest_blob))
+    return refuse({"The pack file is damaged or cut short ({detail}).", {{"detail", "manifest"}}});
+  std::string text;
+  {
+    std::ifstream in(blobs.path_of(manifest_blob), std::ios::binary);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  auto j = nlohmann::json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("manifest") || !j["manifest"].is_string() ||
+      !j.contains("signature") || !j["signature"].is_string())
+    return refuse({"This file is not a Parta content pack.", {}});
+  const std::string& manifest_text = j["manifest"].get_ref<const std::string&>();
+  const std::string& signature = j["signature"].get_ref<const std::string&>();
+  content::Problem p;
+  auto m = content::parse_manifest(manifest_text, &p);
+  if (!m) return refuse(to_message(p));
+  std::string signer;
+  if (!signature.empty()) {
+    auto who = content::check_signature(signature, manifest_text, &p);
+    if (!who) return refuse(to_message(p));
+    signer = *who;
+  }
+  StagedPack pack;
+  if (!owner_of(signer, trust, &pack.owner, out)) return std::nullopt;
+  out->items = m->items.size();
+  if (!may_replace(c, *m, pack.owner, out)) return std::nullopt;
+  for (const auto& item : m->items) {
+    std::error_code ec;
+    if (!blobs.has(item.sha256) || fs::file_size(blobs.path_of(item.sha256), ec) != item.size)
+      return refuse({"The pack's item \"{path}\" is missing from the archive.",
+                     {{"path", item.path.substr(0, 80)}}});
+    if (compressible(item) && item.size > 1024) blobs.ensure_gzip(item.sha256);
+    pack.items.emplace_back(item, content::BlobInfo{item.sha256, item.size});
+  }
+  pack.manifest = std::move(*m);
+  return pack;
+}
+
 std::optional<StagedPack> stage_pack_file(storage::Connection& c, content::BlobStore& blobs,
                                           const std::string& pack_path, std::uint64_t reserve,
                                           const PackTrust& trust, PackImport* out) {
@@ -115,31 +194,14 @@ std::optional<StagedPack> stage_pack_file(storage::Connection& c, content::BlobS
     return std::nullopt;
   }
   StagedPack pack;
-  if (trust.from_district || (!r.signer.empty() && r.signer == trust.district_key)) {
-    pack.owner = trust.from_district && !trust.district_key.empty() ? trust.district_key : r.signer;
-    if (pack.owner.empty()) pack.owner = "district";
-  } else if (!trust.allow_unsigned) {
-    out->needs_admin = true;
-    out->problem = r.signer.empty()
-                       ? Message{"This pack is not signed by the district. An administrator can "
-                                 "still import it on the library page by choosing to.",
-                                 {}}
-                       : Message{"This pack is signed by a key this box does not trust. An "
-                                 "administrator can still import it on the library page by "
-                                 "choosing to.",
-                                 {}};
-    return std::nullopt;
-  }
+  if (!owner_of(r.signer, trust, &pack.owner, out)) return std::nullopt;
   out->items = r.manifest.items.size();
   if (!may_replace(c, r.manifest, pack.owner, out)) return std::nullopt;
   // Files first (durable, by rename: each item is written to disk once), with the compressed
   // copies phones get of text; all before any transaction.
   for (const auto& s : r.staged) {
     auto blob = blobs.adopt(s.staged_path);
-    if ((s.item.type.rfind("text/", 0) == 0 || s.item.type == "image/svg+xml" ||
-         s.item.type == "application/json") &&
-        blob.size > 1024)
-      blobs.ensure_gzip(blob.sha256);
+    if (compressible(s.item) && blob.size > 1024) blobs.ensure_gzip(blob.sha256);
     pack.items.emplace_back(s.item, blob);
   }
   pack.manifest = std::move(r.manifest);
@@ -280,6 +342,7 @@ const std::vector<BlobColumn>& blob_columns() {
       {"print_runs", "combined_sha", false}, {"scan_files", "sha256", false},
       {"scan_pages", "image_sha", false},    {"sync_records", "data", true},
       {"sync_outbox", "payload", true},      {"travel_copies", "copy", false},
+      {"district_packs", "manifest", false}, {"district_packs", "items", true},
   };
   return kColumns;
 }

@@ -62,6 +62,13 @@ struct StagedPack {
 std::optional<StagedPack> stage_pack_file(storage::Connection& c, content::BlobStore& blobs,
                                           const std::string& pack_path, std::uint64_t reserve,
                                           const PackTrust& trust, PackImport* result);
+// The same for a pack that came from the district as its manifest and items, each a file of its
+// own in the blob store (`manifest_blob`: {"manifest": manifest.json's text, "signature":
+// manifest.sig's text or ""}): only the items that changed travel. An item not in the store (or
+// of another size) refuses the pack, which then waits for the file to come again.
+std::optional<StagedPack> stage_pack_from_store(storage::Connection& c, content::BlobStore& blobs,
+                                                const std::string& manifest_blob,
+                                                const PackTrust& trust, PackImport* result);
 // The quick half: one short transaction that checks the version and owner again and lists the
 // items. Also used inside a sync import's transaction.
 PackImport record_pack(storage::Connection& c, const Clock& clock, const StagedPack& pack,

@@ -958,8 +958,9 @@ END;
     // 21 (issue 20): the travel copy of a photo or scan handed in (what goes to the district in
     // its place; copy NULL: the original travels, `why` says why), the files each peer is known
     // to hold (sent and acknowledged, or received from it), which never travel to it again, those
-    // a peer left out believing this box held them (asked for again), and the originals the
-    // district asked for.
+    // a peer left out believing this box held them (asked for again), the packs a district sent
+    // as manifest and items (kept, so an item a school lost can be sent again), and the
+    // originals the district asked for.
     R"sql(
 CREATE TABLE travel_copies (
   original TEXT PRIMARY KEY,
@@ -984,6 +985,14 @@ CREATE TABLE sync_wanted_blobs (
   peer TEXT NOT NULL,
   sha256 TEXT NOT NULL,
   PRIMARY KEY (peer, sha256)
+) WITHOUT ROWID;
+CREATE TABLE district_packs (
+  manifest TEXT PRIMARY KEY,
+  pack_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  title TEXT NOT NULL DEFAULT '',
+  items TEXT NOT NULL,
+  sent_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE TABLE original_requests (
   peer TEXT NOT NULL,

@@ -10,6 +10,8 @@
 #include <set>
 
 #include "app/log.hpp"
+#include "content/durable.hpp"
+#include "content/pack.hpp"
 #include "domain/accounts.hpp"
 #include "sync/records.hpp"
 
@@ -827,8 +829,69 @@ void district_announce(Node& n, const std::string& peer, const std::string& titl
   invalidate_returns(n, peer);
 }
 
+namespace {
+
+// A pack travels as its manifest (with its signature) and its items, each a file of its own, so
+// a school that holds an item (the previous version's) is not sent it again: a new version that
+// changes 3 items of 500 sends those 3. The pack is read and checked whole here first; a pack a
+// school would refuse is never queued.
+void district_send_pack(Node& n, const std::string& peer, const std::string& path) {
+  std::string staging = n.blobs.tmp_dir() + "/pack-" + domain::random_token().substr(0, 16);
+  content::PackLimits limits;
+  limits.free_space = content::free_space(n.blobs.tmp_dir());
+  limits.reserve = n.disk_reserve;
+  content::PackRead r = content::read_pack(path, staging, limits);
+  struct Cleanup {
+    std::string dir;
+    ~Cleanup() {
+      std::error_code ec;
+      fs::remove_all(dir, ec);
+    }
+  } cleanup{staging};
+  if (!r.ok()) {
+    std::string why = r.problem->msgid;
+    for (const auto& [k, v] : r.problem->args) {
+      auto at = why.find("{" + k + "}");
+      if (at != std::string::npos) why.replace(at, k.size() + 2, v);
+    }
+    throw std::runtime_error("the pack is refused: " + why);
+  }
+  std::vector<std::string> blobs;
+  json items = json::array();
+  for (const auto& s : r.staged) n.blobs.adopt(s.staged_path);
+  auto manifest =
+      n.blobs.put(json{{"manifest", r.manifest_text}, {"signature", r.signature_text}}.dump());
+  blobs.push_back(manifest.sha256);
+  for (const auto& i : r.manifest.items) {
+    items.push_back(i.sha256);
+    if (std::find(blobs.begin(), blobs.end(), i.sha256) == blobs.end()) blobs.push_back(i.sha256);
+  }
+  auto c = n.db.acquire();
+  storage::Transaction tx(*c);
+  c->run("INSERT OR IGNORE INTO blobs (sha256, size, created_at) VALUES (?1, ?2, ?3)",
+         manifest.sha256, static_cast<std::int64_t>(manifest.size), n.clock.now());
+  for (const auto& i : r.manifest.items)
+    c->run("INSERT OR IGNORE INTO blobs (sha256, size, created_at) VALUES (?1, ?2, ?3)", i.sha256,
+           static_cast<std::int64_t>(i.size), n.clock.now());
+  c->run(
+      "INSERT OR IGNORE INTO district_packs (manifest, pack_id, version, title, items, sent_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+      manifest.sha256, r.manifest.id, r.manifest.version, r.manifest.title, items.dump(),
+      n.clock.now());
+  json data = {{"manifest", manifest.sha256},
+               {"id", r.manifest.id},
+               {"version", r.manifest.version},
+               {"name", fs::path(path).filename().string()}};
+  queue_for_schools(*c, current_epoch(*c), peer, "pack", manifest.sha256, data.dump(), blobs);
+  tx.commit();
+  invalidate_returns(n, peer);
+}
+
+}  // namespace
+
 void district_send_file(Node& n, const std::string& peer, const std::string& kind,
                         const std::string& path) {
+  if (kind == "pack") return district_send_pack(n, peer, path);
   auto info = n.blobs.put(read_file(path, 1ull << 30));
   auto c = n.db.acquire();
   storage::Transaction tx(*c);

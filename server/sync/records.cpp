@@ -451,7 +451,9 @@ bool apply_at_school(ApplyContext& ctx, const Record& r, std::string* why) {
     return true;
   }
   if (r.kind == "pack" || r.kind == "roster") {
-    std::string sha = str(r.data, "sha256");
+    // A pack comes as its manifest and items (files of their own), or from an older hub as one
+    // archive.
+    std::string sha = r.data.contains("manifest") ? str(r.data, "manifest") : str(r.data, "sha256");
     if (!ctx.blobs.has(sha)) {
       *why = "The bundle is damaged.";
       return false;
@@ -490,10 +492,15 @@ std::map<std::string, std::optional<domain::StagedPack>> stage_district_packs(
   domain::PackTrust trust{district_key, false, true};
   for (const auto& r : records) {
     if (r.kind != "pack" || r.deleted) continue;
-    std::string sha = str(r.data, "sha256");
-    if (!blobs.has(sha)) continue;
     domain::PackImport result;
-    auto staged = domain::stage_pack_file(c, blobs, blobs.path_of(sha), reserve, trust, &result);
+    std::optional<domain::StagedPack> staged;
+    if (r.data.contains("manifest")) {
+      staged = domain::stage_pack_from_store(c, blobs, str(r.data, "manifest"), trust, &result);
+    } else {
+      std::string sha = str(r.data, "sha256");
+      if (!blobs.has(sha)) continue;
+      staged = domain::stage_pack_file(c, blobs, blobs.path_of(sha), reserve, trust, &result);
+    }
     if (staged)
       out.emplace(r.rid, std::move(*staged));
     else if (!result.problem)

@@ -7,7 +7,9 @@ Checks: the bundle carries the copy, not the photo (a fraction of its bytes); th
 shows the link budget and what the copies saved; the district's school page lists the submission
 with its copy, which opens as a JPEG; the district asks for the original, which comes with the
 school's next bundle, byte for byte; the same photo handed in again by another student travels no
-more (the district holds the copy already); a file the district lost is asked for and sent again.
+more (the district holds the copy already); a file the district lost is asked for and sent again;
+a content pack's new version that changes 3 of its 100 items sends those 3, and an item the school
+lost is asked for and sent again, after which the pack is taken.
 Usage: travel_test.py --partad build/server/partad --parta build/tools/parta"""
 import argparse
 import hashlib
@@ -52,6 +54,31 @@ def notebook_photo(seed):
     buf = io.BytesIO()
     shot.save(buf, "JPEG", quality=92)
     return buf.getvalue()
+
+
+def write_pack(path, version, items, changed=()):
+    """A content pack (tar: manifest.json, then the items) of `items` files of 20 KB of random
+    bytes each, the same for every version but the indices in `changed`."""
+    import json
+    import random
+    import tarfile
+    files = []
+    for i in range(items):
+        rnd = random.Random(i * 1000 + (version if i in changed else 0))
+        files.append((f"items/{i:03d}.pdf", rnd.randbytes(20000)))
+    manifest = {"format": "parta-pack", "format_version": 1, "id": "rus-5-reading",
+                "version": version, "title": "Литературное чтение, 5 класс",
+                "subjects": ["Литературное чтение"], "grades": [5],
+                "items": [{"path": p, "title": f"Урок {i + 1}", "type": "application/pdf",
+                           "size": len(d), "sha256": hashlib.sha256(d).hexdigest()}
+                          for i, (p, d) in enumerate(files)]}
+    with tarfile.open(path, "w") as tar:
+        for name, data in [("manifest.json", json.dumps(manifest, ensure_ascii=False).encode())] \
+                + files:
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            tar.addfile(ti, io.BytesIO(data))
+    return [hashlib.sha256(d).hexdigest() for _, d in files]
 
 
 def fetch(client, path):
@@ -176,6 +203,44 @@ def main():
         status, body = fetch(district_admin, f"/district/schools/{school_id}/files/{copy}")
         check(ok and status == 200 and hashlib.sha256(body).hexdigest() == copy,
               f"the school sends the file again ({size} bytes) and the district has it")
+
+        # A content pack, then a new version that changes 3 of its 100 items.
+        def carry_pack(version, changed=()):
+            pack = run.path(f"pack-v{version}.tar")
+            items = write_pack(pack, version, 100, changed)
+            run.cli(D, "district", "send-pack", pack, check=True)
+            district_admin.get("/district")
+            district_admin.post("/district/usb/export", {})
+            size = os.path.getsize(bundles_in(os.path.join(run.stick, "parta"))[-1])
+            school_admin.get("/admin/sync")
+            _, body, _ = school_admin.post("/admin/sync/usb/import", {})
+            carry_to_district()  # the school's acknowledgement
+            return size, "Пакет принят" in body, items
+
+        size1, ok, _ = carry_pack(1)
+        listed = "Литературное чтение, 5 класс" in school_admin.get("/admin/packs")
+        check(ok and listed and size1 > 100 * 20000,
+              f"the district's pack reaches the school's library ({size1} bytes)")
+        size2, ok, items = carry_pack(2, changed=(5, 50, 95))
+        page = school_admin.get("/admin/packs")
+        check(ok and size2 < 3 * 20000 * 1.01 + 20000 and "2" in page,
+              f"version 2, 3 of 100 items changed, travels in {size2} bytes (the 3 items: 60000)")
+        # The school lost an item (its file went): the next version leaves it out as held; the
+        # school refuses the pack, asks for the file, and takes the pack on the next trip.
+        lost = items[7]
+        os.remove(os.path.join(S, "blobs", lost[:2], lost))
+        pack = run.path("pack-v3.tar")
+        write_pack(pack, 3, 100, changed=(5, 50, 95, 99))
+        run.cli(D, "district", "send-pack", pack, check=True)
+        district_admin.get("/district")
+        district_admin.post("/district/usb/export", {})
+        school_admin.get("/admin/sync")
+        _, body, _ = school_admin.post("/admin/sync/usb/import", {})
+        check("Пакет принят" not in body, "a pack whose item the school lost is refused")
+        carry_to_district()  # the school's bundle names the file it lacks
+        check(carry_to_school(), "the district sends the file again and the pack is taken")
+        check(os.path.exists(os.path.join(S, "blobs", lost[:2], lost)),
+              "the lost item is back in the school's store")
     finally:
         code = run.finish()
     return code
