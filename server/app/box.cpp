@@ -13,6 +13,7 @@ namespace parta::app {
 namespace fs = std::filesystem;
 
 Box::~Box() {
+  if (node) node->before_export = nullptr;  // the travel copies go before the node
   if (clock) clock->save_at_stop();
   if (!daemon && !scratch.empty()) {
     std::error_code ec;
@@ -84,6 +85,18 @@ std::unique_ptr<Box> open_box(const Config& cfg, DataDir dir, DataLock lock, boo
                                  {},
                                  {}});
   box->node->box_clock = box->clock.get();
+  HelperLimits limits;
+  limits.path = cfg.paper_helper.empty() ? find_paper_helper() : cfg.paper_helper;
+  limits.memory_bytes = cfg.paper_memory_mb << 20;
+  limits.timeout = std::chrono::seconds(cfg.paper_timeout_s);
+  box->helper = std::make_unique<PaperHelper>(limits);
+  box->travel =
+      std::make_unique<TravelCopies>(*box->db, *box->blobs, *box->clock, *box->helper,
+                                     TravelSettings{cfg.travel_long_side, cfg.travel_quality});
+  if (role == sync::Role::school && cfg.travel_long_side > 0)
+    box->node->before_export = [t = box->travel.get(), stop = &box->stopping] {
+      t->make_pending(std::chrono::minutes(10), stop);
+    };
   return box;
 }
 

@@ -3,6 +3,7 @@
 // (the CLI once used the raw system clock and a hard-coded disk reserve): the settings, the data
 // folder and its lock, the database, the blob store with this process's scratch folder, the
 // box's clock, the sync identity and the sync node.
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -10,6 +11,8 @@
 #include "app/config.hpp"
 #include "app/data_dir.hpp"
 #include "app/data_lock.hpp"
+#include "app/paper_helper.hpp"
+#include "app/travel_copies.hpp"
 #include "content/blob_store.hpp"
 #include "domain/box_clock.hpp"
 #include "storage/database.hpp"
@@ -30,6 +33,11 @@ struct Box {
   std::unique_ptr<domain::BoxClock> clock;  // never backwards; what everything is stamped with
   sync::Identity identity;
   std::unique_ptr<sync::Node> node;
+  // The paper helper's runner (limits from the config) and the travel copies it makes; a school's
+  // node makes the missing copies before each export, whether partad or the CLI writes it.
+  std::unique_ptr<PaperHelper> helper;
+  std::unique_ptr<TravelCopies> travel;
+  std::atomic<bool> stopping{false};  // partad is stopping: an export's copies are not waited for
 
   Box(Config c, DataDir d, DataLock l) : cfg(std::move(c)), dir(std::move(d)), lock(std::move(l)) {}
   ~Box();  // saves the clock; the CLI removes its scratch folder

@@ -90,6 +90,15 @@ std::optional<std::string> set(Config* cfg, const std::string& key, const std::s
       int n = std::stoi(value);
       if (n < 1 || n > 3600) return "paper_timeout_s must be between 1 and 3600";
       cfg->paper_timeout_s = n;
+    } else if (key == "travel_long_side") {
+      int n = std::stoi(value);
+      if (n != 0 && (n < 400 || n > 8000))
+        return "travel_long_side must be 0 (originals travel) or between 400 and 8000";
+      cfg->travel_long_side = n;
+    } else if (key == "travel_quality") {
+      int n = std::stoi(value);
+      if (n < 20 || n > 95) return "travel_quality must be between 20 and 95";
+      cfg->travel_quality = n;
     } else if (key == "hash_slots") {
       int n = std::stoi(value);
       if (n < 0 || n > 64) return "hash_slots must be between 0 and 64";
@@ -152,8 +161,8 @@ const char* partad_usage() {
          "  --config FILE       read settings from FILE (key = value: data, listen, threads,\n"
          "                      max_form, max_upload_mb, log_level, usb_dir, disk_reserve_mb,\n"
          "                      portal_host, decode_threads, paper_helper, paper_memory_mb,\n"
-         "                      paper_timeout_s, hash_slots, hash_wait_ms, hand_in_quota_mb, "
-         "role,\n"
+         "                      paper_timeout_s, travel_long_side, travel_quality, hash_slots,\n"
+         "                      hash_wait_ms, hand_in_quota_mb, role,\n"
          "                      district_url, district_key, sync_interval_min, sync_rate_kbit,\n"
          "                      trusted_front, accel_prefix, box_conf, count_statements,\n"
          "                      zim_wait_ms); later\n"

@@ -32,9 +32,13 @@ struct Config {
   std::string paper_helper;  // the parta-paper binary ("" = find_paper_helper())
   std::uint64_t paper_memory_mb = kDefaultPaperMemoryMb;  // its address-space limit
   int paper_timeout_s = 60;  // its wall-clock limit for one page, one packet or one CUPS call
-  int hash_slots = 0;        // argon2id hashes at once (0 = default_hash_slots())
-  int hash_wait_ms = 3000;   // how long a sign-in waits for a slot before "try again"
-  int zim_wait_ms = 3000;    // how long the admin waits on an archive's check before "checking…"
+  // School: the travel copies of photos handed in (what goes to the district in their place):
+  // the long side in pixels (0: originals travel) and the JPEG quality.
+  int travel_long_side = 1600;
+  int travel_quality = 50;
+  int hash_slots = 0;       // argon2id hashes at once (0 = default_hash_slots())
+  int hash_wait_ms = 3000;  // how long a sign-in waits for a slot before "try again"
+  int zim_wait_ms = 3000;   // how long the admin waits on an archive's check before "checking…"
   std::uint64_t hand_in_quota_mb = 300;  // what one student's hand-ins may take on the card
   std::string role = "school";           // or "district": the hub schools sync with
   std::string district_url;          // school: http://host:port of the district hub ("" = USB only)

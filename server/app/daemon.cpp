@@ -257,26 +257,16 @@ int run_partad(int argc, char** argv) {
     }
     unsigned decode = cfg.decode_threads > 0 ? static_cast<unsigned>(cfg.decode_threads)
                                              : default_decode_threads();
-    // Paper work runs in the parta-paper helper, one process per job, within these limits.
-    HelperLimits limits;
-    limits.path = cfg.paper_helper.empty() ? find_paper_helper() : cfg.paper_helper;
-    limits.memory_bytes = cfg.paper_memory_mb << 20;
-    limits.timeout = std::chrono::seconds(cfg.paper_timeout_s);
-    PaperHelper helper(limits);
-    log::info("paper helper: " + limits.path + " (" + std::to_string(cfg.paper_memory_mb) +
+    // Paper work runs in the parta-paper helper, one process per job, within the box's limits.
+    const PaperHelper& helper = *box->helper;
+    log::info("paper helper: " + helper.limits().path + " (" + std::to_string(cfg.paper_memory_mb) +
               " MiB, " + std::to_string(cfg.paper_timeout_s) + " s a unit, " +
               std::to_string(decode) + " at once for scans)");
     // Photos handed in travel to the district as smaller copies, made by the same helper when no
-    // paper work waits, and any still missing before a bundle is written.
-    TravelCopies travel(*box->db, *box->blobs, clock, helper);
-    struct ExportHook {
-      sync::Node& node;
-      ~ExportHook() { node.before_export = nullptr; }
-    } export_hook{*box->node};
-    if (role == sync::Role::school)
-      box->node->before_export = [&travel] { travel.make_pending(std::chrono::minutes(10)); };
+    // paper work waits (and any still missing before a bundle is written: the box's node).
+    TravelCopies& travel = *box->travel;
     PaperWorker paper(*box->db, *box->blobs, clock, helper, decode);
-    if (role == sync::Role::school)
+    if (role == sync::Role::school && cfg.travel_long_side > 0)
       paper.set_idle_work(
           [&travel](const std::atomic<bool>* stop) { return travel.make_one(stop); });
     paper.start();
@@ -401,6 +391,7 @@ int run_partad(int argc, char** argv) {
     log::info("stopping on signal " + std::to_string(sig));
     sd_notify(0, "STOPPING=1");
     stopping = true;
+    box->stopping = true;
     // No new work first (the portal, then the CLI), then the background threads end (the sync
     // agent's and the paper worker's destructors), the clock is saved (the box's destructor) and
     // the lock released.

@@ -280,8 +280,10 @@ std::string find_paper_helper() {
   std::error_code ec;
   fs::path self = fs::read_symlink("/proc/self/exe", ec);
   if (ec) return "parta-paper";
+  // (The build tree's CLI is in tools/, its helper beside partad in server/.)
   for (const fs::path& p :
-       {self.parent_path() / "parta-paper", self.parent_path() / "../lib/parta/parta-paper"})
+       {self.parent_path() / "parta-paper", self.parent_path() / "../lib/parta/parta-paper",
+        self.parent_path() / "../server/parta-paper"})
     if (access(p.c_str(), X_OK) == 0) return p.lexically_normal().string();
   return (self.parent_path() / "parta-paper").string();
 }

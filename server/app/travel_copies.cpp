@@ -1,5 +1,6 @@
 #include "app/travel_copies.hpp"
 
+#include <atomic>
 #include <optional>
 #include <string>
 
@@ -48,7 +49,13 @@ bool TravelCopies::make_one(const std::atomic<bool>* cancel) {
   job.long_side = settings_.long_side;
   job.quality = settings_.quality;
   HelperRun r = helper_.run(job, 1, cancel);
-  if (r.fate == HelperRun::Fate::cancelled) return false;
+  // Not this photo's fault: nothing is recorded, and it is tried again later.
+  if (r.fate == HelperRun::Fate::cancelled || r.fate == HelperRun::Fate::not_started) {
+    static std::atomic<bool> said{false};
+    if (r.fate == HelperRun::Fate::not_started && !said.exchange(true))
+      log::warning("travel copies: the helper does not start: " + r.detail);
+    return false;
+  }
   std::optional<content::BlobInfo> copy;
   std::string why;
   if (r.fate != HelperRun::Fate::done) {
