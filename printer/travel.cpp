@@ -153,13 +153,36 @@ PageFinding find_page(const std::uint8_t* rgb, int w, int h) {
   const double out_share =
       outside ? static_cast<double>(bright_all - bright_inside) / static_cast<double>(outside) : 1;
   if (area > 0.15 && area < 0.9 && in_share > 0.75 && out_share < 0.12) {
+    // Each side is cut only where the page's edge is a clear step down to what lies around it;
+    // a side where the page only fades (into the shadow of the phone, a lamp's gradient) keeps
+    // everything to the photo's border: cutting off writing is worse than keeping some table.
+    auto mean = [&](int x0, int x1, int y0, int y1) {
+      double sum = 0;
+      std::int64_t n = 0;
+      for (int y = std::max(0, y0); y < std::min(h, y1); ++y)
+        for (int x = std::max(0, x0); x < std::min(w, x1); ++x)
+          sum += lum[static_cast<std::size_t>(y) * w + x], ++n;
+      return n ? sum / static_cast<double>(n) : 0.0;
+    };
+    const int bx = std::max(2, w / 40), by = std::max(2, h / 40);
+    auto step = [](double inside, double outside) { return outside < 0.75 * inside; };
+    if (left > 0 && !step(mean(left, left + bx, top, bottom), mean(left - bx, left, top, bottom)))
+      left = 0;
+    if (right < w &&
+        !step(mean(right - bx, right, top, bottom), mean(right, right + bx, top, bottom)))
+      right = w;
+    if (top > 0 && !step(mean(left, right, top, top + by), mean(left, right, top - by, top)))
+      top = 0;
+    if (bottom < h &&
+        !step(mean(left, right, bottom - by, bottom), mean(left, right, bottom, bottom + by)))
+      bottom = h;
     // A margin, so a page edge cut by the perspective keeps its corner.
     int mx = std::max(2, (right - left) / 40), my = std::max(2, (bottom - top) / 40);
-    f.found = true;
     f.left = std::max(0, left - mx);
     f.top = std::max(0, top - my);
     f.right = std::min(w, right + mx);
     f.bottom = std::min(h, bottom + my);
+    f.found = f.left > 0 || f.top > 0 || f.right < w || f.bottom < h;
   } else {
     f.left = f.top = 0;
     f.right = w;
@@ -203,27 +226,36 @@ TravelCopy make_travel_copy(const std::string& path, const TravelParams& params)
     const std::int64_t w0 = header.width(), h0 = header.height();
     if (w0 * h0 > params.max_pixels) throw TooLarge(w0, h0);
     const int long_side = std::max(64, params.long_side);
-    // A JPEG is decoded at a half, a quarter or an eighth of its size when that is still larger
-    // than the copy: a 12-megapixel photo costs 3 megapixels of memory, not 12.
-    int shrink = 1;
-    if (kind == Kind::jpeg)
-      while (shrink < 8 && std::max(w0, h0) / (shrink * 2) >= long_side) shrink *= 2;
-    vips::VImage img = plain(load(path, kind, shrink).autorot());
     TravelCopy out;
+
+    // The analysis on a view of at most 512 pixels (a JPEG decoded at an eighth for it).
+    vips::VImage first = plain(load(path, kind, kind == Kind::jpeg ? 8 : 1).autorot());
+    const double vscale = std::min(1.0, 512.0 / std::max(first.width(), first.height()));
+    vips::VImage view = to_memory_rgb(vscale < 1 ? first.resize(vscale) : first);
+    PageFinding page =
+        find_page(static_cast<const std::uint8_t*>(view.data()), view.width(), view.height());
+    // The page's share of the photo, each side.
+    const double fl = static_cast<double>(page.left) / view.width(),
+                 fr = static_cast<double>(page.right) / view.width(),
+                 ft = static_cast<double>(page.top) / view.height(),
+                 fb = static_cast<double>(page.bottom) / view.height();
+
+    // The photo decoded at a half, a quarter or an eighth of its size when the page is still
+    // larger than the copy at that size: a 12-megapixel photo costs 3 megapixels, not 12.
+    int shrink = 1;
+    const double page_long = std::max((fr - fl) * static_cast<double>(std::max(w0, h0)),
+                                      (fb - ft) * static_cast<double>(std::max(w0, h0)));
+    if (kind == Kind::jpeg)
+      while (shrink < 8 && page_long / (shrink * 2) >= long_side) shrink *= 2;
+    vips::VImage img =
+        shrink == 8 && kind == Kind::jpeg ? first : plain(load(path, kind, shrink).autorot());
     // The photo as decoded, in grey, for the quick look for codes.
     PageImage decoded;
     if (params.keep_codes) decoded = grey_page(img);
-
-    // The analysis on a view of at most 512 pixels.
-    const double vscale = std::min(1.0, 512.0 / std::max(img.width(), img.height()));
-    vips::VImage view = to_memory_rgb(vscale < 1 ? img.resize(vscale) : img);
-    const auto* rgb = static_cast<const std::uint8_t*>(view.data());
-    PageFinding page = find_page(rgb, view.width(), view.height());
     if (page.found) {
-      const double k = static_cast<double>(img.width()) / view.width();
-      int l = static_cast<int>(page.left * k), t = static_cast<int>(page.top * k);
-      int r = std::min(img.width(), static_cast<int>(std::ceil(page.right * k)));
-      int b = std::min(img.height(), static_cast<int>(std::ceil(page.bottom * k)));
+      int l = static_cast<int>(fl * img.width()), t = static_cast<int>(ft * img.height());
+      int r = std::min(img.width(), static_cast<int>(std::ceil(fr * img.width())));
+      int b = std::min(img.height(), static_cast<int>(std::ceil(fb * img.height())));
       if (r - l > 16 && b - t > 16) {
         img = img.extract_area(l, t, r - l, b - t);
         out.cropped = true;
@@ -233,48 +265,57 @@ TravelCopy make_travel_copy(const std::string& path, const TravelParams& params)
         params.grey == TravelParams::Grey::always ||
         (params.grey == TravelParams::Grey::automatic && (img.bands() == 1 || page.text_page));
     if (out.grey && img.bands() > 1) img = img.colourspace(VIPS_INTERPRETATION_B_W).extract_band(0);
-    const int longest = std::max(img.width(), img.height());
-    if (longest > long_side) img = img.resize(static_cast<double>(long_side) / longest);
-    img = img.copy_memory();  // read twice below (the paper's level, then the copy)
-    if (out.grey && img.width() >= 64 && img.height() >= 64) {
-      // The paper made even: its brightness around every point (the brightest in a wide
-      // neighbourhood, so ink does not darken it, smoothed) brought to white. The lamp's gradient
-      // and the phone's shadow go, ink keeps its contrast, and plain paper costs no bytes. The gain
-      // is capped so a dark table around a page found nowhere is not turned into noise.
-      vips::VImage small = img.shrink(16, 16);
-      vips::VImage bg = small.rank(5, 5, 24).gaussblur(1.5).resize(
-          16.0, vips::VImage::option()->set("kernel", VIPS_KERNEL_LINEAR));
-      bg = bg.embed(0, 0, img.width(), img.height(),
-                    vips::VImage::option()->set("extend", VIPS_EXTEND_COPY));
-      bg = (bg < 110).ifthenelse(110.0, bg);
-      img = (img * 255.0 / bg).cast(VIPS_FORMAT_UCHAR).copy_memory();
-    }
-    auto encode = [&img](int quality) {
+    img = img.copy_memory();  // rendered more than once when codes must be kept
+    const int source_long = std::max(img.width(), img.height());
+
+    // The copy at most `target` pixels on its long side, at `quality`.
+    auto render = [&img, &out, source_long](int target, int quality) {
+      vips::VImage c = img;
+      if (source_long > target) c = c.resize(static_cast<double>(target) / source_long);
+      if (out.grey && c.width() >= 64 && c.height() >= 64) {
+        // The paper made even: its brightness around every point (the brightest in a wide
+        // neighbourhood, so ink does not darken it, smoothed) brought to white. The lamp's
+        // gradient and the phone's shadow go, ink keeps its contrast, and plain paper costs no
+        // bytes. The gain is capped so a dark table around a page found nowhere is not turned
+        // into noise.
+        c = c.copy_memory();
+        vips::VImage small = c.shrink(16, 16);
+        vips::VImage bg = small.rank(5, 5, 24).gaussblur(1.5).resize(
+            16.0, vips::VImage::option()->set("kernel", VIPS_KERNEL_LINEAR));
+        bg = bg.embed(0, 0, c.width(), c.height(),
+                      vips::VImage::option()->set("extend", VIPS_EXTEND_COPY));
+        bg = (bg < 110).ifthenelse(110.0, bg);
+        c = (c * 255.0 / bg).cast(VIPS_FORMAT_UCHAR);
+      }
       void* buf = nullptr;
       std::size_t len = 0;
-      img.write_to_buffer(".jpg", &buf, &len,
-                          vips::VImage::option()
-                              ->set("Q", quality)
-                              ->set("strip", true)
-                              ->set("optimize_coding", true));
-      std::string bytes(static_cast<const char*>(buf), len);
+      c.write_to_buffer(".jpg", &buf, &len,
+                        vips::VImage::option()
+                            ->set("Q", quality)
+                            ->set("strip", true)
+                            ->set("optimize_coding", true));
+      out.jpeg.assign(static_cast<const char*>(buf), len);
       g_free(buf);
-      return bytes;
+      out.width = c.width();
+      out.height = c.height();
+      out.quality = quality;
     };
-    out.quality = std::clamp(params.quality, 1, 100);
-    out.jpeg = encode(out.quality);
-    out.width = img.width();
-    out.height = img.height();
+    render(long_side, std::clamp(params.quality, 1, 100));
     if (params.keep_codes) {
       // A small picture (a scan at 80 to 150 dpi, a fax) is read in full: its codes are small and
       // reading it is cheap; a phone photo gets the quick look.
       const bool small = static_cast<std::int64_t>(decoded.width) * decoded.height <= 2'000'000;
-      int before = (small ? read_page(decoded) : quick_read(decoded)).codes;
+      const int before = (small ? read_page(decoded) : quick_read(decoded)).codes;
       if (before > 0) {
         int after = read_page(decode_image(out.jpeg)).codes;
-        if (after < before && out.quality < kCodesQuality) {
-          out.quality = kCodesQuality;
-          out.jpeg = encode(out.quality);
+        // A code lost: a higher quality, then larger, up to the page as decoded.
+        const int larger = std::min(source_long, long_side * 3 / 2);
+        for (auto [target, quality] :
+             {std::pair{long_side, kCodesQuality}, std::pair{larger, kCodesQuality},
+              std::pair{source_long, kCodesQuality}}) {
+          if (after >= before) break;
+          if (target <= out.width && target <= out.height && quality == out.quality) continue;
+          render(target, quality);
           after = read_page(decode_image(out.jpeg)).codes;
         }
         out.codes_lost = after < before;
