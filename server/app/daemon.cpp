@@ -266,9 +266,18 @@ int run_partad(int argc, char** argv) {
     // paper work waits (and any still missing before a bundle is written: the box's node).
     TravelCopies& travel = *box->travel;
     PaperWorker paper(*box->db, *box->blobs, clock, helper, decode);
-    if (role == sync::Role::school && cfg.travel_long_side > 0)
-      paper.set_idle_work(
-          [&travel](const std::atomic<bool>* stop) { return travel.make_one(stop); });
+    // When idle, the paper worker also counts the link budget for the sync page, once a minute.
+    if (role == sync::Role::school)
+      paper.set_idle_work([&travel, &box, &clock, copies = cfg.travel_long_side > 0,
+                           last = std::int64_t{0}](const std::atomic<bool>* stop) mutable {
+        if (copies && travel.make_one(stop)) return true;
+        if (clock.now() - last >= 60) {
+          last = clock.now();
+          auto c = box->db->acquire();
+          sync::refresh_link_budget(*c, last);
+        }
+        return false;
+      });
     paper.start();
     sync::NetOptions net;
     net.url = cfg.district_url;

@@ -959,8 +959,8 @@ END;
     // its place; copy NULL: the original travels, `why` says why), the files each peer is known
     // to hold (sent and acknowledged, or received from it), which never travel to it again, those
     // a peer left out believing this box held them (asked for again), the packs a district sent
-    // as manifest and items (kept, so an item a school lost can be sent again), and the
-    // originals the district asked for.
+    // as manifest and items (kept, so an item a school lost can be sent again), the link budget
+    // as last counted, and the originals the district asked for.
     R"sql(
 CREATE TABLE travel_copies (
   original TEXT PRIMARY KEY,
@@ -994,6 +994,16 @@ CREATE TABLE district_packs (
   items TEXT NOT NULL,
   sent_at INTEGER NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE sync_link_budget (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  records INTEGER NOT NULL,
+  files INTEGER NOT NULL,
+  record_bytes INTEGER NOT NULL,
+  file_bytes INTEGER NOT NULL,
+  saved_bytes INTEGER NOT NULL,
+  copies_waiting INTEGER NOT NULL,
+  at INTEGER NOT NULL
+);
 CREATE TABLE original_requests (
   peer TEXT NOT NULL,
   sha256 TEXT NOT NULL,

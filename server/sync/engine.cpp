@@ -323,6 +323,32 @@ LinkBudget link_budget(storage::Connection& c) {
   return b;
 }
 
+void refresh_link_budget(storage::Connection& c, std::int64_t now) {
+  LinkBudget b = link_budget(c);
+  c.run(
+      "INSERT OR REPLACE INTO sync_link_budget (id, records, files, record_bytes, file_bytes, "
+      "saved_bytes, copies_waiting, at) VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+      b.records, b.files, static_cast<std::int64_t>(b.record_bytes),
+      static_cast<std::int64_t>(b.file_bytes), static_cast<std::int64_t>(b.saved_bytes),
+      b.copies_waiting, now);
+}
+
+std::optional<LinkBudget> kept_link_budget(storage::Connection& c) {
+  auto q = c.query(
+      "SELECT records, files, record_bytes, file_bytes, saved_bytes, copies_waiting, at FROM "
+      "sync_link_budget WHERE id = 1");
+  if (!q.next()) return std::nullopt;
+  LinkBudget b;
+  b.records = q.integer(0);
+  b.files = q.integer(1);
+  b.record_bytes = static_cast<std::uint64_t>(q.integer(2));
+  b.file_bytes = static_cast<std::uint64_t>(q.integer(3));
+  b.saved_bytes = static_cast<std::uint64_t>(q.integer(4));
+  b.copies_waiting = q.integer(5);
+  b.at = q.integer(6);
+  return b;
+}
+
 ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::string& dir) {
   std::lock_guard<std::recursive_mutex> exchange(n.exchange);
   if (n.role == Role::school && n.before_export) n.before_export();
@@ -490,7 +516,10 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
       "VALUES (?1, 'out', ?2, ?3, ?4, ?5)",
       h.bundle_id, peer_id, n.clock.now(), out.records, static_cast<std::int64_t>(out.bytes));
   c->run("UPDATE sync_peers SET last_out_at = ?2 WHERE device_id = ?1", peer_id, n.clock.now());
-  if (n.role == Role::school) write_watermark(n.data_dir, epoch, seq_last);
+  if (n.role == Role::school) {
+    write_watermark(n.data_dir, epoch, seq_last);
+    refresh_link_budget(*c, n.clock.now());
+  }
   return out;
 }
 
@@ -776,6 +805,7 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
     tx.commit();
   }
   if (n.role == Role::district) invalidate_returns(n, h.sender);
+  if (n.role == Role::school) refresh_link_budget(*c, n.clock.now());
   if (restored)
     new_epoch(*c, n.clock, "restore",
               "the district holds other records under this box's numbers than its database: the "

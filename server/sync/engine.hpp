@@ -145,7 +145,13 @@ struct LinkBudget {
   std::uint64_t record_bytes = 0, file_bytes = 0, saved_bytes = 0;
   std::int64_t copies_waiting = 0;  // photos whose travel copy is not made yet (counted whole)
   std::uint64_t total() const { return record_bytes + file_bytes; }
+  std::int64_t at = 0;  // when it was counted
 };
+// Counts it (a pass over the outbox: seconds on a year's backlog, so never per page view).
 LinkBudget link_budget(storage::Connection& c);
+// Counts it and keeps it for the admin's page (after an exchange, and by the background worker
+// once a minute); the kept one, if any.
+void refresh_link_budget(storage::Connection& c, std::int64_t now);
+std::optional<LinkBudget> kept_link_budget(storage::Connection& c);
 
 }  // namespace parta::sync

@@ -103,7 +103,9 @@ http::Response school_page(Ctx& ctx, const std::string& notice, const std::strin
   {
     // The link budget: what waits, how long it takes at the link's rate, what the travel copies
     // of the photos saved.
-    auto b = sync::link_budget(ctx.db);
+    // Counted after each exchange and by the background worker once a minute, never here.
+    auto kept = sync::kept_link_budget(ctx.db);
+    sync::LinkBudget b = kept.value_or(sync::LinkBudget{});
     std::uint64_t kbit = ctx.settings && ctx.settings->link_kbit ? ctx.settings->link_kbit : 256;
     std::uint64_t seconds = b.total() * 8 / (kbit * 1000);
     std::string duration =
@@ -123,6 +125,8 @@ http::Response school_page(Ctx& ctx, const std::string& notice, const std::strin
     data["has_saved"] = b.saved_bytes > 0;
     data["copies_waiting"] = std::to_string(b.copies_waiting);
     data["has_copies_waiting"] = b.copies_waiting > 0;
+    data["has_budget"] = kept.has_value();
+    data["budget_at"] = kept ? format_datetime(kept->at) : std::string();
   }
   if (district) {
     data["district"] = district->device_id;

@@ -65,7 +65,7 @@ const PageCase kPages[] = {
     {"admin", "/admin/devices", 6},  // + the classes to pick from (issue 22)
     {"admin", "/admin/packs", 4},
     {"admin", "/admin/clock", 3},
-    {"admin", "/admin/sync", 7},
+    {"admin", "/admin/sync", 8},  // + the link budget, as last counted
     {"admin", "/students/{student}", 7},
     {"admin", "/students/{student}/assignments", 7},
     {"admin", "/students/{student}/diary", 6},
