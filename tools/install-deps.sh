@@ -25,6 +25,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev curl poppler-utils chromium chromium-driver python3-selenium
   nginx-light wrk time zstd python3-pil python3-numpy python3-cryptography sqlite3
   procps
+  # the travel copies' legibility bench: notebook photos in handwriting-like fonts with Cyrillic,
+  # read back by tesseract in Russian (tests/fixtures/notebook, tests/bench/travel_copies.py)
+  tesseract-ocr tesseract-ocr-rus fonts-seto fonts-klee
   # the SD image booted under full-system emulation (tests/image/box_test.py, nightly): qemu's
   # arm64 machines, qemu-img and qemu-storage-daemon (the card with the box off), the partition
   # table and the boot partition read without mounting, e2fsck on the card's partitions
