@@ -130,7 +130,8 @@ bool compressible(const content::PackItem& item) {
 
 std::optional<StagedPack> stage_pack_from_store(storage::Connection& c, content::BlobStore& blobs,
                                                 const std::string& manifest_blob,
-                                                const PackTrust& trust, PackImport* out) {
+                                                const PackTrust& trust, PackImport* out,
+                                                std::vector<std::string>* missing) {
   auto refuse = [out](Message m) -> std::optional<StagedPack> {
     out->problem = std::move(m);
     return std::nullopt;
@@ -161,14 +162,20 @@ std::optional<StagedPack> stage_pack_from_store(storage::Connection& c, content:
   if (!owner_of(signer, trust, &pack.owner, out)) return std::nullopt;
   out->items = m->items.size();
   if (!may_replace(c, *m, pack.owner, out)) return std::nullopt;
+  std::optional<Message> lacking;
   for (const auto& item : m->items) {
     std::error_code ec;
-    if (!blobs.has(item.sha256) || fs::file_size(blobs.path_of(item.sha256), ec) != item.size)
-      return refuse({"The pack's item \"{path}\" is missing from the archive.",
-                     {{"path", item.path.substr(0, 80)}}});
+    if (!blobs.has(item.sha256) || fs::file_size(blobs.path_of(item.sha256), ec) != item.size) {
+      if (!lacking)
+        lacking = Message{"The pack's item \"{path}\" is missing from the archive.",
+                          {{"path", item.path.substr(0, 80)}}};
+      if (missing) missing->push_back(item.sha256);
+      continue;
+    }
     if (compressible(item) && item.size > 1024) blobs.ensure_gzip(item.sha256);
     pack.items.emplace_back(item, content::BlobInfo{item.sha256, item.size});
   }
+  if (lacking) return refuse(*lacking);
   pack.manifest = std::move(*m);
   return pack;
 }

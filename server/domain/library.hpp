@@ -68,7 +68,8 @@ std::optional<StagedPack> stage_pack_file(storage::Connection& c, content::BlobS
 // of another size) refuses the pack, which then waits for the file to come again.
 std::optional<StagedPack> stage_pack_from_store(storage::Connection& c, content::BlobStore& blobs,
                                                 const std::string& manifest_blob,
-                                                const PackTrust& trust, PackImport* result);
+                                                const PackTrust& trust, PackImport* result,
+                                                std::vector<std::string>* missing = nullptr);
 // The quick half: one short transaction that checks the version and owner again and lists the
 // items. Also used inside a sync import's transaction.
 PackImport record_pack(storage::Connection& c, const Clock& clock, const StagedPack& pack,

@@ -676,7 +676,7 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
     std::vector<Record> fresh;
     for (const auto& [r, text] : records)
       if (r.seq > upto && r.kind == "pack") fresh.push_back(r);
-    packs = stage_district_packs(*c, n.blobs, fresh, n.district_key, n.disk_reserve);
+    packs = stage_district_packs(*c, n.blobs, fresh, n.district_key, n.disk_reserve, h.sender);
   }
   bool restored = false;
   {
@@ -912,7 +912,23 @@ void district_send_pack(Node& n, const std::string& peer, const std::string& pat
                {"id", r.manifest.id},
                {"version", r.manifest.version},
                {"name", fs::path(path).filename().string()}};
-  queue_for_schools(*c, current_epoch(*c), peer, "pack", manifest.sha256, data.dump(), blobs);
+  // Each school's record names only the items it does not hold (the manifest lists them all; a
+  // school that lost one asks for it).
+  std::vector<std::string> peers;
+  if (peer.empty()) {
+    auto q = c->query("SELECT device_id FROM sync_peers WHERE role = 'school' AND revoked = 0");
+    while (q.next()) peers.push_back(q.text(0));
+  } else {
+    peers.push_back(peer);
+  }
+  const std::string epoch = current_epoch(*c);
+  for (const auto& p : peers) {
+    std::vector<std::string> theirs{blobs.front()};
+    for (std::size_t i = 1; i < blobs.size(); ++i)
+      if (!c->scalar("SELECT 1 FROM sync_peer_blobs WHERE peer = ?1 AND sha256 = ?2", p, blobs[i]))
+        theirs.push_back(blobs[i]);
+    queue_for_schools(*c, epoch, p, "pack", manifest.sha256, data.dump(), theirs);
+  }
   tx.commit();
   invalidate_returns(n, peer);
 }

@@ -487,7 +487,7 @@ bool apply_at_school(ApplyContext& ctx, const Record& r, std::string* why) {
 
 std::map<std::string, std::optional<domain::StagedPack>> stage_district_packs(
     storage::Connection& c, content::BlobStore& blobs, const std::vector<Record>& records,
-    const std::string& district_key, std::uint64_t reserve) {
+    const std::string& district_key, std::uint64_t reserve, const std::string& sender) {
   std::map<std::string, std::optional<domain::StagedPack>> out;
   domain::PackTrust trust{district_key, false, true};
   for (const auto& r : records) {
@@ -495,7 +495,12 @@ std::map<std::string, std::optional<domain::StagedPack>> stage_district_packs(
     domain::PackImport result;
     std::optional<domain::StagedPack> staged;
     if (r.data.contains("manifest")) {
-      staged = domain::stage_pack_from_store(c, blobs, str(r.data, "manifest"), trust, &result);
+      std::vector<std::string> missing;
+      staged = domain::stage_pack_from_store(c, blobs, str(r.data, "manifest"), trust, &result,
+                                             &missing);
+      for (const auto& sha : missing)
+        c.run("INSERT OR IGNORE INTO sync_wanted_blobs (peer, sha256) VALUES (?1, ?2)", sender,
+              sha);
     } else {
       std::string sha = str(r.data, "sha256");
       if (!blobs.has(sha)) continue;

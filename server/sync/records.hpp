@@ -69,9 +69,11 @@ struct ApplyContext {
   const std::map<std::string, std::optional<domain::StagedPack>>* packs = nullptr;
 };
 // School side, before the transaction: reads and stores the content packs the records carry.
+// Items a pack names that are not here are asked of `sender` (sync_wanted_blobs): the district
+// leaves out the items it believes the school holds.
 std::map<std::string, std::optional<domain::StagedPack>> stage_district_packs(
     storage::Connection& c, content::BlobStore& blobs, const std::vector<Record>& records,
-    const std::string& district_key, std::uint64_t reserve);
+    const std::string& district_key, std::uint64_t reserve, const std::string& sender);
 
 // District side: keeps the record in sync_records (per school), grades by the winner rule.
 void apply_at_district(ApplyContext& ctx, const Record& r);
