@@ -304,6 +304,9 @@ int sync_status(Box& b, CommandIo& io) {
 }
 
 int sync_dump(Box& b, CommandIo& io, const std::string& school) {
+  // The records as they travel: the photos' travel copies still missing are made first, as an
+  // export would.
+  if (b.node->role == sync::Role::school && b.node->before_export) b.node->before_export();
   auto c = b.db->acquire();
   auto lines =
       b.node->role == sync::Role::school ? sync::school_dump(*c) : sync::district_dump(*c, school);
