@@ -14,7 +14,7 @@
 namespace parta::printer {
 
 struct TravelParams {
-  int long_side = 1600;
+  int long_side = 1400;
   int quality = 50;
   enum class Grey { automatic, always, never } grey = Grey::automatic;
   std::int64_t max_pixels = kDefaultMaxPixels;

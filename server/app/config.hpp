@@ -34,7 +34,7 @@ struct Config {
   int paper_timeout_s = 60;  // its wall-clock limit for one page, one packet or one CUPS call
   // School: the travel copies of photos handed in (what goes to the district in their place):
   // the long side in pixels (0: originals travel) and the JPEG quality.
-  int travel_long_side = 1600;
+  int travel_long_side = 1400;
   int travel_quality = 50;
   int hash_slots = 0;       // argon2id hashes at once (0 = default_hash_slots())
   int hash_wait_ms = 3000;  // how long a sign-in waits for a slot before "try again"

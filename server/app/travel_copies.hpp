@@ -17,7 +17,7 @@
 namespace parta::app {
 
 struct TravelSettings {
-  int long_side = 1600;
+  int long_side = 1400;
   int quality = 50;
 };
 
