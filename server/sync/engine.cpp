@@ -10,6 +10,7 @@
 #include <set>
 
 #include "app/log.hpp"
+#include "content/delta.hpp"
 #include "content/durable.hpp"
 #include "content/pack.hpp"
 #include "domain/accounts.hpp"
@@ -758,9 +759,15 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
         std::set<std::string> theirs;
         while (q.next()) {
           std::string why;
-          if (auto r = Record::parse(q.text(0), &why))
+          if (auto r = Record::parse(q.text(0), &why)) {
             for (const auto& b : r->blobs)
               if (n.blobs.has(b)) theirs.insert(b);
+            // A pack's manifest the school made from a patch is the school's too.
+            if (r->kind == "pack" && r->data.is_object() && r->data.contains("manifest") &&
+                r->data["manifest"].is_string() &&
+                n.blobs.has(r->data["manifest"].get<std::string>()))
+              theirs.insert(r->data["manifest"].get<std::string>());
+          }
         }
         for (const auto& b : theirs)
           c->run("INSERT OR IGNORE INTO sync_peer_blobs (peer, sha256) VALUES (?1, ?2)", h.sender,
@@ -923,11 +930,29 @@ void district_send_pack(Node& n, const std::string& peer, const std::string& pat
   }
   const std::string epoch = current_epoch(*c);
   for (const auto& p : peers) {
+    // A school that holds an earlier version's manifest gets the new one as a patch from it.
+    json theirs_data = data;
     std::vector<std::string> theirs{blobs.front()};
+    auto q = c->query(
+        "SELECT d.manifest FROM district_packs d JOIN sync_peer_blobs h ON h.peer = ?1 AND "
+        "h.sha256 = d.manifest WHERE d.pack_id = ?2 AND d.manifest != ?3 ORDER BY d.version "
+        "DESC, d.sent_at DESC LIMIT 1",
+        p, r.manifest.id, manifest.sha256);
+    if (q.next() && n.blobs.has(q.text(0))) {
+      std::string base = q.text(0);
+      auto patch =
+          n.blobs.put(content::make_patch(read_file(n.blobs.path_of(base), 8u << 20),
+                                          read_file(n.blobs.path_of(manifest.sha256), 8u << 20)));
+      c->run("INSERT OR IGNORE INTO blobs (sha256, size, created_at) VALUES (?1, ?2, ?3)",
+             patch.sha256, static_cast<std::int64_t>(patch.size), n.clock.now());
+      theirs_data["manifest_base"] = base;
+      theirs_data["manifest_patch"] = patch.sha256;
+      theirs.front() = patch.sha256;
+    }
     for (std::size_t i = 1; i < blobs.size(); ++i)
       if (!c->scalar("SELECT 1 FROM sync_peer_blobs WHERE peer = ?1 AND sha256 = ?2", p, blobs[i]))
         theirs.push_back(blobs[i]);
-    queue_for_schools(*c, epoch, p, "pack", manifest.sha256, data.dump(), theirs);
+    queue_for_schools(*c, epoch, p, "pack", manifest.sha256, theirs_data.dump(), theirs);
   }
   tx.commit();
   invalidate_returns(n, peer);

@@ -241,6 +241,21 @@ def main():
         check(carry_to_school(), "the district sends the file again and the pack is taken")
         check(os.path.exists(os.path.join(S, "blobs", lost[:2], lost)),
               "the lost item is back in the school's store")
+        # Version 4 travels as a patch from version 3's manifest; a school that lost that
+        # manifest asks for the new one whole, and takes the pack on the next trip.
+        import sqlite3
+        db = sqlite3.connect(os.path.join(D, "parta.db"))
+        m3 = db.execute("SELECT manifest FROM district_packs WHERE version = 3").fetchone()[0]
+        db.close()
+        carry_to_district()  # the district learns the school holds version 3
+        os.remove(os.path.join(S, "blobs", m3[:2], m3))
+        pack = run.path("pack-v4.tar")
+        write_pack(pack, 4, 100, changed=(5, 50, 95, 99, 1))
+        run.cli(D, "district", "send-pack", pack, check=True)
+        check(not carry_to_school(), "a manifest patch without its base is refused")
+        carry_to_district()
+        check(carry_to_school() and "4" in school_admin.get("/admin/packs"),
+              "the school asks for the manifest whole and takes version 4")
     finally:
         code = run.finish()
     return code
