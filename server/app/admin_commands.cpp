@@ -460,7 +460,11 @@ int cmd_district(Box& b, Parsed& p, CommandIo& io) {
   }
   if ((w == "send-pack" || w == "send-roster") && p.words.size() == 2) {
     if (w == "send-roster" && !p.has("to")) return usage(io, kDistrictUsage);
-    sync::district_send_file(n, p.flag("to"), w == "send-pack" ? "pack" : "roster", p.words[1]);
+    if (auto problem = sync::district_send_file(n, p.flag("to"),
+                                                w == "send-pack" ? "pack" : "roster", p.words[1])) {
+      io.err << tr(io, *problem) << "\n";
+      return 1;
+    }
     io.out << "queued for the next return bundles\n";
     return 0;
   }

@@ -182,7 +182,7 @@ std::optional<StagedPack> stage_pack_from_store(storage::Connection& c, content:
 
 std::optional<StagedPack> stage_pack_file(storage::Connection& c, content::BlobStore& blobs,
                                           const std::string& pack_path, std::uint64_t reserve,
-                                          const PackTrust& trust, PackImport* out) {
+                                          const PackTrust& trust, PackImport* out, bool gzip_text) {
   content::PackLimits limits;
   // Staged files become blobs by rename, so a pack needs its unpacked size once.
   limits.free_space = content::free_space(blobs.tmp_dir());
@@ -208,9 +208,11 @@ std::optional<StagedPack> stage_pack_file(storage::Connection& c, content::BlobS
   // copies phones get of text; all before any transaction.
   for (const auto& s : r.staged) {
     auto blob = blobs.adopt(s.staged_path);
-    if (compressible(s.item) && blob.size > 1024) blobs.ensure_gzip(blob.sha256);
+    if (gzip_text && compressible(s.item) && blob.size > 1024) blobs.ensure_gzip(blob.sha256);
     pack.items.emplace_back(s.item, blob);
   }
+  pack.manifest_text = std::move(r.manifest_text);
+  pack.signature_text = std::move(r.signature_text);
   pack.manifest = std::move(r.manifest);
   return pack;
 }

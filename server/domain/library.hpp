@@ -54,14 +54,19 @@ struct StagedPack {
   content::PackManifest manifest;
   std::string owner;  // the district's key (hex) for the district's packs, "" for local ones
   std::vector<std::pair<content::PackItem, content::BlobInfo>> items;
+  // manifest.json and manifest.sig as read ("" unsigned, or staged from the store), for the hub
+  // that sends the pack on as its manifest and items.
+  std::string manifest_text, signature_text;
 };
 // The slow half of an import, outside any transaction: reads and verifies the archive, checks
 // who signed it, and stores every item durably (with gzip copies of text). Nothing is recorded:
 // a refused or crashed import leaves only blobs nothing refers to (gc takes them). `reserve`
 // bytes of the card are never used.
+// `gzip_text`: text items also get the gzip copy phones are served (not on the hub).
 std::optional<StagedPack> stage_pack_file(storage::Connection& c, content::BlobStore& blobs,
                                           const std::string& pack_path, std::uint64_t reserve,
-                                          const PackTrust& trust, PackImport* result);
+                                          const PackTrust& trust, PackImport* result,
+                                          bool gzip_text = true);
 // The same for a pack that came from the district as its manifest and items, each a file of its
 // own in the blob store (`manifest_blob`: {"manifest": manifest.json's text, "signature":
 // manifest.sig's text or ""}): only the items that changed travel. An item not in the store (or

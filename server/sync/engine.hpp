@@ -104,8 +104,10 @@ void queue_for_schools(storage::Connection& c, const std::string& epoch, const s
 // again). They travel with the next return bundle.
 void district_announce(Node& n, const std::string& peer, const std::string& title,
                        const std::string& body);
-void district_send_file(Node& n, const std::string& peer, const std::string& kind,
-                        const std::string& path);
+// A pack is read and checked whole first: one a school would refuse is not queued (why, for
+// people).
+std::optional<domain::Message> district_send_file(Node& n, const std::string& peer,
+                                                  const std::string& kind, const std::string& path);
 std::optional<std::int64_t> district_set_grade(Node& n, const std::string& school,
                                                const std::string& rid, const std::string& mark);
 

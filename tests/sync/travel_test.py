@@ -217,6 +217,26 @@ def main():
             carry_to_district()  # the school's acknowledgement
             return size, "Пакет принят" in body, items
 
+        # A pack a school would refuse is refused at the hub, in the admin's language, and
+        # nothing is queued.
+        import subprocess
+        bad = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "packs",
+                           "hash_mismatch.tar.gz")
+        import sqlite3
+
+        def queued_packs():
+            db = sqlite3.connect(os.path.join(D, "parta.db"))
+            n = db.execute("SELECT COUNT(*) FROM sync_outbox WHERE kind = 'pack'").fetchone()[0]
+            db.close()
+            return n
+        before = queued_packs()
+        r = subprocess.run([args.parta, "--data", D, "--lang", "ru", "district", "send-pack", bad],
+                           capture_output=True, text=True)
+        check(r.returncode == 1 and "контрольной суммой: пакет повреждён" in r.stderr
+              and queued_packs() == before,
+              f"a damaged pack is refused at the hub in Russian, nothing queued: "
+              f"{r.stderr.strip()[:90]}")
+
         size1, ok, _ = carry_pack(1)
         listed = "Литературное чтение, 5 класс" in school_admin.get("/admin/packs")
         check(ok and listed and size1 > 100 * 20000,
@@ -243,7 +263,6 @@ def main():
               "the lost item is back in the school's store")
         # Version 4 travels as a patch from version 3's manifest; a school that lost that
         # manifest asks for the new one whole, and takes the pack on the next trip.
-        import sqlite3
         db = sqlite3.connect(os.path.join(D, "parta.db"))
         m3 = db.execute("SELECT manifest FROM district_packs WHERE version = 3").fetchone()[0]
         db.close()
