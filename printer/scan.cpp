@@ -1,5 +1,7 @@
 #include "printer/scan.hpp"
 
+#include "printer/vips_page.hpp"
+
 #define ZX_USE_UTF8 1
 #include <ZXing/DecodeHints.h>
 #include <ZXing/ReadBarcode.h>
@@ -11,6 +13,11 @@
 #include <stdexcept>
 
 namespace parta::printer {
+
+using detail::file_type;
+using detail::FileType;
+using detail::from_page;
+using detail::to_page;
 
 void init_vips() {
   static std::once_flag once;
@@ -30,21 +37,6 @@ void init_vips() {
 
 namespace {
 
-enum class FileType { pdf, jpeg, png, other };
-
-// By the file's first bytes, as the upload checked them: never by libvips' own sniffing, which
-// would reach every loader it has.
-FileType file_type(const std::string& path) {
-  char head[8] = {};
-  std::ifstream in(path, std::ios::binary);
-  in.read(head, sizeof head);
-  std::string h(head, static_cast<std::size_t>(in.gcount()));
-  if (h.rfind("%PDF-", 0) == 0) return FileType::pdf;
-  if (h.rfind("\xFF\xD8\xFF", 0) == 0) return FileType::jpeg;
-  if (h.rfind("\x89PNG\r\n\x1A\n", 0) == 0) return FileType::png;
-  return FileType::other;
-}
-
 // The page, opened lazily: libvips reads the header now and decodes pixels only when asked.
 vips::VImage open_page(const std::string& path, FileType type, int index, int dpi) {
   switch (type) {
@@ -61,27 +53,6 @@ vips::VImage open_page(const std::string& path, FileType type, int index, int dp
       break;
   }
   throw Unreadable("not a PDF, JPEG or PNG");
-}
-
-PageImage to_page(vips::VImage img) {
-  img = img.autorot();
-  if (img.bands() >= 3) img = img.colourspace(VIPS_INTERPRETATION_B_W);
-  if (img.bands() > 1) img = img.extract_band(0);
-  if (img.format() != VIPS_FORMAT_UCHAR) img = img.cast(VIPS_FORMAT_UCHAR);
-  PageImage p;
-  p.width = img.width();
-  p.height = img.height();
-  std::size_t size = 0;
-  void* mem = img.write_to_memory(&size);
-  p.gray.assign(static_cast<std::uint8_t*>(mem), static_cast<std::uint8_t*>(mem) + size);
-  g_free(mem);
-  return p;
-}
-
-vips::VImage from_page(const PageImage& p) {
-  return vips::VImage::new_from_memory(const_cast<std::uint8_t*>(p.gray.data()), p.gray.size(),
-                                       p.width, p.height, 1, VIPS_FORMAT_UCHAR)
-      .copy_memory();
 }
 
 // All valid payloads zxing finds in one view of the page.
@@ -111,6 +82,42 @@ void scan(const std::uint8_t* data, int w, int h, ZXing::Binarizer binarizer, Pa
 }
 
 }  // namespace
+
+namespace detail {
+
+FileType file_type(const std::string& path) {
+  char head[8] = {};
+  std::ifstream in(path, std::ios::binary);
+  in.read(head, sizeof head);
+  std::string h(head, static_cast<std::size_t>(in.gcount()));
+  if (h.rfind("%PDF-", 0) == 0) return FileType::pdf;
+  if (h.rfind("\xFF\xD8\xFF", 0) == 0) return FileType::jpeg;
+  if (h.rfind("\x89PNG\r\n\x1A\n", 0) == 0) return FileType::png;
+  return FileType::other;
+}
+
+PageImage to_page(vips::VImage img) {
+  img = img.autorot();
+  if (img.bands() >= 3) img = img.colourspace(VIPS_INTERPRETATION_B_W);
+  if (img.bands() > 1) img = img.extract_band(0);
+  if (img.format() != VIPS_FORMAT_UCHAR) img = img.cast(VIPS_FORMAT_UCHAR);
+  PageImage p;
+  p.width = img.width();
+  p.height = img.height();
+  std::size_t size = 0;
+  void* mem = img.write_to_memory(&size);
+  p.gray.assign(static_cast<std::uint8_t*>(mem), static_cast<std::uint8_t*>(mem) + size);
+  g_free(mem);
+  return p;
+}
+
+vips::VImage from_page(const PageImage& p) {
+  return vips::VImage::new_from_memory(const_cast<std::uint8_t*>(p.gray.data()), p.gray.size(),
+                                       p.width, p.height, 1, VIPS_FORMAT_UCHAR)
+      .copy_memory();
+}
+
+}  // namespace detail
 
 int count_pages(const std::string& path) {
   init_vips();

@@ -1,31 +1,20 @@
 #include "printer/travel.hpp"
 
+#include "printer/vips_page.hpp"
+
 #include <vips/vips8>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <fstream>
 #include <new>
 
 namespace parta::printer {
 
 namespace {
 
-enum class Kind { jpeg, png, other };
-
-Kind kind_of(const std::string& path) {
-  char head[8] = {};
-  std::ifstream in(path, std::ios::binary);
-  in.read(head, sizeof head);
-  std::string h(head, static_cast<std::size_t>(in.gcount()));
-  if (h.rfind("\xFF\xD8\xFF", 0) == 0) return Kind::jpeg;
-  if (h.rfind("\x89PNG\r\n\x1A\n", 0) == 0) return Kind::png;
-  return Kind::other;
-}
-
-vips::VImage load(const std::string& path, Kind kind, int shrink) {
-  if (kind == Kind::jpeg)
+vips::VImage load(const std::string& path, detail::FileType kind, int shrink) {
+  if (kind == detail::FileType::jpeg)
     return vips::VImage::jpegload(path.c_str(), vips::VImage::option()->set("shrink", shrink));
   return vips::VImage::pngload(path.c_str());
 }
@@ -79,18 +68,6 @@ std::pair<int, int> longest_run(const std::vector<double>& v, double min) {
 // Above this quality a JPEG keeps a printed code's modules whatever the page (the quality a copy is
 // made at again when a code was lost).
 constexpr int kCodesQuality = 85;
-
-PageImage grey_page(vips::VImage img) {
-  if (img.bands() > 1) img = img.colourspace(VIPS_INTERPRETATION_B_W).extract_band(0);
-  PageImage p;
-  p.width = img.width();
-  p.height = img.height();
-  std::size_t size = 0;
-  void* mem = img.write_to_memory(&size);
-  p.gray.assign(static_cast<std::uint8_t*>(mem), static_cast<std::uint8_t*>(mem) + size);
-  g_free(mem);
-  return p;
-}
 
 // A moving average over about 2 % of the length.
 std::vector<double> smoothed(const std::vector<double>& v) {
@@ -219,8 +196,9 @@ PageFinding find_page(const std::uint8_t* rgb, int w, int h) {
 
 TravelCopy make_travel_copy(const std::string& path, const TravelParams& params) {
   init_vips();
-  const Kind kind = kind_of(path);
-  if (kind == Kind::other) throw Unreadable("not a JPEG or PNG");
+  const detail::FileType kind = detail::file_type(path);
+  if (kind != detail::FileType::jpeg && kind != detail::FileType::png)
+    throw Unreadable("not a JPEG or PNG");
   try {
     vips::VImage header = load(path, kind, 1);
     const std::int64_t w0 = header.width(), h0 = header.height();
@@ -229,7 +207,7 @@ TravelCopy make_travel_copy(const std::string& path, const TravelParams& params)
     TravelCopy out;
 
     // The analysis on a view of at most 512 pixels (a JPEG decoded at an eighth for it).
-    vips::VImage first = plain(load(path, kind, kind == Kind::jpeg ? 8 : 1).autorot());
+    vips::VImage first = plain(load(path, kind, kind == detail::FileType::jpeg ? 8 : 1).autorot());
     const double vscale = std::min(1.0, 512.0 / std::max(first.width(), first.height()));
     vips::VImage view = to_memory_rgb(vscale < 1 ? first.resize(vscale) : first);
     PageFinding page =
@@ -245,13 +223,14 @@ TravelCopy make_travel_copy(const std::string& path, const TravelParams& params)
     int shrink = 1;
     const double page_long = std::max((fr - fl) * static_cast<double>(std::max(w0, h0)),
                                       (fb - ft) * static_cast<double>(std::max(w0, h0)));
-    if (kind == Kind::jpeg)
+    if (kind == detail::FileType::jpeg)
       while (shrink < 8 && page_long / (shrink * 2) >= long_side) shrink *= 2;
-    vips::VImage img =
-        shrink == 8 && kind == Kind::jpeg ? first : plain(load(path, kind, shrink).autorot());
+    vips::VImage img = shrink == 8 && kind == detail::FileType::jpeg
+                           ? first
+                           : plain(load(path, kind, shrink).autorot());
     // The photo as decoded, in grey, for the quick look for codes.
     PageImage decoded;
-    if (params.keep_codes) decoded = grey_page(img);
+    if (params.keep_codes) decoded = detail::to_page(img);
     if (page.found) {
       int l = static_cast<int>(fl * img.width()), t = static_cast<int>(ft * img.height());
       int r = std::min(img.width(), static_cast<int>(std::ceil(fr * img.width())));
