@@ -269,9 +269,13 @@ int run_partad(int argc, char** argv) {
     // When idle, the paper worker also counts the link budget for the sync page, once a minute.
     if (role == sync::Role::school)
       paper.set_idle_work([&travel, &box, &clock, copies = cfg.travel_long_side > 0,
-                           last = std::int64_t{0}](const std::atomic<bool>* stop) mutable {
-        if (copies && travel.make_one(stop)) return true;
-        if (clock.now() - last >= 60) {
+                           last = std::int64_t{0},
+                           made = false](const std::atomic<bool>* stop) mutable {
+        if (copies && travel.make_one(stop)) return made = true;
+        // Counted again when copies were just made (the page shows the new photos waiting) and
+        // once a minute.
+        if (made || clock.now() - last >= 60) {
+          made = false;
           last = clock.now();
           auto c = box->db->acquire();
           // Nothing travels before the box is enrolled: its outbox is not counted every minute.

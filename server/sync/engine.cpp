@@ -143,6 +143,7 @@ std::optional<domain::Message> accept_certificate(Node& n, const std::string& te
       "DO UPDATE SET sign_pk = ?2, box_pk = ?3, certificate = ?4",
       cert->district_id, cert->district_sign_pk, cert->district_box_pk, text, n.clock.now());
   tx.commit();
+  refresh_link_budget(*c, n.clock.now());  // what waits to travel now has somewhere to go
   return std::nullopt;
 }
 

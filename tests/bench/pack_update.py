@@ -7,14 +7,10 @@ nothing compresses), the school takes it and acknowledges; then version 2 with C
 changed, and the size of the district's bundle is compared with the changed items' bytes.
 Usage: pack_update.py [--parta build/tools/parta] [--items 500] [--changed 3]"""
 import argparse
-import hashlib
-import io
-import json
 import os
 import platform
 import random
 import sys
-import tarfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.join(HERE, "..", "..")
@@ -22,28 +18,13 @@ sys.path.insert(0, os.path.join(HERE, "..", "sync"))
 
 
 def write_pack(path, version, items, changed):
-    """Items of 20 KB to 1 MB (most about 100-300 KB), the same bytes in every version but the
-    changed ones."""
-    files = []
-    for i in range(items):
-        rnd = random.Random(i)
-        size = int(min(1 << 20, max(20000, rnd.lognormvariate(12, 0.8))))
-        if i in changed:
-            rnd = random.Random(1_000_000 * version + i)
-        files.append((f"items/{i:03d}.pdf", rnd.randbytes(size)))
-    manifest = {"format": "parta-pack", "format_version": 1, "id": "bench-reading",
-                "version": version, "title": "Литературное чтение: хрестоматия",
-                "subjects": ["Литературное чтение"], "grades": [5],
-                "items": [{"path": p, "title": f"Текст {i + 1}", "type": "application/pdf",
-                           "size": len(d), "sha256": hashlib.sha256(d).hexdigest()}
-                          for i, (p, d) in enumerate(files)]}
-    with tarfile.open(path, "w") as tar:
-        for name, data in [("manifest.json", json.dumps(manifest, ensure_ascii=False).encode())] \
-                + files:
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            tar.addfile(ti, io.BytesIO(data))
-    return sum(len(d) for _, d in files), sum(len(files[i][1]) for i in changed)
+    """Items of 20 KB to 1 MB (most about 100-300 KB); returns the pack's and the changed items'
+    bytes."""
+    from synclib import write_pack as write
+    sizes = [int(min(1 << 20, max(20000, random.Random(i).lognormvariate(12, 0.8))))
+             for i in range(items)]
+    write(path, "bench-reading", "Литературное чтение: хрестоматия", version, sizes, changed)
+    return sum(sizes), sum(sizes[i] for i in changed)
 
 
 def main():

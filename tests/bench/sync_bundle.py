@@ -52,7 +52,7 @@ def main():
     ap.add_argument("--no-photos", action="store_true", help="text records only")
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
-    from synclib import Run, enroll_by_cli
+    from synclib import Run, class_of, enroll_by_cli
     run = Run(args.parta.replace("tools/parta", "server/partad"), args.parta, "parta-bench-sync-")
     S, D = run.path("school"), run.path("district")
     rnd = random.Random(7)
@@ -63,17 +63,7 @@ def main():
     db.execute("PRAGMA foreign_keys=ON")
     teacher = db.execute("SELECT id FROM users WHERE login='smirnova'").fetchone()[0]
     # A class of N students (the demo's 5А has a few; more are added like a roster would).
-    cls = 1
-    students = [r[0] for r in db.execute("SELECT user_id FROM students WHERE class_id = 1")]
-    n = 0
-    while len(students) < args.students:
-        n += 1
-        db.execute("INSERT INTO users (login, last_name, first_name, role, secret_hash, created_at) "
-                   "VALUES (?, 'Ученик', ?, 'student', '!', 0)", (f"bench{n}", f"Номер{n}"))
-        uid = db.execute("SELECT last_insert_rowid()").fetchone()[0]
-        db.execute("INSERT INTO students (user_id, student_no, class_id) VALUES (?, ?, ?)",
-                   (uid, f"B{n:05d}", cls))
-        students.append(uid)
+    students = class_of(db, args.students)
     photos = 0
     photo_bytes = 0
     for a in range(args.assignments):

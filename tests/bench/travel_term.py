@@ -48,7 +48,7 @@ def main():
     ap.add_argument("--assignments", type=int, default=8)
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
-    from synclib import Run, enroll_by_cli
+    from synclib import Run, class_of, enroll_by_cli
     run = Run(args.partad, args.parta, "parta-bench-travel-")
     need = args.students * args.assignments
     corpus = args.corpus or run.path("corpus")
@@ -68,17 +68,7 @@ def main():
     db = sqlite3.connect(os.path.join(S, "parta.db"))
     db.execute("PRAGMA foreign_keys=ON")
     teacher = db.execute("SELECT id FROM users WHERE login='smirnova'").fetchone()[0]
-    students = [r[0] for r in db.execute("SELECT user_id FROM students WHERE class_id = 1")]
-    n = 0
-    while len(students) < args.students:
-        n += 1
-        db.execute("INSERT INTO users (login, last_name, first_name, role, secret_hash, created_at) "
-                   "VALUES (?, 'Ученик', ?, 'student', '!', 0)", (f"bench{n}", f"Номер{n}"))
-        uid = db.execute("SELECT last_insert_rowid()").fetchone()[0]
-        db.execute("INSERT INTO students (user_id, student_no, class_id) VALUES (?, ?, ?)",
-                   (uid, f"B{n:05d}", 1))
-        students.append(uid)
-    students = students[:args.students]
+    students = class_of(db, args.students)
     photo_bytes = 0
     k = 0
     for a in range(args.assignments):

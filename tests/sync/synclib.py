@@ -101,6 +101,49 @@ def jpeg(seed, size=(320, 240)):
     return buf.getvalue()
 
 
+def write_pack(path, pack_id, title, version, sizes, changed=()):
+    """A content pack (tar: manifest.json, then the items) with an item of each size in `sizes`,
+    random bytes (nothing compresses), the same in every version but the indices in `changed`.
+    Returns the items' hashes."""
+    import hashlib
+    import io
+    import json
+    import random
+    import tarfile
+    files = []
+    for i, size in enumerate(sizes):
+        rnd = random.Random(i * 1000 + (version if i in changed else 0))
+        files.append((f"items/{i:03d}.pdf", rnd.randbytes(size)))
+    manifest = {"format": "parta-pack", "format_version": 1, "id": pack_id, "version": version,
+                "title": title, "subjects": ["Литературное чтение"], "grades": [5],
+                "items": [{"path": p, "title": f"Урок {i + 1}", "type": "application/pdf",
+                           "size": len(d), "sha256": hashlib.sha256(d).hexdigest()}
+                          for i, (p, d) in enumerate(files)]}
+    with tarfile.open(path, "w") as tar:
+        for name, data in [("manifest.json", json.dumps(manifest, ensure_ascii=False).encode())] \
+                + files:
+            ti = tarfile.TarInfo(name)
+            ti.size = len(data)
+            tar.addfile(ti, io.BytesIO(data))
+    return [hashlib.sha256(d).hexdigest() for _, d in files]
+
+
+def class_of(db, students):
+    """The demo's class 5А (id 1) filled up to `students` with students added as a roster would
+    (for the benchmarks that write straight into the database); their user ids."""
+    ids = [r[0] for r in db.execute("SELECT user_id FROM students WHERE class_id = 1")]
+    n = 0
+    while len(ids) < students:
+        n += 1
+        db.execute("INSERT INTO users (login, last_name, first_name, role, secret_hash, created_at) "
+                   "VALUES (?, 'Ученик', ?, 'student', '!', 0)", (f"bench{n}", f"Номер{n}"))
+        uid = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+        db.execute("INSERT INTO students (user_id, student_no, class_id) VALUES (?, ?, 1)",
+                   (uid, f"B{n:05d}"))
+        ids.append(uid)
+    return ids[:students]
+
+
 def enroll_by_cli(run, school_data, district_data):
     """Enrolls a school box with the district through the stick folder, as staff would carry it.
     Returns the school's device id."""

@@ -18,6 +18,7 @@ import os
 import re
 import sys
 
+import synclib
 from synclib import Run, Staff, Teacher
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
@@ -57,28 +58,9 @@ def notebook_photo(seed):
 
 
 def write_pack(path, version, items, changed=()):
-    """A content pack (tar: manifest.json, then the items) of `items` files of 20 KB of random
-    bytes each, the same for every version but the indices in `changed`."""
-    import json
-    import random
-    import tarfile
-    files = []
-    for i in range(items):
-        rnd = random.Random(i * 1000 + (version if i in changed else 0))
-        files.append((f"items/{i:03d}.pdf", rnd.randbytes(20000)))
-    manifest = {"format": "parta-pack", "format_version": 1, "id": "rus-5-reading",
-                "version": version, "title": "Литературное чтение, 5 класс",
-                "subjects": ["Литературное чтение"], "grades": [5],
-                "items": [{"path": p, "title": f"Урок {i + 1}", "type": "application/pdf",
-                           "size": len(d), "sha256": hashlib.sha256(d).hexdigest()}
-                          for i, (p, d) in enumerate(files)]}
-    with tarfile.open(path, "w") as tar:
-        for name, data in [("manifest.json", json.dumps(manifest, ensure_ascii=False).encode())] \
-                + files:
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            tar.addfile(ti, io.BytesIO(data))
-    return [hashlib.sha256(d).hexdigest() for _, d in files]
+    """The test's pack: `items` items of 20 KB."""
+    return synclib.write_pack(path, "rus-5-reading", "Литературное чтение, 5 класс", version,
+                              [20000] * items, changed)
 
 
 def fetch(client, path):
@@ -129,9 +111,17 @@ def main():
         work = Teacher(box)
         a = work.assignment("Изложение «Зимний лес»")
         work.submit(a, "ivanov.a", 19, "Фото тетради", photo)
-        page = school_admin.get("/admin/sync")
-        check("Ожидает отправки" in page and "кбит/с" in page,
-              "the sync page shows what waits to travel and how long it takes")
+        # The idle worker makes the photo's travel copy and counts what waits again.
+        import time
+        for _ in range(60):
+            page = school_admin.get("/admin/sync")
+            if "файлов: 1," in page:
+                break
+            time.sleep(0.5)
+        check("Ожидает отправки" in page and "файлов: 1," in page and "кбит/с" in page
+              and "сэкономили" in page,
+              "the sync page shows the photo waiting to travel, how long it takes, and what its "
+              "travel copy saved")
 
         def carry_to_district():
             school_admin.get("/admin/sync")
