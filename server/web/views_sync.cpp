@@ -457,29 +457,37 @@ void register_district_views(App& app) {
              "attachment; filename=\"" + ctx.req.params.at("device") + ".certificate\"");
     return r;
   });
-  // A file a school sent (a travel copy, or an original asked for): only one its records name.
-  app.route("GET", "/district/schools/{device}/files/{sha}", kAdmin, [](Ctx& ctx) {
-    std::string id = ctx.req.params.at("device"), sha = ctx.req.params.at("sha");
-    if (!content::BlobStore::valid_hash(sha) || !ctx.blobs || !ctx.blobs->has(sha))
-      throw http::NotFound();
-    auto q = ctx.db.query(
-        "SELECT kind, data FROM sync_records WHERE peer = ?1 AND kind IN ('submission', "
-        "'original') AND deleted = 0 AND instr(data, ?2) > 0 LIMIT 1",
-        id, sha);
-    if (!q.next()) throw http::NotFound();
-    std::string type = "application/octet-stream", name = sha;
-    auto d = nlohmann::json::parse(q.text(1), nullptr, false);
-    auto take = [&](const nlohmann::json& f) {
-      if (f.is_object() && f.value("sha256", "") == sha)
-        type = f.value("type", type), name = f.value("name", name);
-    };
-    if (q.text(0) == "original")
-      take(d);
-    else if (d.is_object() && d.contains("files") && d["files"].is_array())
-      for (const auto& f : d["files"]) take(f);
-    bool view = type.rfind("image/", 0) == 0 || type == "application/pdf";
-    return http::Response::file(ctx.blobs->path_of(sha), type, name, view);
-  });
+  // A file of a school's submission: its travel copy, or the original once it came. Found by the
+  // submission's record (one row), never by searching the school's records for the hash.
+  app.route(
+      "GET", "/district/schools/{device}/submissions/{rid}/files/{sha}", kAdmin, [](Ctx& ctx) {
+        std::string id = ctx.req.params.at("device"), sha = ctx.req.params.at("sha");
+        if (!content::BlobStore::valid_hash(sha) || !ctx.blobs || !ctx.blobs->has(sha))
+          throw http::NotFound();
+        auto q = ctx.db.query(
+            "SELECT data FROM sync_records WHERE peer = ?1 AND kind = 'submission' AND "
+            "rid = ?2 AND deleted = 0",
+            id, ctx.req.params.at("rid"));
+        if (!q.next()) throw http::NotFound();
+        auto d = nlohmann::json::parse(q.text(0), nullptr, false);
+        const nlohmann::json* file = nullptr;
+        if (d.is_object() && d.contains("files") && d["files"].is_array())
+          for (const auto& f : d["files"]) {
+            if (!f.is_object()) continue;
+            if (f.value("sha256", "") == sha) file = &f;
+            // The original, once the school sent it.
+            else if (f.contains("original") && f["original"].is_object() &&
+                     f["original"].value("sha256", "") == sha &&
+                     ctx.db.scalar("SELECT 1 FROM sync_records WHERE peer = ?1 AND kind = "
+                                   "'original' AND rid = ?2 AND deleted = 0",
+                                   id, sha))
+              file = &f["original"];
+          }
+        if (!file) throw http::NotFound();
+        std::string type = file->value("type", "application/octet-stream");
+        bool view = type.rfind("image/", 0) == 0 || type == "application/pdf";
+        return http::Response::file(ctx.blobs->path_of(sha), type, file->value("name", sha), view);
+      });
   app.route("POST", "/district/schools/{device}/original", kAdmin, [](Ctx& ctx) {
     std::string id = ctx.req.params.at("device");
     if (!sync::district_ask_original(node(ctx), id, field(ctx, "submission", 64),

@@ -53,7 +53,8 @@ def route_table(run, partad, hub, box):
     listed = subprocess.run([partad, "--list-routes", "--role", "district"], capture_output=True,
                             text=True, check=True).stdout.split("\n")
     samples = {"{device}": "aaaaaaaaaaaaaaaaaaaa", "{id}": "999", "{bundle}": "0" * 32,
-               "{file}": "app.css", "{code}": "en", "{sha}": "0" * 64}
+               "{file}": "app.css", "{code}": "en", "{sha}": "0" * 64,
+               "{rid}": "0" * 32}
     anon = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(
         http.cookiejar.CookieJar()))
     admin = Staff(hub, "admin", "demo2026")

@@ -145,7 +145,8 @@ def main():
         check("сэкономили" in page, "the sync page says what the travel copies saved")
 
         school = district_admin.get(f"/district/schools/{school_id}")
-        m = re.search(rf'href="(/district/schools/{school_id}/files/([0-9a-f]{{64}}))"', school)
+        m = re.search(rf'href="(/district/schools/{school_id}/submissions/[0-9a-f]+/files/'
+                      rf'([0-9a-f]{{64}}))"', school)
         check(m is not None and "Изложение «Зимний лес»" in school and "копия" in school,
               "the district's school page lists the submission with its travel copy")
         if m:
@@ -163,11 +164,15 @@ def main():
         status, body, _ = district_admin.post(f"/district/schools/{school_id}/original",
                                               {"submission": rid.group(1), "sha": "0" * 64})
         check(status == 422, "a file the submission does not name cannot be asked for")
+        status, _ = fetch(district_admin,
+                          f"/district/schools/{school_id}/submissions/{rid.group(1)}/files/{sha}")
+        check(status == 404, "the original does not open at the district before it came")
         check(carry_to_school(), "the school reads the district's bundle with the request")
         size, ok = carry_to_district()
         check(ok and size > len(photo), f"the next bundle carries the original ({size} bytes)")
         school = district_admin.get(f"/district/schools/{school_id}")
-        status, body = fetch(district_admin, f"/district/schools/{school_id}/files/{sha}")
+        status, body = fetch(district_admin,
+                             f"/district/schools/{school_id}/submissions/{rid.group(1)}/files/{sha}")
         check(status == 200 and hashlib.sha256(body).hexdigest() == sha,
               "the original arrived at the district byte for byte")
 
@@ -177,20 +182,22 @@ def main():
         size, ok = carry_to_district()
         check(ok and size < 20000, f"a photo the district holds travels no more ({size} bytes)")
         school = district_admin.get(f"/district/schools/{school_id}")
-        check(school.count(f"/district/schools/{school_id}/files/") >= 3,
+        check(len(re.findall(rf"/district/schools/{school_id}/submissions/[0-9a-f]+/files/", school))
+              >= 3,
               "both submissions link the copy at the district")
 
         # The district loses the copy: it asks for it and the school sends it again.
-        copies = set(re.findall(rf"/district/schools/{school_id}/files/([0-9a-f]{{64}})",
-                                school)) - {sha}
-        copy = copies.pop()
+        copies = set(re.findall(rf"/district/schools/{school_id}/submissions/([0-9a-f]+)/files/"
+                                rf"([0-9a-f]{{64}})", school))
+        copy_rid, copy = next((r, c) for r, c in copies if c != sha)
         os.remove(os.path.join(D, "blobs", copy[:2], copy))
         work.submit(a, "lebedev.k", 21, "И ещё раз", photo)
         size, ok = carry_to_district()
         check(ok and size < 20000, "a bundle that leaves the copy out imports at the district")
         check(carry_to_school(), "the district's bundle asks for the file it lacks")
         size, ok = carry_to_district()
-        status, body = fetch(district_admin, f"/district/schools/{school_id}/files/{copy}")
+        status, body = fetch(district_admin,
+                             f"/district/schools/{school_id}/submissions/{copy_rid}/files/{copy}")
         check(ok and status == 200 and hashlib.sha256(body).hexdigest() == copy,
               f"the school sends the file again ({size} bytes) and the district has it")
 
