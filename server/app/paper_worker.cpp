@@ -164,10 +164,10 @@ std::optional<printer::Material> write_article(const std::string& zim_dir, const
     auto e = archive.find(art.path);
     for (int hops = 0; e && !e->redirect_to.empty() && hops < 5; ++hops)
       e = archive.find(e->redirect_to);
-    if (!e || !e->redirect_to.empty() || e->mime.rfind("text/html", 0) != 0 ||
-        archive.size(*e) > (16u << 20))
-      return std::nullopt;
-    auto blocks = content::read_article(archive.read(*e));
+    if (!e || !e->redirect_to.empty() || e->mime.rfind("text/html", 0) != 0) return std::nullopt;
+    auto html = archive.read_whole(*e, 16u << 20);
+    if (!html) return std::nullopt;
+    auto blocks = content::read_article(*html);
     std::filesystem::create_directories(folder);
     nlohmann::json out = nlohmann::json::array();
     int n = 0;
@@ -192,11 +192,11 @@ std::optional<printer::Material> write_article(const std::string& zim_dir, const
           if (!pic || !pic->redirect_to.empty() || pic->mime.rfind("image/", 0) != 0 ||
               pic->mime == "image/svg+xml" || n >= 200)
             break;
-          const std::uint64_t size = archive.size(*pic);
-          if (size > (8u << 20) || bytes + size > (64u << 20)) break;
+          auto data = archive.read_whole(*pic, 8u << 20);
+          if (!data || bytes + data->size() > (64u << 20)) break;
           std::string f = "img-" + std::to_string(n++);
-          std::ofstream(folder + "/" + f, std::ios::binary) << archive.read(*pic);
-          bytes += size;
+          std::ofstream(folder + "/" + f, std::ios::binary) << *data;
+          bytes += data->size();
           out.push_back({{"k", "img"}, {"f", f}, {"alt", b.alt}});
           break;
         }

@@ -110,6 +110,9 @@ std::string gzip(std::string_view data) {
   int rc = deflate(&zs, Z_FINISH);
   if (rc != Z_STREAM_END) throw std::runtime_error("deflate failed");
   out.resize(zs.total_out);
+  // Sized for the worst case (the input's size and more): a page kept gzipped in a cache would
+  // hold three times what it counts.
+  out.shrink_to_fit();
   return out;
 }
 

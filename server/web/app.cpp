@@ -96,15 +96,26 @@ std::string device_cookie_name(const std::string& login) { return "parta_dev_" +
 void App::route(const std::string& method, const std::string& pattern, unsigned access, View view) {
   routes_.push_back({method, pattern, access});
   router_.add(method, pattern, [this, method, pattern, access, view](http::Request& req) {
-    auto lease = db_.acquire();
-    const std::uint64_t statements = lease->statements(), steps = lease->steps();
-    Ctx ctx{req, *lease, clock_, request_lang(req), std::nullopt, "", false, blobs_, &settings};
+    std::optional<storage::Database::Lease> lease(db_.acquire());
+    const std::uint64_t statements = (*lease)->statements(), steps = (*lease)->steps();
+    std::uint64_t statements_done = 0, steps_done = 0;  // counted when the view gives it back
+    Ctx ctx{req, **lease, clock_, request_lang(req), std::nullopt, "", false, blobs_, &settings};
     ctx.risk = &risk_;
     ctx.pages = &pages_;
+    ctx.release_db = [&] {
+      if (!lease) return;
+      statements_done = (*lease)->statements() - statements;
+      steps_done = (*lease)->steps() - steps;
+      lease.reset();
+    };
     auto respond = [&](http::Response r) {
       if (settings.count_statements) {
-        r.header("X-Parta-Statements", std::to_string(lease->statements() - statements));
-        r.header("X-Parta-Steps", std::to_string(lease->steps() - steps));
+        if (lease) {
+          statements_done = (*lease)->statements() - statements;
+          steps_done = (*lease)->steps() - steps;
+        }
+        r.header("X-Parta-Statements", std::to_string(statements_done));
+        r.header("X-Parta-Steps", std::to_string(steps_done));
       }
       return r;
     };
@@ -114,7 +125,7 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
     // Opening the portal counts for monitoring (once per user per day).
     if (ctx.user && !ctx.via_token) {
       std::int64_t now = clock_.now();
-      visits_.note(*lease, ctx.user->id, domain::local_day(now), now);
+      visits_.note(**lease, ctx.user->id, domain::local_day(now), now);
     }
     if (access != kPublic) {
       if (!ctx.user) {
@@ -158,7 +169,7 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
       throw http::ServiceUnavailable(kBusyMsgid);
     }
     // No GET changes state (a prefetching browser or a link in a message would change it).
-    if (method == "GET" && ctx.db.total_changes() - writes > ctx.seen_writes)
+    if (method == "GET" && lease && ctx.db.total_changes() - writes > ctx.seen_writes)
       log::error("GET " + pattern + " changed the database (" + req.path + ")");
     return respond(std::move(resp));
   });

@@ -87,6 +87,9 @@ struct Ctx {
   std::int64_t seen_writes = 0;       // rows note_seen() changed: the only writes a GET may make
   domain::RiskCache* risk = nullptr;  // the at-risk figures per class, kept between views
   PageCache* pages = nullptr;         // rendered bodies of the most viewed pages
+  // Gives the database connection back to the pool before a long wait that needs none (reading
+  // an archive behind other readers): `db` must not be used after it.
+  std::function<void()> release_db = [] {};
 
   std::string tr(std::string_view msgid) const { return Catalogue::instance().tr(lang, msgid); }
   std::string tr(const domain::Message& m) const { return Catalogue::instance().format(lang, m); }

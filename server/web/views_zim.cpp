@@ -107,7 +107,7 @@ mstch::array hits_data(const Opened& o, const std::string& q, int max) {
                              {"archive", o.row.title}});
   };
   for (const auto& h : o.archive->suggest(q, max)) add(h);
-  for (const auto& h : o.archive->search(q, max)) add(h);
+  for (const auto& h : o.archive->search(q, max - static_cast<int>(out.size()), seen)) add(h);
   return out;
 }
 
@@ -161,7 +161,7 @@ class ArticleCache {
   }
 
  private:
-  static constexpr std::size_t kMax = 4u << 20;
+  static constexpr std::size_t kMax = 2u << 20;  // a class reads a few dozen pages: ~600 of them
   std::mutex m_;
   std::list<std::string> order_;
   std::unordered_map<std::string, std::pair<std::string, std::list<std::string>::iterator>> map_;
@@ -202,6 +202,10 @@ http::Response entry_response(Ctx& ctx, const Opened& o, const content::ZimEntry
   r.content_type = e.mime.empty() ? "application/octet-stream" : e.mime;
   if (e.mime.rfind("text/", 0) == 0 && e.mime.find("charset") == std::string::npos)
     r.content_type += "; charset=utf-8";
+  // What follows reads the archive, behind other readers (one at a time per two cores): no
+  // database connection is held meanwhile (30 phones reading would hold the pool's twelve, each
+  // with its own copy of the schema, and a teacher's page would wait for one).
+  ctx.release_db();
   std::string range = ctx.req.header("range");
   if (!html && !range.empty() &&
       (ctx.req.header("if-range").empty() || ctx.req.header("if-range") == etag)) {
@@ -237,8 +241,9 @@ http::Response entry_response(Ctx& ctx, const Opened& o, const content::ZimEntry
       return r;
     }
   }
-  if (o.archive->size(e) > kMaxWhole) throw http::PayloadTooLarge();
-  r.body = o.archive->read(e);
+  auto whole = o.archive->read_whole(e, kMaxWhole);
+  if (!whole) throw http::PayloadTooLarge();
+  r.body = std::move(*whole);
   if (html && r.body.size() <= kMaxRewrite)
     r.body = content::rewrite_article(r.body, "/zim/" + std::to_string(o.row.id) + "/", kHeadExtra,
                                       article_bar(ctx, o.row, e.path));
@@ -437,7 +442,7 @@ void register_zim_views(App& app) {
     if (auto m = o.archive->main_entry())
       data["main_url"] = archive_url(o.row.id, m->redirect_to.empty() ? m->path : m->redirect_to);
     if (!q.empty()) {
-      auto hits = hits_data(o, q, 30);
+      auto hits = hits_data(o, q, 25);  // a page of results, as kiwix-serve's
       data["searched"] = true;
       data["has_hits"] = !hits.empty();
       data["hits"] = hits;

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
+#include <vector>
 
 #include "content/zim.hpp"
 #include "domain/clock.hpp"
@@ -58,7 +60,11 @@ TEST(Zim, ReadsAndSearchesAGoodArchive) {
   auto e = a.find("Ёжик");
   ASSERT_TRUE(e);
   EXPECT_EQ(e->mime, "text/html");
-  EXPECT_NE(a.read(*e).find("млекопитающее"), std::string::npos);
+  auto whole = a.read_whole(*e, 1 << 20);
+  ASSERT_TRUE(whole);
+  EXPECT_NE(whole->find("млекопитающее"), std::string::npos);
+  EXPECT_EQ(a.size(*e), whole->size());
+  EXPECT_FALSE(a.read_whole(*e, whole->size() - 1));  // larger than asked: nothing read
   EXPECT_EQ(a.read(*e, 0, 15), "<!DOCTYPE html>");
   auto redirect = a.find("Еж");
   ASSERT_TRUE(redirect);
@@ -94,10 +100,33 @@ TEST(Zim, ShelfClosesArchivesNobodyReads) {
   EXPECT_EQ(shelf.close_idle(std::chrono::seconds(0)), 0);
   auto e = a->find("Ёжик");  // the reader still holding it
   ASSERT_TRUE(e);
-  EXPECT_NE(a->read(*e).find("млекопитающее"), std::string::npos);
+  EXPECT_NE(a->read_whole(*e, 1 << 20)->find("млекопитающее"), std::string::npos);
   auto again = shelf.get(1, fixture("ru-wiki.zim"));
   EXPECT_NE(again, a);  // opened anew
   EXPECT_TRUE(again->find("Ёжик"));
+}
+
+// Searchers are kept open with their indexes and shared between threads one at a time: searches
+// side by side, some while the indexes are still being opened, all find what one search finds;
+// hits already shown (as titles) are left out of the full text.
+TEST(Zim, SearchersAreKeptOpenAndSharedSafely) {
+  content::ZimShelf shelf;  // opening starts warming the indexes aside
+  auto a = shelf.get(1, fixture("ru-wiki.zim"));
+  std::vector<std::thread> readers;
+  std::vector<std::size_t> found(8);
+  for (std::size_t i = 0; i < found.size(); ++i)
+    readers.emplace_back([&, i] {
+      auto hits = a->search("млекопитающие", 10);
+      auto titles = a->suggest("ежик", 10);
+      found[i] = !hits.empty() && hits[0].path == "Ёжик" && !titles.empty() ? 1 : 0;
+    });
+  for (auto& t : readers) t.join();
+  for (std::size_t i = 0; i < found.size(); ++i) EXPECT_EQ(found[i], 1u) << "search " << i;
+  a->warm_search();  // again on a warm archive: nothing changes
+  EXPECT_FALSE(a->search("млекопитающие", 10).empty());
+  EXPECT_TRUE(a->search("млекопитающие", 10, {"Ёжик"}).empty() ||
+              a->search("млекопитающие", 10, {"Ёжик"})[0].path != "Ёжик");
+  EXPECT_TRUE(a->search("млекопитающие", 0).empty());
 }
 
 TEST(Zim, AddedOnceCheckedCopiedOrMovedAndSwept) {
