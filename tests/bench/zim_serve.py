@@ -110,6 +110,7 @@ def main():
     ap.add_argument("--connections", type=int, default=30)
     ap.add_argument("--out")
     ap.add_argument("--perf", help="perf record partad during its wrk run into this file")
+    ap.add_argument("--partad-only", action="store_true", help="leave kiwix-serve out (trials)")
     args = ap.parse_args()
     from libzim.reader import Archive
     archive = Archive(args.zim)
@@ -194,10 +195,15 @@ def main():
         res["partad_rss_anon_mib"] = round(status(proc.pid, "RssAnon"), 1)
         res["partad_rss_file_mib"] = round(status(proc.pid, "RssFile"), 1)
 
+        if args.partad_only:
+            return report(res, args)
         # ---- kiwix-serve ----
         kport = free_port()
+        # libzim's defaults for kiwix-serve: partad's trials set ZIM_CLUSTERCACHE & co.
+        kenv = {k: v for k, v in os.environ.items() if not k.startswith("ZIM_")}
         kiwix = subprocess.Popen(["kiwix-serve", "--port", str(kport), "--address", "127.0.0.1",
-                                  args.zim], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                  args.zim], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                 env=kenv)
         procs.append(kiwix)
         kbase = f"http://127.0.0.1:{kport}"
         book = os.path.splitext(os.path.basename(args.zim))[0]
@@ -227,12 +233,7 @@ def main():
         # kernel's page cache, given back under memory pressure).
         res["kiwix_rss_anon_mib"] = round(status(kiwix.pid, "RssAnon"), 1)
         res["kiwix_rss_file_mib"] = round(status(kiwix.pid, "RssFile"), 1)
-        for who in ("partad", "kiwix"):
-            s = sorted(res[f"{who}_search"])
-            res[f"{who}_search_p50_ms"] = round(statistics.median(s), 1)
-            res[f"{who}_search_p99_ms"] = s[min(len(s) - 1, int(len(s) * 0.99))]
-            res[f"{who}_search_first_ms"] = res[f"{who}_search"][0]
-            del res[f"{who}_search"]
+        return report(res, args)
     finally:
         for p in procs:
             p.terminate()
@@ -241,6 +242,17 @@ def main():
             except subprocess.TimeoutExpired:
                 p.kill()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def report(res, args):
+    for who in ("partad", "kiwix"):
+        if f"{who}_search" not in res:
+            continue
+        s = sorted(res[f"{who}_search"])
+        res[f"{who}_search_p50_ms"] = round(statistics.median(s), 1)
+        res[f"{who}_search_p99_ms"] = s[min(len(s) - 1, int(len(s) * 0.99))]
+        res[f"{who}_search_first_ms"] = res[f"{who}_search"][0]
+        del res[f"{who}_search"]
     print(json.dumps(res, ensure_ascii=False, indent=1))
     if args.out:
         json.dump(res, open(args.out, "w"), ensure_ascii=False, indent=1)
