@@ -975,6 +975,10 @@ struct Writer::Impl {
   ZSTD_CCtx* cctx = nullptr;
   std::vector<unsigned char> chunk, zout, sealed;
   std::uint64_t body_size = 0, records = 0, blobs = 0, plain = 0, record_total = 0;
+  // The file starts with room for the signed header (as long as it can get: the body's size and
+  // hash are known only at the end), written over it then: the bundle is written once, in place,
+  // and a stick needs its size, not twice.
+  std::size_t header_room = 0;
   bool finished = false, failed = false;
   int level = 19;           // for the records and the files that shrink
   bool stored = false;      // the frame open now is for files compressed already
@@ -1129,6 +1133,7 @@ Writer::Writer(std::string final_path, Header header, const SigningKey& sender,
   }
   if (text.size() > w.limits.max_header)
     throw std::length_error("bundle writer: header larger than a reader accepts");
+  w.header_room = text.size();
 
   Bytes32 eph_pk, eph_sk;
   crypto_box_keypair(eph_pk.data(), eph_sk.data());
@@ -1156,6 +1161,8 @@ Writer::Writer(std::string final_path, Header header, const SigningKey& sender,
 
   w.guarded([&] {
     w.body_tmp = w.make_temp("body", &w.body_fd);
+    const std::vector<unsigned char> room(kPrefixSize + w.header_room + kSignatureSize, 0);
+    if (!write_all(w.body_fd, room.data(), room.size())) io_fail("write " + w.body_tmp);
     unsigned char ss_header[kStreamHeader];
     crypto_secretstream_xchacha20poly1305_init_push(&w.ss, ss_header, key.bytes);
     w.write_body(ss_header, sizeof ss_header);
@@ -1274,6 +1281,11 @@ Header Writer::finish(std::uint64_t* file_size) {
     w.header.body_hash = to_hex(hash, sizeof hash);
     w.header.body_size = w.body_size;
     std::string text = header_to_json(w.header).dump();
+    // Over the room left at the start; the header's text padded to it with spaces (JSON allows
+    // them; the signature covers them).
+    if (text.size() > w.header_room)
+      throw std::logic_error("bundle writer: the header outgrew the room kept for it");
+    text.append(w.header_room - text.size(), ' ');
     std::string signed_bytes(kMagic, sizeof kMagic);
     unsigned char len[4];
     put_u32(len, static_cast<std::uint32_t>(text.size()));
@@ -1282,34 +1294,20 @@ Header Writer::finish(std::uint64_t* file_size) {
     unsigned char sig[kSignatureSize];
     crypto_sign_detached(sig, nullptr, reinterpret_cast<const unsigned char*>(signed_bytes.data()),
                          signed_bytes.size(), w.sign_sk.data());
-
-    w.out_tmp = w.make_temp("tmp", &w.out_fd);
-    if (!write_all(w.out_fd, reinterpret_cast<const unsigned char*>(signed_bytes.data()),
-                   signed_bytes.size()) ||
-        !write_all(w.out_fd, sig, sizeof sig))
-      io_fail("write " + w.out_tmp);
-    std::vector<unsigned char> buf(kChunkPlain);
-    std::uint64_t copied = 0;
-    while (true) {
-      ssize_t n = ::pread(w.body_fd, buf.data(), buf.size(), static_cast<off_t>(copied));
+    signed_bytes.append(reinterpret_cast<const char*>(sig), sizeof sig);
+    std::size_t done = 0;
+    while (done < signed_bytes.size()) {
+      ssize_t n = ::pwrite(w.body_fd, signed_bytes.data() + done, signed_bytes.size() - done,
+                           static_cast<off_t>(done));
       if (n < 0 && errno == EINTR) continue;
-      if (n < 0) io_fail("read " + w.body_tmp);
-      if (n == 0) break;
-      if (!write_all(w.out_fd, buf.data(), static_cast<std::size_t>(n)))
-        io_fail("write " + w.out_tmp);
-      copied += static_cast<std::uint64_t>(n);
+      if (n <= 0) io_fail("write " + w.body_tmp);
+      done += static_cast<std::size_t>(n);
     }
-    if (copied != w.body_size)
-      throw std::runtime_error("bundle writer: body temp file changed (" + std::to_string(copied) +
-                               " of " + std::to_string(w.body_size) + " bytes read back)");
-    fsync_fd(w.out_fd, w.out_tmp);
-    if (::close(std::exchange(w.out_fd, -1)) != 0) io_fail("close " + w.out_tmp);
-    if (::rename(w.out_tmp.c_str(), w.final_path.c_str()) != 0)
+    fsync_fd(w.body_fd, w.body_tmp);
+    if (::close(std::exchange(w.body_fd, -1)) != 0) io_fail("close " + w.body_tmp);
+    if (::rename(w.body_tmp.c_str(), w.final_path.c_str()) != 0)
       io_fail("rename to " + w.final_path);
-    ::close(std::exchange(w.body_fd, -1));
-    ::unlink(w.body_tmp.c_str());
-    w.body_tmp.clear();
-    w.out_tmp.clear();  // it is the bundle now
+    w.body_tmp.clear();  // it is the bundle now
     try {
       fsync_dir(w.dir);
     } catch (...) {
@@ -1317,7 +1315,7 @@ Header Writer::finish(std::uint64_t* file_size) {
       ::unlink(w.final_path.c_str());
       throw;
     }
-    if (file_size) *file_size = signed_bytes.size() + sizeof sig + w.body_size;
+    if (file_size) *file_size = signed_bytes.size() + w.body_size;
   });
   w.finished = true;
   return w.header;

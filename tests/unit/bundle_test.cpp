@@ -955,7 +955,10 @@ TEST_F(BundleTest, WriterLeavesNothingUnfinished) {
     Writer w(out + "/d.parta-bundle", test_header(), sender_, box_.pk, 3);
     EXPECT_THROW(w.add_record(std::string((16u << 20) + 1, ' ')), std::length_error);
     w.add_record("{}");
-    w.finish();
+    EXPECT_EQ(files_in(out), 1u);  // written once, in place: no second copy at the end
+    std::uint64_t size = 0;
+    w.finish(&size);
+    EXPECT_EQ(size, fs::file_size(out + "/d.parta-bundle"));
     EXPECT_THROW(w.add_record("{}"), std::logic_error);
     EXPECT_THROW(w.finish(), std::logic_error);
   }
