@@ -1,5 +1,6 @@
 #include "app/admin_commands.hpp"
 
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -412,7 +413,7 @@ const char* kDistrictUsage =
     "usage: parta district status | key | enroll REQUEST --fingerprint FP [--out FILE] | "
     "revoke DEVICE | export --to DIR | import FILE|DIR | announce --title T [--body B] | "
     "send-pack FILE [--to DEVICE] | send-roster FILE --to DEVICE | sign-pack FILE --out FILE | "
-    "grade DEVICE RID MARK | dump DEVICE\n";
+    "grade DEVICE RID MARK | dump DEVICE | queued DEVICE | withdraw DEVICE EPOCH:SEQ\n";
 
 int cmd_district(Box& b, Parsed& p, CommandIo& io) {
   if (p.words.empty()) return usage(io, kDistrictUsage);
@@ -478,6 +479,35 @@ int cmd_district(Box& b, Parsed& p, CommandIo& io) {
            << tr(io, {"Signed with this district's key: every box enrolled here imports it from "
                       "a USB stick.",
                       {}})
+           << "\n";
+    return 0;
+  }
+  if (w == "queued" && p.words.size() == 2) {
+    // What waits for the school, and what it refused: the places to withdraw.
+    auto c = n.db.acquire();
+    for (const auto& q : sync::queued_for(*c, p.words[1], 200))
+      io.out << "waiting  " << q.epoch << ":" << q.seq << "  " << q.kind << "  " << q.rid
+             << (q.withdrawn ? "  (withdrawn)" : "") << "\n";
+    for (const auto& r : sync::refusals(*c, "there", p.words[1], 200))
+      io.out << "refused  " << r.epoch << ":" << r.seq << "  " << r.kind << "  " << r.rid << "  "
+             << tr(io, {r.reason, {}}) << (r.withdrawn_at ? "  (withdrawn)" : "") << "\n";
+    return 0;
+  }
+  if (w == "withdraw" && p.words.size() == 3) {
+    const std::string& place = p.words[2];
+    auto colon = place.rfind(':');
+    std::int64_t seq = 0;
+    if (colon == std::string::npos ||
+        std::from_chars(place.data() + colon + 1, place.data() + place.size(), seq).ptr !=
+            place.data() + place.size() ||
+        seq <= 0)
+      return usage(io, kDistrictUsage);
+    if (auto problem = sync::district_withdraw(n, p.words[1], place.substr(0, colon), seq)) {
+      io.err << tr(io, *problem) << "\n";
+      return 1;
+    }
+    io.out << tr(io,
+                 {"Withdrawn: the school learns it with its next bundle from the district.", {}})
            << "\n";
     return 0;
   }

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "storage/database.hpp"
+
 namespace parta::domain {
 
 namespace {
@@ -83,5 +85,23 @@ void BoxClock::write(const std::string& text) const {
   ::close(fd);
   if (ok) std::rename(tmp.c_str(), file_.c_str());
 }
+
+std::optional<ClockOffer> clock_offer(storage::Connection& c) {
+  auto q = c.query("SELECT offered, box_time FROM clock_offers WHERE id = 1");
+  if (!q.next()) return std::nullopt;
+  return ClockOffer{q.integer(0), q.integer(1)};
+}
+
+std::optional<Message> take_clock_offer(storage::Connection& c, BoxClock& clock) {
+  auto o = clock_offer(c);
+  if (!o) return Message{"There is no time from the district to take.", {}};
+  std::int64_t now = clock.now();
+  if (auto err = clock.set(o->offered + std::max<std::int64_t>(0, now - o->box_time), "district"))
+    return err;
+  drop_clock_offer(c);
+  return std::nullopt;
+}
+
+void drop_clock_offer(storage::Connection& c) { c.run("DELETE FROM clock_offers"); }
 
 }  // namespace parta::domain

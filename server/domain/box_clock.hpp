@@ -14,6 +14,10 @@
 #include "domain/clock.hpp"
 #include "domain/message.hpp"
 
+namespace parta::storage {
+class Connection;
+}
+
 namespace parta::domain {
 
 class BoxClock : public Clock {
@@ -51,5 +55,16 @@ class BoxClock : public Clock {
   bool trusted_ = false;
   std::string source_ = "system";
 };
+
+// A time offered by the district that was too far ahead of a confirmed clock to be taken on its
+// own (sync::kDistrictClockBound): the admin takes it or keeps the box's time.
+struct ClockOffer {
+  std::int64_t offered = 0;   // the district's time when its bundle was made
+  std::int64_t box_time = 0;  // the box's time when the bundle was read
+};
+std::optional<ClockOffer> clock_offer(storage::Connection& c);
+// Takes the offer: the district's time plus what has passed on the box since it was read.
+std::optional<Message> take_clock_offer(storage::Connection& c, BoxClock& clock);
+void drop_clock_offer(storage::Connection& c);
 
 }  // namespace parta::domain

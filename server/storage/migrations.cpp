@@ -1012,6 +1012,37 @@ CREATE TABLE original_requests (
   PRIMARY KEY (peer, sha256)
 ) WITHOUT ROWID;
 )sql",
+    // 22 (issue 17): a record this box could not apply is refused alone (the rest of its bundle
+    // applies); the refusal, with its reason, goes back to the sender as a record of its own and
+    // shows on both admin pages. `side`: 'here' this box refused a record of `peer`'s, 'there'
+    // `peer` refused one of this box's. The sender may withdraw a record (`withdrawn_at`): a
+    // refused one no longer counts as a problem, an applied announcement is taken down. And the
+    // district's time offered to the admin when it is far ahead of a confirmed clock.
+    R"sql(
+CREATE TABLE sync_refusals (
+  id INTEGER PRIMARY KEY,
+  side TEXT NOT NULL CHECK (side IN ('here', 'there')),
+  peer TEXT NOT NULL,
+  epoch TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  rid TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  withdrawn_at INTEGER,
+  UNIQUE (side, peer, epoch, seq)
+);
+CREATE INDEX sync_refusals_open ON sync_refusals (peer, side) WHERE withdrawn_at IS NULL;
+CREATE INDEX sync_outbox_kind_ref ON sync_outbox (peer, kind, ref);
+-- A district time too far ahead of a box clock that is confirmed: offered to the admin, not taken
+-- (a hub with a wrong clock would move every school forward for good).
+CREATE TABLE clock_offers (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  offered INTEGER NOT NULL,
+  box_time INTEGER NOT NULL,
+  source TEXT NOT NULL
+);
+)sql",
 };
 
 }  // namespace

@@ -586,14 +586,9 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
     fs::copy_file(path, q / (h.bundle_id + ".ptb"), fs::copy_options::skip_existing, ec);
     return refuse(kind, std::move(why));
   };
-  if (seq_last < announced && n.role == Role::district)
-    return alarm_and_refuse(
-        "backwards",
-        "box " + h.sender + " epoch " + h.sender_epoch + " announced " + std::to_string(seq_last) +
-            " after " + std::to_string(announced),
-        {"The sending box went back in time (its database was restored or its card copied): "
-         "the bundle is kept aside and an alarm raised.",
-         {}});
+  // Fewer records announced than the box announced before: an older bundle delivered late (a
+  // stick that waited in a bag), or the box went back in time. Told apart below by its records.
+  const bool older = seq_last < announced && n.role == Role::district;
   // Records the sender pruned after this box acknowledged them, and this box no longer has: it
   // was restored from a backup. They cannot come again; say so, and take what does come.
   if (first > upto + 1)
@@ -630,6 +625,38 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
     auto decoded = decode_batch(batch, &prev, &why);
     if (!decoded || prev > seq_last) return refuse("corrupt", {"The bundle is damaged.", {}});
     for (auto& rt : *decoded) records.push_back(std::move(rt));
+  }
+  if (older) {
+    // Every record it carries is here under its number with the same content: a stale bundle,
+    // nothing to do and nothing wrong. Anything else is a box that went back in time.
+    bool held = true;
+    for (const auto& [r, text] : records) {
+      auto q = c->query("SELECT hash FROM sync_seen WHERE device = ?1 AND epoch = ?2 AND seq = ?3",
+                        h.sender, h.sender_epoch, r.seq);
+      held = held && r.seq <= upto && q.next() && q.text(0) == entry_hash(text);
+      if (!held) break;
+    }
+    if (!held)
+      return alarm_and_refuse(
+          "backwards",
+          "box " + h.sender + " epoch " + h.sender_epoch + " announced " +
+              std::to_string(seq_last) + " after " + std::to_string(announced),
+          {"The sending box went back in time (its database was restored or its card copied): "
+           "the bundle is kept aside and an alarm raised.",
+           {}});
+    c->run(
+        "INSERT OR IGNORE INTO sync_bundles (bundle_id, direction, peer, at, records, bytes, "
+        "carrier) VALUES (?1, 'in', ?2, ?3, ?4, ?5, ?6)",
+        h.bundle_id, h.sender, n.clock.now(), static_cast<std::int64_t>(records.size()),
+        static_cast<std::int64_t>(opened->body_offset + h.body_size), carrier);
+    out.ok = true;
+    out.already = true;
+    out.skipped = static_cast<std::int64_t>(records.size());
+    out.reason = {
+        "This bundle is older than one already imported from this box: everything in it "
+        "is here already.",
+        {}};
+    return out;
   }
   // Same number, other content: two histories under one stream.
   for (const auto& [r, text] : records) {
@@ -674,11 +701,13 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
   // Content packs are read and stored now, so the transaction below only lists them: a pack of
   // hundreds of files must not keep every page view of the portal waiting to write.
   std::map<std::string, std::optional<domain::StagedPack>> packs;
+  std::set<std::string> packs_waiting;
   if (n.role == Role::school) {
     std::vector<Record> fresh;
     for (const auto& [r, text] : records)
       if (r.seq > upto && r.kind == "pack") fresh.push_back(r);
-    packs = stage_district_packs(*c, n.blobs, fresh, n.district_key, n.disk_reserve, h.sender);
+    packs = stage_district_packs(*c, n.blobs, fresh, n.district_key, n.disk_reserve, h.sender,
+                                 &packs_waiting);
   }
   bool restored = false;
   {
@@ -694,11 +723,21 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
         c->run("INSERT OR IGNORE INTO blobs (sha256, size, created_at) VALUES (?1, ?2, ?3)", b,
                static_cast<std::int64_t>(size), n.clock.now());
       }
+      // A record whose files are not here is not refused: they are asked for again above and
+      // come with the next bundle, which this whole one waits for (nothing of it applied).
+      bool waits = n.role == Role::school && (r.kind == "pack" && packs_waiting.count(r.rid));
+      for (const auto& b : r.blobs) waits = waits || (n.role == Role::school && !n.blobs.has(b));
+      if (waits)
+        return refuse("waiting_files",
+                      {"Files this bundle needs are missing: they are asked for and come with the "
+                       "district's next bundle.",
+                       {}});
       if (n.role == Role::district) {
         apply_at_district(actx, r);
-      } else {
-        std::string why;
-        if (!apply_at_school(actx, r, &why)) return refuse("cannot_apply", {why, {}});
+      } else if (auto why = apply_or_refuse(actx, r, h.sender_epoch)) {
+        ++out.refused;
+        log::error("sync: refused record " + std::to_string(r.seq) + " (" + r.kind + " " + r.rid +
+                   ") of " + h.sender + "/" + h.sender_epoch + ": " + *why);
       }
       c->run("INSERT OR REPLACE INTO sync_seen (device, epoch, seq, hash) VALUES (?1, ?2, ?3, ?4)",
              h.sender, h.sender_epoch, r.seq, entry_hash(text));
@@ -822,7 +861,22 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
   if (n.box_clock && n.role == Role::school && h.meta.is_object() && h.meta.contains("now") &&
       h.meta["now"].is_number_integer()) {
     std::int64_t before = n.box_clock->now();
-    n.box_clock->set(h.meta["now"].get<std::int64_t>(), "district");  // never goes back
+    const std::int64_t theirs = h.meta["now"].get<std::int64_t>();
+    // A confirmed clock (the network's, the admin's) is moved by the district only a little: a hub
+    // whose clock is days ahead would otherwise move every school forward for good. Further than
+    // that, the admin decides on the clock page. A clock not confirmed (a box started from the
+    // time it saved, after a night or a holiday off) takes the district's: it knows no better.
+    if (theirs - before > kDistrictClockBound && n.box_clock->certain()) {
+      c->run(
+          "INSERT OR REPLACE INTO clock_offers (id, offered, box_time, source) VALUES (1, ?1, ?2, "
+          "'district')",
+          theirs, before);
+      log::info("sync: the district's time is " + std::to_string(theirs - before) +
+                " s ahead of this box's confirmed clock: offered to the admin, not taken");
+    } else {
+      n.box_clock->set(theirs, "district");  // never goes back
+      c->run("DELETE FROM clock_offers");
+    }
     std::int64_t after = n.box_clock->now();
     if (after - before > 3600) {
       int kept = domain::keep_sessions_across_jump(*c, before, after);
@@ -834,6 +888,13 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
   out.reason = {
       "Bundle imported: {applied} new records, {skipped} already here.",
       {{"applied", std::to_string(out.applied)}, {"skipped", std::to_string(out.skipped)}}};
+  if (out.refused > 0)
+    out.reason = {
+        "Bundle imported: {applied} new records, {skipped} already here, {refused} "
+        "refused (see the sync page).",
+        {{"applied", std::to_string(out.applied - out.refused)},
+         {"skipped", std::to_string(out.skipped)},
+         {"refused", std::to_string(out.refused)}}};
   return out;
 }
 
@@ -972,6 +1033,81 @@ std::optional<domain::Message> district_send_file(Node& n, const std::string& pe
   tx.commit();
   invalidate_returns(n, peer);
   return std::nullopt;
+}
+
+std::optional<domain::Message> district_withdraw(Node& n, const std::string& school,
+                                                 const std::string& epoch, std::int64_t seq) {
+  auto c = n.db.acquire();
+  storage::Transaction tx(*c);
+  const std::string rid = epoch + ":" + std::to_string(seq);
+  if (c->scalar("SELECT 1 FROM sync_outbox WHERE peer = ?1 AND kind = 'withdrawal' AND ref = ?2",
+                school, rid) ||
+      c->scalar("SELECT 1 FROM sync_refusals WHERE side = 'there' AND peer = ?1 AND epoch = ?2 AND "
+                "seq = ?3 AND withdrawn_at IS NOT NULL",
+                school, epoch, seq))
+    return domain::Message{"This record was withdrawn already.", {}};
+  std::string kind, what;
+  {
+    // Still waiting for the school, or refused by it.
+    auto q = c->query(
+        "SELECT payload FROM sync_outbox WHERE peer = ?1 AND epoch = ?2 AND seq = ?3 AND payload "
+        "IS NOT NULL",
+        school, epoch, seq);
+    if (q.next()) {
+      std::string why;
+      if (auto r = Record::parse(q.text(0), &why)) {
+        kind = r->kind;
+        what = r->rid;
+      }
+    }
+  }
+  if (kind.empty()) {
+    auto q = c->query(
+        "SELECT kind, rid FROM sync_refusals WHERE side = 'there' AND peer = ?1 AND epoch = ?2 AND "
+        "seq = ?3",
+        school, epoch, seq);
+    if (q.next()) {
+      kind = q.text(0);
+      what = q.text(1);
+    }
+  }
+  if (kind.empty() || kind == "withdrawal")
+    return domain::Message{"There is no such record for this school.", {}};
+  queue_for_schools(*c, current_epoch(*c), school, "withdrawal", rid,
+                    json{{"epoch", epoch}, {"seq", seq}, {"kind", kind}, {"rid", what}}.dump(), {});
+  c->run(
+      "UPDATE sync_refusals SET withdrawn_at = ?4 WHERE side = 'there' AND peer = ?1 AND epoch = "
+      "?2 AND seq = ?3",
+      school, epoch, seq, n.clock.now());
+  tx.commit();
+  invalidate_returns(n, school);
+  return std::nullopt;
+}
+
+std::vector<Refusal> refusals(storage::Connection& c, const std::string& side,
+                              const std::string& peer, int max) {
+  std::vector<Refusal> out;
+  auto q = c.query(
+      "SELECT id, peer, epoch, seq, kind, rid, reason, at, coalesce(withdrawn_at, 0) FROM "
+      "sync_refusals WHERE side = ?1 AND (?2 = '' OR peer = ?2) ORDER BY withdrawn_at IS NOT "
+      "NULL, id DESC LIMIT ?3",
+      side, peer, max);
+  while (q.next())
+    out.push_back({q.integer(0), q.text(1), q.text(2), q.integer(3), q.text(4), q.text(5),
+                   q.text(6), q.integer(7), q.integer(8)});
+  return out;
+}
+
+std::vector<Queued> queued_for(storage::Connection& c, const std::string& school, int max) {
+  std::vector<Queued> out;
+  auto q = c.query(
+      "SELECT o.epoch, o.seq, o.kind, o.ref, EXISTS (SELECT 1 FROM sync_outbox w WHERE w.peer = "
+      "o.peer AND w.kind = 'withdrawal' AND w.ref = o.epoch || ':' || o.seq) FROM sync_outbox o "
+      "WHERE o.peer = ?1 AND o.kind NOT IN ('withdrawal', 'file') ORDER BY o.seq DESC LIMIT ?2",
+      school, max);
+  while (q.next())
+    out.push_back({q.text(0), q.integer(1), q.text(2), q.text(3), q.integer(4) != 0});
+  return out;
 }
 
 std::optional<std::int64_t> district_set_grade(Node& n, const std::string& school,

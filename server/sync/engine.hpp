@@ -84,6 +84,9 @@ struct ExportResult {
 // reads it back and verifies it. Throws std::runtime_error (not enrolled, disk errors).
 ExportResult export_bundle(Node& n, const std::string& peer, const std::string& dir);
 
+// How far a district bundle's time may move a school box's confirmed clock forward on its own.
+inline constexpr std::int64_t kDistrictClockBound = 15 * 60;
+
 struct ImportResult {
   bool ok = false;
   bool already = false;    // this bundle was imported before: nothing changed
@@ -91,6 +94,7 @@ struct ImportResult {
   domain::Message reason;  // the same for people
   std::string sender, bundle_id;
   std::int64_t applied = 0, skipped = 0, acked = 0;
+  std::int64_t refused = 0;  // of `applied`: refused alone (sync_refusals), the rest applied
 };
 ImportResult import_bundle(Node& n, const std::string& path, const std::string& carrier);
 
@@ -110,6 +114,31 @@ std::optional<domain::Message> district_send_file(Node& n, const std::string& pe
                                                   const std::string& kind, const std::string& path);
 std::optional<std::int64_t> district_set_grade(Node& n, const std::string& school,
                                                const std::string& rid, const std::string& mark);
+
+// District: takes back a record queued for `school` (its place in the district's stream): a
+// withdrawal record follows it; a refused one no longer counts as a problem on either side, an
+// announcement is taken down, anything else already applied stays. A problem, for people, when
+// there is no such record or it was withdrawn already.
+std::optional<domain::Message> district_withdraw(Node& n, const std::string& school,
+                                                 const std::string& epoch, std::int64_t seq);
+// A record of the district's the school refused (side 'there') or this box refused (side 'here').
+struct Refusal {
+  std::int64_t id = 0;
+  std::string peer, epoch;
+  std::int64_t seq = 0;
+  std::string kind, rid, reason;  // reason: a msgid
+  std::int64_t at = 0, withdrawn_at = 0;
+};
+std::vector<Refusal> refusals(storage::Connection& c, const std::string& side,
+                              const std::string& peer, int max = 50);
+// District: what waits for `school` (queued, not acknowledged yet), newest first.
+struct Queued {
+  std::string epoch;
+  std::int64_t seq = 0;
+  std::string kind, rid;
+  bool withdrawn = false;  // a withdrawal of it is queued behind it
+};
+std::vector<Queued> queued_for(storage::Connection& c, const std::string& school, int max = 50);
 
 // District: asks a school for the original of a file of one of its submissions that came as a
 // travel copy; it comes with the school's next bundle. False when that submission names no such

@@ -227,6 +227,14 @@ Record build_school_record(storage::Connection& c, std::int64_t seq, const std::
     r.rid = ref;
     r.data = {{"sha256", ref}, {"size", q.integer(0)}, {"type", q.text(1)}, {"name", q.text(2)}};
     r.blobs.push_back(ref);
+  } else if (kind == "refusal") {
+    // A record of the district's this box could not apply, and why (the district shows it).
+    auto q =
+        c.query("SELECT epoch, seq, kind, rid, reason, at FROM sync_refusals WHERE id = ?1", ref);
+    if (!q.next()) return gone(ref);
+    r.rid = q.text(0) + ":" + std::to_string(q.integer(1));
+    r.data = {{"epoch", q.text(0)}, {"seq", q.integer(1)}, {"kind", q.text(2)},
+              {"rid", q.text(3)},   {"reason", q.text(4)}, {"at", q.integer(5)}};
   } else if (kind == "file") {
     // A file the district asked for again (it lost it, or it was left out as held).
     r.rid = ref;
@@ -300,6 +308,21 @@ void freeze_outbox(storage::Connection& c) {
 
 void apply_at_district(ApplyContext& ctx, const Record& r) {
   auto& c = ctx.c;
+  if (r.kind == "refusal" && r.data.is_object()) {
+    // The school could not apply one of the district's records: shown on its page until the
+    // district withdraws it.
+    auto text = [&](const char* k) {
+      auto it = r.data.find(k);
+      return it != r.data.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    auto seq = r.data.find("seq");
+    c.run(
+        "INSERT INTO sync_refusals (side, peer, epoch, seq, kind, rid, reason, at) VALUES "
+        "('there', ?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (side, peer, epoch, seq) DO NOTHING",
+        ctx.peer, text("epoch"),
+        seq != r.data.end() && seq->is_number_integer() ? seq->get<std::int64_t>() : 0,
+        text("kind"), text("rid"), text("reason"), ctx.clock.now());
+  }
   auto q = c.query(
       "SELECT version, origin, data, deleted FROM sync_records WHERE peer = ?1 AND "
       "kind = ?2 AND rid = ?3",
@@ -445,6 +468,19 @@ bool apply_at_school(ApplyContext& ctx, const Record& r, std::string* why) {
           r.rid);
     return true;
   }
+  if (r.kind == "withdrawal") {
+    // The district takes back a record it sent: refused here, it is no longer a problem; an
+    // announcement comes down. Anything else it named was applied and stays (a roster, a pack).
+    std::string epoch = str(r.data, "epoch"), kind = str(r.data, "kind"), rid = str(r.data, "rid");
+    std::int64_t seq = r.data.value("seq", std::int64_t{0});
+    c.run(
+        "UPDATE sync_refusals SET withdrawn_at = ?4 WHERE side = 'here' AND peer = ?1 AND epoch = "
+        "?2 AND seq = ?3 AND withdrawn_at IS NULL",
+        ctx.peer, epoch, seq, ctx.clock.now());
+    if (kind == "announcement" && !rid.empty())
+      c.run("DELETE FROM announcements WHERE uid = ?1", rid);
+    return true;
+  }
   if (r.kind == "revocation") {
     c.run("INSERT OR IGNORE INTO sync_revoked (device_id, at) VALUES (?1, ?2)", r.rid,
           ctx.clock.now());
@@ -486,9 +522,46 @@ bool apply_at_school(ApplyContext& ctx, const Record& r, std::string* why) {
   return false;
 }
 
+std::optional<std::string> apply_or_refuse(ApplyContext& ctx, const Record& r,
+                                           const std::string& epoch) {
+  auto& c = ctx.c;
+  std::string why;
+  bool ok = false;
+  // Each record on its own: what it wrote before it failed is undone, the bundle's other records
+  // stay.
+  c.exec("SAVEPOINT parta_record");
+  try {
+    ok = apply_at_school(ctx, r, &why);
+  } catch (const storage::DbError& e) {
+    if (e.is_busy() || e.is_full()) {
+      c.exec("ROLLBACK TO parta_record; RELEASE parta_record");
+      throw;  // the box's trouble, not the record's: the whole bundle again later
+    }
+    why = "This box could not apply the record.";
+  } catch (const std::exception&) {
+    why = "This box could not apply the record.";
+  }
+  if (ok) {
+    c.exec("RELEASE parta_record");
+    return std::nullopt;
+  }
+  c.exec("ROLLBACK TO parta_record; RELEASE parta_record");
+  c.run(
+      "INSERT INTO sync_refusals (side, peer, epoch, seq, kind, rid, reason, at) VALUES ('here', "
+      "?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (side, peer, epoch, seq) DO NOTHING",
+      ctx.peer, epoch, r.seq, r.kind, r.rid, why, ctx.clock.now());
+  if (c.changes() > 0)
+    c.run(
+        "INSERT INTO sync_outbox (epoch, kind, ref) SELECT epoch, 'refusal', ?1 FROM sync_self "
+        "WHERE role = 'school'",
+        std::to_string(c.last_insert_id()));
+  return why;
+}
+
 std::map<std::string, std::optional<domain::StagedPack>> stage_district_packs(
     storage::Connection& c, content::BlobStore& blobs, const std::vector<Record>& records,
-    const std::string& district_key, std::uint64_t reserve, const std::string& sender) {
+    const std::string& district_key, std::uint64_t reserve, const std::string& sender,
+    std::set<std::string>* waiting) {
   std::map<std::string, std::optional<domain::StagedPack>> out;
   domain::PackTrust trust{district_key, false, true};
   for (const auto& r : records) {
@@ -507,9 +580,11 @@ std::map<std::string, std::optional<domain::StagedPack>> stage_district_packs(
                                            read_file(blobs.path_of(patch), 8u << 20), 8u << 20);
           if (text) blobs.put(*text);  // stored by its hash: another text is not the manifest
         }
-        if (!blobs.has(m))
+        if (!blobs.has(m)) {
           c.run("INSERT OR IGNORE INTO sync_wanted_blobs (peer, sha256) VALUES (?1, ?2)", sender,
                 m);
+          if (waiting) waiting->insert(r.rid);
+        }
       }
       std::vector<std::string> missing;
       staged = domain::stage_pack_from_store(c, blobs, str(r.data, "manifest"), trust, &result,
@@ -517,6 +592,7 @@ std::map<std::string, std::optional<domain::StagedPack>> stage_district_packs(
       for (const auto& sha : missing)
         c.run("INSERT OR IGNORE INTO sync_wanted_blobs (peer, sha256) VALUES (?1, ?2)", sender,
               sha);
+      if (!missing.empty() && waiting) waiting->insert(r.rid);
     } else {
       std::string sha = str(r.data, "sha256");
       if (!blobs.has(sha)) continue;

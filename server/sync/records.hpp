@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -68,12 +69,19 @@ struct ApplyContext {
   // missing for one that was refused.
   const std::map<std::string, std::optional<domain::StagedPack>>* packs = nullptr;
 };
+// School side: applies one record of the district's, or refuses it alone (what it wrote undone):
+// the refusal is kept with its reason and goes back to the district as a record of its own.
+// Returns the reason when refused. A busy or full database throws (the bundle comes again).
+std::optional<std::string> apply_or_refuse(ApplyContext& ctx, const Record& r,
+                                           const std::string& epoch);
 // School side, before the transaction: reads and stores the content packs the records carry.
+// A pack whose manifest or items are not here yet (asked for again) is named in `waiting`.
 // Items a pack names that are not here are asked of `sender` (sync_wanted_blobs): the district
 // leaves out the items it believes the school holds.
 std::map<std::string, std::optional<domain::StagedPack>> stage_district_packs(
     storage::Connection& c, content::BlobStore& blobs, const std::vector<Record>& records,
-    const std::string& district_key, std::uint64_t reserve, const std::string& sender);
+    const std::string& district_key, std::uint64_t reserve, const std::string& sender,
+    std::set<std::string>* waiting = nullptr);
 
 // District side: keeps the record in sync_records (per school), grades by the winner rule.
 void apply_at_district(ApplyContext& ctx, const Record& r);

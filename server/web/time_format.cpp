@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "domain/days.hpp"
+#include "web/i18n.hpp"
 
 namespace parta::web {
 
@@ -59,6 +60,19 @@ std::string format_deadline(Lang lang, std::int64_t t, std::int64_t now) {
                   tm.tm_year + 1900);
   return Catalogue::instance().format(
       lang, domain::Message{"{date} by {time}", {{"date", date}, {"time", time}}});
+}
+
+std::string format_duration(Lang lang, std::int64_t seconds) {
+  auto n = [](std::int64_t v) { return std::to_string(v); };
+  const auto& tr = Catalogue::instance();
+  seconds = std::max<std::int64_t>(0, seconds);
+  if (seconds < 60) return tr.format(lang, {"{n} s", {{"n", n(seconds)}}});
+  if (seconds < 3600) return tr.format(lang, {"{n} min", {{"n", n((seconds + 59) / 60)}}});
+  if (seconds < 86400)
+    return tr.format(lang,
+                     {"{h} h {m} min", {{"h", n(seconds / 3600)}, {"m", n(seconds % 3600 / 60)}}});
+  return tr.format(lang,
+                   {"{d} d {h} h", {{"d", n(seconds / 86400)}, {"h", n(seconds % 86400 / 3600)}}});
 }
 
 std::string format_size(Lang lang, std::uint64_t n) {

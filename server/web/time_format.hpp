@@ -20,6 +20,8 @@ std::string iso_date(std::int64_t t);                // "2026-11-21", for <input
 std::string format_deadline(Lang lang, std::int64_t t, std::int64_t now);
 // A size as the interface writes it: "17 КБ", "1,2 МБ", "71,0 ГБ" (a decimal comma in Russian).
 std::string format_size(Lang lang, std::uint64_t bytes);
+// A span of time as the interface says it: "40 с", "12 мин", "3 ч 5 мин", "2 дн. 4 ч".
+std::string format_duration(Lang lang, std::int64_t seconds);
 // The box's time zone at t: "Asia/Novosibirsk, UTC+07:00" (the name from $TZ or the
 // /etc/localtime link; only the offset when neither names one).
 std::string time_zone_label(std::int64_t t);

@@ -4,6 +4,7 @@
 // speaks (/sync/v1/...: resumable upload, return bundle with Range).
 #include <fcntl.h>
 #include <unistd.h>
+#include <charconv>
 
 #include <filesystem>
 #include <map>
@@ -81,6 +82,33 @@ std::string import_lines(Ctx& ctx,
 
 // ---- school ---------------------------------------------------------------------------------
 
+// One record of the district's, for the refusals and what waits for a school.
+const char* record_label(const std::string& kind) {
+  if (kind == "announcement") return "announcement";
+  if (kind == "pack") return "content pack";
+  if (kind == "roster") return "roster";
+  if (kind == "grade") return "mark correction";
+  if (kind == "original_request") return "request for an original";
+  if (kind == "revocation") return "revoked box";
+  if (kind == "file") return "file sent again";
+  if (kind == "withdrawal") return "withdrawal";
+  return "record of another kind";
+}
+
+mstch::array refusals_data(Ctx& ctx, const std::string& side, const std::string& peer) {
+  mstch::array out;
+  for (const auto& r : sync::refusals(ctx.db, side, peer))
+    out.push_back(mstch::map{{"rkind", ctx.tr(record_label(r.kind))},
+                             {"rrid", r.rid},
+                             {"repoch", r.epoch},
+                             {"rseq", std::to_string(r.seq)},
+                             {"rreason", ctx.tr(r.reason)},
+                             {"rat", when(r.at)},
+                             {"rwithdrawn", r.withdrawn_at != 0},
+                             {"rwithdrawn_at", when(r.withdrawn_at)}});
+  return out;
+}
+
 http::Response school_page(Ctx& ctx, const std::string& notice, const std::string& error,
                            int status = 200, const std::string& detail = "") {
   auto& n = node(ctx);
@@ -108,13 +136,7 @@ http::Response school_page(Ctx& ctx, const std::string& notice, const std::strin
     sync::LinkBudget b = kept.value_or(sync::LinkBudget{});
     std::uint64_t kbit = ctx.settings && ctx.settings->link_kbit ? ctx.settings->link_kbit : 256;
     std::uint64_t seconds = b.total() * 8 / (kbit * 1000);
-    std::string duration =
-        seconds < 60 ? ctx.tr(domain::Message{"{n} s", {{"n", std::to_string(seconds)}}})
-        : seconds < 3600
-            ? ctx.tr(domain::Message{"{n} min", {{"n", std::to_string((seconds + 59) / 60)}}})
-            : ctx.tr(domain::Message{"{h} h {m} min",
-                                     {{"h", std::to_string(seconds / 3600)},
-                                      {"m", std::to_string(seconds % 3600 / 60)}}});
+    std::string duration = format_duration(ctx.lang, static_cast<std::int64_t>(seconds));
     data["budget_bytes"] = format_size(ctx.lang, b.total());
     data["budget_files"] = std::to_string(b.files);
     data["budget_file_bytes"] = format_size(ctx.lang, b.file_bytes);
@@ -138,6 +160,9 @@ http::Response school_page(Ctx& ctx, const std::string& notice, const std::strin
     auto q = ctx.db.query("SELECT 1 FROM sync_revoked WHERE device_id = ?1", n.id.device_id);
     data["self_revoked"] = q.next();
   }
+  auto refused = refusals_data(ctx, "here", "");
+  data["refused"] = refused;
+  data["has_refused"] = !refused.empty();
   if (ctx.settings && ctx.settings->sync_status) data["net_status"] = ctx.settings->sync_status();
   if (!notice.empty()) data["notice"] = notice;
   if (!error.empty()) data["error"] = error;
@@ -207,6 +232,7 @@ const char* kind_label(const std::string& kind) {
   if (kind == "visit") return "visits";
   if (kind == "original") return "originals of photos";
   if (kind == "file") return "files sent again";
+  if (kind == "refusal") return "records of the district's refused";
   return "other records";
 }
 
@@ -316,8 +342,24 @@ http::Response district_school(Ctx& ctx, const std::string& notice, const std::s
                                 {"sfiles", files}});
     }
   }
+  // What the school refused of the district's (and why), and what still waits for it: either
+  // may be withdrawn.
+  mstch::array queued;
+  for (const auto& q : sync::queued_for(ctx.db, id, 30))
+    queued.push_back(mstch::map{
+        {"qkind", ctx.tr(record_label(q.kind))},
+        {"qrid",
+         q.kind == "pack" || q.kind == "roster" || q.kind == "file" ? std::string() : q.rid},
+        {"qepoch", q.epoch},
+        {"qseq", std::to_string(q.seq)},
+        {"qwithdrawn", q.withdrawn}});
+  auto refused = refusals_data(ctx, "there", id);
   mstch::map data{{"sid", id},
                   {"sname", p->name},
+                  {"refused", refused},
+                  {"has_refused", !refused.empty()},
+                  {"queued", queued},
+                  {"has_queued", !queued.empty()},
                   {"revoked", p->revoked},
                   {"subs", subs},
                   {"has_subs", !subs.empty()},
@@ -495,6 +537,20 @@ void register_district_views(App& app) {
       return district_school(ctx, "", ctx.tr("That submission has no such photo."), 422);
     return district_school(
         ctx, ctx.tr("The original is asked for: it comes with the school's next bundle."), "");
+  });
+  app.route("POST", "/district/schools/{device}/withdraw", kAdmin, [](Ctx& ctx) {
+    std::string id = ctx.req.params.at("device");
+    auto p = sync::find_peer(ctx.db, id);
+    if (!p || p->role != "school") throw http::NotFound();
+    std::int64_t seq = 0;
+    std::string seq_text = field(ctx, "seq", 20);
+    auto [end, ec] = std::from_chars(seq_text.data(), seq_text.data() + seq_text.size(), seq);
+    if (ec != std::errc() || end != seq_text.data() + seq_text.size() || seq <= 0)
+      throw http::BadRequest();
+    if (auto problem = sync::district_withdraw(node(ctx), id, field(ctx, "epoch", 64), seq))
+      return district_school(ctx, "", ctx.tr(*problem), 422);
+    return district_school(
+        ctx, ctx.tr("Withdrawn: the school learns it with its next bundle from the district."), "");
   });
   app.route("POST", "/district/schools/{device}/revoke", kAdmin, [](Ctx& ctx) {
     if (!sync::revoke_school(node(ctx), ctx.req.params.at("device"))) throw http::NotFound();

@@ -4,7 +4,8 @@ user (here `nobody`), a stick image on a loop device carries the district's retu
 (written by a hub whose clock is a day ahead), a pack the district signed and one nobody signed;
 parta-usb runs as root, as udev starts it, while a student's upload is in flight. Checks that
 the upload still lands, that everything the stick brought is in and readable by the box (no file
-of the data folder belongs to root), that the box's clock moved with the district's bundle, that
+of the data folder belongs to root), that the box's confirmed clock is offered the district's
+time a day ahead instead of moved by it (the admin takes it), that
 the unsigned pack waits for the admin, that the stick got the box's bundle and was unmounted,
 and that a FIFO on a stick cannot hang the script. The stick is exFAT (mounted by the kernel, or
 by exfat-fuse where the kernel has no driver, as parta-usb does) and, where the kernel has vfat,
@@ -204,9 +205,15 @@ def main():
               "the pack nobody signed waits on the packs page for the admin's choice")
         check("Приказ районо №12" in admin.get("/announcements"),
               "the district's announcement arrived")
+        # The box's clock is confirmed (the system's): a hub a day ahead does not move it on its
+        # own; the admin is offered the district's time on the clock page and takes it.
+        clock = admin.get("/admin/clock")
+        check("Часы управления спешат" in clock,
+              "a district clock a day ahead is offered to the admin, not taken")
+        admin.post("/admin/clock/district", {"take": "1"})
         saved = int(open(os.path.join(school, "clock")).read().split()[0])
-        check(saved > before + 20 * 3600,
-              f"the box's clock moved with the district's bundle ({saved - before:.0f} s ahead)")
+        check(saved > before + 20 * 3600 and "из района" in admin.get("/admin/clock"),
+              f"taken by the admin, the box's clock moved a day ({saved - before:.0f} s ahead)")
         look = run.path("look")
         os.makedirs(look)
         sh("mount.exfat-fuse", "-o", "ro", loop, look, check=True)

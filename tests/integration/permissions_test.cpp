@@ -864,6 +864,7 @@ TEST_F(Permissions, RoleByRouteTable) {
       {"GET", "/check_network_status.txt", "/check_network_status.txt", {}, {A, A, A, A, A, A}},
       {"GET", "/admin/clock", "/admin/clock", {}, {L, A, D, D, D, D}},
       {"POST", "/admin/clock", "/admin/clock", {{"date", "bad"}}, {L, V, D, D, D, D}},
+      {"POST", "/admin/clock/district", "/admin/clock/district", {}, {L, A, D, D, D, D}},
       {"GET", "/admin/sync", "/admin/sync", {}, {L, A, D, D, D, D}},
       {"POST", "/admin/sync/usb/request", "/admin/sync/usb/request", {}, {L, V, D, D, D, D}},
       {"POST", "/admin/sync/usb/accept", "/admin/sync/usb/accept", {}, {L, V, D, D, D, D}},

@@ -64,8 +64,8 @@ const PageCase kPages[] = {
     {"admin", "/admin/distance", 5},
     {"admin", "/admin/devices", 6},  // + the classes to pick from (issue 22)
     {"admin", "/admin/packs", 4},
-    {"admin", "/admin/clock", 3},
-    {"admin", "/admin/sync", 8},  // + the link budget, as last counted
+    {"admin", "/admin/clock", 4},  // + the district's time offered, if any
+    {"admin", "/admin/sync", 9},   // + the link budget, as last counted; + what was refused
     {"admin", "/students/{student}", 7},
     {"admin", "/students/{student}/assignments", 7},
     {"admin", "/students/{student}/diary", 6},

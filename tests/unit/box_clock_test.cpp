@@ -76,6 +76,32 @@ TEST(BoxClock, NoSavedTimeStillNotBeforeTheBuild) {
 }
 
 // The clock page names the zone the school's times are in (set at first boot from box.conf).
+// A district time far ahead of a confirmed clock is kept as an offer: taken, the clock moves to it
+// plus the time passed since; taken again, there is nothing to take.
+TEST(BoxClock, TheDistrictsOfferIsTakenWithTheTimeSinceOrDropped) {
+  testing::TestDb t;
+  auto c = t.db->acquire();
+  FakeClock system(kNov2026);
+  BoxClock clock(t.dir.file("clock"), system);
+  EXPECT_FALSE(clock_offer(*c));
+  c->run("INSERT INTO clock_offers (id, offered, box_time, source) VALUES (1, ?1, ?2, 'district')",
+         kNov2026 + 2 * 86400, kNov2026);
+  ASSERT_TRUE(clock_offer(*c));
+  EXPECT_EQ(clock_offer(*c)->offered, kNov2026 + 2 * 86400);
+  system.advance(600);  // the admin looks ten minutes later
+  EXPECT_FALSE(take_clock_offer(*c, clock));
+  EXPECT_GE(clock.now(), kNov2026 + 2 * 86400 + 600);  // (plus the test's own second, at most)
+  EXPECT_LE(clock.now(), kNov2026 + 2 * 86400 + 602);
+  EXPECT_EQ(clock.source(), "district");
+  EXPECT_FALSE(clock_offer(*c));
+  EXPECT_TRUE(take_clock_offer(*c, clock));  // nothing left to take
+  c->run("INSERT INTO clock_offers (id, offered, box_time, source) VALUES (1, ?1, ?2, 'district')",
+         kNov2026 + 9 * 86400, kNov2026);
+  drop_clock_offer(*c);
+  EXPECT_FALSE(clock_offer(*c));
+  EXPECT_LE(clock.now(), kNov2026 + 2 * 86400 + 602);  // dropped: the clock stays
+}
+
 TEST(BoxClock, TimeZoneLabelNamesTheZoneAndItsOffset) {
   const char* old = std::getenv("TZ");
   std::string saved = old ? old : "";
