@@ -461,8 +461,13 @@ int cmd_district(Box& b, Parsed& p, CommandIo& io) {
   }
   if ((w == "send-pack" || w == "send-roster") && p.words.size() == 2) {
     if (w == "send-roster" && !p.has("to")) return usage(io, kDistrictUsage);
-    if (auto problem = sync::district_send_file(n, p.flag("to"),
-                                                w == "send-pack" ? "pack" : "roster", p.words[1])) {
+    auto caller = io.caller_paths.find(p.words[1]);
+    std::string name =
+        std::filesystem::path(caller != io.caller_paths.end() ? caller->second : p.words[1])
+            .filename()
+            .string();
+    if (auto problem = sync::district_send_file(
+            n, p.flag("to"), w == "send-pack" ? "pack" : "roster", p.words[1], name)) {
       io.err << tr(io, *problem) << "\n";
       return 1;
     }

@@ -4,6 +4,7 @@
 // socket, so partad stays the only writer of its data folder), or in the CLI itself on a stopped
 // box, under the data folder's lock.
 #include <cstddef>
+#include <map>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -17,6 +18,9 @@ struct CommandIo {
   std::ostream& out;
   std::ostream& err;
   web::Lang lang = web::Lang::ru;
+  // Run for the CLI by partad: the files the caller named arrive as /proc/self/fd/N; their names
+  // as the caller wrote them, by that path (a roster keeps its file's name in the district).
+  std::map<std::string, std::string> caller_paths = {};
 };
 
 // Runs one command line (the command's name first, global options already taken off).

@@ -104,6 +104,7 @@ control::Reply run_for_cli(Box& box, const control::Request& req, const std::vec
   }
   std::ostringstream out, err;
   CommandIo io{out, err, web::parse_lang(req.lang)};
+  for (const auto& [local, theirs] : shown) io.caller_paths[local] = theirs;
   int rc = 0;
   try {
     rc = run_admin_command(box, args, io);

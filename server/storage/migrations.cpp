@@ -1027,6 +1027,7 @@ CREATE TABLE sync_refusals (
   seq INTEGER NOT NULL,
   kind TEXT NOT NULL,
   rid TEXT NOT NULL,
+  what TEXT NOT NULL DEFAULT '',
   reason TEXT NOT NULL,
   at INTEGER NOT NULL,
   withdrawn_at INTEGER,
@@ -1034,6 +1035,7 @@ CREATE TABLE sync_refusals (
 );
 CREATE INDEX sync_refusals_open ON sync_refusals (peer, side) WHERE withdrawn_at IS NULL;
 CREATE INDEX sync_outbox_kind_ref ON sync_outbox (peer, kind, ref);
+-- `what`: the record as people know it (an announcement's title, a roster's or pack's file).
 -- A district time too far ahead of a box clock that is confirmed: offered to the admin, not taken
 -- (a hub with a wrong clock would move every school forward for good).
 CREATE TABLE clock_offers (

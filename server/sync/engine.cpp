@@ -935,7 +935,8 @@ namespace {
 // changes 3 items of 500 sends those 3. The pack is read and checked whole here first; a pack a
 // school would refuse is never queued.
 std::optional<domain::Message> district_send_pack(Node& n, const std::string& peer,
-                                                  const std::string& path) {
+                                                  const std::string& path,
+                                                  const std::string& name) {
   auto c = n.db.acquire();
   domain::PackImport result;
   // Read and checked as a school will (the hub has no phones: no gzip copies of text).
@@ -971,7 +972,7 @@ std::optional<domain::Message> district_send_pack(Node& n, const std::string& pe
   json data = {{"manifest", manifest.sha256},
                {"id", r->manifest.id},
                {"version", r->manifest.version},
-               {"name", fs::path(path).filename().string()}};
+               {"name", name}};
   // Each school's record names only the items it does not hold (the manifest lists them all; a
   // school that lost one asks for it).
   std::vector<std::string> peers;
@@ -1020,15 +1021,16 @@ std::optional<domain::Message> district_send_pack(Node& n, const std::string& pe
 }  // namespace
 
 std::optional<domain::Message> district_send_file(Node& n, const std::string& peer,
-                                                  const std::string& kind,
-                                                  const std::string& path) {
-  if (kind == "pack") return district_send_pack(n, peer, path);
+                                                  const std::string& kind, const std::string& path,
+                                                  const std::string& name) {
+  const std::string shown = name.empty() ? fs::path(path).filename().string() : name;
+  if (kind == "pack") return district_send_pack(n, peer, path, shown);
   auto info = n.blobs.put(read_file(path, 1ull << 30));
   auto c = n.db.acquire();
   storage::Transaction tx(*c);
   c->run("INSERT OR IGNORE INTO blobs (sha256, size, created_at) VALUES (?1, ?2, ?3)", info.sha256,
          static_cast<std::int64_t>(info.size), n.clock.now());
-  json data = {{"sha256", info.sha256}, {"name", fs::path(path).filename().string()}};
+  json data = {{"sha256", info.sha256}, {"name", shown}};
   queue_for_schools(*c, current_epoch(*c), peer, kind, info.sha256, data.dump(), {info.sha256});
   tx.commit();
   invalidate_returns(n, peer);
@@ -1088,13 +1090,13 @@ std::vector<Refusal> refusals(storage::Connection& c, const std::string& side,
                               const std::string& peer, int max) {
   std::vector<Refusal> out;
   auto q = c.query(
-      "SELECT id, peer, epoch, seq, kind, rid, reason, at, coalesce(withdrawn_at, 0) FROM "
+      "SELECT id, peer, epoch, seq, kind, rid, what, reason, at, coalesce(withdrawn_at, 0) FROM "
       "sync_refusals WHERE side = ?1 AND (?2 = '' OR peer = ?2) ORDER BY withdrawn_at IS NOT "
       "NULL, id DESC LIMIT ?3",
       side, peer, max);
   while (q.next())
     out.push_back({q.integer(0), q.text(1), q.text(2), q.integer(3), q.text(4), q.text(5),
-                   q.text(6), q.integer(7), q.integer(8)});
+                   q.text(6), q.text(7), q.integer(8), q.integer(9)});
   return out;
 }
 
@@ -1102,11 +1104,16 @@ std::vector<Queued> queued_for(storage::Connection& c, const std::string& school
   std::vector<Queued> out;
   auto q = c.query(
       "SELECT o.epoch, o.seq, o.kind, o.ref, EXISTS (SELECT 1 FROM sync_outbox w WHERE w.peer = "
-      "o.peer AND w.kind = 'withdrawal' AND w.ref = o.epoch || ':' || o.seq) FROM sync_outbox o "
-      "WHERE o.peer = ?1 AND o.kind NOT IN ('withdrawal', 'file') ORDER BY o.seq DESC LIMIT ?2",
+      "o.peer AND w.kind = 'withdrawal' AND w.ref = o.epoch || ':' || o.seq), o.payload FROM "
+      "sync_outbox o WHERE o.peer = ?1 AND o.kind NOT IN ('withdrawal', 'file') ORDER BY o.seq "
+      "DESC LIMIT ?2",
       school, max);
-  while (q.next())
-    out.push_back({q.text(0), q.integer(1), q.text(2), q.text(3), q.integer(4) != 0});
+  while (q.next()) {
+    std::string why, what;
+    if (!q.is_null(5))
+      if (auto r = Record::parse(q.text(5), &why)) what = record_what(*r);
+    out.push_back({q.text(0), q.integer(1), q.text(2), q.text(3), what, q.integer(4) != 0});
+  }
   return out;
 }
 

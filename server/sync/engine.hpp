@@ -110,8 +110,10 @@ void district_announce(Node& n, const std::string& peer, const std::string& titl
                        const std::string& body);
 // A pack is read and checked whole first: one a school would refuse is not queued (why, for
 // people).
+// `name`: the file's name as the admin knows it ("" = the path's).
 std::optional<domain::Message> district_send_file(Node& n, const std::string& peer,
-                                                  const std::string& kind, const std::string& path);
+                                                  const std::string& kind, const std::string& path,
+                                                  const std::string& name = "");
 std::optional<std::int64_t> district_set_grade(Node& n, const std::string& school,
                                                const std::string& rid, const std::string& mark);
 
@@ -126,7 +128,7 @@ struct Refusal {
   std::int64_t id = 0;
   std::string peer, epoch;
   std::int64_t seq = 0;
-  std::string kind, rid, reason;  // reason: a msgid
+  std::string kind, rid, what, reason;  // what: as people know it; reason: a msgid
   std::int64_t at = 0, withdrawn_at = 0;
 };
 std::vector<Refusal> refusals(storage::Connection& c, const std::string& side,
@@ -135,7 +137,7 @@ std::vector<Refusal> refusals(storage::Connection& c, const std::string& side,
 struct Queued {
   std::string epoch;
   std::int64_t seq = 0;
-  std::string kind, rid;
+  std::string kind, rid, what;
   bool withdrawn = false;  // a withdrawal of it is queued behind it
 };
 std::vector<Queued> queued_for(storage::Connection& c, const std::string& school, int max = 50);

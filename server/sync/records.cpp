@@ -5,6 +5,7 @@
 
 #include "content/delta.hpp"
 #include "content/pack.hpp"
+#include "content/utf8.hpp"
 #include "domain/coursework.hpp"
 #include "domain/library.hpp"
 #include "domain/roster_csv.hpp"
@@ -229,12 +230,12 @@ Record build_school_record(storage::Connection& c, std::int64_t seq, const std::
     r.blobs.push_back(ref);
   } else if (kind == "refusal") {
     // A record of the district's this box could not apply, and why (the district shows it).
-    auto q =
-        c.query("SELECT epoch, seq, kind, rid, reason, at FROM sync_refusals WHERE id = ?1", ref);
+    auto q = c.query(
+        "SELECT epoch, seq, kind, rid, reason, at, what FROM sync_refusals WHERE id = ?1", ref);
     if (!q.next()) return gone(ref);
     r.rid = q.text(0) + ":" + std::to_string(q.integer(1));
-    r.data = {{"epoch", q.text(0)}, {"seq", q.integer(1)}, {"kind", q.text(2)},
-              {"rid", q.text(3)},   {"reason", q.text(4)}, {"at", q.integer(5)}};
+    r.data = {{"epoch", q.text(0)},  {"seq", q.integer(1)}, {"kind", q.text(2)}, {"rid", q.text(3)},
+              {"reason", q.text(4)}, {"at", q.integer(5)},  {"what", q.text(6)}};
   } else if (kind == "file") {
     // A file the district asked for again (it lost it, or it was left out as held).
     r.rid = ref;
@@ -311,17 +312,18 @@ void apply_at_district(ApplyContext& ctx, const Record& r) {
   if (r.kind == "refusal" && r.data.is_object()) {
     // The school could not apply one of the district's records: shown on its page until the
     // district withdraws it.
-    auto text = [&](const char* k) {
+    auto field = [&](const char* k) {
       auto it = r.data.find(k);
       return it != r.data.end() && it->is_string() ? it->get<std::string>() : std::string();
     };
     auto seq = r.data.find("seq");
     c.run(
-        "INSERT INTO sync_refusals (side, peer, epoch, seq, kind, rid, reason, at) VALUES "
-        "('there', ?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (side, peer, epoch, seq) DO NOTHING",
-        ctx.peer, text("epoch"),
+        "INSERT INTO sync_refusals (side, peer, epoch, seq, kind, rid, what, reason, at) VALUES "
+        "('there', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (side, peer, epoch, seq) DO NOTHING",
+        ctx.peer, field("epoch"),
         seq != r.data.end() && seq->is_number_integer() ? seq->get<std::int64_t>() : 0,
-        text("kind"), text("rid"), text("reason"), ctx.clock.now());
+        field("kind"), field("rid"), text::truncate_chars(field("what"), 120), field("reason"),
+        ctx.clock.now());
   }
   auto q = c.query(
       "SELECT version, origin, data, deleted FROM sync_records WHERE peer = ?1 AND "
@@ -522,6 +524,16 @@ bool apply_at_school(ApplyContext& ctx, const Record& r, std::string* why) {
   return false;
 }
 
+std::string record_what(const Record& r) {
+  if (!r.data.is_object()) return {};
+  for (const char* k : {"title", "name"}) {
+    auto it = r.data.find(k);
+    if (it != r.data.end() && it->is_string() && text::is_valid_utf8(it->get<std::string>()))
+      return text::truncate_chars(it->get<std::string>(), 120);
+  }
+  return {};
+}
+
 std::optional<std::string> apply_or_refuse(ApplyContext& ctx, const Record& r,
                                            const std::string& epoch) {
   auto& c = ctx.c;
@@ -547,9 +559,9 @@ std::optional<std::string> apply_or_refuse(ApplyContext& ctx, const Record& r,
   }
   c.exec("ROLLBACK TO parta_record; RELEASE parta_record");
   c.run(
-      "INSERT INTO sync_refusals (side, peer, epoch, seq, kind, rid, reason, at) VALUES ('here', "
-      "?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (side, peer, epoch, seq) DO NOTHING",
-      ctx.peer, epoch, r.seq, r.kind, r.rid, why, ctx.clock.now());
+      "INSERT INTO sync_refusals (side, peer, epoch, seq, kind, rid, what, reason, at) VALUES "
+      "('here', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (side, peer, epoch, seq) DO NOTHING",
+      ctx.peer, epoch, r.seq, r.kind, r.rid, record_what(r), why, ctx.clock.now());
   if (c.changes() > 0)
     c.run(
         "INSERT INTO sync_outbox (epoch, kind, ref) SELECT epoch, 'refusal', ?1 FROM sync_self "

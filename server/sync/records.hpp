@@ -69,6 +69,8 @@ struct ApplyContext {
   // missing for one that was refused.
   const std::map<std::string, std::optional<domain::StagedPack>>* packs = nullptr;
 };
+// A record as people know it: an announcement's title, a roster's or pack's file name ("" else).
+std::string record_what(const Record& r);
 // School side: applies one record of the district's, or refuses it alone (what it wrote undone):
 // the refusal is kept with its reason and goes back to the district as a record of its own.
 // Returns the reason when refused. A busy or full database throws (the bundle comes again).

@@ -99,7 +99,7 @@ mstch::array refusals_data(Ctx& ctx, const std::string& side, const std::string&
   mstch::array out;
   for (const auto& r : sync::refusals(ctx.db, side, peer))
     out.push_back(mstch::map{{"rkind", ctx.tr(record_label(r.kind))},
-                             {"rrid", r.rid},
+                             {"rwhat", r.what},
                              {"repoch", r.epoch},
                              {"rseq", std::to_string(r.seq)},
                              {"rreason", ctx.tr(r.reason)},
@@ -346,13 +346,11 @@ http::Response district_school(Ctx& ctx, const std::string& notice, const std::s
   // may be withdrawn.
   mstch::array queued;
   for (const auto& q : sync::queued_for(ctx.db, id, 30))
-    queued.push_back(mstch::map{
-        {"qkind", ctx.tr(record_label(q.kind))},
-        {"qrid",
-         q.kind == "pack" || q.kind == "roster" || q.kind == "file" ? std::string() : q.rid},
-        {"qepoch", q.epoch},
-        {"qseq", std::to_string(q.seq)},
-        {"qwithdrawn", q.withdrawn}});
+    queued.push_back(mstch::map{{"qkind", ctx.tr(record_label(q.kind))},
+                                {"qwhat", q.what},
+                                {"qepoch", q.epoch},
+                                {"qseq", std::to_string(q.seq)},
+                                {"qwithdrawn", q.withdrawn}});
   auto refused = refusals_data(ctx, "there", id);
   mstch::map data{{"sid", id},
                   {"sname", p->name},

@@ -72,7 +72,7 @@ def main():
         check("Карантин до пятницы" in parent.get("/announcements"),
               "the announcement queued after the bad roster is on the parent's board")
         page = school_admin.get("/admin/sync")
-        check("Записи управления, которые сервер не принял" in page and
+        check("Записи управления, которые сервер не принял" in page and "«bad_rows.csv»" in page and
               "В списке учеников из района есть ошибки." in page and "список учеников" in page,
               "the school's sync page names the refused roster and why, in Russian")
         check("Сидоров2" not in school_admin.get("/admin/students?class=all"),
@@ -85,8 +85,9 @@ def main():
         rc, out = to_district()
         check(rc == 0, f"the district imports the school's bundle: {out.strip()[:200]}")
         page = district_admin.get(f"/district/schools/{school}")
-        check("Отклонено школой" in page and "В списке учеников из района есть ошибки." in page,
-              "the district's page of the school shows the refusal and its reason")
+        check("Отклонено школой" in page and "В списке учеников из района есть ошибки." in page
+              and "«bad_rows.csv»" in page,
+              "the district's page of the school shows the refusal, the roster's file and why")
         rc, out = run.cli(D, "district", "queued", school)
         check("refused" in out and "roster" in out, "`parta district queued` lists it too")
 
