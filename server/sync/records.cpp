@@ -309,7 +309,8 @@ void freeze_outbox(storage::Connection& c) {
 
 void apply_at_district(ApplyContext& ctx, const Record& r) {
   auto& c = ctx.c;
-  if (r.kind == "refusal" && r.data.is_object()) {
+  if (r.kind == "refusal") {
+    if (!r.data.is_object()) return;
     // The school could not apply one of the district's records: shown on its page until the
     // district withdraws it.
     auto field = [&](const char* k) {
@@ -324,6 +325,7 @@ void apply_at_district(ApplyContext& ctx, const Record& r) {
         seq != r.data.end() && seq->is_number_integer() ? seq->get<std::int64_t>() : 0,
         field("kind"), field("rid"), text::truncate_chars(field("what"), 120), field("reason"),
         ctx.clock.now());
+    return;  // kept there alone: not a school record of the district's copy
   }
   auto q = c.query(
       "SELECT version, origin, data, deleted FROM sync_records WHERE peer = ?1 AND "

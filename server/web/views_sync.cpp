@@ -232,7 +232,6 @@ const char* kind_label(const std::string& kind) {
   if (kind == "visit") return "visits";
   if (kind == "original") return "originals of photos";
   if (kind == "file") return "files sent again";
-  if (kind == "refusal") return "records of the district's refused";
   return "other records";
 }
 
