@@ -52,8 +52,11 @@ JobResult read_one_page(const Job& job) {
     r.disagree = read.disagree;
     r.foreign = read.foreign;
     r.damaged = read.damaged;
+    r.marks = read.marks;
+    r.misplaced = read.misplaced;
+    r.unplaced = read.unplaced;
     r.jpeg = "page.jpg";
-    std::string bytes = page_jpeg(img);
+    std::string bytes = page_jpeg(img, 1400, read.turn);
     std::ofstream out(job.out + "/" + r.jpeg, std::ios::binary);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.close();

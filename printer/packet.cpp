@@ -298,8 +298,7 @@ void draw_furniture(cairo_t* cr, const PagePayload& id) {
   std::string payload = encode_payload(id);
   draw_qr(cr, payload, G::kWidth - G::kMargin - G::kCode, G::kMargin, G::kCode);
   draw_qr(cr, payload, G::kMargin, G::kHeight - G::kMargin - G::kCode, G::kCode);
-  // Corner marks: solid squares, 5 mm, 8 mm from the edges.
-  const double m = 22.7, s = 14.2;
+  const double m = G::kMarkInset, s = G::kMarkSide;
   for (auto [x, y] : {std::pair{m, m},
                       {G::kWidth - m - s, m},
                       {m, G::kHeight - m - s},

@@ -43,6 +43,8 @@ struct PageGeometry {
   static constexpr double kWidth = 595.276, kHeight = 841.89;  // A4 in points
   static constexpr double kMargin = 42.5;                      // 15 mm
   static constexpr double kCode = 62.4;                        // 22 mm QR code
+  // Corner marks: solid squares, 5 mm, 8 mm from the edges (scans are registered by them).
+  static constexpr double kMarkInset = 22.7, kMarkSide = 14.2;
 };
 
 }  // namespace parta::printer

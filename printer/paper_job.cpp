@@ -384,6 +384,9 @@ std::string result_to_json(JobKind kind, const JobResult& r) {
       j["disagree"] = r.disagree;
       j["foreign"] = r.foreign;
       j["damaged"] = r.damaged;
+      j["marks"] = r.marks;
+      j["misplaced"] = r.misplaced;
+      j["unplaced"] = r.unplaced;
       j["jpeg"] = r.jpeg;
       j["width"] = r.width;
       j["height"] = r.height;
@@ -475,6 +478,9 @@ std::optional<JobResult> parse_result(JobKind kind, std::string_view text, std::
       r.disagree = f.boolean("disagree");
       r.foreign = f.boolean("foreign", false);
       r.damaged = f.boolean("damaged", false);
+      r.marks = static_cast<int>(f.integer("marks", 0, 4, false));
+      r.misplaced = f.boolean("misplaced", false);
+      r.unplaced = f.boolean("unplaced", false);
       r.jpeg = f.text("jpeg", true, 128);
       if (f.ok() && !safe_file_name(r.jpeg)) f.fail("names a file outside its folder");
       r.width = f.integer("width", 0, INT32_MAX);

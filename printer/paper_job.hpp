@@ -85,11 +85,13 @@ struct JobResult {
   int codes = 0;
   bool disagree = false;
   bool foreign = false, damaged = false;  // see PageRead
-  std::string jpeg;                       // the page kept as JPEG: a name in the job's folder
-  std::int64_t width = 0, height = 0;     // read_page and too_large: the picture's size
-  std::vector<Printer> printers;          // printers
-  int print_job = 0;                      // print
-  std::optional<JobStatus> status;        // job_status: nullopt when CUPS does not know the job
+  int marks = 0;                          // read_page: see PageRead (registration)
+  bool misplaced = false, unplaced = false;
+  std::string jpeg;                    // the page kept as JPEG: a name in the job's folder
+  std::int64_t width = 0, height = 0;  // read_page and too_large: the picture's size
+  std::vector<Printer> printers;       // printers
+  int print_job = 0;                   // print
+  std::optional<JobStatus> status;     // job_status: nullopt when CUPS does not know the job
   // travel_copy: `jpeg`, `width`, `height`, and what was done; with check_codes, `codes` (the
   // copy's valid codes), `foreign` (the copy's) and the original's
   bool grey = false, cropped = false, codes_lost = false;

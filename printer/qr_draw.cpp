@@ -6,9 +6,23 @@
 
 namespace parta::printer {
 
-void draw_qr(cairo_t* cr, const std::string& text, double x, double y, double size) {
+namespace {
+QRcode* encode(const std::string& text) {
   QRcode* q = QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_Q, QR_MODE_8, 1);
   if (!q) throw std::runtime_error("QR encoding failed");
+  return q;
+}
+}  // namespace
+
+int qr_modules(const std::string& text) {
+  QRcode* q = encode(text);
+  int width = q->width;
+  QRcode_free(q);
+  return width;
+}
+
+void draw_qr(cairo_t* cr, const std::string& text, double x, double y, double size) {
+  QRcode* q = encode(text);
   const int quiet = 4, n = q->width + 2 * quiet;
   const double m = size / n;
   cairo_save(cr);

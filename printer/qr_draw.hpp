@@ -9,5 +9,7 @@ namespace parta::printer {
 
 // `size` is the code's width including its 4-module quiet zone (left white).
 void draw_qr(cairo_t* cr, const std::string& text, double x, double y, double size);
+// The width in modules of the symbol draw_qr draws for `text` (without the quiet zone).
+int qr_modules(const std::string& text);
 
 }  // namespace parta::printer

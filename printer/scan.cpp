@@ -1,5 +1,8 @@
 #include "printer/scan.hpp"
 
+#include "printer/packet.hpp"
+#include "printer/qr_draw.hpp"
+#include "printer/registration.hpp"
 #include "printer/vips_page.hpp"
 
 #define ZX_USE_UTF8 1
@@ -7,6 +10,7 @@
 #include <ZXing/ReadBarcode.h>
 #include <vips/vips8>
 
+#include <cmath>
 #include <fstream>
 #include <mutex>
 #include <new>
@@ -55,8 +59,16 @@ vips::VImage open_page(const std::string& path, FileType type, int index, int dp
   throw Unreadable("not a PDF, JPEG or PNG");
 }
 
-// All valid payloads zxing finds in one view of the page.
-void scan(const std::uint8_t* data, int w, int h, ZXing::Binarizer binarizer, PageRead& out) {
+// A code read, where it lies on the page (pixels of the page as decoded).
+struct Seen {
+  PagePayload id;
+  Quad corners;
+};
+
+// All valid payloads zxing finds in one view of the page; `scale`: the view's pixels per page
+// pixel.
+void scan(const std::uint8_t* data, int w, int h, ZXing::Binarizer binarizer, PageRead& out,
+          std::vector<Seen>& seen, double scale = 1, Point offset = {}) {
   ZXing::DecodeHints hints;
   hints.setFormats(ZXing::BarcodeFormat::QRCode);
   hints.setTryHarder(true);
@@ -78,6 +90,12 @@ void scan(const std::uint8_t* data, int w, int h, ZXing::Binarizer binarizer, Pa
     ++out.codes;
     if (out.id && !(*out.id == *p)) out.disagree = true;
     if (!out.id) out.id = p;
+    Quad q;
+    const auto& pos = r.position();
+    for (int k = 0; k < 4; ++k)
+      q[static_cast<std::size_t>(k)] = {offset.x + (pos[k].x + 0.5) / scale,
+                                        offset.y + (pos[k].y + 0.5) / scale};
+    seen.push_back({*p, q});
   }
 }
 
@@ -158,14 +176,14 @@ PageImage decode_image(const std::string& bytes) {
   }
 }
 
-PageRead read_page(const PageImage& page) {
-  PageRead out;
-  if (page.width <= 0 || page.height <= 0) return out;
-  // Cheapest first; stop at the first view that gives a payload.
-  scan(page.gray.data(), page.width, page.height, ZXing::Binarizer::LocalAverage, out);
-  if (out.id) return out;
-  scan(page.gray.data(), page.width, page.height, ZXing::Binarizer::GlobalHistogram, out);
-  if (out.id) return out;
+namespace {
+
+// Cheapest view first; stops at the first view that gives a payload.
+void find_codes(const PageImage& page, PageRead& out, std::vector<Seen>& seen) {
+  scan(page.gray.data(), page.width, page.height, ZXing::Binarizer::LocalAverage, out, seen);
+  if (out.id) return;
+  scan(page.gray.data(), page.width, page.height, ZXing::Binarizer::GlobalHistogram, out, seen);
+  if (out.id) return;
   init_vips();
   // Small codes (a phone photo from afar, 150 dpi): enlarge; noisy ones: smooth, then sharpen.
   for (double scale : {1.6, 0.5}) {
@@ -173,35 +191,155 @@ PageRead read_page(const PageImage& page) {
     auto img =
         from_page(page).resize(scale, vips::VImage::option()->set("kernel", VIPS_KERNEL_LINEAR));
     PageImage p = to_page(img);
-    scan(p.gray.data(), p.width, p.height, ZXing::Binarizer::LocalAverage, out);
-    if (out.id) return out;
+    scan(p.gray.data(), p.width, p.height, ZXing::Binarizer::LocalAverage, out, seen,
+         static_cast<double>(p.width) / page.width);
+    if (out.id) return;
   }
   PageImage blurred = to_page(from_page(page).gaussblur(1.2));
-  scan(blurred.gray.data(), blurred.width, blurred.height, ZXing::Binarizer::LocalAverage, out);
-  if (out.id || page.width > 1400) return out;
+  scan(blurred.gray.data(), blurred.width, blurred.height, ZXing::Binarizer::LocalAverage, out,
+       seen);
+  if (out.id || page.width > 1400) return;
   // A fax (100 dpi, one bit, dithered): the dots smoothed back into grey, then enlarged, so a
   // module of three dithered pixels becomes a grey square of six the binarizer can threshold.
   for (double sigma : {0.8, 1.4}) {
     PageImage fax = to_page(from_page(page).gaussblur(sigma).resize(
         2.0, vips::VImage::option()->set("kernel", VIPS_KERNEL_LINEAR)));
-    scan(fax.gray.data(), fax.width, fax.height, ZXing::Binarizer::GlobalHistogram, out);
-    if (out.id) return out;
-    scan(fax.gray.data(), fax.width, fax.height, ZXing::Binarizer::LocalAverage, out);
-    if (out.id) return out;
+    double scale = static_cast<double>(fax.width) / page.width;
+    scan(fax.gray.data(), fax.width, fax.height, ZXing::Binarizer::GlobalHistogram, out, seen,
+         scale);
+    if (out.id) return;
+    scan(fax.gray.data(), fax.width, fax.height, ZXing::Binarizer::LocalAverage, out, seen, scale);
+    if (out.id) return;
   }
+}
+
+// Reads the code place `where` (its box and a margin, in page points) of a registered page alone.
+void read_place(const PageImage& page, const Homography& map, CodePlace where, PageRead& out,
+                std::vector<Seen>& seen) {
+  using G = PageGeometry;
+  double bx = where == CodePlace::top_right ? G::kWidth - G::kMargin - G::kCode : G::kMargin;
+  double by = where == CodePlace::top_right ? G::kMargin : G::kHeight - G::kMargin - G::kCode;
+  const double pad = 8;
+  double x0 = 1e18, y0 = 1e18, x1 = -1e18, y1 = -1e18;
+  for (Point c :
+       {Point{bx - pad, by - pad}, Point{bx + G::kCode + pad, by - pad},
+        Point{bx + G::kCode + pad, by + G::kCode + pad}, Point{bx - pad, by + G::kCode + pad}}) {
+    Point p = map(c);
+    x0 = std::min(x0, p.x), y0 = std::min(y0, p.y), x1 = std::max(x1, p.x), y1 = std::max(y1, p.y);
+  }
+  int left = std::max(0, static_cast<int>(x0)), top = std::max(0, static_cast<int>(y0));
+  int right = std::min(page.width, static_cast<int>(x1) + 1);
+  int bottom = std::min(page.height, static_cast<int>(y1) + 1);
+  if (right - left < 16 || bottom - top < 16) return;
+  auto crop = from_page(page).extract_area(left, top, right - left, bottom - top);
+  double scale = crop.width() < 400 ? 2.0 : 1.0;
+  if (scale > 1)
+    crop = crop.resize(scale, vips::VImage::option()->set("kernel", VIPS_KERNEL_LINEAR));
+  PageImage p = to_page(crop);
+  Point offset{static_cast<double>(left), static_cast<double>(top)};
+  scan(p.gray.data(), p.width, p.height, ZXing::Binarizer::LocalAverage, out, seen, scale, offset);
+  if (seen.empty())
+    scan(p.gray.data(), p.width, p.height, ZXing::Binarizer::GlobalHistogram, out, seen, scale,
+         offset);
+}
+
+// Whether `b` lies where the other code of a page would if `a` is one of its two codes (within
+// 6 mm): two codes of one sheet, side by side as printed.
+bool side_by_side(const Quad& a, const Quad& b, int modules) {
+  for (CodePlace place : {CodePlace::top_right, CodePlace::bottom_left}) {
+    Quad printed = code_corners(place, modules);
+    auto map = Homography::affine(printed.data(), a.data(), 4);
+    auto back = map ? map->inverse() : std::nullopt;
+    if (!back) continue;
+    Quad want = code_corners(
+        place == CodePlace::top_right ? CodePlace::bottom_left : CodePlace::top_right, modules);
+    double worst = 0;
+    for (std::size_t k = 0; k < 4; ++k) {
+      Point p = (*back)(b[k]);
+      worst = std::max(worst, std::hypot(p.x - want[k].x, p.y - want[k].y));
+    }
+    if (worst <= 17) return true;
+  }
+  return false;
+}
+
+// Which way the page lies, from a code read on it (the symbol's top edge points along the page's
+// top edge): the clockwise turn, in degrees, that brings it upright.
+int upright_turn(const Quad& q) {
+  double a = std::atan2(q[1].y - q[0].y, q[1].x - q[0].x) * 180 / M_PI;  // clockwise from +x
+  int quarter = static_cast<int>(std::lround(a / 90)) & 3;  // the page is turned quarter·90°
+  return (4 - quarter) % 4 * 90;
+}
+
+// A page is filed on its codes only when they sit where the page's own corner marks say they
+// must: each code read is mapped into the printed layout (registration.hpp).
+void place_codes(const PageImage& page, PageRead& out, std::vector<Seen>& seen) {
+  if (!out.id || out.disagree) return;
+  std::vector<Quad> mine;
+  for (const auto& s : seen)
+    if (s.id == *out.id) mine.push_back(s.corners);
+  if (mine.empty()) return;
+  int modules = qr_modules(encode_payload(*out.id));
+  out.turn = upright_turn(mine[0]);
+  auto reg = register_page(page, mine, modules);
+  out.marks = reg.marks;
+  if (reg.page) {
+    int placed = 0;
+    for (const auto& p : reg.places) placed += p ? 1 : 0;
+    if (placed < static_cast<int>(mine.size())) {
+      out.misplaced = true;
+      return;
+    }
+    if (mine.size() == 1) {
+      // The other place, read alone: another student's code there (the one read being pasted
+      // over this page's) is a disagreement; this page's code is a second witness.
+      CodePlace other =
+          *reg.places[0] == CodePlace::top_right ? CodePlace::bottom_left : CodePlace::top_right;
+      PageRead there;
+      std::vector<Seen> found;
+      read_place(page, *reg.page, other, there, found);
+      for (const auto& f : found) {
+        if (!(f.id == *out.id)) {
+          out.disagree = true;
+          ++out.codes;
+        } else if (out.codes < 2) {
+          ++out.codes;
+        }
+      }
+    }
+    return;
+  }
+  // No marks (a page cut at the scanner's edge, a dark photo): two codes of the payload that lie
+  // as one sheet's two codes are enough; one code is not.
+  if (mine.size() >= 2 && side_by_side(mine[0], mine[1], modules)) return;
+  out.unplaced = true;
+}
+
+}  // namespace
+
+PageRead read_page(const PageImage& page) {
+  PageRead out;
+  if (page.width <= 0 || page.height <= 0) return out;
+  std::vector<Seen> seen;
+  find_codes(page, out, seen);
+  place_codes(page, out, seen);
   return out;
 }
 
 PageRead quick_read(const PageImage& page) {
   PageRead out;
+  std::vector<Seen> seen;
   if (page.width > 0 && page.height > 0)
-    scan(page.gray.data(), page.width, page.height, ZXing::Binarizer::LocalAverage, out);
+    scan(page.gray.data(), page.width, page.height, ZXing::Binarizer::LocalAverage, out, seen);
   return out;
 }
 
-std::string page_jpeg(const PageImage& page, int max_width) {
+std::string page_jpeg(const PageImage& page, int max_width, int turn) {
   init_vips();
   auto img = from_page(page);
+  if (turn == 90) img = img.rot(VIPS_ANGLE_D90);
+  if (turn == 180) img = img.rot(VIPS_ANGLE_D180);
+  if (turn == 270) img = img.rot(VIPS_ANGLE_D270);
   if (img.width() > max_width) img = img.resize(static_cast<double>(max_width) / img.width());
   void* buf = nullptr;
   std::size_t size = 0;

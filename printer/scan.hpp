@@ -57,6 +57,12 @@ struct PageRead {
   // … or ours ("PA<version>:…") whose check value or fields are wrong (damaged, edited, or a
   // version this build does not read).
   bool damaged = false;
+  // Registration (registration.hpp): corner marks found where the codes say they must be; a code
+  // of the payload that does not sit in one of the page's code places by them (a piece of another
+  // sheet on top, a code pasted); one code only, and no marks to say where it sits.
+  int marks = 0;
+  bool misplaced = false, unplaced = false;
+  int turn = 0;  // clockwise degrees (0, 90, 180, 270) that bring the page upright, by its codes
 };
 PageRead read_page(const PageImage& page);
 // One view only (the cheapest): whether a page plainly carries codes, at a fraction of the cost.
@@ -67,8 +73,9 @@ PageRead quick_read(const PageImage& page);
 PageImage load_picture(const std::string& path, int max_width,
                        std::int64_t max_pixels = kDefaultMaxPixels);
 
-// The page as a JPEG to keep with the submission (width capped, grey, small).
-std::string page_jpeg(const PageImage& page, int max_width = 1400);
+// The page as a JPEG to keep with the submission (width capped, grey, small), turned clockwise by
+// `turn` degrees (PageRead::turn: upright).
+std::string page_jpeg(const PageImage& page, int max_width = 1400, int turn = 0);
 // A page image from encoded bytes (tests and the corpus tools).
 PageImage decode_image(const std::string& bytes);
 

@@ -383,6 +383,16 @@ void PaperWorker::read_page(std::int64_t batch, int position, const std::string&
     auto id = r.payload ? printer::decode_payload(*r.payload) : std::nullopt;
     if (r.disagree) {
       reason = "The two codes on the page name different pages.";
+    } else if (id && r.misplaced) {
+      reason =
+          "A code on this page is not where the page's corner marks say it must be: a piece of "
+          "another sheet lying on top, or a code cut out and pasted. Look at the page and file it "
+          "by hand.";
+    } else if (id && r.unplaced) {
+      reason =
+          "Only one code was read on this page, and the page's corner marks are not where that "
+          "code says they must be: the code may be on a piece of another sheet. Look at the page "
+          "and file it by hand, or scan it again whole.";
     } else if (!id && (r.damaged || (r.payload && !id))) {
       reason =
           "A Parta code was read on this page, but its check value is wrong: the code is "

@@ -77,23 +77,28 @@ def faint(img, strength):
     return Image.fromarray((255 - (255 - a) * strength).astype(np.uint8))
 
 
-def perspective(img, rng):
-    """A phone photo from above at an angle: the page a trapezoid on a grey table, light uneven."""
+def trapezoid(img, dst):
+    """The page's corners moved to `dst` (a phone held at an angle), on a grey table."""
     w, h = img.size
-    d = 0.08
     src = [(0, 0), (w, 0), (w, h), (0, h)]
-    dst = [(w * rng.uniform(0.02, d), h * rng.uniform(0.02, d)),
-           (w * (1 - rng.uniform(0.06, d + 0.04)), h * rng.uniform(0, d / 2)),
-           (w * (1 - rng.uniform(0.0, d / 2)), h * (1 - rng.uniform(0.02, d))),
-           (w * rng.uniform(0.06, d + 0.04), h * (1 - rng.uniform(0.0, d / 2)))]
     # PIL wants the inverse mapping: output point -> input point.
     m = []
     for (x, y), (u, v) in zip(dst, src):
         m.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
         m.append([0, 0, 0, x, y, 1, -v * x, -v * y])
     coeffs = np.linalg.solve(np.array(m), np.array([c for p in src for c in p], dtype=float))
-    out = img.transform((w, h), Image.PERSPECTIVE, coeffs, Image.BICUBIC, fillcolor=140)
-    a = np.asarray(out, dtype=np.float32)
+    return img.transform((w, h), Image.PERSPECTIVE, coeffs, Image.BICUBIC, fillcolor=140)
+
+
+def perspective(img, rng):
+    """A phone photo from above at an angle: the page a trapezoid on a grey table, light uneven."""
+    w, h = img.size
+    d = 0.08
+    dst = [(w * rng.uniform(0.02, d), h * rng.uniform(0.02, d)),
+           (w * (1 - rng.uniform(0.06, d + 0.04)), h * rng.uniform(0, d / 2)),
+           (w * (1 - rng.uniform(0.0, d / 2)), h * (1 - rng.uniform(0.02, d))),
+           (w * rng.uniform(0.06, d + 0.04), h * (1 - rng.uniform(0.0, d / 2)))]
+    a = np.asarray(trapezoid(img, dst), dtype=np.float32)
     gx = np.linspace(0.75, 1.05, w)[None, :] * np.linspace(0.9, 1.0, h)[:, None]
     return Image.fromarray(np.clip(a * gx, 0, 255).astype(np.uint8))
 

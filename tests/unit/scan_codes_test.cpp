@@ -93,7 +93,69 @@ TEST(ScanCodes, RealPacketPagesFaxedAreRead) {
     EXPECT_EQ(r.id->assignment, 1) << name;
     EXPECT_EQ(r.id->student, 25) << name;
     EXPECT_EQ(r.id->pages, 4) << name;
+    // Registered by its four corner marks, its codes where they must be.
+    EXPECT_EQ(r.marks, 4) << name;
+    EXPECT_FALSE(r.misplaced || r.unplaced) << name;
+    EXPECT_EQ(r.turn, 0) << name;
   }
+}
+
+std::string fixture(const char* name) {
+  std::ifstream in(std::string(PARTA_SOURCE_DIR) + "/tests/fixtures/scans/" + name,
+                   std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_FALSE(bytes.empty()) << name;
+  return bytes;
+}
+
+PageRead read_fixture(const char* name) { return read_page(decode_image(fixture(name))); }
+
+// A phone photo of student 25's answer page, its top code scribbled over, with student 26's sheet
+// lying on it, 26's code over 25's bottom one (tests/fixtures/scans/make_foreign.py). The one code
+// read is 26's: it used to be enough to file the page to 26. The marks that code promises are
+// not there (25's are elsewhere): the page is not filed on it.
+TEST(ScanRegistration, AnotherSheetsCornerOnTopIsNotFiledOn) {
+  auto r = read_fixture("foreign-corner-photo.jpg");
+  ASSERT_TRUE(r.id);
+  EXPECT_EQ(r.id->student, 26);
+  EXPECT_EQ(r.codes, 1);
+  EXPECT_LT(r.marks, 3);
+  EXPECT_TRUE(r.unplaced);
+}
+
+// Student 26's code cut out and glued on 25's page, 8 mm off its place; 25's own bottom code
+// scribbled over. 25's corner marks are found, and by them the code is not in a code's place.
+TEST(ScanRegistration, ACodeGluedOffItsPlaceIsMisplaced) {
+  auto r = read_fixture("pasted-code.jpg");
+  ASSERT_TRUE(r.id);
+  EXPECT_EQ(r.id->student, 26);
+  EXPECT_GE(r.marks, 3);
+  EXPECT_TRUE(r.misplaced);
+}
+
+// One code only, the page's own, in its place: filed; the page is scanned upside down and is
+// kept turned upright.
+TEST(ScanRegistration, OneOwnCodeInPlaceIsEnoughAndThePageTurnsUpright) {
+  auto r = read_fixture("own-code-upside-down.jpg");
+  ASSERT_TRUE(r.id);
+  EXPECT_EQ(r.id->student, 25);
+  EXPECT_EQ(r.codes, 1);
+  EXPECT_EQ(r.marks, 4);
+  EXPECT_FALSE(r.misplaced || r.unplaced || r.disagree);
+  EXPECT_EQ(r.turn, 180);
+  // The kept JPEG is upright: its codes read the right way up (the page's top code, scribbled
+  // over, is now at the top right; the readable one at the bottom left, upright).
+  auto kept = read_page(
+      decode_image(page_jpeg(decode_image(fixture("own-code-upside-down.jpg")), 1400, r.turn)));
+  ASSERT_TRUE(kept.id);
+  EXPECT_EQ(kept.turn, 0);
+}
+
+// A synthetic page with a code and no marks at all: read, but one code alone is not filed on.
+TEST(ScanRegistration, OneCodeWithoutMarksIsUnplaced) {
+  auto r = read_page(page_with({valid()}));
+  ASSERT_TRUE(r.id);
+  EXPECT_TRUE(r.unplaced);
 }
 
 }  // namespace
