@@ -72,7 +72,7 @@ constexpr const char* kBatchSelect =
     "(SELECT COUNT(*) FROM scan_pages s WHERE s.batch_id = b.id AND s.status = 'filed'), "
     "(SELECT COUNT(*) FROM scan_pages s WHERE s.batch_id = b.id AND s.status = 'review'), "
     "(SELECT COUNT(*) FROM scan_pages s WHERE s.batch_id = b.id AND s.status = 'duplicate'), "
-    "b.attempts "
+    "b.attempts, b.left_out "
     "FROM scan_batches b JOIN users u ON u.id = b.uploaded_by ";
 
 ScanBatch batch_from(const storage::Query& q) {
@@ -89,6 +89,12 @@ ScanBatch batch_from(const storage::Query& q) {
   b.review = static_cast<int>(q.integer(9));
   b.duplicates = static_cast<int>(q.integer(10));
   b.attempts = static_cast<int>(q.integer(11));
+  auto left_out = nlohmann::json::parse(q.text(12), nullptr, false);
+  if (left_out.is_array())
+    for (const auto& f : left_out)
+      if (f.is_object() && f.value("name", nlohmann::json()).is_string() &&
+          f.value("why", nlohmann::json()).is_string())
+        b.left_out.emplace_back(f["name"].get<std::string>(), f["why"].get<std::string>());
   return b;
 }
 
@@ -312,9 +318,13 @@ void record_return(storage::Connection& c, const Clock& clock, std::int64_t pack
 }
 
 std::int64_t create_batch(storage::Connection& c, const Clock& clock, std::int64_t by,
-                          const std::vector<ScanFile>& files) {
+                          const std::vector<ScanFile>& files,
+                          const std::vector<LeftOutFile>& left_out) {
+  auto names = nlohmann::json::array();
+  for (const auto& f : left_out) names.push_back({{"name", f.name}, {"why", f.why}});
   storage::Transaction tx(c);
-  c.run("INSERT INTO scan_batches (uploaded_by, created_at) VALUES (?1, ?2)", by, clock.now());
+  c.run("INSERT INTO scan_batches (uploaded_by, created_at, left_out) VALUES (?1, ?2, ?3)", by,
+        clock.now(), names.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   std::int64_t id = c.last_insert_id();
   int pos = 0;
   for (const auto& f : files)

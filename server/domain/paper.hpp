@@ -86,9 +86,15 @@ struct ScanBatch {
   std::string status, error, uploader;
   int pages = 0, done = 0, filed = 0, review = 0, duplicates = 0;
   int attempts = 0;  // tries at reading it (each claim counts one)
+  // Files of the upload that were not taken, each with why (an msgid).
+  std::vector<std::pair<std::string, std::string>> left_out;
 };
 struct ScanFile {
   std::string sha256, filename;
+};
+// A file of a scan upload that is not taken into its batch, and why (an msgid).
+struct LeftOutFile {
+  std::string name, why;
 };
 struct ScanPage {
   std::int64_t id = 0, batch_id = 0;
@@ -101,7 +107,8 @@ struct ScanPage {
 };
 
 std::int64_t create_batch(storage::Connection& c, const Clock& clock, std::int64_t by,
-                          const std::vector<ScanFile>& files);
+                          const std::vector<ScanFile>& files,
+                          const std::vector<LeftOutFile>& left_out = {});
 std::optional<ScanBatch> find_batch(storage::Connection& c, std::int64_t id);
 std::vector<ScanBatch> recent_batches(storage::Connection& c, std::size_t limit);
 std::vector<ScanFile> batch_files(storage::Connection& c, std::int64_t batch);

@@ -1045,6 +1045,12 @@ CREATE TABLE clock_offers (
   source TEXT NOT NULL
 );
 )sql",
+    // 23 (issue 18): a scan batch keeps the files it could read and names those it left out (a
+    // HEIC photo, an empty file, a document that is not a scan), each with its reason: one bad
+    // file no longer refuses the whole upload. JSON: [{"name": "IMG_1.HEIC", "why": msgid}].
+    R"sql(
+ALTER TABLE scan_batches ADD COLUMN left_out TEXT NOT NULL DEFAULT '[]';
+)sql",
 };
 
 }  // namespace

@@ -16,6 +16,7 @@
 #include "domain/school.hpp"
 #include "web/static_assets.hpp"
 #include "web/templates.hpp"
+#include "web/time_format.hpp"
 #include "web/view_data.hpp"
 
 namespace parta::web {
@@ -210,6 +211,13 @@ http::Response App::render_error(const http::Request& req, int status, const std
   } catch (const std::exception&) {
     // An error page for a bad token still renders, as an anonymous page.
   }
+  // A refused upload says how much may be sent and what to do with a larger pile.
+  if (status == 413 && msgid == "The file or form is too large.")
+    text = Catalogue::instance().format(
+        lang, domain::Message{"The file or form is too large: at most {limit} can be sent at "
+                              "once. Send a larger pile of scans or photos in several parts, or "
+                              "make the photos smaller.",
+                              {{"limit", format_size(lang, settings.max_upload)}}});
   mstch::map data{{"status", std::to_string(status)}, {"message", text}};
   if (status == 401 || status == 403) data["signin"] = !ctx.user.has_value();
   const char* title = status == 404 ? "Page not found" : status >= 500 ? "Server error" : "Error";

@@ -93,16 +93,73 @@ std::string file_head(const http::UploadedFile& f) {
   return std::string(buf, n);
 }
 
-}  // namespace
+// Moves the request's files into the blob store (the request owns their temp files; taking one
+// is the only change made to it).
+std::vector<domain::FileRef> store(Ctx& ctx, const std::vector<http::UploadedFile*>& chosen) {
+  if (!ctx.blobs) throw std::runtime_error("no blob store");
+  std::vector<domain::FileRef> out;
+  for (auto* f : chosen) {
+    content::BlobInfo info;
+    if (f->temp_path.empty()) {
+      info = ctx.blobs->put(f->data);
+    } else {
+      std::string path = f->release_temp();
+      info = ctx.blobs->adopt(path);
+    }
+    out.push_back({0, info.sha256, f->filename, f->content_type, info.size});
+  }
+  return out;
+}
 
-std::vector<domain::FileRef> take_uploads(Ctx& ctx, const char* field_name, std::string* error) {
+// The files of a form field, without the browser's "no file chosen" part.
+std::vector<http::UploadedFile*> field_files(Ctx& ctx, const char* field_name) {
   std::vector<http::UploadedFile*> chosen;
-  // The request owns the temp files; taking one into the store is the only change made to it.
   for (auto& f : const_cast<http::Form&>(ctx.req.form()).files) {
     if (f.field != field_name) continue;
-    if (f.size == 0 && f.filename.empty()) continue;  // the browser's "no file chosen"
+    if (f.size == 0 && f.filename.empty()) continue;
     chosen.push_back(&f);
   }
+  return chosen;
+}
+
+}  // namespace
+
+std::vector<domain::FileRef> take_scans(Ctx& ctx, const char* field_name,
+                                        std::vector<domain::LeftOutFile>* left_out) {
+  std::vector<http::UploadedFile*> taken;
+  for (auto* f : field_files(ctx, field_name)) {
+    std::string name = f->filename.empty() ? "?" : f->filename;
+    std::string head = file_head(*f);
+    auto starts = [&](std::string_view magic) { return head.compare(0, magic.size(), magic) == 0; };
+    // HEIF/HEIC: an ISO media file ("....ftyp") of an image brand (iPhones take photos so).
+    std::string brand =
+        head.size() >= 12 && head.compare(4, 4, "ftyp") == 0 ? head.substr(8, 4) : std::string();
+    if (f->size == 0) {
+      left_out->push_back({name, "The file is empty."});
+    } else if (starts("%PDF-")) {
+      f->content_type = "application/pdf";
+      taken.push_back(f);
+    } else if (starts("\xFF\xD8\xFF")) {
+      f->content_type = "image/jpeg";
+      taken.push_back(f);
+    } else if (starts("\x89PNG\r\n\x1a\n")) {
+      f->content_type = "image/png";
+      taken.push_back(f);
+    } else if (brand == "heic" || brand == "heix" || brand == "hevc" || brand == "heim" ||
+               brand == "heis" || brand == "mif1" || brand == "msf1" || brand == "avif") {
+      left_out->push_back({name,
+                           "A HEIC photo (the iPhone's format) cannot be read here. On the "
+                           "iPhone choose Settings → Camera → Formats → Most Compatible, or send "
+                           "the photo as JPEG, and upload it again."});
+    } else {
+      left_out->push_back({name, "Not a PDF, JPEG or PNG: send scans as PDF, photos as JPEG."});
+    }
+  }
+  return store(ctx, taken);
+}
+
+std::vector<domain::FileRef> take_uploads(Ctx& ctx, const char* field_name, std::string* error) {
+  std::vector<http::UploadedFile*> chosen = field_files(ctx, field_name);
   for (auto* f : chosen) {
     std::string shown = f->filename.empty() ? "?" : f->filename;
     if (f->size == 0) {
@@ -124,19 +181,7 @@ std::vector<domain::FileRef> take_uploads(Ctx& ctx, const char* field_name, std:
     }
     f->content_type = type;
   }
-  if (!ctx.blobs) throw std::runtime_error("no blob store");
-  std::vector<domain::FileRef> out;
-  for (auto* f : chosen) {
-    content::BlobInfo info;
-    if (f->temp_path.empty()) {
-      info = ctx.blobs->put(f->data);
-    } else {
-      std::string path = f->release_temp();
-      info = ctx.blobs->adopt(path);
-    }
-    out.push_back({0, info.sha256, f->filename, f->content_type, info.size});
-  }
-  return out;
+  return store(ctx, chosen);
 }
 
 }  // namespace parta::web

@@ -211,6 +211,7 @@ http::Response hub_page(Ctx& ctx, const std::string& error, int status) {
                   {"has_batches", !batches.empty()},
                   {"review", std::to_string(review_queue(ctx, 100).size())},
                   {"is_admin", ctx.me().role == Role::admin}};
+  if (ctx.settings) data["max_upload"] = format_size(ctx.lang, ctx.settings->max_upload);
   // Login cards are made on a class's page: the classes this user runs.
   mstch::array card_classes;
   for (const auto& k : ctx.me().role == Role::admin ? domain::list_classes(ctx.db)
@@ -331,22 +332,22 @@ void register_paper_views(App& app) {
 
   // Scans: the upload returns at once; the worker reads the pages.
   app.route("POST", "/paper/scans", kStaff, [](Ctx& ctx) {
-    std::string error;
-    auto files = take_uploads(ctx, "scans", &error);
-    if (!error.empty()) return hub_page(ctx, error, 422);
-    if (files.empty()) return hub_page(ctx, ctx.tr("Choose the scanned PDF or the photos."), 422);
+    std::vector<domain::LeftOutFile> left_out;
+    auto files = take_scans(ctx, "scans", &left_out);
+    if (files.empty()) {
+      if (left_out.empty())
+        return hub_page(ctx, ctx.tr("Choose the scanned PDF or the photos."), 422);
+      std::string names;
+      for (const auto& f : left_out)
+        names += (names.empty() ? "" : " ") + f.name + ": " + ctx.tr(f.why);
+      return hub_page(ctx, names, 422);
+    }
     std::vector<domain::ScanFile> scans;
     for (const auto& f : files) {
-      if (f.content_type != "application/pdf" && f.content_type != "image/jpeg" &&
-          f.content_type != "image/png")
-        return hub_page(
-            ctx,
-            ctx.tr(domain::Message{"{name}: send a PDF, JPEG or PNG.", {{"name", f.filename}}}),
-            422);
       domain::record_blob(ctx.db, ctx.clock, f.sha256, f.size);
       scans.push_back(domain::ScanFile{f.sha256, f.filename});
     }
-    auto id = domain::create_batch(ctx.db, ctx.clock, ctx.me().id, scans);
+    auto id = domain::create_batch(ctx.db, ctx.clock, ctx.me().id, scans, left_out);
     if (ctx.settings && ctx.settings->wake_paper) ctx.settings->wake_paper();
     return http::Response::redirect("/paper/scans/" + std::to_string(id));
   });
@@ -378,6 +379,11 @@ void register_paper_views(App& app) {
                     {"review", std::to_string(b->review)},
                     {"duplicates", std::to_string(b->duplicates)},
                     {"pages", pages}};
+    mstch::array left_out;
+    for (const auto& [name, why] : b->left_out)
+      left_out.push_back(mstch::map{{"name", name}, {"why", ctx.tr(why)}});
+    data["left_out"] = left_out;
+    data["some_left_out"] = !left_out.empty();
     if (working) data["refresh"] = std::string(kRefreshSeconds);
     return page(ctx, "paper_scan", std::move(data), "Scanned pages");
   });

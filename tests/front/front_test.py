@@ -274,6 +274,8 @@ def main():
             status, body = 0, b""
         check(status == 413 and "Слишком большой файл" in body.decode() and b"too large" in body,
               f"a body over max_upload_mb: the front's 413, in Russian and English ({status})")
+        check("не больше 1 МБ" in body.decode() and b"at most 1 MB" in body,
+              "the front's 413 says the limit partad.conf sets (1 MB) and how to send more")
 
         async def sign_in_flood(src, n):
             statuses = []

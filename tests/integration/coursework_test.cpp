@@ -245,6 +245,9 @@ TEST(CourseworkLimits, OversizeUploadIs413AndNothingKept) {
                         {{"files", "video.mp4", "video/mp4", std::string(2 * 1024 * 1024, 'v')}});
   EXPECT_EQ(big.status, 413);
   EXPECT_NE(big.body.find("слишком большие"), std::string::npos);
+  // It says how much may be sent at once, and what to do with a larger pile.
+  EXPECT_NE(big.body.find("не больше 1,0\xc2\xa0МБ"), std::string::npos);
+  EXPECT_NE(big.body.find("в несколько приёмов"), std::string::npos);
   EXPECT_EQ(count_files(server.data_dir() + "/tmp"), 0);
   EXPECT_EQ(count_files(server.data_dir() + "/blobs"), blobs_before);
   EXPECT_EQ(teacher.get("/assignments").body.find("Большой файл"), std::string::npos);

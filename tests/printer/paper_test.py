@@ -132,6 +132,33 @@ def main():
         check(count(done, "подшито") == 0 and count(done, "уже подшито") == pages,
               "the same scan again files nothing twice")
 
+        # A pile with a HEIC photo (an iPhone's, made by libheif) and an empty file: the good file
+        # is read, the other two are named with why; a pile of only bad files stores nothing.
+        fixtures = os.path.join(HERE, "..", "fixtures", "scans")
+        heic = open(os.path.join(fixtures, "IMG_0412.HEIC"), "rb").read()
+        _, _, url = teacher.upload("/paper/scans", {},
+                                   [("scans", "scan.pdf", "application/pdf", open(combined, "rb").read()),
+                                    ("scans", "IMG_0412.HEIC", "image/heic", heic),
+                                    ("scans", "пусто.jpg", "image/jpeg", b"")])
+        done = wait_for(lambda: (lambda b: b if "refresh" not in b else None)(
+            teacher.get(url.replace(base, ""))), "the mixed pile read")
+        check(count(done, "уже подшито") == pages and "IMG_0412.HEIC" in done and
+              "Фото в формате HEIC" in done and "пусто.jpg" in done and "Файл пустой" in done,
+              "a pile with a HEIC photo and an empty file: the PDF read, the other two named")
+        status, body, _ = teacher.upload("/paper/scans", {},
+                                         [("scans", "IMG_0412.HEIC", "image/heic", heic)],
+                                         refusal_ok=True)
+        check(status == 422 and "IMG_0412.HEIC" in body and "Наиболее совместимый" in body,
+              f"a HEIC photo alone is refused with its name and what to do ({status})")
+        # Another student's code on a piece of a sheet lying over this page: not filed on it.
+        _, _, url = teacher.upload("/paper/scans", {}, [
+            ("scans", "photo.jpg", "image/jpeg",
+             open(os.path.join(fixtures, "foreign-corner-photo.jpg"), "rb").read())])
+        done = wait_for(lambda: (lambda b: b if "refresh" not in b else None)(
+            teacher.get(url.replace(base, ""))), "the photo with a foreign corner read")
+        check(count(done, "на проверку") == 1 and "угловых меток нет там" in done,
+              "a page whose one code lies on a piece of another sheet goes to review, saying so")
+
         # Power cut while a batch is being read: after the restart it is read again from the
         # start, and nothing is filed twice.
         _, _, url = teacher.upload("/paper/scans", {},
