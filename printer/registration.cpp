@@ -229,6 +229,51 @@ std::optional<Homography> Homography::affine(const Point* from, const Point* to,
   return out;
 }
 
+std::optional<Homography> Homography::fit(const Point* from, const Point* to, std::size_t n) {
+  if (n < 4) return std::nullopt;
+  // Both sets moved to their centroid and scaled to a mean distance of √2 (Hartley), so the
+  // normal equations are well conditioned; the map is taken back to pixels after.
+  auto normalise = [n](const Point* p, std::array<double, 3>& t) {
+    double cx = 0, cy = 0, d = 0;
+    for (std::size_t i = 0; i < n; ++i) cx += p[i].x / n, cy += p[i].y / n;
+    for (std::size_t i = 0; i < n; ++i) d += std::hypot(p[i].x - cx, p[i].y - cy) / n;
+    t = {d > 0 ? std::sqrt(2.0) / d : 1, cx, cy};  // scale, then the centre
+  };
+  std::array<double, 3> tf{}, tt{};
+  normalise(from, tf);
+  normalise(to, tt);
+  std::array<std::array<double, 9>, 8> ata{};
+  for (std::size_t i = 0; i < n; ++i) {
+    double x = (from[i].x - tf[1]) * tf[0], y = (from[i].y - tf[2]) * tf[0];
+    double u = (to[i].x - tt[1]) * tt[0], v = (to[i].y - tt[2]) * tt[0];
+    const std::array<double, 9> rows[2] = {{x, y, 1, 0, 0, 0, -u * x, -u * y, u},
+                                           {0, 0, 0, x, y, 1, -v * x, -v * y, v}};
+    for (const auto& r : rows)
+      for (std::size_t a = 0; a < 8; ++a)
+        for (std::size_t b = 0; b < 9; ++b) ata[a][b] += r[a] * r[b];
+  }
+  auto h = solve<8>(ata);
+  if (!h) return std::nullopt;
+  // pixels = T_to⁻¹ · Hn · T_from
+  const auto& m = *h;
+  const double s = tf[0], a = tf[1], b = tf[2], k = 1 / tt[0], c = tt[1], d = tt[2];
+  std::array<double, 9> hn = {m[0], m[1], m[2], m[3], m[4], m[5], m[6], m[7], 1};
+  std::array<double, 9> from_t = {s, 0, -s * a, 0, s, -s * b, 0, 0, 1};
+  std::array<double, 9> to_inv = {k, 0, c, 0, k, d, 0, 0, 1};
+  auto mul = [](const std::array<double, 9>& p, const std::array<double, 9>& q) {
+    std::array<double, 9> r{};
+    for (std::size_t i = 0; i < 3; ++i)
+      for (std::size_t j = 0; j < 3; ++j)
+        for (std::size_t l = 0; l < 3; ++l) r[i * 3 + j] += p[i * 3 + l] * q[l * 3 + j];
+    return r;
+  };
+  Homography out;
+  out.h_ = mul(to_inv, mul(hn, from_t));
+  if (std::abs(out.h_[8]) < 1e-15) return std::nullopt;
+  for (double& v : out.h_) v /= out.h_[8];
+  return out;
+}
+
 Point Homography::operator()(Point p) const {
   double w = h_[6] * p.x + h_[7] * p.y + h_[8];
   if (std::abs(w) < 1e-12) w = 1e-12;
@@ -280,21 +325,37 @@ Registration register_page(const PageImage& image, const std::vector<Quad>& code
       Point code_at = centre(q);
       std::array<std::optional<Point>, 4> found;
       int n = 0;
-      for (std::size_t k = 0; k < 4; ++k) {
-        Point at = (*guess)(marks[k]);
-        double half = G::kMarkSide / 2;
-        double side = (distance((*guess)({marks[k].x - half, marks[k].y}),
-                                (*guess)({marks[k].x + half, marks[k].y})) +
-                       distance((*guess)({marks[k].x, marks[k].y - half}),
-                                (*guess)({marks[k].x, marks[k].y + half}))) /
-                      2;
-        if (!(side > 3) || side > 400) continue;
-        // The map from a code is least sure far from it (a photo's perspective).
-        double radius = 1.5 * side + 0.06 * distance(at, code_at);
-        if (at.x < -side || at.y < -side || at.x > image.width + side || at.y > image.height + side)
-          continue;
-        found[k] = find_mark(image, *guess, marks[k], at, side, radius);
-        if (found[k]) ++n;
+      // The marks not found yet, where `map` puts them; `spread`: how unsure the map is, per
+      // pixel of distance from the code.
+      auto search = [&](const Homography& map, double spread) {
+        for (std::size_t k = 0; k < 4; ++k) {
+          if (found[k]) continue;
+          Point at = map(marks[k]);
+          double half = G::kMarkSide / 2;
+          double side = (distance(map({marks[k].x - half, marks[k].y}),
+                                  map({marks[k].x + half, marks[k].y})) +
+                         distance(map({marks[k].x, marks[k].y - half}),
+                                  map({marks[k].x, marks[k].y + half}))) /
+                        2;
+          if (!(side > 3) || side > 400) continue;
+          double radius = 1.5 * side + spread * distance(at, code_at);
+          if (at.x < -side || at.y < -side || at.x > image.width + side ||
+              at.y > image.height + side)
+            continue;
+          found[k] = find_mark(image, map, marks[k], at, side, radius);
+          if (found[k]) ++n;
+        }
+      };
+      // The map from a code is least sure far from it (a photo's perspective) ...
+      search(*guess, 0.06);
+      if (n >= 2 && n < 4) {
+        // ... the marks found and the code's corners together say the perspective: the others
+        // are looked for again where they say.
+        std::vector<Point> from(printed.begin(), printed.end()), to(q.begin(), q.end());
+        for (std::size_t k = 0; k < 4; ++k)
+          if (found[k]) from.push_back(marks[k]), to.push_back(*found[k]);
+        if (auto better = Homography::fit(from.data(), to.data(), from.size()))
+          search(*better, 0.02);
       }
       if (n > best_n) {
         best_n = n;

@@ -29,6 +29,8 @@ class Homography {
   // code's corners, whose small span would make a projective map's far parts guesswork, or from
   // three corner marks.
   static std::optional<Homography> affine(const Point* from, const Point* to, std::size_t n);
+  // The projective map nearest to taking `from[i]` to `to[i]` (least squares, n ≥ 4 pairs).
+  static std::optional<Homography> fit(const Point* from, const Point* to, std::size_t n);
   Point operator()(Point p) const;
   std::optional<Homography> inverse() const;
 

@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "browser"))
 from common import Staff, start_partad  # noqa: E402
 
 import numpy as np  # noqa: E402
-from PIL import Image, ImageFilter  # noqa: E402
+from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
 
 STUDENTS = 30
 
@@ -77,6 +77,36 @@ def faint(img, strength):
     return Image.fromarray((255 - (255 - a) * strength).astype(np.uint8))
 
 
+MM = 300 / 25.4  # pixels a millimetre on the 300 dpi pages
+TOP = (210 - 15 - 22, 15, 210 - 15, 15 + 22)  # the top right code's box, mm
+BOTTOM = (15, 297 - 15 - 22, 15 + 22, 297 - 15)
+
+
+def scribble(img, box_mm, seed):
+    """A pen scribbled over a region until a code there cannot be read."""
+    img = img.copy()
+    d = ImageDraw.Draw(img)
+    x0, y0, x1, y1 = [v * MM for v in box_mm]
+    r = random.Random(seed)
+    for _ in range(60):
+        d.line([(r.uniform(x0, x1), r.uniform(y0, y1)), (r.uniform(x0, x1), r.uniform(y0, y1))],
+               fill=20, width=14)
+    return img
+
+
+def sheet_on_top(img, other):
+    """Another sheet lying on the page, its top right corner (code and mark) over the page's
+    bottom code."""
+    img = img.copy()
+    w, h = img.size
+    cw, ch = int(w * 0.40), int(h * 0.22)
+    corner = other.crop((w - cw, 0, w, ch)).rotate(4, resample=Image.BICUBIC, expand=True,
+                                                   fillcolor=0)
+    mask = Image.new("L", (cw, ch), 255).rotate(4, resample=Image.BICUBIC, expand=True)
+    img.paste(corner, (int(-0.05 * w), int(h * 0.80)), mask)
+    return img
+
+
 def trapezoid(img, dst):
     """The page's corners moved to `dst` (a phone held at an angle), on a grey table."""
     w, h = img.size
@@ -116,6 +146,10 @@ def variants(rng):
         "faint-toner-150dpi": lambda p: jpeg(faint(at_dpi(p, 150), 0.4), 60),
         "phone-photo": lambda p: jpeg(perspective(at_dpi(p, 160), rng), 70),
         "fax-100dpi-1bit": fax,
+        # Its own top code scribbled over, the next student's sheet lying on its bottom code:
+        # the one code read is the other student's. Right: to review; wrong: filed to him.
+        "sheet-on-top-photo": lambda p, other: jpeg(perspective(at_dpi(
+            sheet_on_top(scribble(p, TOP, 1), other), 160), rng), 70),
     }
 
 
@@ -189,7 +223,11 @@ def main():
             files = []
             for i in keep:
                 img = Image.open(os.path.join(tmp, clean[i])).convert("L")
-                data = make(img)
+                if make.__code__.co_argcount == 2:  # the same page of the next packet on top
+                    other = (i + per) % len(clean)
+                    data = make(img, Image.open(os.path.join(tmp, clean[other])).convert("L"))
+                else:
+                    data = make(img)
                 png = data[:4] == b"\x89PNG"
                 files.append(("scans", f"{name}-{i:04d}." + ("png" if png else "jpg"),
                               "image/png" if png else "image/jpeg", data))
@@ -215,8 +253,13 @@ def main():
                 if not m or m.group(1) != names[i // per] or int(m.group(2)) != i % per + 1:
                     wrong += 1
             results.append((name, len(files), filed, wrong, took))
+            reasons = {}
+            for _, status, what in rows:
+                if status == "на проверку":
+                    reasons[what[:60]] = reasons.get(what[:60], 0) + 1
             print(f"{name:22s} {len(files):4d} pages  filed {filed:4d} ({100 * filed / len(files):5.1f}%)"
-                  f"  wrong {wrong}  {len(files) / took:5.1f} pages/s")
+                  f"  wrong {wrong}  {len(files) / took:5.1f} pages/s"
+                  + "".join(f"\n    review ×{n}: {r}…" for r, n in reasons.items()))
         total = sum(r[1] for r in results)
         print(f"all: {sum(r[2] for r in results)}/{total} filed "
               f"({100 * sum(r[2] for r in results) / total:.2f}%), wrong {sum(r[3] for r in results)}, "
