@@ -28,6 +28,9 @@ void init_vips() {
   std::call_once(once, [] {
     if (VIPS_INIT("parta")) throw std::runtime_error("libvips does not start");
     vips_concurrency_set(1);  // intake runs its own workers
+    // One job a process, each image used once: libvips' operation cache would only keep a
+    // rendered PDF page (and its copies) alive beside the ones in use.
+    vips_cache_set_max(0);
     // Scans come from anyone's phone: no loader that libvips does not consider safe for
     // untrusted input, and of those only the three formats the upload accepts.
     vips_block_untrusted_set(TRUE);
