@@ -24,7 +24,7 @@ UI_SOURCES = ["server/web/*.cpp", "server/web/app.hpp", "server/http/errors.hpp"
               "server/domain/box_clock.cpp",
               "server/sync/engine.cpp", "server/sync/identity.cpp", "server/sync/records.cpp",
               "server/app/admin_commands.cpp", "server/app/usb_exchange.cpp",
-              "content/zim.cpp", "server/domain/zim_library.cpp", "server/domain/quiz.cpp"]
+              "content/zim.cpp", "server/domain/zim_library.cpp", "server/domain/quiz.cpp", "server/domain/quiz_store.cpp"]
 # Literals that look like text but are protocol or data, not UI.
 IGNORE = {"Cache-Control", "ETag", "Content-Encoding", "Vary", "Location", "Set-Cookie",
           "Bearer ", "English", "Accept-Encoding", "Content-Disposition", "Content-Type",

@@ -180,10 +180,10 @@ class Parser {
  public:
   explicit Parser(csv::Problems& problems) : problems_(problems) {}
 
-  std::optional<Question> question(const Block& b) {
+  std::optional<QuizQuestion> question(const Block& b) {
     line_ = b.line;
     std::string_view s = b.text;
-    Question q;
+    QuizQuestion q;
     q.points = b.points;
     if (s.substr(0, 2) == "::") {
       auto end = s.find("::", 2);
@@ -225,7 +225,7 @@ class Parser {
   }
 
  private:
-  std::optional<Question> fail(const char* msgid) {
+  std::optional<QuizQuestion> fail(const char* msgid) {
     problems_.add(msgid, {{"line", std::to_string(line_)}});
     return std::nullopt;
   }
@@ -234,16 +234,16 @@ class Parser {
     return false;
   }
 
-  bool answers(const std::string& a, Question& q) {
+  bool answers(const std::string& a, QuizQuestion& q) {
     if (a.empty()) {
-      q.kind = QuestionKind::open;
+      q.kind = QuizKind::open;
       return true;
     }
     std::string head = a.substr(0, find_plain(a, '#'));
     std::string flag = trim(head);
     if (flag == "T" || flag == "TRUE" || flag == "F" || flag == "FALSE") {
       bool yes = flag[0] == 'T';
-      q.kind = QuestionKind::single;
+      q.kind = QuizKind::single;
       q.true_false = true;
       q.choices = {{"true", yes ? 1.0 : 0.0, ""}, {"false", yes ? 0.0 : 1.0, ""}};
       return true;
@@ -293,11 +293,11 @@ class Parser {
       q.choices.push_back({text, *w, feedback});
     }
     if (only_right) {
-      q.kind = QuestionKind::short_answer;
+      q.kind = QuizKind::short_answer;
       return true;
     }
     if (weighted_wrong) {
-      q.kind = QuestionKind::multiple;
+      q.kind = QuizKind::multiple;
       return true;
     }
     if (right != 1)
@@ -305,12 +305,12 @@ class Parser {
           "Line {line}: A single-choice question has one right answer (=); for several right "
           "answers give "
           "each a weight: ~%50%.");
-    q.kind = QuestionKind::single;
+    q.kind = QuizKind::single;
     return true;
   }
 
-  bool numbers(std::string a, Question& q) {
-    q.kind = QuestionKind::number;
+  bool numbers(std::string a, QuizQuestion& q) {
+    q.kind = QuizKind::number;
     a = trim(a);
     std::vector<std::string> parts;
     if (!a.empty() && a[0] == '=') {
@@ -329,7 +329,7 @@ class Parser {
       auto w = take_weight(p, 1.0);
       if (!w) return bad("Line {line}: A weight is written %50% (percent, from -100 to 100).");
       std::string value = p.substr(0, find_plain(p, '#'));
-      NumberAnswer n;
+      QuizNumber n;
       n.weight = *w;
       auto dots = value.find("..");
       auto colon = find_plain(value, ':');
@@ -370,26 +370,26 @@ std::string format_weight(double w) { return "%" + format_number(w * 100) + "%";
 
 }  // namespace
 
-const char* question_kind_code(QuestionKind k) {
+const char* quiz_kind_code(QuizKind k) {
   switch (k) {
-    case QuestionKind::single:
+    case QuizKind::single:
       return "single";
-    case QuestionKind::multiple:
+    case QuizKind::multiple:
       return "multiple";
-    case QuestionKind::number:
+    case QuizKind::number:
       return "number";
-    case QuestionKind::short_answer:
+    case QuizKind::short_answer:
       return "short";
-    case QuestionKind::open:
+    case QuizKind::open:
       return "open";
   }
   return "open";
 }
 
-std::optional<QuestionKind> parse_question_kind(std::string_view s) {
-  for (auto k : {QuestionKind::single, QuestionKind::multiple, QuestionKind::number,
-                 QuestionKind::short_answer, QuestionKind::open})
-    if (s == question_kind_code(k)) return k;
+std::optional<QuizKind> parse_quiz_kind(std::string_view s) {
+  for (auto k : {QuizKind::single, QuizKind::multiple, QuizKind::number, QuizKind::short_answer,
+                 QuizKind::open})
+    if (s == quiz_kind_code(k)) return k;
   return std::nullopt;
 }
 
@@ -464,26 +464,26 @@ GiftParse parse_gift(std::string_view bytes) {
   return out;
 }
 
-std::string to_gift(const std::vector<Question>& questions) {
+std::string to_gift(const std::vector<QuizQuestion>& questions) {
   std::string out;
   for (const auto& q : questions) {
     if (q.points != 1) out += "// points: " + format_number(q.points) + "\n";
     if (!q.title.empty()) out += "::" + escape(q.title) + "::";
     out += escape(q.text) + " {";
     switch (q.kind) {
-      case QuestionKind::open:
+      case QuizKind::open:
         break;
-      case QuestionKind::single:
+      case QuizKind::single:
         if (q.true_false && q.choices.size() == 2) {
           out += q.choices[0].weight > 0 ? "TRUE" : "FALSE";
           break;
         }
         [[fallthrough]];
-      case QuestionKind::multiple:
+      case QuizKind::multiple:
         for (const auto& c : q.choices) {
           // In a single choice every answer worth something was written with '=' (a '~' worth
           // something makes a multiple choice).
-          bool right = q.kind == QuestionKind::single && c.weight > 0;
+          bool right = q.kind == QuizKind::single && c.weight > 0;
           out += "\n  ";
           out += right ? "=" : "~";
           if (right ? c.weight != 1 : c.weight != 0) out += format_weight(c.weight);
@@ -492,7 +492,7 @@ std::string to_gift(const std::vector<Question>& questions) {
         }
         out += "\n";
         break;
-      case QuestionKind::short_answer:
+      case QuizKind::short_answer:
         for (const auto& c : q.choices) {
           out += "\n  =";
           if (c.weight != 1) out += format_weight(c.weight);
@@ -501,7 +501,7 @@ std::string to_gift(const std::vector<Question>& questions) {
         }
         out += "\n";
         break;
-      case QuestionKind::number:
+      case QuizKind::number:
         out += "#";
         for (const auto& n : q.numbers) {
           if (q.numbers.size() > 1) out += "\n  =";
@@ -530,13 +530,13 @@ std::optional<double> parse_typed_number(std::string_view s) {
   return parse_double(t);
 }
 
-std::optional<double> mark_answer(const Question& q, std::string_view answer) {
+std::optional<double> mark_answer(const QuizQuestion& q, std::string_view answer) {
   auto clamp = [](double v) { return std::clamp(v, 0.0, 1.0); };
   switch (q.kind) {
-    case QuestionKind::open:
+    case QuizKind::open:
       return std::nullopt;
-    case QuestionKind::single:
-    case QuestionKind::multiple: {
+    case QuizKind::single:
+    case QuizKind::multiple: {
       std::set<std::size_t> chosen;
       std::string_view rest = answer;
       while (!rest.empty()) {
@@ -548,12 +548,12 @@ std::optional<double> mark_answer(const Question& q, std::string_view answer) {
           chosen.insert(i);
         rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
       }
-      if (q.kind == QuestionKind::single && chosen.size() != 1) return 0.0;
+      if (q.kind == QuizKind::single && chosen.size() != 1) return 0.0;
       double sum = 0;
       for (auto i : chosen) sum += q.choices[i].weight;
       return clamp(sum);
     }
-    case QuestionKind::number: {
+    case QuizKind::number: {
       auto v = parse_typed_number(answer);
       if (!v) return 0.0;
       double best = 0;
@@ -562,7 +562,7 @@ std::optional<double> mark_answer(const Question& q, std::string_view answer) {
           best = std::max(best, n.weight);
       return clamp(best);
     }
-    case QuestionKind::short_answer: {
+    case QuizKind::short_answer: {
       std::string given = csv::fold_case(answer);
       double best = 0;
       for (const auto& c : q.choices)
@@ -580,6 +580,15 @@ int scale_mark(const MarkScale& s, double percent) {
   if (p >= s.four) return 4;
   if (p >= s.three) return 3;
   return 2;
+}
+
+std::string points_text(double v, char decimal) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", std::round(v * 100) / 100);
+  std::string s = buf;
+  for (char& ch : s)
+    if (ch == '.') ch = decimal;
+  return s;
 }
 
 }  // namespace parta::domain

@@ -26,30 +26,31 @@
 
 namespace parta::domain {
 
-enum class QuestionKind { single, multiple, number, short_answer, open };
-const char* question_kind_code(QuestionKind k);
-std::optional<QuestionKind> parse_question_kind(std::string_view s);
+enum class QuizKind { single, multiple, number, short_answer, open };
+const char* quiz_kind_code(QuizKind k);
+std::optional<QuizKind> parse_quiz_kind(std::string_view s);
 
-struct Choice {
+struct QuizChoice {
   std::string text;
   double weight = 0;  // the share of the question's points it gives (1 = right; may be < 0)
   std::string feedback;
-  bool operator==(const Choice&) const = default;
+  bool operator==(const QuizChoice&) const = default;
 };
-struct NumberAnswer {
+struct QuizNumber {
   double value = 0, tolerance = 0;
   double weight = 1;
-  bool operator==(const NumberAnswer&) const = default;
+  bool operator==(const QuizNumber&) const = default;
 };
 
-struct Question {
-  QuestionKind kind = QuestionKind::open;
+struct QuizQuestion {
+  QuizKind kind = QuizKind::open;
   std::string title, text;
-  bool true_false = false;      // a single choice of "true" and "false" (shown translated)
-  std::vector<Choice> choices;  // single, multiple: the options; short_answer: accepted spellings
-  std::vector<NumberAnswer> numbers;
+  bool true_false = false;  // a single choice of "true" and "false" (shown translated)
+  std::vector<QuizChoice>
+      choices;  // single, multiple: the options; short_answer: accepted spellings
+  std::vector<QuizNumber> numbers;
   double points = 1;
-  bool operator==(const Question&) const = default;
+  bool operator==(const QuizQuestion&) const = default;
 };
 
 inline constexpr std::size_t kMaxQuestions = 200;
@@ -57,19 +58,19 @@ inline constexpr std::size_t kMaxChoices = 26;
 inline constexpr std::size_t kMaxGiftBytes = 2 << 20;
 
 struct GiftParse {
-  std::vector<Question> questions;
+  std::vector<QuizQuestion> questions;
   std::vector<Message> errors;  // each names its line; all or nothing: no questions with errors
   bool ok() const { return errors.empty(); }
 };
 // Any bytes (UTF-8 or Windows-1251): questions, or the problems found with their lines.
 GiftParse parse_gift(std::string_view bytes);
 // The questions as GIFT that parse_gift reads back to the same questions.
-std::string to_gift(const std::vector<Question>& questions);
+std::string to_gift(const std::vector<QuizQuestion>& questions);
 
 // One answer marked: the share of the question's points it earns (0..1), or nullopt when a
 // person must decide (an open answer). `answer`: the option numbers chosen (0-based, as text
 // "0,2") for single/multiple; the typed text for number and short_answer.
-std::optional<double> mark_answer(const Question& q, std::string_view answer);
+std::optional<double> mark_answer(const QuizQuestion& q, std::string_view answer);
 // A number as people type it: "3,14", " -2.5 ", "1 000"; nullopt when it is not one.
 std::optional<double> parse_typed_number(std::string_view s);
 
@@ -79,5 +80,7 @@ struct MarkScale {
   bool valid() const { return 0 < three && three < four && four < five && five <= 100; }
 };
 int scale_mark(const MarkScale& s, double percent);
+// Points as people read them: "7", "7,5" (two decimals at most; `decimal`: ',' or '.').
+std::string points_text(double v, char decimal = ',');
 
 }  // namespace parta::domain

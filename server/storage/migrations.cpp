@@ -1051,6 +1051,50 @@ CREATE TABLE clock_offers (
     R"sql(
 ALTER TABLE scan_batches ADD COLUMN left_out TEXT NOT NULL DEFAULT '[]';
 )sql",
+    // 24 (issue 18): a quiz belongs to an assignment: its questions (JSON, domain/quiz_store.cpp),
+    // how many attempts a student has and the teacher's scale; attempts and their answers saved
+    // page by page (`share`: the part of the question's points earned, NULL while the teacher has
+    // not marked an open answer; `marked_by` set when the teacher did).
+    R"sql(
+CREATE TABLE quizzes (
+  assignment_id INTEGER PRIMARY KEY REFERENCES assignments(id) ON DELETE CASCADE,
+  attempts INTEGER NOT NULL DEFAULT 1 CHECK (attempts BETWEEN 1 AND 10),
+  per_page INTEGER NOT NULL DEFAULT 5 CHECK (per_page BETWEEN 1 AND 50),
+  five INTEGER NOT NULL DEFAULT 85,
+  four INTEGER NOT NULL DEFAULT 65,
+  three INTEGER NOT NULL DEFAULT 45,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE quiz_questions (
+  assignment_id INTEGER NOT NULL REFERENCES quizzes(assignment_id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (assignment_id, position)
+);
+CREATE TABLE quiz_attempts (
+  id INTEGER PRIMARY KEY,
+  assignment_id INTEGER NOT NULL REFERENCES quizzes(assignment_id) ON DELETE CASCADE,
+  student_id INTEGER NOT NULL REFERENCES students(user_id),
+  number INTEGER NOT NULL,
+  started_at INTEGER NOT NULL,
+  finished_at INTEGER,
+  late INTEGER NOT NULL DEFAULT 0,
+  score REAL NOT NULL DEFAULT 0,
+  max REAL NOT NULL DEFAULT 0,
+  waiting INTEGER NOT NULL DEFAULT 0,
+  UNIQUE (assignment_id, student_id, number)
+);
+CREATE INDEX quiz_attempts_student ON quiz_attempts (student_id);
+CREATE TABLE quiz_answers (
+  attempt_id INTEGER NOT NULL REFERENCES quiz_attempts(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  answer TEXT NOT NULL,
+  share REAL,
+  marked_by INTEGER REFERENCES users(id),
+  saved_at INTEGER NOT NULL,
+  PRIMARY KEY (attempt_id, position)
+);
+)sql",
 };
 
 }  // namespace

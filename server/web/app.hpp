@@ -188,6 +188,7 @@ void register_monitoring_views(App& app);
 void register_paper_views(App& app);
 void register_captive_views(App& app);
 void register_clock_views(App& app);
+void register_quiz_views(App& app);
 void register_sync_views(App& app);
 // The district hub's pages (partad --role district), instead of the school's.
 void register_district_views(App& app);
@@ -202,6 +203,7 @@ inline void register_all_views(App& app) {
   register_home_views(app);
   register_admin_views(app);
   register_coursework_views(app);
+  register_quiz_views(app);
   register_library_views(app);
   register_zim_views(app);
   register_board_views(app);

@@ -36,12 +36,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       check(
           !c.text.empty() && parta::text::is_valid_utf8(c.text) && c.weight >= -1 && c.weight <= 1,
           "choices");
-    if (q.kind == QuestionKind::single || q.kind == QuestionKind::multiple ||
-        q.kind == QuestionKind::short_answer)
+    if (q.kind == QuizKind::single || q.kind == QuizKind::multiple ||
+        q.kind == QuizKind::short_answer)
       check(!q.choices.empty(), "a choice question has choices");
-    if (q.kind == QuestionKind::number) check(!q.numbers.empty(), "a number question has numbers");
+    if (q.kind == QuizKind::number) check(!q.numbers.empty(), "a number question has numbers");
     auto m = mark_answer(q, "0");
-    check(q.kind == QuestionKind::open ? !m : (m && *m >= 0 && *m <= 1), "a mark is a share");
+    check(q.kind == QuizKind::open ? !m : (m && *m >= 0 && *m <= 1), "a mark is a share");
   }
   auto again = parse_gift(to_gift(r.questions));
   check(again.ok(), "its own GIFT reads back");

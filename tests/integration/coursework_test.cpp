@@ -29,23 +29,6 @@ std::int64_t count_files(const std::string& dir) {
   return n;
 }
 
-struct Ids {
-  std::int64_t class5a = 0, rus = 0, ivanov = 0;
-};
-
-Ids demo_ids(Client& admin) {
-  Ids ids;
-  for (const auto& k : nlohmann::json::parse(admin.get("/api/v1/classes").body))
-    if (k["name"] == "5А") ids.class5a = k["id"];
-  for (const auto& t : nlohmann::json::parse(admin.get("/api/v1/teachers").body))
-    for (const auto& x : t["teaching"])
-      if (x["subject"] == "Русский язык") ids.rus = x["subject_id"];
-  for (const auto& s : nlohmann::json::parse(
-           admin.get("/api/v1/classes/" + std::to_string(ids.class5a) + "/students").body))
-    if (s["login"] == "ivanov.a") ids.ivanov = s["id"];
-  return ids;
-}
-
 class Coursework : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -1,5 +1,7 @@
 #include "harness.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <curl/curl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -235,4 +237,21 @@ Partad& demo_server() {
   static Partad server;
   return server;
 }
+}  // namespace parta::testing
+
+namespace parta::testing {
+
+Ids demo_ids(Client& admin) {
+  Ids ids;
+  for (const auto& k : nlohmann::json::parse(admin.get("/api/v1/classes").body))
+    if (k["name"] == "5А") ids.class5a = k["id"];
+  for (const auto& t : nlohmann::json::parse(admin.get("/api/v1/teachers").body))
+    for (const auto& x : t["teaching"])
+      if (x["subject"] == "Русский язык") ids.rus = x["subject_id"];
+  for (const auto& s : nlohmann::json::parse(
+           admin.get("/api/v1/classes/" + std::to_string(ids.class5a) + "/students").body))
+    if (s["login"] == "ivanov.a") ids.ivanov = s["id"];
+  return ids;
+}
+
 }  // namespace parta::testing

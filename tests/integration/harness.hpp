@@ -3,6 +3,7 @@
 // its log) with a fresh data folder, and an HTTP client (libcurl) with its own cookie jar.
 #include <sys/types.h>
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <string>
@@ -89,4 +90,10 @@ namespace parta::testing {
 Partad& demo_server();
 inline constexpr const char* kDemoPassword = "demo2026";
 inline constexpr const char* kDemoPin = "202620";
+// The demo school's class 5А, its Russian (taught by smirnova) and its student ivanov.a, read
+// through the API by someone who may list classes and teachers (the admin).
+struct Ids {
+  std::int64_t class5a = 0, rus = 0, ivanov = 0;
+};
+Ids demo_ids(Client& admin);
 }  // namespace parta::testing

@@ -138,6 +138,16 @@ class Permissions : public ::testing::Test {
                                      {{"files", "task.pdf", "application/pdf", "%PDF-1.4 test"}});
     if (made_a.status != 303) throw std::runtime_error("assignment not created: " + made_a.body);
     assignment_ = std::stoll(made_a.location().substr(std::string("/assignments/").size()));
+    // A quiz on it (three attempts: the table's student starts one).
+    std::string quiz = "/assignments/" + std::to_string(assignment_) + "/quiz";
+    teacher.get(quiz + "/edit");
+    Reply made_q = teacher.post(quiz + "/edit", {{"gift", "2 + 2 = ? {=4 ~5 ~22}\n"},
+                                                 {"attempts", "3"},
+                                                 {"per_page", "5"},
+                                                 {"five", "85"},
+                                                 {"four", "65"},
+                                                 {"three", "45"}});
+    if (made_q.status != 303) throw std::runtime_error("quiz not saved: " + made_q.body);
     for (const char* who : {"ivanov.a", "sokolova.m"}) {
       Client st(*server_);
       st.login(who, kDemoPin);
@@ -481,6 +491,48 @@ TEST_F(Permissions, RoleByRouteTable) {
        "/assignments/" + asg + "/delete",
        {{"confirm", "1"}},
        {L, D, V, D, D, D}},
+      // The quiz: the subject teacher's to set and read; the class's students' to take.
+      {"GET",
+       "/assignments/{id}/quiz/edit",
+       "/assignments/" + asg + "/quiz/edit",
+       {},
+       {L, D, A, D, D, D}},
+      {"POST",
+       "/assignments/{id}/quiz/edit",
+       "/assignments/" + asg + "/quiz/edit",
+       {},
+       {L, D, V, D, D, D}},
+      {"GET",
+       "/assignments/{id}/quiz.gift",
+       "/assignments/" + asg + "/quiz.gift",
+       {},
+       {L, D, A, D, D, D}},
+      {"GET",
+       "/assignments/{id}/quiz/results",
+       "/assignments/" + asg + "/quiz/results",
+       {},
+       {L, D, A, D, D, D}},
+      {"POST",
+       "/assignments/{id}/quiz/attempts/{aid}/answers/{n}",
+       "/assignments/" + asg + "/quiz/attempts/999999/answers/1",
+       {{"points", "1"}},
+       {L, D, N, D, D, D}},
+      {"GET", "/assignments/{id}/quiz", "/assignments/" + asg + "/quiz", {}, {L, A, A, D, A, D}},
+      {"POST",
+       "/assignments/{id}/quiz/start",
+       "/assignments/" + asg + "/quiz/start",
+       {},
+       {L, D, D, D, A, D}},
+      {"GET",
+       "/assignments/{id}/quiz/attempts/{aid}/{page}",
+       "/assignments/" + asg + "/quiz/attempts/999999/1",
+       {},
+       {L, D, D, D, N, D}},
+      {"POST",
+       "/assignments/{id}/quiz/attempts/{aid}/{page}",
+       "/assignments/" + asg + "/quiz/attempts/999999/1",
+       {},
+       {L, D, D, D, N, D}},
       {"GET", "/assignments/{id}/students/{sid}", thread_own, {}, {L, A, A, D, A, A}},
       {"GET", "/assignments/{id}/students/{sid}", thread_mate, {}, {L, A, A, D, D, D}},
       {"POST",
