@@ -18,7 +18,8 @@ MIN_TARGET = 44  # px, WCAG 2.5.5
 # Proper names a Russian interface writes in Latin letters: file formats, standards, the product.
 LATIN_ALLOWED = ["CSV", "PDF", "XLSX", "Excel", "Wi", "Fi", "USB", "QR", "JPEG", "JPG", "PNG",
                  "CUPS", "IPP", "Everywhere", "Markdown", "UTF", "Windows", "English", "Parta",
-                 "PIN", "ZIM", "Kiwix"]
+                 "PIN", "ZIM", "Kiwix", "GIFT", "gift", "Moodle", "TRUE", "FALSE", "HEIC",
+                 "iPhone"]
 
 MEASURE_JS = r"""
 const MIN = arguments[0], ALLOWED = new Set(arguments[1]);
