@@ -108,7 +108,7 @@ Connection::Connection(const std::string& path, int cache_kib) {
     db_ = nullptr;
     throw DbError(rc, msg);
   }
-  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  sqlite3_busy_handler(db_, &Connection::on_busy, this);
   // WAL survives power loss with synchronous=NORMAL losing at most the last transactions, never
   // corrupting; FULL makes every commit durable, which is what a teacher expects after "Saved".
   exec(
@@ -137,6 +137,15 @@ bool bookkeeping(const char* table) {
 void Connection::on_update(void* self, sqlite3*, int, const char*, const char* table, sqlite3_int64,
                            sqlite3_int64) {
   if (!bookkeeping(table)) static_cast<Connection*>(self)->content_rows_ = true;
+}
+
+int Connection::on_busy(void* self, int count) {
+  auto* c = static_cast<Connection*>(self);
+  auto now = std::chrono::steady_clock::now();
+  if (count == 0) c->busy_since_ = now;
+  if (now - c->busy_since_ >= std::chrono::milliseconds(c->busy_limit_ms_)) return 0;
+  std::this_thread::sleep_for(std::chrono::microseconds(count < 20 ? 250 : 1000));
+  return 1;
 }
 
 int Connection::on_commit(void* self) {

@@ -4,7 +4,7 @@
 answers, GET the next), then hand it in. Measures each request's time as the client sees it
 (p50 / p99 per kind) and partad's CPU per request and peak RSS.
 
-    python3 tests/bench/quiz_load.py --partad build/server/partad [--students 30] [--parta build/tools/parta]
+    python3 tests/bench/quiz_load.py --partad build/server/partad [--students 30] [--think 0]
 
 partad runs on a fresh demo data folder (127.0.0.1, no front); a class 7А of N students is
 imported from a roster, their PINs set with `parta user reset --pin`, the teacher smirnova is given
@@ -13,6 +13,7 @@ the class and puts the quiz on an assignment. Numbers go to tests/bench/RESULTS.
 import argparse
 import http.client
 import os
+import random
 import re
 import sqlite3
 import statistics
@@ -102,6 +103,9 @@ def main():
     ap.add_argument("--parta", default=None)
     ap.add_argument("--students", type=int, default=30)
     ap.add_argument("--questions", type=int, default=20)
+    ap.add_argument("--think", type=float, default=0,
+                    help="each student reads and answers a page for up to this many seconds "
+                         "(uniform) before saving it; 0: all in lockstep, the worst case")
     args = ap.parse_args()
     parta = args.parta or os.path.join(os.path.dirname(os.path.dirname(args.partad)), "tools", "parta")
     tmp = tempfile.mkdtemp(prefix="parta-quiz-bench-")
@@ -164,6 +168,8 @@ def main():
                         form.append((n, "0") if f'name="{n}" value=' in body else (n, "42"))
                     last = "Сдать тест" in body
                     form.append(("go", "finish" if last else "next"))
+                    if args.think > 0:
+                        time.sleep(random.uniform(0, args.think))
                     status, _, loc, took = p.request("POST", page, form)
                     rec.append(("finish" if last else "save", took))
                     if status != 303:
@@ -188,7 +194,8 @@ def main():
         wall = time.perf_counter() - t0
         cpu = cpu_ns(proc.pid) - cpu0
         n = sum(len(v) for v in times.values())
-        print(f"{len(phones)} students x {args.questions} questions (5 a page): {n} requests in "
+        print(f"{len(phones)} students x {args.questions} questions (5 a page), think time up to "
+              f"{args.think:g} s: {n} requests in "
               f"{wall:.2f} s, errors {len(errors)}{' ' + errors[0] if errors else ''}")
         for k, v in times.items():
             if v:
