@@ -280,9 +280,13 @@ std::map<std::size_t, std::string> answers_of(storage::Connection& c, std::int64
   return out;
 }
 
-void save_answers(storage::Connection& c, const Clock& clock, std::int64_t attempt_id,
+bool save_answers(storage::Connection& c, const Clock& clock, std::int64_t attempt_id,
                   const std::map<std::size_t, std::string>& answers) {
   storage::Transaction tx(c);
+  // Read under the write lock: a page sent again after the hand-in changes nothing.
+  if (c.scalar("SELECT 1 FROM quiz_attempts WHERE id = ?1 AND finished_at IS NULL", attempt_id) !=
+      1)
+    return false;
   for (const auto& [position, answer] : answers) {
     if (answer.empty()) {
       c.run("DELETE FROM quiz_answers WHERE attempt_id = ?1 AND position = ?2", attempt_id,
@@ -296,14 +300,15 @@ void save_answers(storage::Connection& c, const Clock& clock, std::int64_t attem
         attempt_id, static_cast<std::int64_t>(position), answer, clock.now());
   }
   tx.commit();
+  return true;
 }
 
 void finish_attempt(storage::Connection& c, const Clock& clock, const Assignment& a, const Quiz& q,
                     const QuizAttempt& attempt) {
   storage::Transaction tx(c);
-  if (attempt.finished_at) return;
   c.run("UPDATE quiz_attempts SET finished_at = ?2 WHERE id = ?1 AND finished_at IS NULL",
         attempt.id, clock.now());
+  if (c.changes() == 0) return;  // handed in already (two taps on a slow link): nothing twice
   score_attempt(c, q, attempt.id);
   auto done = find_attempt(c, attempt.id);
   std::string body = "Тест, попытка " + std::to_string(done->number) + ": " +

@@ -59,9 +59,10 @@ std::optional<QuizAttempt> find_attempt(storage::Connection& c, std::int64_t att
 std::optional<QuizAttempt> start_attempt(storage::Connection& c, const Clock& clock,
                                          const Assignment& a, const Quiz& q,
                                          std::int64_t student_id);
-// Answers by question position (the quiz's order); an empty answer clears one.
+// Answers by question position (the quiz's order); an empty answer clears one. False (nothing
+// saved) once the attempt is handed in.
 std::map<std::size_t, std::string> answers_of(storage::Connection& c, std::int64_t attempt_id);
-void save_answers(storage::Connection& c, const Clock& clock, std::int64_t attempt_id,
+bool save_answers(storage::Connection& c, const Clock& clock, std::int64_t attempt_id,
                   const std::map<std::size_t, std::string>& answers);
 // Marks what can be marked, records the attempt's score, and when nothing waits for the teacher
 // sets the assignment's mark from the best attempt. Also the attempt's submission.

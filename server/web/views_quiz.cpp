@@ -311,7 +311,8 @@ void register_quiz_views(App& app) {
                              question.kind == QuizKind::open ? domain::kMaxText : kMaxAnswer);
         }
       }
-      domain::save_answers(ctx.db, ctx.clock, t->id, answers);
+      if (!domain::save_answers(ctx.db, ctx.clock, t->id, answers))
+        return http::Response::redirect(quiz_url(a));  // handed in meanwhile (another tab)
       std::string go = f.value("go");
       std::string base = quiz_url(a) + "/attempts/" + std::to_string(t->id) + "/";
       if (go == "finish") {
