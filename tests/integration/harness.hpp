@@ -24,6 +24,7 @@ class Partad {
 
   std::string url(const std::string& path) const;
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }
   const std::string& data_dir() const { return data_dir_; }
   std::string log() const;  // what partad wrote to stdout and stderr so far
 
