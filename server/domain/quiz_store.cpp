@@ -87,14 +87,19 @@ constexpr const char* kAttemptSelect =
 // Marks every answer of a finished attempt that can be marked (kept: the teacher's marks of open
 // answers), and records the attempt's score.
 void score_attempt(storage::Connection& c, const Quiz& q, std::int64_t attempt_id) {
-  auto answers = answers_of(c, attempt_id);
+  // The answers, and the teacher's points where the teacher marked one: one read.
+  std::map<std::size_t, std::string> answers;
   std::map<std::size_t, double> teacher;
   {
     auto r = c.query(
-        "SELECT position, share FROM quiz_answers WHERE attempt_id = ?1 AND marked_by IS NOT NULL "
-        "AND share IS NOT NULL",
+        "SELECT position, answer, share, marked_by IS NOT NULL FROM quiz_answers "
+        "WHERE attempt_id = ?1",
         attempt_id);
-    while (r.next()) teacher[static_cast<std::size_t>(r.integer(0))] = r.real(1);
+    while (r.next()) {
+      auto i = static_cast<std::size_t>(r.integer(0));
+      answers[i] = r.text(1);
+      if (r.integer(3) != 0 && !r.is_null(2)) teacher[i] = r.real(2);
+    }
   }
   double score = 0;
   int waiting = 0;
@@ -160,10 +165,6 @@ std::optional<Quiz> find_quiz(storage::Connection& c, std::int64_t assignment_id
   return q;
 }
 
-bool has_quiz(storage::Connection& c, std::int64_t assignment_id) {
-  return c.scalar("SELECT 1 FROM quizzes WHERE assignment_id = ?1", assignment_id).has_value();
-}
-
 std::optional<Message> save_quiz(storage::Connection& c, const Clock& clock, const Assignment& a,
                                  const QuizSettings& s, const std::vector<QuizQuestion>& qs) {
   if (s.attempts < 1 || s.attempts > 10) return Message{"Attempts: from 1 to 10.", {}};
@@ -200,7 +201,7 @@ std::optional<Message> save_quiz(storage::Connection& c, const Clock& clock, con
           question_json(qs[i]).dump(-1, ' ', false, json::error_handler_t::replace));
   if (answered) {
     // A key fixed: every finished attempt is marked again, and the marks follow.
-    auto quiz = find_quiz(c, a.id);
+    const Quiz quiz{a.id, s, qs};
     std::vector<std::pair<std::int64_t, std::int64_t>> finished;
     auto r = c.query(
         "SELECT id, student_id FROM quiz_attempts WHERE assignment_id = ?1 AND finished_at IS "
@@ -209,12 +210,12 @@ std::optional<Message> save_quiz(storage::Connection& c, const Clock& clock, con
     while (r.next()) finished.emplace_back(r.integer(0), r.integer(1));
     std::vector<std::int64_t> students;
     for (const auto& [attempt, student] : finished) {
-      score_attempt(c, *quiz, attempt);
+      score_attempt(c, quiz, attempt);
       students.push_back(student);
     }
     std::sort(students.begin(), students.end());
     students.erase(std::unique(students.begin(), students.end()), students.end());
-    for (auto s_id : students) grade_from_attempts(c, clock, a, *quiz, s_id);
+    for (auto s_id : students) grade_from_attempts(c, clock, a, quiz, s_id);
   }
   tx.commit();
   return std::nullopt;
@@ -245,6 +246,16 @@ std::vector<QuizAttempt> attempts_of(storage::Connection& c, std::int64_t assign
   auto r = c.query(
       std::string(kAttemptSelect) + "WHERE assignment_id = ?1 AND student_id = ?2 ORDER BY number",
       assignment_id, student_id);
+  while (r.next()) out.push_back(attempt_from(r));
+  return out;
+}
+
+std::vector<QuizAttempt> attempts_of_assignment(storage::Connection& c,
+                                                std::int64_t assignment_id) {
+  std::vector<QuizAttempt> out;
+  auto r =
+      c.query(std::string(kAttemptSelect) + "WHERE assignment_id = ?1 ORDER BY student_id, number",
+              assignment_id);
   while (r.next()) out.push_back(attempt_from(r));
   return out;
 }

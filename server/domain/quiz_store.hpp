@@ -28,7 +28,6 @@ struct Quiz {
 };
 
 std::optional<Quiz> find_quiz(storage::Connection& c, std::int64_t assignment_id);
-bool has_quiz(storage::Connection& c, std::int64_t assignment_id);
 // Stores the quiz. Once students have answered, the questions may be fixed (texts, keys, points)
 // but not added, removed, reordered or changed in kind: then every answer is marked again and the
 // marks follow. Returns why it was refused, or nullopt.
@@ -54,6 +53,8 @@ struct QuizAttempt {
 };
 std::vector<QuizAttempt> attempts_of(storage::Connection& c, std::int64_t assignment_id,
                                      std::int64_t student_id);
+// Every student's attempts at once (the results page), by student and number.
+std::vector<QuizAttempt> attempts_of_assignment(storage::Connection& c, std::int64_t assignment_id);
 std::optional<QuizAttempt> find_attempt(storage::Connection& c, std::int64_t attempt_id);
 // A new attempt, or the unfinished one; nullopt when every allowed attempt is used.
 std::optional<QuizAttempt> start_attempt(storage::Connection& c, const Clock& clock,

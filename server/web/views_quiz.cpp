@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <set>
 
 #include "domain/access.hpp"
@@ -151,16 +152,19 @@ void register_quiz_views(App& app) {
     Assignment a = teacher_access(ctx);
     auto q = domain::find_quiz(ctx.db, a.id);
     if (!q) return http::Response::redirect(quiz_url(a) + "/edit");
+    // Three reads whatever the class: the students with their marks, every attempt, the answers.
+    std::map<std::int64_t, std::vector<domain::QuizAttempt>> by_student;
+    for (auto& t : domain::attempts_of_assignment(ctx.db, a.id))
+      by_student[t.student_id].push_back(std::move(t));
     mstch::array students;
-    for (const auto& s : domain::students_of(ctx.db, a)) {
-      auto attempts = domain::attempts_of(ctx.db, a.id, s.user.id);
+    for (const auto& w : domain::work_of_assignment(ctx.db, a, ctx.clock.now())) {
+      const auto& attempts = by_student[w.student.user.id];
       std::optional<domain::QuizAttempt> best;
       for (const auto& t : attempts)
         if (t.finished_at && (!best || t.score > best->score)) best = t;
-      auto grade = domain::grade_of(ctx.db, a.id, s.user.id);
-      mstch::map m{{"name", s.user.last_name + " " + s.user.first_name},
+      mstch::map m{{"name", w.student.user.last_name + " " + w.student.user.first_name},
                    {"attempts", std::to_string(attempts.size())},
-                   {"mark", grade ? grade->mark : std::string()}};
+                   {"mark", w.state.grade ? w.state.grade->mark : std::string()}};
       if (best) m["best"] = attempt_data(ctx, *best);
       students.push_back(m);
     }
