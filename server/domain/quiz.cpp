@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <set>
 
+#include "content/html_scan.hpp"
 #include "content/utf8.hpp"
 #include "domain/csv_reader.hpp"
 
@@ -106,51 +107,21 @@ std::pair<std::string, std::string> split_feedback(std::string_view raw) {
   return {trim(unescape(raw.substr(0, hash))), trim(unescape(raw.substr(hash + 1)))};
 }
 
-// Moodle writes nearly every question as [html]: the text as people read it (tags dropped, a
-// paragraph or a break a new line, the common entities decoded).
+// Moodle writes nearly every question as [html]: the text as people read it (content/html_scan's
+// tokenizer and entities; a paragraph, a break or a list item a new line; a no-break space a
+// space, as typed answers have it).
 std::string html_to_text(std::string_view h) {
   std::string out;
-  for (std::size_t i = 0; i < h.size();) {
-    if (h[i] == '<') {
-      auto end = h.find('>', i);
-      if (end == std::string_view::npos) break;
-      std::string tag = csv::fold_case(h.substr(i + 1, std::min<std::size_t>(end - i - 1, 4)));
-      if (tag.rfind("br", 0) == 0 || tag.rfind("/p", 0) == 0 || tag.rfind("/div", 0) == 0 ||
-          tag.rfind("/li", 0) == 0)
-        out += '\n';
-      i = end + 1;
-      continue;
+  content::scan_html(h, [&](const content::HtmlToken& t) {
+    if (t.kind == content::HtmlToken::text) {
+      out += content::decode_entities(t.raw);
+    } else if ((t.kind == content::HtmlToken::start_tag && t.name == "br") ||
+               (t.kind == content::HtmlToken::end_tag &&
+                (t.name == "p" || t.name == "div" || t.name == "li"))) {
+      out += '\n';
     }
-    if (h[i] == '&') {
-      auto end = h.find(';', i);
-      if (end != std::string_view::npos && end - i <= 8) {
-        std::string_view e = h.substr(i + 1, end - i - 1);
-        std::optional<char32_t> c;
-        if (e == "nbsp") c = U' ';
-        if (e == "amp") c = U'&';
-        if (e == "lt") c = U'<';
-        if (e == "gt") c = U'>';
-        if (e == "quot") c = U'"';
-        if (e == "apos") c = U'\'';
-        if (e.size() > 1 && e[0] == '#') {
-          unsigned v = 0;
-          bool hex = e[1] == 'x' || e[1] == 'X';
-          auto digits = e.substr(hex ? 2 : 1);
-          auto [p, ec] =
-              std::from_chars(digits.data(), digits.data() + digits.size(), v, hex ? 16 : 10);
-          if (ec == std::errc() && p == digits.data() + digits.size() && v > 0 && v < 0x110000 &&
-              (v < 0xD800 || v > 0xDFFF))
-            c = static_cast<char32_t>(v);
-        }
-        if (c) {
-          text::append_utf8(out, *c);
-          i = end + 1;
-          continue;
-        }
-      }
-    }
-    out += h[i++];
-  }
+  });
+  for (std::size_t at; (at = out.find("\xc2\xa0")) != std::string::npos;) out.replace(at, 2, " ");
   // Lines trimmed, runs of empty ones made one.
   std::string clean;
   int blank = 0;
@@ -234,7 +205,14 @@ class Parser {
     return false;
   }
 
-  bool answers(const std::string& a, QuizQuestion& q) {
+  bool answers(std::string a, QuizQuestion& q) {
+    // Moodle writes the question's general feedback last in the block, after "####": not an
+    // answer's.
+    for (auto at = find_plain(a, '#'); at != std::string::npos; at = find_plain(a, '#', at + 1))
+      if (a.compare(at, 4, "####") == 0) {
+        a = trim(std::string_view(a).substr(0, at));
+        break;
+      }
     if (a.empty()) {
       q.kind = QuizKind::open;
       return true;
@@ -531,7 +509,8 @@ std::optional<double> parse_typed_number(std::string_view s) {
 }
 
 std::optional<double> mark_answer(const QuizQuestion& q, std::string_view answer) {
-  auto clamp = [](double v) { return std::clamp(v, 0.0, 1.0); };
+  // Shares to a millionth: three options of 33.33333 % ticked are the whole question.
+  auto clamp = [](double v) { return std::clamp(std::round(v * 1e6) / 1e6, 0.0, 1.0); };
   switch (q.kind) {
     case QuizKind::open:
       return std::nullopt;

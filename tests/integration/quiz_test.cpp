@@ -21,7 +21,7 @@ std::vector<std::pair<std::string, std::string>> right_answers(int q) {
     case 0:
       return {{"q0", "1"}};
     case 1:
-      return {{"q1", "0"}, {"q1", "1"}};
+      return {{"q1", "0"}, {"q1", "1"}, {"q1", "4"}};
     case 2:
       return {{"q2", "3,14"}};
     case 3:
@@ -193,8 +193,14 @@ TEST(Quiz, MoodleBankAnsweredOnPhonesMarkedAndRemarked) {
                                     {{"file", "bank.gift", "application/octet-stream", shorter}});
   EXPECT_EQ(refused.status, 422);
   EXPECT_NE(refused.body.find("Ученики уже отвечали"), std::string::npos);
-  // The mark is the assignment's: the student's diary of grades shows it.
-  EXPECT_NE(phone.get(asg).status, 0);
+  // The mark is the assignment's: the student's diary shows it beside the quiz's title.
+  std::string diary = phone.get("/students/" + std::to_string(ids.ivanov) + "/diary").body;
+  auto at = diary.find("Проверочная: дроби");
+  std::string thread_of_ivanov = asg + "/students/" + std::to_string(ids.ivanov);
+  ASSERT_NE(at, std::string::npos);
+  // "<b class="mark">3</b> <a href="…">Проверочная: дроби</a>": the re-marked 3, not the 5.
+  EXPECT_NE(diary.rfind("<b class=\"mark\">3</b> <a href=\"" + thread_of_ivanov, at),
+            std::string::npos);
   std::string thread = phone.get(asg).location();
   EXPECT_NE(phone.get(thread).body.find("Пройти тест"), std::string::npos);
 }

@@ -32,6 +32,11 @@ TEST(Gift, AMoodleExportIsRead) {
   EXPECT_EQ(sum.choices[1].weight, 1.0);
   EXPECT_EQ(sum.choices[1].feedback, "Верно!");
   EXPECT_EQ(sum.choices[2].weight, -0.5);
+  // The general feedback after "####" belongs to no answer.
+  EXPECT_EQ(sum.choices[3].text, "2/4");
+  EXPECT_EQ(sum.choices[3].feedback, "");
+  ASSERT_EQ(r.questions[1].choices.size(), 5u);
+  EXPECT_EQ(r.questions[2].numbers[1].weight, 0.5);
   EXPECT_EQ(r.questions[1].kind, QuizKind::multiple);
   EXPECT_EQ(r.questions[2].kind, QuizKind::number);
   EXPECT_EQ(r.questions[2].text, "Число π с точностью до сотых (например, 3,14):");
@@ -105,9 +110,10 @@ TEST(QuizMarking, EachKind) {
   EXPECT_EQ(mark_answer(q[0], "0"), 0.0);
   EXPECT_EQ(mark_answer(q[0], "2"), 0.0);    // a negative weight alone is no less than 0
   EXPECT_EQ(mark_answer(q[0], "0,1"), 0.0);  // two ticks in a single choice: nothing
-  EXPECT_EQ(mark_answer(q[1], "0,1"), 1.0);
-  EXPECT_EQ(mark_answer(q[1], "0"), 0.5);
-  EXPECT_EQ(mark_answer(q[1], "0,1,2"), 0.0);  // ticking everything does not pay
+  // Three right of five at 33.33333 % each, as Moodle writes them: all three are the whole.
+  EXPECT_EQ(mark_answer(q[1], "0,1,4"), 1.0);
+  EXPECT_EQ(mark_answer(q[1], "0"), 0.333333);
+  EXPECT_EQ(mark_answer(q[1], "0,1,4,2"), 0.0);  // ticking everything does not pay
   EXPECT_EQ(mark_answer(q[1], "7,x,"), 0.0);
   EXPECT_EQ(mark_answer(q[2], "3,14"), 1.0);
   EXPECT_EQ(mark_answer(q[2], " 3.142 "), 1.0);
