@@ -24,24 +24,12 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "browser"))
-from common import Staff, start_partad  # noqa: E402
+from common import Staff, class_roster, start_partad  # noqa: E402
 
 import numpy as np  # noqa: E402
 from PIL import Image, ImageDraw, ImageFilter  # noqa: E402
 
 STUDENTS = 30
-
-
-def roster_csv():
-    first = ["Алексей", "Мария", "Иван", "Дарья", "Никита", "Полина", "Егор", "София", "Артём",
-             "Анна"]
-    last = ["Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов",
-            "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров"]
-    rows = ["Класс;Фамилия;Имя;Номер ученика;Бумага"]
-    for i in range(STUDENTS):
-        rows.append(f"7А;{last[i % len(last)]}{'а' if i % 2 else ''};{first[i % len(first)]};"
-                    f"BENCH-{i:03d};да")
-    return ("\r\n".join(rows) + "\r\n").encode()
 
 
 # The corpus generator: each function takes a 300 dpi greyscale page and returns a scan or photo.
@@ -180,7 +168,7 @@ def main():
     try:
         admin = Staff(base, "admin", "demo2026")
         admin.get("/admin/roster")
-        admin.upload("/admin/roster", {}, [("file", "7a.csv", "text/csv", roster_csv())])
+        admin.upload("/admin/roster", {}, [("file", "7a.csv", "text/csv", class_roster(STUDENTS, paper=True))])
         classes = admin.get("/admin/classes")
         k7 = re.search(r'<option value="(\d+)">7А</option>', admin.get("/admin/teachers/2")) or \
             re.search(r'/classes/(\d+)">7А', classes)

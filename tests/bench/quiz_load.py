@@ -26,19 +26,7 @@ import urllib.parse
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from common import Staff, start_partad  # noqa: E402
-
-
-def roster(n):
-    first = ["Алексей", "Мария", "Иван", "Дарья", "Никита", "Полина", "Егор", "София", "Артём",
-             "Анна"]
-    last = ["Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов",
-            "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров"]
-    rows = ["Класс;Фамилия;Имя;Номер ученика"]
-    for i in range(n):
-        rows.append(f"7А;{last[i % len(last)]}{'а' if i % 2 else ''};{first[i % len(first)]};"
-                    f"QUIZ-{i:03d}")
-    return ("\r\n".join(rows) + "\r\n").encode()
+from common import Staff, class_roster, start_partad  # noqa: E402
 
 
 def bank(n):
@@ -114,7 +102,7 @@ def main():
     try:
         admin = Staff(base, "admin", "demo2026")
         admin.get("/admin/roster")
-        admin.upload("/admin/roster", {}, [("file", "7a.csv", "text/csv", roster(args.students))])
+        admin.upload("/admin/roster", {}, [("file", "7a.csv", "text/csv", class_roster(args.students, number_prefix="QUIZ"))])
         db = os.path.join(tmp, "db", "parta.db")
         c = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         k7 = c.execute("SELECT id FROM classes WHERE name = '7А'").fetchone()[0]

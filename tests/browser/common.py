@@ -249,3 +249,16 @@ class Staff:
             if 400 <= e.code < 500:  # a refused form: the page says why
                 return e.code, self._remember(body), path
             raise RuntimeError(f"POST {path}: {e.code} {body[:300]}")
+
+
+def class_roster(n, class_name="7А", number_prefix="BENCH", paper=False):
+    """A class of n students as a clerk exports it from Excel (';', CRLF), for the benches."""
+    first = ["Алексей", "Мария", "Иван", "Дарья", "Никита", "Полина", "Егор", "София", "Артём",
+             "Анна"]
+    last = ["Смирнов", "Кузнецов", "Попов", "Васильев", "Петров", "Соколов", "Михайлов",
+            "Новиков", "Фёдоров", "Морозов", "Волков", "Алексеев", "Лебедев", "Семёнов", "Егоров"]
+    rows = ["Класс;Фамилия;Имя;Номер ученика" + (";Бумага" if paper else "")]
+    for i in range(n):
+        rows.append(f"{class_name};{last[i % len(last)]}{'а' if i % 2 else ''};"
+                    f"{first[i % len(first)]};{number_prefix}-{i:03d}" + (";да" if paper else ""))
+    return ("\r\n".join(rows) + "\r\n").encode()
