@@ -12,12 +12,11 @@ namespace {
 #define PARTA_ASSIGNMENT_COLUMNS                                                           \
   "a.id, a.class_id, a.subject_id, a.teacher_id, c.name, s.name, "                         \
   "u.last_name || ' ' || u.first_name || ' ' || u.middle_name, a.topic, a.title, a.body, " \
-  "a.grading, a.whole_class, a.publish_at, a.due_at, a.created_at, "                       \
-  "EXISTS (SELECT 1 FROM quizzes z WHERE z.assignment_id = a.id) "
+  "a.grading, a.whole_class, a.publish_at, a.due_at, a.created_at "
 #define PARTA_ASSIGNMENT_JOINS                                                                  \
   "JOIN classes c ON c.id = a.class_id JOIN subjects s ON s.id = a.subject_id JOIN users u ON " \
   "u.id = a.teacher_id "
-constexpr int kAssignmentColumns = 16;
+constexpr int kAssignmentColumns = 15;
 constexpr const char* kAssignmentSelect =
     "SELECT " PARTA_ASSIGNMENT_COLUMNS "FROM assignments a " PARTA_ASSIGNMENT_JOINS;
 
@@ -63,7 +62,6 @@ Assignment assignment_from(const storage::Query& q, int o = 0) {
   a.publish_at = q.integer(o + 12);
   a.due_at = q.integer(o + 13);
   a.created_at = q.integer(o + 14);
-  a.has_quiz = q.integer(o + 15) != 0;
   return a;
 }
 

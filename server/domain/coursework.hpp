@@ -24,7 +24,6 @@ struct Assignment {
   Grading grading = Grading::mark;
   bool whole_class = true;
   std::int64_t publish_at = 0, due_at = 0, created_at = 0;
-  bool has_quiz = false;  // a quiz is put on it (quiz_store.hpp)
 };
 
 struct NewAssignment {

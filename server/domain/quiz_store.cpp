@@ -165,6 +165,10 @@ std::optional<Quiz> find_quiz(storage::Connection& c, std::int64_t assignment_id
   return q;
 }
 
+bool has_quiz(storage::Connection& c, std::int64_t assignment_id) {
+  return c.scalar("SELECT 1 FROM quizzes WHERE assignment_id = ?1", assignment_id).has_value();
+}
+
 std::optional<Message> save_quiz(storage::Connection& c, const Clock& clock, const Assignment& a,
                                  const QuizSettings& s, const std::vector<QuizQuestion>& qs) {
   if (s.attempts < 1 || s.attempts > 10) return Message{"Attempts: from 1 to 10.", {}};

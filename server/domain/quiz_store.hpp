@@ -28,6 +28,7 @@ struct Quiz {
 };
 
 std::optional<Quiz> find_quiz(storage::Connection& c, std::int64_t assignment_id);
+bool has_quiz(storage::Connection& c, std::int64_t assignment_id);
 // Stores the quiz. Once students have answered, the questions may be fixed (texts, keys, points)
 // but not added, removed, reordered or changed in kind: then every answer is marked again and the
 // marks follow. Returns why it was refused, or nullopt.

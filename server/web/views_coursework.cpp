@@ -14,6 +14,7 @@
 #include "domain/coursework.hpp"
 #include "domain/library.hpp"
 #include "domain/news.hpp"
+#include "domain/quiz_store.hpp"
 #include "web/app.hpp"
 #include "web/export.hpp"
 #include "web/form_fields.hpp"
@@ -289,7 +290,7 @@ http::Response thread_page(Ctx& ctx, const Assignment& a, std::int64_t student_i
   data["has_thread"] = !thread.empty();
   data["can_submit"] = is_student;
   // A quiz on the assignment: the student takes it from here, the teacher sees its results.
-  if ((is_student || is_teacher) && a.has_quiz)
+  if ((is_student || is_teacher) && domain::has_quiz(ctx.db, a.id))
     data["quiz_url"] = "/assignments/" + std::to_string(a.id) + "/quiz";
   data["can_comment"] = is_student || is_teacher;
   data["can_grade"] = is_teacher && a.grading != domain::Grading::none;
@@ -587,7 +588,7 @@ void register_coursework_views(App& app) {
     data["count_nothing"] = std::to_string(nothing);
     data["can_edit"] = domain::teaches(ctx.db, me, a->class_id, a->subject_id);
     data["can_paper"] = domain::can_manage_paper(ctx.db, me, *a);
-    data["has_quiz"] = a->has_quiz;
+    data["has_quiz"] = domain::has_quiz(ctx.db, a->id);
     return page(ctx, "assignment", std::move(data), "Assignment");
   });
 
