@@ -2,9 +2,13 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <array>
 #include <fstream>
 #include <new>
 
+#include "printer/boxes.hpp"
+#include "printer/registration.hpp"
 #include "printer/scan.hpp"
 #include "printer/travel.hpp"
 
@@ -31,9 +35,11 @@ bool is_folder(const std::string& path) {
 JobResult packets(const Job& job) {
   JobResult r;
   for (std::size_t i = 0; i < job.packets.size(); ++i) {
-    OutFile f{"packet-" + std::to_string(i + 1) + ".pdf", 0};
-    f.pages = render_packets({job.packets[i]}, job.out + "/" + f.name);
-    r.files.push_back(f);
+    OutFile f{"packet-" + std::to_string(i + 1) + ".pdf", 0, {}};
+    std::vector<std::vector<AnswerBox>> boxes;
+    f.pages = render_packets({job.packets[i]}, job.out + "/" + f.name, &boxes);
+    f.boxes = std::move(boxes[0]);
+    r.files.push_back(std::move(f));
   }
   r.combined.name = "all.pdf";
   r.combined.pages = render_packets(job.packets, job.out + "/" + r.combined.name);
@@ -55,12 +61,36 @@ JobResult read_one_page(const Job& job) {
     r.marks = read.marks;
     r.misplaced = read.misplaced;
     r.unplaced = read.unplaced;
+    r.frame = read.frame;
     r.jpeg = "page.jpg";
     std::string bytes = page_jpeg(img, 1400, read.turn);
     std::ofstream out(job.out + "/" + r.jpeg, std::ios::binary);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.close();
     if (!out) return error(JobError::failed, "the page's JPEG cannot be written");
+  } catch (const TooLarge& e) {
+    r = error(JobError::too_large, e.what());
+    r.width = e.width;
+    r.height = e.height;
+  } catch (const Unreadable& e) {
+    r = error(JobError::unreadable, e.what());
+  }
+  return r;
+}
+
+// A quiz page's boxes, read through the map read_page found for it (the same page, loaded the
+// same way, so the map's pixels are this picture's).
+JobResult read_page_boxes(const Job& job) {
+  JobResult r;
+  std::array<double, 9> v{};
+  std::copy_n(job.frame.begin(), 9, v.begin());
+  auto map = Homography::from_values(v);
+  if (!map) return error(JobError::bad_job, "the page's map is not a usable map");
+  try {
+    PageImage img = load_page(job.path, job.page, kScanDpi, job.max_pixels);
+    r.read = read_boxes(img, *map, job.boxes, job.out);
+    r.width = img.width;
+    r.height = img.height;
   } catch (const TooLarge& e) {
     r = error(JobError::too_large, e.what());
     r.width = e.width;
@@ -113,7 +143,8 @@ JobResult travel_copy(const Job& job) {
 JobResult run_job(const Job& job) {
   try {
     bool writes = job.kind == JobKind::packets || job.kind == JobKind::read_page ||
-                  job.kind == JobKind::cards || job.kind == JobKind::travel_copy;
+                  job.kind == JobKind::read_boxes || job.kind == JobKind::cards ||
+                  job.kind == JobKind::travel_copy;
     if (writes && !is_folder(job.out))
       return error(JobError::bad_job, "the job's folder does not exist");
     switch (job.kind) {
@@ -130,9 +161,11 @@ JobResult run_job(const Job& job) {
       }
       case JobKind::read_page:
         return read_one_page(job);
+      case JobKind::read_boxes:
+        return read_page_boxes(job);
       case JobKind::cards: {
         JobResult r;
-        OutFile f{"cards.pdf", 0};
+        OutFile f{"cards.pdf", 0, {}};
         f.pages = render_login_cards(job.cards, job.school, job.wifi, job.out + "/" + f.name);
         r.files.push_back(f);
         return r;

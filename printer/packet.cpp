@@ -8,7 +8,9 @@
 #include <poppler.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -454,13 +456,186 @@ void draw_article_page(cairo_t* cr, const ArticlePages& a, std::size_t page) {
   }
 }
 
+// A quiz's pages: the questions flowing down, each with its numbered boxes (or a frame to write
+// in); a question is kept on one page unless it is longer than a page. Every answer place is
+// recorded (AnswerBox) where it is drawn, so what is read back is where it was printed.
+struct QuizPages {
+  std::vector<Layout> layouts;
+  struct Text {
+    PangoLayout* layout = nullptr;
+    double x = 0, y = 0;
+  };
+  struct Rect {
+    double x = 0, y = 0, w = 0, h = 0, line = 0;
+  };
+  struct Page {
+    std::vector<Text> texts;
+    std::vector<Rect> rects;
+  };
+  std::vector<Page> pages;
+  std::vector<AnswerBox> boxes;  // `page`: 0-based, of these pages
+};
+
+std::string points_word(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  std::string n(buf);
+  std::replace(n.begin(), n.end(), '.', ',');
+  double whole = std::floor(v);
+  const char* word = "балла";
+  if (whole == v) {
+    auto k = static_cast<long long>(v) % 100;
+    word = (k % 10 == 1 && k != 11)                             ? "балл"
+           : (k % 10 >= 2 && k % 10 <= 4 && (k < 12 || k > 14)) ? "балла"
+                                                                : "баллов";
+  }
+  return n + " " + word;
+}
+
+std::unique_ptr<QuizPages> layout_quiz(cairo_t* measure, const PacketInfo& p) {
+  using Form = PaperQuestion::Form;
+  auto q = std::make_unique<QuizPages>();
+  const double top = kTop + 44, bottom = kBottom, width = kRight - kLeft;
+  // The option's number ends 4 pt before its box, the box's text starts 12 pt after it: the
+  // 7 pt around a box stay blank, so ink there is a mark beside the box (boxes.cpp).
+  constexpr double kNumber = 18, kBoxX = 26, kTextX = 50, kRow = 22, kGap = 14;
+  constexpr double kLine = 30, kFrame = 140;
+  auto add = [&](const std::string& markup, double size, double w) {
+    q->layouts.push_back(make_layout(measure, markup, size, w));
+    return q->layouts.back().get();
+  };
+  auto height = [](PangoLayout* l) {
+    int w = 0, h = 0;
+    pango_layout_get_size(l, &w, &h);
+    return static_cast<double>(h) / PANGO_SCALE;
+  };
+  q->pages.emplace_back();
+  double y = top;
+  int number = 0;
+  for (const auto& question : p.quiz) {
+    ++number;
+    const char* hint = question.form == Form::one ? "отметьте один ответ"
+                       : question.form == Form::many ? "отметьте все верные ответы"
+                       : question.form == Form::line ? "впишите ответ в рамку"
+                                                     : "напишите ответ в рамке";
+    PangoLayout* head = add("<b>" + std::to_string(number) + ".</b> " + escape(question.text) +
+                                "  <span size=\"small\" foreground=\"#333333\">(" + hint + "; " +
+                                escape(points_word(question.points)) + ")</span>",
+                            11, width);
+    // A question's text is at most half a page (the rest is cut with "…").
+    pango_layout_set_height(head, static_cast<int>((bottom - top) / 2 * PANGO_SCALE));
+    pango_layout_set_ellipsize(head, PANGO_ELLIPSIZE_END);
+    std::vector<std::pair<PangoLayout*, double>> rows;
+    double block = height(head) + 10;
+    // Short options side by side in one line (up to four), each in a column of its own; others
+    // one under another.
+    const std::size_t n_options = question.options.size();
+    const double column = n_options ? width / static_cast<double>(std::min<std::size_t>(
+                                                  std::max<std::size_t>(n_options, 2), 4))
+                                    : width;
+    bool across = n_options >= 2 && n_options <= 4;
+    for (const auto& [index, text] : question.options) {
+      PangoLayout* o = add(escape(text), 11, width - kTextX);
+      pango_layout_set_height(o, static_cast<int>(120 * PANGO_SCALE));
+      pango_layout_set_ellipsize(o, PANGO_ELLIPSIZE_END);
+      int w = 0, h = 0;
+      pango_layout_get_size(o, &w, &h);
+      if (static_cast<double>(w) / PANGO_SCALE > column - kTextX - 8 || h > 16 * PANGO_SCALE)
+        across = false;
+      rows.emplace_back(o, std::max(kRow, height(o) + 8));
+    }
+    if (across) {
+      for (auto& r : rows)
+        pango_layout_set_width(r.first, static_cast<int>((column - kTextX - 6) * PANGO_SCALE));
+      block += kRow;
+    } else {
+      for (const auto& r : rows) block += r.second;
+    }
+    if (question.form == Form::line) block += kLine + 6;
+    if (question.form == Form::frame) block += kFrame + 6;
+    if (y + block > bottom && y > top) {
+      q->pages.emplace_back();
+      y = top;
+    }
+    // The question as the teacher is shown it: one block per page it is on.
+    double block_top = y - 3;
+    auto close_block = [&] {
+      q->boxes.push_back({static_cast<int>(q->pages.size()) - 1, question.position,
+                          AnswerBox::kBlock, question.form == Form::many, kLeft - 4, block_top,
+                          width + 8, y - block_top});
+    };
+    auto room = [&](double h) {
+      if (y + h <= bottom || y <= top) return;
+      close_block();
+      q->pages.emplace_back();
+      y = top;
+      block_top = y - 3;
+    };
+    q->pages.back().texts.push_back({head, kLeft, y});
+    y += height(head) + 10;
+    if (across) room(kRow);
+    for (std::size_t k = 0; k < rows.size(); ++k) {
+      if (!across) room(rows[k].second);
+      auto& page = q->pages.back();
+      const double x = kLeft + (across ? column * static_cast<double>(k) : 0);
+      PangoLayout* n = add("<b>" + std::to_string(k + 1) + "</b>", 10, kNumber);
+      pango_layout_set_alignment(n, PANGO_ALIGN_RIGHT);
+      page.texts.push_back({n, x, y + 1});
+      page.rects.push_back({x + kBoxX, y + 1, G::kBox, G::kBox, G::kBoxLine});
+      q->boxes.push_back({static_cast<int>(q->pages.size()) - 1, question.position,
+                          question.options[k].first, false, x + kBoxX, y + 1, G::kBox, G::kBox});
+      page.texts.push_back({rows[k].first, x + kTextX, y});
+      if (!across) y += rows[k].second;
+    }
+    if (across) y += kRow;
+    if (question.form == Form::line || question.form == Form::frame) {
+      double h = question.form == Form::line ? kLine : kFrame;
+      room(h + 6);
+      auto& page = q->pages.back();
+      double x = kLeft, w = width;
+      if (question.form == Form::line) {
+        page.texts.push_back({add("Ответ:", 11, 60), kLeft, y + 8});
+        x = kLeft + 60;
+        w = 240;
+      }
+      page.rects.push_back({x, y, w, h, 1.0});
+      q->boxes.push_back({static_cast<int>(q->pages.size()) - 1, question.position,
+                          AnswerBox::kWriteIn, false, x, y, w, h});
+      y += h + 6;
+    }
+    close_block();
+    y += kGap;
+  }
+  return q;
+}
+
+void draw_quiz_page(cairo_t* cr, const PacketInfo& p, const QuizPages& q, std::size_t page) {
+  text(cr, kLeft, kTop - 4, kRight - kLeft - G::kCode,
+       "<b>Тест: " + escape(p.quiz_title) + "</b>" + (page ? " (продолжение)" : ""), 11);
+  text(cr, kLeft, kTop + 14, kRight - kLeft,
+       "Ставьте в клетку крестик ✕ или галочку ✓. Передумали — закрасьте клетку целиком (такую "
+       "проверит учитель) и отметьте другую. В рамке пишите только ответ. Рядом с клетками "
+       "ничего не пишите.",
+       8.5);
+  for (const auto& t : q.pages[page].texts) {
+    cairo_move_to(cr, t.x, t.y);
+    pango_cairo_show_layout(cr, t.layout);
+  }
+  for (const auto& r : q.pages[page].rects) {
+    cairo_set_line_width(cr, r.line);
+    cairo_rectangle(cr, r.x, r.y, r.w, r.h);
+    cairo_stroke(cr);
+  }
+}
+
 struct Plan {
   std::vector<std::function<void(cairo_t*)>> pages;
 };
 
 Plan plan(cairo_t* measure, const PacketInfo& p, std::vector<std::unique_ptr<TextPages>>& texts,
           std::vector<Document>& docs, std::vector<std::string>& left_out,
-          std::vector<std::unique_ptr<ArticlePages>>& articles) {
+          std::vector<std::unique_ptr<ArticlePages>>& articles,
+          std::vector<std::unique_ptr<QuizPages>>& quizzes, std::vector<AnswerBox>* boxes) {
   Plan out;
   out.pages.push_back([&p, &left_out](cairo_t* cr) { draw_cover(cr, p, left_out); });
   if (!p.body_markdown.empty()) {
@@ -473,6 +648,18 @@ Plan plan(cairo_t* measure, const PacketInfo& p, std::vector<std::unique_ptr<Tex
              "<b>" + escape(p.title) + "</b>" + (i ? " (продолжение)" : ""), 11);
         draw_text_page(cr, *t, i);
       });
+  }
+  if (!p.quiz.empty()) {
+    quizzes.push_back(layout_quiz(measure, p));
+    QuizPages* q = quizzes.back().get();
+    int first = static_cast<int>(out.pages.size()) + 1;
+    if (boxes)
+      for (AnswerBox b : q->boxes) {
+        b.page += first;
+        boxes->push_back(b);
+      }
+    for (std::size_t i = 0; i < q->pages.size(); ++i)
+      out.pages.push_back([&p, q, i](cairo_t* cr) { draw_quiz_page(cr, p, *q, i); });
   }
   for (const auto& m : p.materials) {
     if (m.kind == "article") {
@@ -517,22 +704,29 @@ int packet_pages(const PacketInfo& p) {
   std::vector<Document> docs;
   std::vector<std::string> left_out;
   std::vector<std::unique_ptr<ArticlePages>> articles;
-  return static_cast<int>(plan(cr.get(), p, texts, docs, left_out, articles).pages.size());
+  std::vector<std::unique_ptr<QuizPages>> quizzes;
+  return static_cast<int>(
+      plan(cr.get(), p, texts, docs, left_out, articles, quizzes, nullptr).pages.size());
 }
 
-int render_packets(const std::vector<PacketInfo>& packets, const std::string& path) {
+int render_packets(const std::vector<PacketInfo>& packets, const std::string& path,
+                   std::vector<std::vector<AnswerBox>>* boxes) {
+  if (boxes) boxes->assign(packets.size(), {});
   Surface s(cairo_pdf_surface_create(path.c_str(), G::kWidth, G::kHeight));
   if (cairo_surface_status(s.get()) != CAIRO_STATUS_SUCCESS)
     throw std::runtime_error("cannot write " + path);
   cairo_pdf_surface_set_metadata(s.get(), CAIRO_PDF_METADATA_CREATOR, "Parta");
   Cairo cr(cairo_create(s.get()));
   int written = 0;
-  for (const auto& p : packets) {
+  for (std::size_t k = 0; k < packets.size(); ++k) {
+    const PacketInfo& p = packets[k];
     std::vector<std::unique_ptr<TextPages>> texts;
     std::vector<Document> docs;
     std::vector<std::string> left_out;
     std::vector<std::unique_ptr<ArticlePages>> articles;
-    Plan pl = plan(cr.get(), p, texts, docs, left_out, articles);
+    std::vector<std::unique_ptr<QuizPages>> quizzes;
+    Plan pl =
+        plan(cr.get(), p, texts, docs, left_out, articles, quizzes, boxes ? &(*boxes)[k] : nullptr);
     PagePayload id = p.id;
     id.pages = static_cast<int>(pl.pages.size());
     for (std::size_t i = 0; i < pl.pages.size(); ++i) {

@@ -16,7 +16,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::array<std::pair<JobKind, const char*>, 8> kKinds{
+constexpr std::array<std::pair<JobKind, const char*>, 9> kKinds{
     {{JobKind::packets, "packets"},
      {JobKind::count_pages, "count_pages"},
      {JobKind::read_page, "read_page"},
@@ -24,7 +24,8 @@ constexpr std::array<std::pair<JobKind, const char*>, 8> kKinds{
      {JobKind::printers, "printers"},
      {JobKind::print, "print"},
      {JobKind::job_status, "job_status"},
-     {JobKind::travel_copy, "travel_copy"}}};
+     {JobKind::travel_copy, "travel_copy"},
+     {JobKind::read_boxes, "read_boxes"}}};
 
 constexpr std::array<std::pair<JobError, const char*>, 7> kErrors{
     {{JobError::none, "none"},
@@ -72,6 +73,30 @@ class Fields {
     auto n = v->get<std::int64_t>();
     if (n < min || n > max) return fail(std::string(key) + " is out of range"), min;
     return n;
+  }
+  double number(const char* key, double min, double max, bool required = true) {
+    const json* v = find(key, required);
+    if (!v) return min;
+    if (!v->is_number()) return fail(std::string(key) + " is not a number"), min;
+    auto n = v->get<double>();
+    if (!(n >= min && n <= max)) return fail(std::string(key) + " is out of range"), min;
+    return n;
+  }
+  // A list of at most `count` numbers in [min, max].
+  std::vector<double> numbers(const char* key, double min, double max, std::size_t count,
+                              bool required = true) {
+    std::vector<double> out;
+    const json* v = find(key, required);
+    if (!v) return out;
+    if (!v->is_array() || v->size() > count)
+      return fail(std::string(key) + " is not a list of numbers"), out;
+    for (const auto& n : *v) {
+      if (!n.is_number()) return fail(std::string(key) + " is not a list of numbers"), out;
+      double d = n.get<double>();
+      if (!(d >= min && d <= max)) return fail(std::string(key) + " is out of range"), out;
+      out.push_back(d);
+    }
+    return out;
   }
   bool boolean(const char* key, bool required = true) {
     const json* v = find(key, required);
@@ -121,7 +146,44 @@ std::optional<JobKind> kind_from(const std::string& s) {
   return std::nullopt;
 }
 
+constexpr std::array<std::pair<PaperQuestion::Form, const char*>, 4> kForms{
+    {{PaperQuestion::Form::one, "one"},
+     {PaperQuestion::Form::many, "many"},
+     {PaperQuestion::Form::line, "line"},
+     {PaperQuestion::Form::frame, "frame"}}};
+
+json box_json(const AnswerBox& b) {
+  return {{"p", b.page}, {"q", b.question}, {"o", b.option}, {"m", b.many},
+          {"x", b.x},    {"y", b.y},        {"w", b.w},      {"h", b.h}};
+}
+
+AnswerBox box_from(Fields& f) {
+  AnswerBox b;
+  b.page = static_cast<int>(f.integer("p", 1, 100000));
+  b.question = static_cast<int>(f.integer("q", 0, 100000));
+  b.option = static_cast<int>(f.integer("o", AnswerBox::kBlock, 1000));
+  b.many = f.boolean("m", false);
+  b.x = f.number("x", -100, 1000);
+  b.y = f.number("y", -100, 1000);
+  b.w = f.number("w", 0, 1000);
+  b.h = f.number("h", 0, 1000);
+  return b;
+}
+
 json packet_json(const PacketInfo& p) {
+  json quiz = json::array();
+  for (const auto& q : p.quiz) {
+    json options = json::array();
+    for (const auto& [index, text] : q.options) options.push_back({{"i", index}, {"t", text}});
+    const char* form = "one";
+    for (const auto& [f, name] : kForms)
+      if (f == q.form) form = name;
+    quiz.push_back({{"position", q.position},
+                    {"form", form},
+                    {"text", q.text},
+                    {"options", options},
+                    {"points", q.points}});
+  }
   json materials = json::array();
   for (const auto& m : p.materials)
     materials.push_back({{"path", m.path}, {"name", m.name}, {"kind", m.kind}});
@@ -138,6 +200,8 @@ json packet_json(const PacketInfo& p) {
           {"materials", materials},
           {"answer_pages", p.answer_pages},
           {"ruling", p.ruling == Ruling::grid ? "grid" : "lined"},
+          {"quiz_title", p.quiz_title},
+          {"quiz", quiz},
           {"id", {{"assignment", p.id.assignment}, {"student", p.id.student}, {"run", p.id.run}}}};
 }
 
@@ -162,6 +226,27 @@ PacketInfo packet_from(Fields& f) {
   std::string ruling = f.text("ruling");
   if (ruling != "lined" && ruling != "grid") f.fail("ruling is neither lined nor grid");
   p.ruling = ruling == "grid" ? Ruling::grid : Ruling::lined;
+  p.quiz_title = f.text("quiz_title", false);
+  p.quiz = f.list<PaperQuestion>(
+      "quiz",
+      [](Fields& q) {
+        PaperQuestion out;
+        out.position = static_cast<int>(q.integer("position", 0, 100000));
+        std::string form = q.text("form");
+        bool known = false;
+        for (const auto& [k, name] : kForms)
+          if (form == name) out.form = k, known = true;
+        if (!known) q.fail("form is not one, many, line or frame");
+        out.text = q.text("text", true, 1 << 16);
+        auto options = q.list<std::pair<int, std::string>>("options", [](Fields& o) {
+          return std::pair<int, std::string>{static_cast<int>(o.integer("i", 0, 1000)),
+                                             o.text("t")};
+        });
+        out.options = std::move(options);
+        out.points = q.number("points", 0, 1e6);
+        return out;
+      },
+      false);
   Fields id = f.object("id");
   p.id.assignment = id.integer("assignment", 1, INT64_MAX);
   p.id.student = id.integer("student", 1, INT64_MAX);
@@ -177,15 +262,59 @@ JobResult refusal(JobError e, std::string detail) {
   return r;
 }
 
-json file_json(const OutFile& f) { return {{"name", f.name}, {"pages", f.pages}}; }
+json file_json(const OutFile& f) {
+  json j{{"name", f.name}, {"pages", f.pages}};
+  if (!f.boxes.empty()) {
+    json boxes = json::array();
+    for (const auto& b : f.boxes) boxes.push_back(box_json(b));
+    j["boxes"] = std::move(boxes);
+  }
+  return j;
+}
 
 OutFile file_from(Fields& f) {
-  OutFile o{f.text("name", true, 128), static_cast<int>(f.integer("pages", 0, 1'000'000))};
+  OutFile o{f.text("name", true, 128), static_cast<int>(f.integer("pages", 0, 1'000'000)), {}};
+  o.boxes = f.list<AnswerBox>("boxes", box_from, false);
   if (f.ok() && !safe_file_name(o.name)) f.fail("names a file outside its folder");
   return o;
 }
 
 }  // namespace
+
+std::string boxes_to_json(const std::vector<AnswerBox>& boxes) {
+  json j = json::array();
+  for (const auto& b : boxes) j.push_back(box_json(b));
+  return j.dump();
+}
+
+std::vector<AnswerBox> boxes_from_json(std::string_view text) {
+  if (text.empty()) return {};
+  json j = json::parse(text, nullptr, false);
+  json wrapped{{"boxes", j}};
+  Fields f(wrapped, "the boxes");
+  auto out = f.list<AnswerBox>("boxes", box_from);
+  return f.ok() ? out : std::vector<AnswerBox>{};
+}
+
+const char* box_state_code(BoxState s) {
+  switch (s) {
+    case BoxState::empty:
+      return "empty";
+    case BoxState::marked:
+      return "marked";
+    case BoxState::full:
+      return "full";
+    case BoxState::doubtful:
+      return "doubtful";
+  }
+  return "doubtful";
+}
+
+std::optional<BoxState> box_state_from(std::string_view s) {
+  for (BoxState b : {BoxState::empty, BoxState::marked, BoxState::full, BoxState::doubtful})
+    if (s == box_state_code(b)) return b;
+  return std::nullopt;
+}
 
 const char* kind_name(JobKind k) {
   for (const auto& [kind, name] : kKinds)
@@ -283,6 +412,17 @@ std::string job_to_json(const Job& job) {
       j["grey"] = job.grey;
       j["check_codes"] = job.check_codes;
       break;
+    case JobKind::read_boxes: {
+      j["path"] = job.path;
+      j["page"] = job.page;
+      j["out"] = job.out;
+      j["max_pixels"] = job.max_pixels;
+      j["frame"] = job.frame;
+      json boxes = json::array();
+      for (const auto& b : job.boxes) boxes.push_back(box_json(b));
+      j["boxes"] = std::move(boxes);
+      break;
+    }
   }
   // Invalid UTF-8 (a file name from a phone) is replaced rather than thrown on.
   return j.dump(-1, ' ', false, json::error_handler_t::replace);
@@ -351,6 +491,15 @@ std::variant<Job, JobResult> parse_job(std::string_view text) {
         f.fail("grey is not auto, always or never");
       job.check_codes = f.boolean("check_codes", false);
       break;
+    case JobKind::read_boxes:
+      job.path = f.text("path", true, kPath);
+      job.page = static_cast<int>(f.integer("page", 0, 100000));
+      job.out = f.text("out", true, kPath);
+      job.max_pixels = f.integer("max_pixels", 1, INT64_MAX);
+      job.frame = f.numbers("frame", -1e12, 1e12, 9);
+      if (f.ok() && job.frame.size() != 9) f.fail("frame is not nine numbers");
+      job.boxes = f.list<AnswerBox>("boxes", box_from);
+      break;
   }
   if (!f.ok()) return refusal(JobError::bad_job, f.why());
   return job;
@@ -390,7 +539,31 @@ std::string result_to_json(JobKind kind, const JobResult& r) {
       j["jpeg"] = r.jpeg;
       j["width"] = r.width;
       j["height"] = r.height;
+      if (!r.frame.empty()) j["frame"] = r.frame;
       break;
+    case JobKind::read_boxes: {
+      json boxes = json::array(), rows = json::array(), writes = json::array();
+      for (const auto& b : r.read.boxes)
+        boxes.push_back({{"q", b.question},
+                         {"o", b.option},
+                         {"s", box_state_code(b.state)},
+                         {"ink", b.ink},
+                         {"grey", b.grey},
+                         {"beside", b.beside},
+                         {"outline", b.outline}});
+      for (const auto& row : r.read.rows)
+        rows.push_back({{"q", row.question},
+                        {"decided", row.decided},
+                        {"chosen", row.chosen},
+                        {"why", row.why},
+                        {"crop", row.crop}});
+      for (const auto& w : r.read.writes)
+        writes.push_back({{"q", w.question}, {"blank", w.blank}, {"crop", w.crop}});
+      j["boxes"] = std::move(boxes);
+      j["rows"] = std::move(rows);
+      j["writes"] = std::move(writes);
+      break;
+    }
     case JobKind::cards:
       j["file"] = file_json(r.files.empty() ? OutFile{} : r.files[0]);
       break;
@@ -485,7 +658,47 @@ std::optional<JobResult> parse_result(JobKind kind, std::string_view text, std::
       if (f.ok() && !safe_file_name(r.jpeg)) f.fail("names a file outside its folder");
       r.width = f.integer("width", 0, INT32_MAX);
       r.height = f.integer("height", 0, INT32_MAX);
+      r.frame = f.numbers("frame", -1e12, 1e12, 9, false);
+      if (f.ok() && !r.frame.empty() && r.frame.size() != 9) f.fail("frame is not nine numbers");
       break;
+    case JobKind::read_boxes: {
+      auto crop_name = [](Fields& x) {
+        std::string c = x.text("crop", false, 128);
+        if (x.ok() && !c.empty() && !safe_file_name(c)) x.fail("names a file outside its folder");
+        return c;
+      };
+      r.read.boxes = f.list<BoxReading>("boxes", [](Fields& b) {
+        BoxReading out;
+        out.question = static_cast<int>(b.integer("q", 0, 100000));
+        out.option = static_cast<int>(b.integer("o", AnswerBox::kWriteIn, 1000));
+        auto state = box_state_from(b.text("s", true, 16));
+        if (!state) b.fail("names an unknown box state");
+        out.state = state.value_or(BoxState::doubtful);
+        out.ink = b.number("ink", 0, 1);
+        out.grey = b.number("grey", 0, 1);
+        out.beside = b.number("beside", 0, 1);
+        out.outline = b.number("outline", 0, 1);
+        return out;
+      });
+      r.read.rows = f.list<RowReading>("rows", [&](Fields& x) {
+        RowReading out;
+        out.question = static_cast<int>(x.integer("q", 0, 100000));
+        out.decided = x.boolean("decided");
+        for (double c : x.numbers("chosen", 0, 1000, 1000))
+          out.chosen.push_back(static_cast<int>(c));
+        out.why = x.text("why", false, 16);
+        out.crop = crop_name(x);
+        return out;
+      });
+      r.read.writes = f.list<WriteIn>("writes", [&](Fields& x) {
+        WriteIn out;
+        out.question = static_cast<int>(x.integer("q", 0, 100000));
+        out.blank = x.boolean("blank");
+        out.crop = crop_name(x);
+        return out;
+      });
+      break;
+    }
     case JobKind::cards: {
       Fields c = f.object("file");
       r.files.push_back(file_from(c));

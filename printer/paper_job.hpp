@@ -11,6 +11,7 @@
 #include <variant>
 #include <vector>
 
+#include "printer/boxes.hpp"
 #include "printer/cards.hpp"
 #include "printer/packet.hpp"
 #include "printer/print_queue.hpp"
@@ -31,7 +32,8 @@ enum class JobKind {
   printers,
   print,
   job_status,
-  travel_copy
+  travel_copy,
+  read_boxes
 };
 const char* kind_name(JobKind k);
 
@@ -53,6 +55,10 @@ struct Job {
   int long_side = 1600, quality = 50;
   std::string grey = "auto";  // auto, always, never
   bool check_codes = false;
+  // read_boxes: `path`, `page`, `out`, `max_pixels`, the page's map as read_page gave it, and the
+  // answer places of that page (packet.hpp)
+  std::vector<double> frame;
+  std::vector<AnswerBox> boxes;
 };
 
 // What went wrong with a job the helper ran to its end. Crashes, kills and timeouts are not
@@ -71,6 +77,7 @@ const char* error_name(JobError e);
 struct OutFile {
   std::string name;  // a plain file name inside the job's folder: [a-z0-9._-], no slash
   int pages = 0;
+  std::vector<AnswerBox> boxes;  // packets: where the packet's quiz answer places were printed
 };
 
 struct JobResult {
@@ -87,6 +94,8 @@ struct JobResult {
   bool foreign = false, damaged = false;  // see PageRead
   int marks = 0;                          // read_page: see PageRead (registration)
   bool misplaced = false, unplaced = false;
+  std::vector<double> frame;           // read_page: the page's map (PageRead::frame), 9 or none
+  BoxesRead read;                      // read_boxes (crops: names in the job's folder)
   std::string jpeg;                    // the page kept as JPEG: a name in the job's folder
   std::int64_t width = 0, height = 0;  // read_page and too_large: the picture's size
   std::vector<Printer> printers;       // printers
@@ -107,6 +116,10 @@ std::string result_to_json(JobKind kind, const JobResult& r);
 // partad's side: the result of a job of `kind`, checked as untrusted input (sizes, names,
 // version). nullopt with `why` set when it is not a valid result.
 std::optional<JobResult> parse_result(JobKind kind, std::string_view text, std::string* why);
+// A packet's answer places as JSON (partad keeps them with the packet), and back: an empty list
+// for text that is not such a list.
+std::string boxes_to_json(const std::vector<AnswerBox>& boxes);
+std::vector<AnswerBox> boxes_from_json(std::string_view text);
 // A file name the helper may answer with: short, [A-Za-z0-9._-], not "." or "..".
 bool safe_file_name(std::string_view name);
 

@@ -274,6 +274,15 @@ std::optional<Homography> Homography::fit(const Point* from, const Point* to, st
   return out;
 }
 
+std::optional<Homography> Homography::from_values(const std::array<double, 9>& v) {
+  for (double x : v)
+    if (!std::isfinite(x)) return std::nullopt;
+  Homography out;
+  out.h_ = v;
+  if (!out.inverse()) return std::nullopt;
+  return out;
+}
+
 Point Homography::operator()(Point p) const {
   double w = h_[6] * p.x + h_[7] * p.y + h_[8];
   if (std::abs(w) < 1e-12) w = 1e-12;

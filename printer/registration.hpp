@@ -33,6 +33,10 @@ class Homography {
   static std::optional<Homography> fit(const Point* from, const Point* to, std::size_t n);
   Point operator()(Point p) const;
   std::optional<Homography> inverse() const;
+  // Its nine values, row by row (a job carries a page's map to the helper that reads its boxes),
+  // and back; nullopt for values that are not a usable map (not finite, or singular).
+  const std::array<double, 9>& values() const { return h_; }
+  static std::optional<Homography> from_values(const std::array<double, 9>& v);
 
  private:
   std::array<double, 9> h_{};

@@ -286,6 +286,7 @@ void place_codes(const PageImage& page, PageRead& out, std::vector<Seen>& seen) 
   out.turn = upright_turn(mine[0]);
   auto reg = register_page(page, mine, modules);
   out.marks = reg.marks;
+  if (reg.page) out.frame.assign(reg.page->values().begin(), reg.page->values().end());
   if (reg.page) {
     int placed = 0;
     for (const auto& p : reg.places) placed += p ? 1 : 0;
@@ -314,7 +315,30 @@ void place_codes(const PageImage& page, PageRead& out, std::vector<Seen>& seen) 
   }
   // No marks (a page cut at the scanner's edge, a dark photo): two codes of the payload that lie
   // as one sheet's two codes are enough; one code is not.
-  if (mine.size() >= 2 && side_by_side(mine[0], mine[1], modules)) return;
+  if (mine.size() >= 2 && side_by_side(mine[0], mine[1], modules)) {
+    // The page's map from its two codes' eight corners, whichever code is which.
+    for (CodePlace first : {CodePlace::top_right, CodePlace::bottom_left}) {
+      Quad a = code_corners(first, modules);
+      Quad b = code_corners(
+          first == CodePlace::top_right ? CodePlace::bottom_left : CodePlace::top_right, modules);
+      std::array<Point, 8> printed{a[0], a[1], a[2], a[3], b[0], b[1], b[2], b[3]};
+      std::array<Point, 8> seen_at{mine[0][0], mine[0][1], mine[0][2], mine[0][3],
+                                   mine[1][0], mine[1][1], mine[1][2], mine[1][3]};
+      auto map = Homography::fit(printed.data(), seen_at.data(), 8);
+      if (!map) continue;
+      double worst = 0;
+      for (std::size_t k = 0; k < 8; ++k) {
+        Point p = (*map)(printed[k]);
+        worst = std::max(worst, std::hypot(p.x - seen_at[k].x, p.y - seen_at[k].y));
+      }
+      double side = std::hypot(mine[0][1].x - mine[0][0].x, mine[0][1].y - mine[0][0].y);
+      if (worst < side / 10) {
+        out.frame.assign(map->values().begin(), map->values().end());
+        break;
+      }
+    }
+    return;
+  }
   out.unplaced = true;
 }
 

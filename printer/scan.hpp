@@ -63,6 +63,11 @@ struct PageRead {
   int marks = 0;
   bool misplaced = false, unplaced = false;
   int turn = 0;  // clockwise degrees (0, 90, 180, 270) that bring the page upright, by its codes
+  // The page's map from its printed layout (points) to this picture's pixels, nine values row by
+  // row (registration.hpp's Homography): from its corner marks, or from its two codes when the
+  // marks were not found. Empty when the page could not be registered. The answer boxes of a
+  // quiz page are read through it (boxes.hpp).
+  std::vector<double> frame;
 };
 PageRead read_page(const PageImage& page);
 // One view only (the cheapest): whether a page plainly carries codes, at a fraction of the cost.

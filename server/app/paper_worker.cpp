@@ -1,8 +1,10 @@
 #include "app/paper_worker.hpp"
 
+#include <cmath>
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +18,7 @@
 #include "domain/days.hpp"
 #include "domain/library.hpp"
 #include "domain/paper.hpp"
+#include "domain/quiz_store.hpp"
 #include "domain/school.hpp"
 #include "domain/zim_library.hpp"
 
@@ -238,6 +241,7 @@ void PaperWorker::make_run(std::int64_t run_id) {
       if (auto m = write_article(zim_dir, *z, art, dir.path() + "/article-" + std::to_string(k++)))
         articles.push_back(*m);
     }
+    auto quiz = domain::find_quiz(*c, a->id);
     for (const auto& p : domain::packets_of(*c, run_id)) {
       auto s = domain::find_student(*c, p.student_id);
       if (!s) continue;
@@ -263,6 +267,30 @@ void PaperWorker::make_run(std::int64_t run_id) {
       for (const auto& m : articles) info.materials.push_back(m);
       info.answer_pages = run->answer_pages;
       info.ruling = run->ruling == "grid" ? printer::Ruling::grid : printer::Ruling::lined;
+      if (quiz) {
+        // The quiz in the student's own order, each question's options in his order: the same
+        // as on his phone.
+        info.quiz_title = a->title;
+        for (std::size_t i : domain::question_order(*a, s->user.id, quiz->questions.size())) {
+          const auto& q = quiz->questions[i];
+          printer::PaperQuestion pq;
+          pq.position = static_cast<int>(i);
+          pq.text = q.text;
+          pq.points = q.points;
+          using Form = printer::PaperQuestion::Form;
+          pq.form = q.kind == domain::QuizKind::single     ? Form::one
+                    : q.kind == domain::QuizKind::multiple ? Form::many
+                    : q.kind == domain::QuizKind::open     ? Form::frame
+                                                           : Form::line;
+          if (q.kind == domain::QuizKind::single || q.kind == domain::QuizKind::multiple)
+            for (std::size_t k : domain::option_order(*a, s->user.id, i, q))
+              pq.options.emplace_back(static_cast<int>(k),
+                                      q.true_false
+                                          ? (q.choices[k].text == "true" ? "Верно" : "Неверно")
+                                          : q.choices[k].text);
+          info.quiz.push_back(std::move(pq));
+        }
+      }
       info.id.assignment = a->id;
       info.id.student = s->user.id;
       info.id.run = run->run;
@@ -283,7 +311,9 @@ void PaperWorker::make_run(std::int64_t run_id) {
     auto blob = adopt_output(blobs_, dir, result.files[i].name);
     auto c = db_.acquire();
     domain::record_blob(*c, clock_, blob.sha256, blob.size);
-    domain::packet_made(*c, packet_ids[i], result.files[i].pages, blob.sha256);
+    domain::packet_made(
+        *c, packet_ids[i], result.files[i].pages, blob.sha256,
+        result.files[i].boxes.empty() ? "" : printer::boxes_to_json(result.files[i].boxes));
   }
   auto blob = adopt_output(blobs_, dir, result.combined.name);
   auto c = db_.acquire();
@@ -373,7 +403,7 @@ void PaperWorker::read_page(std::int64_t batch, int position, const std::string&
   auto r = must_run(job);
   std::optional<std::int64_t> packet;
   std::optional<int> page_no;
-  std::string reason, sha = file_sha;
+  std::string reason, sha = file_sha, boxes;
   std::uint64_t size = 0;
   if (r.ok()) {
     auto stored = adopt_output(blobs_, dir, r.jpeg);
@@ -404,14 +434,20 @@ void PaperWorker::read_page(std::int64_t batch, int position, const std::string&
     } else if (!id) {
       reason = "No code could be read on this page.";
     } else {
-      auto c = db_.acquire();
-      auto m = domain::match_payload(*c, *id);
-      if (m.packet) {
-        packet = m.packet->id;
-        page_no = id->page;
-      } else {
-        reason = m.reason;
+      std::vector<printer::AnswerBox> here;
+      {
+        auto c = db_.acquire();
+        auto m = domain::match_payload(*c, *id);
+        if (m.packet) {
+          packet = m.packet->id;
+          page_no = id->page;
+          for (const auto& b : domain::paper_layout(*c, *packet))
+            if (b.page == id->page) here.push_back(b);
+        } else {
+          reason = m.reason;
+        }
       }
+      if (!here.empty()) boxes = read_boxes(path, index, r.frame, here);
     }
   } else if (r.error == printer::JobError::too_large) {
     // Never decoded: the original file goes to review, to be scanned again smaller.
@@ -428,7 +464,57 @@ void PaperWorker::read_page(std::int64_t batch, int position, const std::string&
     size = static_cast<std::uint64_t>(
         c->scalar("SELECT size FROM blobs WHERE sha256 = ?1", sha).value_or(0));
   domain::add_scan_page(*c, batch, position, source, sha, size, clock_, packet, page_no, reason,
-                        r.ok() ? r.codes : 0);
+                        r.ok() ? r.codes : 0, boxes);
+}
+
+std::string PaperWorker::read_boxes(const std::string& path, int index,
+                                    const std::vector<double>& frame,
+                                    const std::vector<printer::AnswerBox>& boxes) {
+  using nlohmann::json;
+  json out{{"rows", json::array()}, {"writes", json::array()}};
+  if (frame.size() != 9) {
+    // The page was filed on its codes but could not be laid over its layout: every question on
+    // it goes to the teacher, with the whole page to look at.
+    std::set<int> questions;
+    for (const auto& b : boxes)
+      if (b.option == printer::AnswerBox::kBlock) questions.insert(b.question);
+    for (int q : questions)
+      out["rows"].push_back({{"q", q}, {"decided", false}, {"why", "lost"}, {"crop", ""}});
+    return out.dump();
+  }
+  JobFolder dir(blobs_.tmp_dir());
+  printer::Job job;
+  job.kind = printer::JobKind::read_boxes;
+  job.path = path;
+  job.page = index;
+  job.out = dir.path();
+  job.frame = frame;
+  job.boxes = boxes;
+  auto r = must_run(job);
+  if (!r.ok()) throw TryFailed(kBadAnswer, std::string("read_boxes: ") + r.detail);
+  // Crops become blobs; the reading names them by their hashes.
+  auto keep = [&](const std::string& name) -> std::string {
+    if (name.empty()) return "";
+    auto blob = adopt_output(blobs_, dir, name);
+    auto c = db_.acquire();
+    domain::record_blob(*c, clock_, blob.sha256, blob.size);
+    return blob.sha256;
+  };
+  for (const auto& row : r.read.rows)
+    out["rows"].push_back({{"q", row.question},
+                           {"decided", row.decided},
+                           {"chosen", row.chosen},
+                           {"why", row.why},
+                           {"crop", keep(row.crop)}});
+  for (const auto& w : r.read.writes)
+    out["writes"].push_back({{"q", w.question}, {"blank", w.blank}, {"crop", keep(w.crop)}});
+  json boxes_read = json::array();
+  for (const auto& b : r.read.boxes)
+    boxes_read.push_back({b.question, b.option, printer::box_state_code(b.state),
+                          std::round(b.ink * 1000) / 1000, std::round(b.grey * 1000) / 1000,
+                          std::round(b.beside * 1000) / 1000});
+  out["boxes"] = std::move(boxes_read);
+  return out.dump();
 }
 
 }  // namespace parta::app

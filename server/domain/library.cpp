@@ -352,6 +352,7 @@ const std::vector<BlobColumn>& blob_columns() {
       {"scan_pages", "image_sha", false},    {"sync_records", "data", true},
       {"sync_outbox", "payload", true},      {"travel_copies", "copy", false},
       {"district_packs", "manifest", false}, {"district_packs", "items", true},
+      {"scan_page_boxes", "boxes", true},    {"quiz_answers", "crop", false},
   };
   return kColumns;
 }

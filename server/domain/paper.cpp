@@ -8,6 +8,8 @@
 
 #include "content/utf8.hpp"
 #include "domain/access_sql.hpp"
+#include "domain/quiz_store.hpp"
+#include "printer/paper_job.hpp"
 
 namespace parta::domain {
 
@@ -249,9 +251,17 @@ std::optional<std::int64_t> claim_queued_run(storage::Connection& c) {
   return id;
 }
 
-void packet_made(storage::Connection& c, std::int64_t packet, int pages, const std::string& sha) {
+void packet_made(storage::Connection& c, std::int64_t packet, int pages, const std::string& sha,
+                 const std::string& boxes) {
   storage::Transaction tx(c);
   c.run("UPDATE packets SET pages = ?1, pdf_sha = ?2 WHERE id = ?3", pages, sha, packet);
+  if (boxes.empty())
+    c.run("DELETE FROM packet_layouts WHERE packet_id = ?1", packet);
+  else
+    c.run(
+        "INSERT INTO packet_layouts (packet_id, boxes) VALUES (?1, ?2) ON CONFLICT (packet_id) DO "
+        "UPDATE SET boxes = excluded.boxes",
+        packet, boxes);
   c.run(
       "UPDATE print_runs SET done = done + 1 WHERE id = (SELECT run_id FROM packets WHERE id = ?1)",
       packet);
@@ -417,16 +427,25 @@ Match match_payload(storage::Connection& c, const printer::PagePayload& p) {
   return Match{find_packet(c, packet), ""};
 }
 
+std::vector<printer::AnswerBox> paper_layout(storage::Connection& c, std::int64_t packet) {
+  auto r = c.query("SELECT boxes FROM packet_layouts WHERE packet_id = ?1", packet);
+  if (!r.next()) return {};
+  return printer::boxes_from_json(r.text(0));
+}
+
 void add_scan_page(storage::Connection& c, std::int64_t batch, int position,
                    const std::string& source, const std::string& image_sha, std::uint64_t size,
                    const Clock& clock, std::optional<std::int64_t> packet, std::optional<int> page,
-                   const std::string& reason, int codes) {
+                   const std::string& reason, int codes, const std::string& boxes) {
   storage::Transaction tx(c);
   record_blob(c, clock, image_sha, size);
   c.run(
       "INSERT INTO scan_pages (batch_id, source, position, image_sha, status, reason, packet_id, "
       "page, codes) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
       batch, source, position, image_sha, packet ? "read" : "review", reason, packet, page, codes);
+  if (!boxes.empty())
+    c.run("INSERT INTO scan_page_boxes (scan_page_id, boxes) VALUES (?1, ?2)", c.last_insert_id(),
+          boxes);
   c.run("UPDATE scan_batches SET done = done + 1 WHERE id = ?1", batch);
   tx.commit();
 }
@@ -473,6 +492,8 @@ void finish_batch(storage::Connection& c, const Clock& clock, std::int64_t batch
       c.run("UPDATE scan_pages SET status = 'filed', submission_id = ?1 WHERE id = ?2", sub,
             entry.first);
     record_return(c, clock, packet_id);
+    // A quiz's answers read from the pages become (or complete) the packet's attempt.
+    record_paper_attempt(c, clock, *a, packet_id);
   }
   c.run("UPDATE scan_batches SET status = 'done', error = '' WHERE id = ?1", batch);
   tx.commit();

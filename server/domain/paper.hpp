@@ -11,6 +11,7 @@
 #include "domain/coursework.hpp"
 #include "domain/message.hpp"
 #include "domain/school.hpp"
+#include "printer/packet.hpp"
 #include "printer/qr_payload.hpp"
 
 namespace parta::domain {
@@ -59,7 +60,11 @@ std::vector<std::pair<Packet, PrintRun>> recent_packets(storage::Connection& c, 
 
 // Worker side of a run. A claim counts a try.
 std::optional<std::int64_t> claim_queued_run(storage::Connection& c);
-void packet_made(storage::Connection& c, std::int64_t packet, int pages, const std::string& sha);
+// `boxes`: where the packet's quiz answer places were printed (printer::boxes_to_json), or "".
+void packet_made(storage::Connection& c, std::int64_t packet, int pages, const std::string& sha,
+                 const std::string& boxes = "");
+// Where a packet's quiz answer places were printed; empty for a packet without a quiz.
+std::vector<printer::AnswerBox> paper_layout(storage::Connection& c, std::int64_t packet);
 void run_made(storage::Connection& c, std::int64_t run, const std::string& combined_sha);
 // Failed for good: the helper said the job cannot be done.
 void run_failed(storage::Connection& c, std::int64_t run, const std::string& error);
@@ -133,7 +138,7 @@ Match match_payload(storage::Connection& c, const printer::PagePayload& p);
 void add_scan_page(storage::Connection& c, std::int64_t batch, int position,
                    const std::string& source, const std::string& image_sha, std::uint64_t size,
                    const Clock& clock, std::optional<std::int64_t> packet, std::optional<int> page,
-                   const std::string& reason, int codes = 0);
+                   const std::string& reason, int codes = 0, const std::string& boxes = "");
 // Files the batch's read pages in one transaction: per packet one paper submission with its
 // pages in page order; a page already filed before (or twice in the batch) is a duplicate.
 void finish_batch(storage::Connection& c, const Clock& clock, std::int64_t batch);

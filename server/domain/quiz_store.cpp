@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
 #include "domain/clock.hpp"
+#include "domain/paper.hpp"
+#include "printer/paper_job.hpp"
 #include "storage/database.hpp"
 
 namespace parta::domain {
@@ -90,15 +93,20 @@ void score_attempt(storage::Connection& c, const Quiz& q, std::int64_t attempt_i
   // The answers, and the teacher's points where the teacher marked one: one read.
   std::map<std::size_t, std::string> answers;
   std::map<std::size_t, double> teacher;
+  // Answers from paper: a handwritten one (its crop) is the teacher's to mark, whatever the
+  // question's kind; one the page does not say plainly (`doubt`) waits for the teacher's reading.
+  std::set<std::size_t> handwritten, doubtful;
   {
     auto r = c.query(
-        "SELECT position, answer, share, marked_by IS NOT NULL FROM quiz_answers "
-        "WHERE attempt_id = ?1",
+        "SELECT position, answer, share, marked_by IS NOT NULL, crop != '', doubt != '' "
+        "FROM quiz_answers WHERE attempt_id = ?1",
         attempt_id);
     while (r.next()) {
       auto i = static_cast<std::size_t>(r.integer(0));
       answers[i] = r.text(1);
       if (r.integer(3) != 0 && !r.is_null(2)) teacher[i] = r.real(2);
+      if (r.integer(4) != 0) handwritten.insert(i);
+      if (r.integer(5) != 0) doubtful.insert(i);
     }
   }
   double score = 0;
@@ -107,15 +115,22 @@ void score_attempt(storage::Connection& c, const Quiz& q, std::int64_t attempt_i
     const auto& question = q.questions[i];
     auto given = answers.find(i);
     std::optional<double> share;
-    if (question.kind == QuizKind::open) {
+    bool by_teacher = question.kind == QuizKind::open ||
+                      (handwritten.count(i) && question.kind != QuizKind::single &&
+                       question.kind != QuizKind::multiple);
+    // Nothing written (a blank frame on paper): nothing to mark.
+    bool nothing = given == answers.end() || (given->second.empty() && !handwritten.count(i));
+    if (doubtful.count(i)) {
+      share = std::nullopt;
+    } else if (by_teacher) {
       if (auto t = teacher.find(i); t != teacher.end()) share = t->second;
-      if (given == answers.end() || given->second.empty()) share = 0.0;  // nothing to mark
+      if (nothing) share = 0.0;
     } else {
       share = mark_answer(question, given == answers.end() ? "" : given->second);
     }
     if (!share) ++waiting;
     if (share) score += *share * question.points;
-    if (given != answers.end() && question.kind != QuizKind::open)
+    if (given != answers.end() && share && (!by_teacher || nothing))
       c.run("UPDATE quiz_answers SET share = ?3 WHERE attempt_id = ?1 AND position = ?2",
             attempt_id, static_cast<std::int64_t>(i), *share);
   }
@@ -393,16 +408,141 @@ std::vector<QuestionStats> question_stats(storage::Connection& c, const Quiz& q)
 std::vector<OpenAnswer> open_answers_waiting(storage::Connection& c, const Quiz& q) {
   std::vector<OpenAnswer> out;
   auto r = c.query(
-      "SELECT t.id, t.student_id, u.last_name || ' ' || u.first_name, a.position, a.answer "
-      "FROM quiz_answers a JOIN quiz_attempts t ON t.id = a.attempt_id "
-      "JOIN users u ON u.id = t.student_id "
+      "SELECT t.id, t.student_id, u.last_name || ' ' || u.first_name, a.position, a.answer, "
+      "a.crop, a.doubt, t.packet_id FROM quiz_answers a "
+      "JOIN quiz_attempts t ON t.id = a.attempt_id JOIN users u ON u.id = t.student_id "
       "WHERE t.assignment_id = ?1 AND t.finished_at IS NOT NULL AND a.share IS NULL "
       "ORDER BY u.last_name, u.first_name, t.number, a.position",
       q.assignment_id);
-  while (r.next())
-    out.push_back(
-        {r.integer(0), r.integer(1), r.text(2), static_cast<std::size_t>(r.integer(3)), r.text(4)});
+  std::map<std::int64_t, std::map<int, int>> pages;  // packet → question → page
+  while (r.next()) {
+    OpenAnswer o{r.integer(0), r.integer(1), r.text(2), static_cast<std::size_t>(r.integer(3)),
+                 r.text(4),    r.text(5),    r.text(6), std::nullopt};
+    if (auto packet = r.opt_integer(7)) {
+      if (!pages.count(*packet)) {
+        auto& m = pages[*packet];
+        for (const auto& b : paper_layout(c, *packet))
+          if (!m.count(b.question)) m[b.question] = b.page;
+      }
+      if (auto p = pages[*packet].find(static_cast<int>(o.position)); p != pages[*packet].end())
+        o.page = p->second;
+    }
+    out.push_back(std::move(o));
+  }
   return out;
+}
+
+void record_paper_attempt(storage::Connection& c, const Clock& clock, const Assignment& a,
+                          std::int64_t packet_id) {
+  auto q = find_quiz(c, a.id);
+  if (!q) return;
+  auto layout = paper_layout(c, packet_id);
+  if (layout.empty()) return;
+  storage::Transaction tx(c);
+  auto student = c.scalar("SELECT student_id FROM packets WHERE id = ?1", packet_id);
+  if (!student) return;
+  std::int64_t now = clock.now();
+  auto attempt = c.scalar("SELECT id FROM quiz_attempts WHERE packet_id = ?1", packet_id);
+  if (!attempt) {
+    auto number = c.scalar(
+        "SELECT COALESCE(MAX(number), 0) + 1 FROM quiz_attempts WHERE assignment_id = ?1 AND "
+        "student_id = ?2",
+        a.id, *student);
+    c.run(
+        "INSERT INTO quiz_attempts (assignment_id, student_id, number, started_at, finished_at, "
+        "late, packet_id) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?6)",
+        a.id, *student, number.value_or(1), now, now > a.due_at, packet_id);
+    attempt = c.last_insert_id();
+  }
+  // What the packet's pages that came back say, question by question (a question printed across
+  // two pages is read from both).
+  struct Read {
+    bool decided = true, written = false, boxes = false;
+    std::vector<int> chosen;
+    std::string why, crop;
+  };
+  std::map<int, Read> read;
+  {
+    auto r = c.query(
+        "SELECT b.boxes FROM scan_pages s JOIN scan_page_boxes b ON b.scan_page_id = s.id "
+        "WHERE s.packet_id = ?1 AND s.status = 'filed'",
+        packet_id);
+    while (r.next()) {
+      auto j = nlohmann::json::parse(r.text(0), nullptr, false);
+      if (!j.is_object()) continue;
+      for (const auto& row : j.value("rows", nlohmann::json::array())) {
+        auto& x = read[row.value("q", -1)];
+        x.boxes = true;
+        if (!row.value("decided", false)) {
+          x.decided = false;
+          if (x.why.empty()) x.why = row.value("why", "lost");
+          if (x.crop.empty()) x.crop = row.value("crop", "");
+        }
+        for (const auto& k : row.value("chosen", nlohmann::json::array()))
+          if (k.is_number_integer()) x.chosen.push_back(k.get<int>());
+      }
+      for (const auto& w : j.value("writes", nlohmann::json::array())) {
+        auto& x = read[w.value("q", -1)];
+        if (!w.value("blank", true)) {
+          x.written = true;
+          x.crop = w.value("crop", "");
+        }
+      }
+    }
+  }
+  std::map<std::size_t, std::string> kept;  // position → doubt, of answers already there
+  {
+    auto r = c.query("SELECT position, doubt FROM quiz_answers WHERE attempt_id = ?1", *attempt);
+    while (r.next()) kept[static_cast<std::size_t>(r.integer(0))] = r.text(1);
+  }
+  std::set<int> questions;
+  for (const auto& b : layout) questions.insert(b.question);
+  for (int position : questions) {
+    if (position < 0 || static_cast<std::size_t>(position) >= q->questions.size()) continue;
+    auto i = static_cast<std::size_t>(position);
+    if (auto k = kept.find(i); k != kept.end() && k->second != "missing") continue;
+    const auto& question = q->questions[i];
+    bool choice = question.kind == QuizKind::single || question.kind == QuizKind::multiple;
+    std::string answer, crop, doubt;
+    auto x = read.find(position);
+    if (x == read.end()) {
+      doubt = "missing";
+    } else if (choice) {
+      std::sort(x->second.chosen.begin(), x->second.chosen.end());
+      for (int k : x->second.chosen) answer += (answer.empty() ? "" : ",") + std::to_string(k);
+      if (!x->second.boxes) doubt = "lost";  // printed before the question became a choice
+      if (!x->second.decided) {
+        doubt = x->second.why.empty() ? "lost" : x->second.why;
+        crop = x->second.crop;
+      }
+    } else if (x->second.written) {
+      crop = x->second.crop;
+    }
+    c.run(
+        "INSERT INTO quiz_answers (attempt_id, position, answer, saved_at, crop, doubt) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (attempt_id, position) DO UPDATE SET "
+        "answer = excluded.answer, saved_at = excluded.saved_at, crop = excluded.crop, "
+        "doubt = excluded.doubt, share = NULL, marked_by = NULL",
+        *attempt, position, answer, now, crop, doubt);
+  }
+  score_attempt(c, *q, *attempt);
+  grade_from_attempts(c, clock, a, *q, *student);
+  tx.commit();
+}
+
+void decide_paper_answer(storage::Connection& c, const Clock& clock, const Assignment& a,
+                         const Quiz& q, std::int64_t attempt_id, std::size_t position,
+                         const std::string& answer, std::int64_t teacher_id) {
+  auto attempt = find_attempt(c, attempt_id);
+  if (!attempt || position >= q.questions.size()) return;
+  storage::Transaction tx(c);
+  c.run(
+      "UPDATE quiz_answers SET answer = ?3, doubt = '', share = NULL, marked_by = ?4 "
+      "WHERE attempt_id = ?1 AND position = ?2",
+      attempt_id, static_cast<std::int64_t>(position), answer, teacher_id);
+  score_attempt(c, q, attempt_id);
+  grade_from_attempts(c, clock, a, q, attempt->student_id);
+  tx.commit();
 }
 
 }  // namespace parta::domain

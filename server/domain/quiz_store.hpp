@@ -81,13 +81,30 @@ struct QuestionStats {
 };
 std::vector<QuestionStats> question_stats(storage::Connection& c, const Quiz& q);
 
-// An open answer waiting for the teacher.
+// An answer waiting for the teacher: an open answer typed online, or from paper a handwritten
+// answer (`crop`: its picture, a blob) or a question whose boxes the page does not say plainly
+// (`doubt`, with the crop of the question and the options read as marked in `answer`).
 struct OpenAnswer {
   std::int64_t attempt_id = 0, student_id = 0;
   std::string student_name;
   std::size_t position = 0;
   std::string answer;
+  std::string crop, doubt;
+  std::optional<int> page;  // paper: the packet's page the question is on
 };
 std::vector<OpenAnswer> open_answers_waiting(storage::Connection& c, const Quiz& q);
+
+// The quiz on paper (issue 18). The attempt a paper packet makes, from its pages filed so far
+// (their readings, kept with the scanned pages) and where its answer places were printed: every
+// question read from a page that came back is answered (decided boxes are marked at once,
+// handwritten answers and unclear rows wait for the teacher with their crops); a question whose
+// page has not come back waits as "missing". Run again when more of the packet comes back: what
+// was read or decided before stays. Marks follow as for an attempt online.
+void record_paper_attempt(storage::Connection& c, const Clock& clock, const Assignment& a,
+                          std::int64_t packet_id);
+// The teacher's reading of a question from paper: the options marked ("0,2"; "" none).
+void decide_paper_answer(storage::Connection& c, const Clock& clock, const Assignment& a,
+                         const Quiz& q, std::int64_t attempt_id, std::size_t position,
+                         const std::string& answer, std::int64_t teacher_id);
 
 }  // namespace parta::domain

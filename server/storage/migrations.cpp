@@ -1095,6 +1095,28 @@ CREATE TABLE quiz_answers (
   PRIMARY KEY (attempt_id, position)
 );
 )sql",
+    // 25 (issue 18): the quiz on paper. Where a packet's quiz answer places were printed (JSON,
+    // printer/packet.hpp AnswerBox) and what was read in them on a scanned page (JSON: rows
+    // decided or not, frames written in, crops as blob hashes), each in a table of its own: a
+    // wider packets or scan_pages row changes SQLite's estimates, and with them the plans of the
+    // paper pages' counts. An attempt made from a packet names it. An answer read from paper may
+    // carry a crop for the teacher (a handwritten answer, or a row the page does not say plainly)
+    // and why it waits (`doubt`: "faint", "full", "beside", "two", "lost"; "missing": its page
+    // has not come back).
+    R"sql(
+CREATE TABLE packet_layouts (
+  packet_id INTEGER PRIMARY KEY REFERENCES packets(id) ON DELETE CASCADE,
+  boxes TEXT NOT NULL
+);
+CREATE TABLE scan_page_boxes (
+  scan_page_id INTEGER PRIMARY KEY REFERENCES scan_pages(id) ON DELETE CASCADE,
+  boxes TEXT NOT NULL
+);
+ALTER TABLE quiz_attempts ADD COLUMN packet_id INTEGER REFERENCES packets(id);
+CREATE UNIQUE INDEX quiz_attempts_packet ON quiz_attempts (packet_id) WHERE packet_id IS NOT NULL;
+ALTER TABLE quiz_answers ADD COLUMN crop TEXT NOT NULL DEFAULT '';
+ALTER TABLE quiz_answers ADD COLUMN doubt TEXT NOT NULL DEFAULT '';
+)sql",
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "content/blob_store.hpp"
 #include "domain/access.hpp"
 #include "domain/coursework.hpp"
 #include "domain/quiz_store.hpp"
@@ -193,15 +194,57 @@ void register_quiz_views(App& app) {
       questions.push_back(m);
     }
     mstch::array open;
-    for (const auto& o : domain::open_answers_waiting(ctx.db, *q))
-      open.push_back(
-          mstch::map{{"student", o.student_name},
-                     {"n", std::to_string(o.position + 1)},
-                     {"question", q->questions[o.position].text},
-                     {"answer", o.answer},
-                     {"max", points_text(q->questions[o.position].points)},
-                     {"action", quiz_url(a) + "/attempts/" + std::to_string(o.attempt_id) +
-                                    "/answers/" + std::to_string(o.position + 1)}});
+    for (const auto& o : domain::open_answers_waiting(ctx.db, *q)) {
+      const auto& question = q->questions[o.position];
+      std::string action = quiz_url(a) + "/attempts/" + std::to_string(o.attempt_id) + "/answers/" +
+                           std::to_string(o.position + 1);
+      mstch::map m{{"student", o.student_name},
+                   {"n", std::to_string(o.position + 1)},
+                   {"question", question.text},
+                   {"answer", o.answer},
+                   {"max", points_text(question.points)},
+                   {"action", action},
+                   {"paper", !o.crop.empty() || !o.doubt.empty()},
+                   {"page", o.page ? std::to_string(*o.page) : std::string()}};
+      if (!o.crop.empty()) m["crop"] = quiz_url(a) + "/crops/" + o.crop + ".jpg";
+      if (!o.doubt.empty()) {
+        // The teacher reads the question from its crop: one tap per option, numbered as the
+        // student's sheet numbers them.
+        static const std::map<std::string, const char*> kWhy{
+            {"faint", "A faint or half-erased mark: look at the boxes."},
+            {"full", "A box is filled in whole: on the sheet that takes a mark back."},
+            {"beside", "A mark beside a box, not in it."},
+            {"two", "Two boxes are marked where one answer is asked."},
+            {"lost", "The boxes could not be found on the scan: look at the page."},
+            {"missing", "The page with this question has not come back."}};
+        auto why = kWhy.find(o.doubt);
+        m["why"] = ctx.tr(why != kWhy.end() ? why->second : "Look at the boxes.");
+        m["decide"] = action + "/decide";
+        bool choice = question.kind == QuizKind::single || question.kind == QuizKind::multiple;
+        m["single"] = question.kind == QuizKind::single;
+        m["multiple"] = question.kind == QuizKind::multiple;
+        m["missing"] = o.doubt == "missing";
+        if (choice) {
+          mstch::array options;
+          std::size_t number = 0;
+          for (auto k : domain::option_order(a, o.student_id, o.position, question))
+            options.push_back(mstch::map{{"value", std::to_string(k)},
+                                         {"number", std::to_string(++number)},
+                                         {"text", choice_text(ctx, question, k)}});
+          m["options"] = options;
+        }
+      } else {
+        m["points_form"] = true;
+        // A number or a word written on paper: right or wrong in one tap (points in between
+        // by the field below it).
+        if (!o.crop.empty() &&
+            (question.kind == QuizKind::number || question.kind == QuizKind::short_answer)) {
+          m["quick"] = true;
+          m["max_value"] = domain::points_text(question.points, '.');
+        }
+      }
+      open.push_back(m);
+    }
     mstch::map data{{"id", std::to_string(a.id)},
                     {"title", a.title},
                     {"students", students},
@@ -226,6 +269,48 @@ void register_quiz_views(App& app) {
       throw http::BadRequest("The points are a number from 0 to the question's points.");
     domain::mark_open_answer(ctx.db, ctx.clock, a, *q, t->id, position, *in);
     return http::Response::redirect(quiz_url(a) + "/results");
+  });
+
+  // A question read from paper that the page does not say plainly: the teacher's reading.
+  app.route(
+      "POST", "/assignments/{id}/quiz/attempts/{aid}/answers/{n}/decide", kTeacher, [](Ctx& ctx) {
+        Assignment a = teacher_access(ctx);
+        auto q = domain::find_quiz(ctx.db, a.id);
+        auto t = domain::find_attempt(ctx.db, ctx.req.id("aid"));
+        std::size_t position = static_cast<std::size_t>(ctx.req.id("n")) - 1;
+        if (!q || !t || t->assignment_id != a.id || position >= q->questions.size())
+          throw http::NotFound();
+        const auto& question = q->questions[position];
+        std::set<std::size_t> chosen;
+        for (const auto& v : ctx.req.form().all("answer")) {
+          if (v.empty()) continue;  // "no answer"
+          auto index = parse_index(v);
+          if (!index || *index >= question.choices.size())
+            throw http::BadRequest("The form refers to something that does not exist.");
+          chosen.insert(*index);
+        }
+        if (question.kind == QuizKind::single && chosen.size() > 1)
+          throw http::BadRequest("The form refers to something that does not exist.");
+        std::string joined;
+        for (auto k : chosen) joined += (joined.empty() ? "" : ",") + std::to_string(k);
+        domain::decide_paper_answer(ctx.db, ctx.clock, a, *q, t->id, position, joined, ctx.me().id);
+        return http::Response::redirect(quiz_url(a) + "/results");
+      });
+
+  // The crop of a question or a handwritten answer read from paper, for the quiz's teacher.
+  app.route("GET", "/assignments/{id}/quiz/crops/{file}", kTeacher, [](Ctx& ctx) {
+    Assignment a = teacher_access(ctx);
+    std::string file = ctx.req.params.at("file");
+    if (file.size() != 68 || !file.ends_with(".jpg")) throw http::NotFound();
+    std::string sha = file.substr(0, 64);
+    if (!content::BlobStore::valid_hash(sha) || !ctx.blobs->has(sha) ||
+        !ctx.db
+             .scalar("SELECT 1 FROM quiz_answers x JOIN quiz_attempts t ON t.id = x.attempt_id "
+                     "WHERE t.assignment_id = ?1 AND x.crop = ?2 LIMIT 1",
+                     a.id, sha)
+             .has_value())
+      throw http::NotFound();
+    return http::Response::file(ctx.blobs->path_of(sha), "image/jpeg", file, true);
   });
 
   // ---- the student: the quiz, its attempts, and its pages ----

@@ -517,6 +517,18 @@ TEST_F(Permissions, RoleByRouteTable) {
        "/assignments/" + asg + "/quiz/attempts/999999/answers/1",
        {{"points", "1"}},
        {L, D, N, D, D, D}},
+      // The quiz on paper: a row the page does not say plainly, decided by the teacher; the
+      // crops of answers read from paper (a hash no answer of this quiz has is not found).
+      {"POST",
+       "/assignments/{id}/quiz/attempts/{aid}/answers/{n}/decide",
+       "/assignments/" + asg + "/quiz/attempts/999999/answers/1/decide",
+       {{"answer", "0"}},
+       {L, D, N, D, D, D}},
+      {"GET",
+       "/assignments/{id}/quiz/crops/{file}",
+       "/assignments/" + asg + "/quiz/crops/" + std::string(64, 'a') + ".jpg",
+       {},
+       {L, D, N, D, D, D}},
       {"GET", "/assignments/{id}/quiz", "/assignments/" + asg + "/quiz", {}, {L, A, A, D, A, D}},
       {"POST",
        "/assignments/{id}/quiz/start",

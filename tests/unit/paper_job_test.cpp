@@ -165,14 +165,49 @@ TEST(PaperJob, OtherVersionsAndNonJobsAreRefused) {
 TEST(PaperJob, EveryKindOfResultRoundTrips) {
   std::string why;
   JobResult packets;
-  packets.files = {{"packet-1.pdf", 5}, {"packet-2.pdf", 5}};
-  packets.combined = {"all.pdf", 10};
+  packets.files = {{"packet-1.pdf", 5, {}}, {"packet-2.pdf", 5, {}}};
+  // A packet with a quiz: where its answer places were printed travels with it.
+  packets.files[1].boxes = {{2, 3, 1, false, 68.5, 200.25, 12, 12},
+                            {2, 3, AnswerBox::kBlock, true, 38.5, 180, 520, 90}};
+  packets.combined = {"all.pdf", 10, {}};
   auto r = parse_result(JobKind::packets, result_to_json(JobKind::packets, packets), &why);
   ASSERT_TRUE(r) << why;
   EXPECT_TRUE(r->ok());
   ASSERT_EQ(r->files.size(), 2u);
   EXPECT_EQ(r->files[1].name, "packet-2.pdf");
   EXPECT_EQ(r->combined.pages, 10);
+  ASSERT_EQ(r->files[1].boxes.size(), 2u);
+  EXPECT_EQ(r->files[1].boxes[1].option, AnswerBox::kBlock);
+  EXPECT_TRUE(r->files[1].boxes[1].many);
+  EXPECT_DOUBLE_EQ(r->files[1].boxes[0].y, 200.25);
+  EXPECT_TRUE(r->files[0].boxes.empty());
+  EXPECT_EQ(boxes_from_json(boxes_to_json(packets.files[1].boxes)).size(), 2u);
+  EXPECT_TRUE(boxes_from_json("[{\"p\": 1}]").empty());  // not a box: nothing
+
+  // A quiz page's boxes as read: decided rows, an unclear one with its crop, a frame.
+  JobResult boxes;
+  boxes.read.boxes = {{3, 1, BoxState::marked, 0.3, 0.4, 0, 0.9}};
+  RowReading unclear;
+  unclear.question = 4;
+  unclear.why = "two";
+  unclear.chosen = {0, 2};
+  unclear.crop = "q4.jpg";
+  boxes.read.rows = {unclear};
+  WriteIn frame;
+  frame.question = 5;
+  frame.blank = false;
+  frame.crop = "w5.jpg";
+  boxes.read.writes = {frame};
+  auto b = parse_result(JobKind::read_boxes, result_to_json(JobKind::read_boxes, boxes), &why);
+  ASSERT_TRUE(b) << why;
+  EXPECT_EQ(b->read.boxes[0].state, BoxState::marked);
+  EXPECT_EQ(b->read.rows[0].chosen, (std::vector<int>{0, 2}));
+  EXPECT_EQ(b->read.rows[0].crop, "q4.jpg");
+  EXPECT_FALSE(b->read.writes[0].blank);
+  // A crop named outside the job's folder is refused.
+  auto evil = result_to_json(JobKind::read_boxes, boxes);
+  evil.replace(evil.find("q4.jpg"), 6, "../../x");
+  EXPECT_FALSE(parse_result(JobKind::read_boxes, evil, &why));
 
   JobResult page;
   page.payload = "PA1:7:25:1/4:RUN7QZ:0A1B2C3D";

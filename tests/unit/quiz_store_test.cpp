@@ -9,7 +9,9 @@
 
 #include "domain/coursework.hpp"
 #include "domain/demo.hpp"
+#include "domain/paper.hpp"
 #include "domain/quiz_store.hpp"
+#include "printer/paper_job.hpp"
 #include "test_db.hpp"
 
 namespace parta::domain {
@@ -123,6 +125,71 @@ TEST_F(QuizStoreTest, AFixedKeyMarksAgainAndAChangedShapeIsRefused) {
   auto refused = save_quiz(*c, clock, a, settings, shorter);
   ASSERT_TRUE(refused);
   EXPECT_EQ(find_quiz(*c, a.id)->questions.size(), 4u) << "nothing changed";
+}
+
+// The quiz on paper: a packet's pages come back one at a time; what each says becomes the
+// packet's attempt; a row the page does not say plainly and a handwritten answer wait for the
+// teacher, a page not back yet waits as missing; the teacher's reading stays when more comes back.
+TEST_F(QuizStoreTest, APaperPacketsPagesBecomeItsAttemptAsTheyComeBack) {
+  using printer::AnswerBox;
+  auto teacher = find_user_by_login(*c, "smirnova")->id;
+  auto run = create_run(*c, clock, a, teacher, {s1}, 0, "lined");
+  auto packet = packets_of(*c, run)[0].id;
+  std::vector<AnswerBox> layout = {{2, 0, AnswerBox::kBlock, false, 40, 150, 500, 100},
+                                   {2, 0, 0, false, 66, 180, 12, 12},
+                                   {2, 0, 1, false, 66, 204, 12, 12},
+                                   {2, 1, AnswerBox::kBlock, true, 40, 260, 500, 100},
+                                   {2, 1, 0, false, 66, 290, 12, 12},
+                                   {2, 1, 1, false, 66, 314, 12, 12},
+                                   {3, 2, AnswerBox::kWriteIn, false, 100, 150, 240, 30},
+                                   {3, 3, AnswerBox::kWriteIn, false, 42, 250, 500, 140}};
+  packet_made(*c, packet, 3, std::string(64, 'a'), printer::boxes_to_json(layout));
+  auto scan = [&](int page, const std::string& boxes) {
+    auto batch = create_batch(*c, clock, teacher, {});
+    add_scan_page(*c, batch, 1, "scan.jpg", std::string(63, 'b') + std::to_string(page), 1000,
+                  clock, packet, page, "", 2, boxes);
+    finish_batch(*c, clock, batch);
+  };
+  const std::string crop(64, 'c'), written(64, 'd');
+  // Page 2: question 1 (2 + 2) plainly "4"; question 2's boxes faint.
+  scan(2, R"({"rows":[{"q":0,"decided":true,"chosen":[0]},)"
+          R"({"q":1,"decided":false,"chosen":[0],"why":"faint","crop":")" +
+              crop + R"("}]})");
+  auto attempts = attempts_of(*c, a.id, s1);
+  ASSERT_EQ(attempts.size(), 1u);
+  EXPECT_TRUE(attempts[0].finished_at);
+  EXPECT_EQ(attempts[0].waiting, 3) << "the faint row, and two questions on a page not back";
+  EXPECT_DOUBLE_EQ(attempts[0].score, 1);
+  EXPECT_FALSE(grade_of(*c, a.id, s1));
+  auto waiting = open_answers_waiting(*c, quiz);
+  ASSERT_EQ(waiting.size(), 3u);
+  EXPECT_EQ(waiting[0].doubt, "faint");
+  EXPECT_EQ(waiting[0].crop, crop);
+  EXPECT_EQ(waiting[0].page, 2);
+  EXPECT_EQ(waiting[1].doubt, "missing");
+  EXPECT_EQ(waiting[1].page, 3);
+  // The teacher reads both 2 and 4 as marked: right.
+  decide_paper_answer(*c, clock, a, quiz, attempts[0].id, 1, "0,1", teacher);
+  // Page 3 comes back: the capital written in its frame (for the teacher), the open frame blank.
+  scan(3, R"({"rows":[],"writes":[{"q":2,"blank":false,"crop":")" + written +
+              R"("},{"q":3,"blank":true,"crop":""}]})");
+  auto t = *find_attempt(*c, attempts[0].id);
+  EXPECT_EQ(t.waiting, 1) << "only the handwritten capital";
+  EXPECT_DOUBLE_EQ(t.score, 2) << "the teacher's reading of page 2 stays";
+  waiting = open_answers_waiting(*c, quiz);
+  ASSERT_EQ(waiting.size(), 1u);
+  EXPECT_EQ(waiting[0].crop, written);
+  EXPECT_TRUE(waiting[0].doubt.empty());
+  mark_open_answer(*c, clock, a, quiz, t.id, 2, 2);
+  t = *find_attempt(*c, t.id);
+  EXPECT_EQ(t.waiting, 0);
+  EXPECT_DOUBLE_EQ(t.score, 4);
+  ASSERT_TRUE(grade_of(*c, a.id, s1));
+  EXPECT_EQ(grade_of(*c, a.id, s1)->mark, "4") << "4 of 5 points, 80 %";
+  // The same page scanned again files nothing twice and changes nothing.
+  scan(3, R"({"rows":[],"writes":[{"q":2,"blank":true},{"q":3,"blank":true}]})");
+  EXPECT_EQ(find_attempt(*c, t.id)->waiting, 0);
+  EXPECT_EQ(attempts_of(*c, a.id, s1).size(), 1u);
 }
 
 }  // namespace
