@@ -55,15 +55,23 @@ std::vector<Point> outline(const Rect& r, double in, double step) {
   return out;
 }
 
-// The paper's level near a place: a high percentile of what lies around it (ink is the few dark).
-double paper_level(const Sampler& s, const Rect& around) {
+// The paper near a place: its level, a high percentile of what lies around it (ink is the few
+// dark), and how much it varies by itself (a noisy scan's grain, from the 90th to the 50th).
+struct Paper {
+  double level = 255, noise = 0;
+};
+Paper paper_near(const Sampler& s, const Rect& around) {
   std::vector<double> v;
   for (double y = around.y; y <= around.y + around.h; y += 1)
     for (double x = around.x; x <= around.x + around.w; x += 1) v.push_back(s.at(x, y));
-  if (v.empty()) return 255;
-  auto k = v.begin() + static_cast<std::ptrdiff_t>(v.size() * 9 / 10);
-  std::nth_element(v.begin(), k, v.end());
-  return *k;
+  if (v.empty()) return {};
+  auto p90 = v.begin() + static_cast<std::ptrdiff_t>(v.size() * 9 / 10);
+  std::nth_element(v.begin(), p90, v.end());
+  Paper out{*p90, 0};
+  auto p50 = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+  std::nth_element(v.begin(), p50, p90);
+  out.noise = (out.level - *p50) / 1.28;  // a normal grain's sigma
+  return out;
 }
 
 constexpr double kSearch = 3.0;  // how far a box is looked for around where the map puts it (pt)
@@ -77,7 +85,8 @@ BoxReading read_box(const Sampler& s, const AnswerBox& b) {
   Rect box{b.x, b.y, b.w, b.h};
   const double px = s.scale(b.x, b.y);
   const double step = std::clamp(1 / px, 0.25, 0.6);
-  double paper = paper_level(s, {b.x - 10, b.y - 10, b.w + 20, b.h + 20});
+  const Paper around = paper_near(s, {b.x - 10, b.y - 10, b.w + 20, b.h + 20});
+  const double paper = around.level;
   // The printed outline: the offset where the box's edges are darkest against the band just
   // outside them.
   auto edges = outline(box, 0, 0.5);
@@ -98,13 +107,15 @@ BoxReading read_box(const Sampler& s, const AnswerBox& b) {
   const double contrast = std::max(50.0, paper - edge_level);
   out.outline = std::clamp((best + 0.5 * std::hypot(bx, by)) / contrast, 0.0, 1.0);
   auto dark = [&](double v) { return (paper - v) / contrast; };
+  // Gray is what stands out of the paper's own grain: on a noisy scan, three of its sigmas.
+  const double grey_from = std::max(0.12, 3 * around.noise / contrast);
   int n = 0, ink = 0, grey = 0;
   for (double y = b.y + kInset; y <= b.y + b.h - kInset + 1e-9; y += step)
     for (double x = b.x + kInset; x <= b.x + b.w - kInset + 1e-9; x += step) {
       double d = dark(s.at(x + bx, y + by));
       ++n;
       ink += d > 0.5;
-      grey += d > 0.14;
+      grey += d > grey_from;
     }
   int m = 0, beside = 0;
   for (double y = b.y - kBesideTo; y <= b.y + b.h + kBesideTo + 1e-9; y += step)
@@ -124,7 +135,7 @@ BoxReading read_box(const Sampler& s, const AnswerBox& b) {
     out.state = BoxState::full;
   else if (out.ink >= 0.08)
     out.state = BoxState::marked;
-  else if (out.grey >= 0.03 || out.beside >= 0.012)
+  else if (out.grey >= 0.008 || out.beside >= 0.012)
     out.state = BoxState::doubtful;
   else
     out.state = BoxState::empty;
@@ -135,7 +146,7 @@ BoxReading read_box(const Sampler& s, const AnswerBox& b) {
 bool written(const Sampler& s, const AnswerBox& b) {
   const double px = s.scale(b.x, b.y);
   const double step = std::clamp(1 / px, 0.3, 0.8);
-  double paper = paper_level(s, {b.x + 3, b.y + 3, b.w - 6, b.h - 6});
+  double paper = paper_near(s, {b.x + 3, b.y + 3, b.w - 6, b.h - 6}).level;
   int n = 0, dark = 0;
   for (double y = b.y + 4; y <= b.y + b.h - 4; y += step)
     for (double x = b.x + 4; x <= b.x + b.w - 4; x += step) {
@@ -194,7 +205,7 @@ BoxesRead read_boxes(const PageImage& page, const Homography& map,
       std::string w = r.state == BoxState::full       ? "full"
                       : r.state != BoxState::doubtful ? ""
                       : r.outline < 0.3               ? "lost"
-                      : r.grey >= 0.03                ? "faint"
+                      : r.grey >= 0.008               ? "faint"
                                                       : "beside";
       if (!w.empty() && why.empty()) why = w;
     }

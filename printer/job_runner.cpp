@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <fstream>
 #include <new>
 
@@ -87,7 +88,18 @@ JobResult read_page_boxes(const Job& job) {
   auto map = Homography::from_values(v);
   if (!map) return error(JobError::bad_job, "the page's map is not a usable map");
   try {
-    PageImage img = load_page(job.path, job.page, kScanDpi, job.max_pixels);
+    // Boxes read as well at 150 dpi as at 300: a fine scan's JPEG is decoded at half its size.
+    Point o = (*map)({100, 100}), e = (*map)({110, 100});
+    double per_point = std::hypot(e.x - o.x, e.y - o.y) / 10;
+    int shrunk = 1;
+    PageImage img =
+        load_page(job.path, job.page, kScanDpi, job.max_pixels, per_point >= 3.6 ? 2 : 1, &shrunk);
+    if (shrunk > 1) {
+      auto v = map->values();
+      for (std::size_t i = 0; i < 6; ++i) v[i] /= shrunk;  // pixels of the smaller picture
+      map = Homography::from_values(v);
+      if (!map) return error(JobError::failed, "the page's map does not scale");
+    }
     r.read = read_boxes(img, *map, job.boxes, job.out);
     r.width = img.width;
     r.height = img.height;

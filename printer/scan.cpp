@@ -152,12 +152,19 @@ int count_pages(const std::string& path) {
   }
 }
 
-PageImage load_page(const std::string& path, int index, int dpi, std::int64_t max_pixels) {
+PageImage load_page(const std::string& path, int index, int dpi, std::int64_t max_pixels,
+                    int shrink, int* shrunk) {
   init_vips();
+  if (shrunk) *shrunk = 1;
   try {
-    auto img = open_page(path, file_type(path), index, dpi);
+    const FileType type = file_type(path);
+    auto img = open_page(path, type, index, dpi);
     std::int64_t w = img.width(), h = img.height();
     if (w * h > max_pixels) throw TooLarge(w, h);
+    if (type == FileType::jpeg && (shrink == 2 || shrink == 4 || shrink == 8)) {
+      img = vips::VImage::jpegload(path.c_str(), vips::VImage::option()->set("shrink", shrink));
+      if (shrunk) *shrunk = shrink;
+    }
     return to_page(img);
   } catch (const vips::VError& e) {
     // Under the helper's memory limit libvips reports an allocation it could not make as an

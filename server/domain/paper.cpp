@@ -561,6 +561,8 @@ std::optional<Message> file_by_hand(storage::Connection& c, const Clock& clock,
       packet_id, page, sub, page_id);
   if (c.changes() != 1) return Message{"This page is no longer waiting for review.", {}};
   record_return(c, clock, packet_id);
+  // A quiz page filed by hand was not read box by box: its questions wait for the teacher.
+  record_paper_attempt(c, clock, *a, packet_id);
   tx.commit();
   return std::nullopt;
 }

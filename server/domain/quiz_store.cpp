@@ -490,6 +490,17 @@ void record_paper_attempt(storage::Connection& c, const Clock& clock, const Assi
       }
     }
   }
+  // The packet's pages filed so far: a question on one of them with nothing read from it (the
+  // page filed by hand, its boxes never read) is the teacher's to read from the page.
+  std::set<int> filed;
+  {
+    auto r =
+        c.query("SELECT page FROM scan_pages WHERE packet_id = ?1 AND status = 'filed'", packet_id);
+    while (r.next()) filed.insert(static_cast<int>(r.integer(0)));
+  }
+  std::map<int, int> page_of;  // question → the page it starts on
+  for (const auto& b : layout)
+    if (!page_of.count(b.question)) page_of[b.question] = b.page;
   std::map<std::size_t, std::string> kept;  // position → doubt, of answers already there
   {
     auto r = c.query("SELECT position, doubt FROM quiz_answers WHERE attempt_id = ?1", *attempt);
@@ -500,13 +511,14 @@ void record_paper_attempt(storage::Connection& c, const Clock& clock, const Assi
   for (int position : questions) {
     if (position < 0 || static_cast<std::size_t>(position) >= q->questions.size()) continue;
     auto i = static_cast<std::size_t>(position);
-    if (auto k = kept.find(i); k != kept.end() && k->second != "missing") continue;
+    if (auto k = kept.find(i); k != kept.end() && k->second != "missing" && k->second != "lost")
+      continue;
     const auto& question = q->questions[i];
     bool choice = question.kind == QuizKind::single || question.kind == QuizKind::multiple;
     std::string answer, crop, doubt;
     auto x = read.find(position);
     if (x == read.end()) {
-      doubt = "missing";
+      doubt = filed.count(page_of[position]) ? "lost" : "missing";
     } else if (choice) {
       std::sort(x->second.chosen.begin(), x->second.chosen.end());
       for (int k : x->second.chosen) answer += (answer.empty() ? "" : ",") + std::to_string(k);
