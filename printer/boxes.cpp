@@ -216,8 +216,11 @@ BoxesRead read_boxes(const PageImage& page, const Homography& map,
       Rect r{list.front()->x - 30, list.front()->y - 30, 540, 60};
       if (auto bl = blocks.find(question); bl != blocks.end())
         r = {bl->second->x - 4, bl->second->y - 4, bl->second->w + 8, bl->second->h + 8};
-      // The boxes and the start of their options: large enough on a phone to see the marks.
-      r.w = std::min(r.w, 300.0);
+      // Every box of the row and the start of its option's text, no wider: large enough on a
+      // phone to see the marks (options side by side reach across the page).
+      double right = r.x;
+      for (const AnswerBox* b : list) right = std::max(right, b->x + b->w);
+      r.w = std::min(r.w, std::max(300.0, right - r.x + 90));
       row.crop = crop(s, r, out_dir + "/q" + std::to_string(question) + ".jpg");
     }
     out.rows.push_back(std::move(row));

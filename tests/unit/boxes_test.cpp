@@ -187,6 +187,14 @@ TEST_F(PaperQuiz, MarksAreReadAndWhatIsUnclearGoesToATeacher) {
 
   EXPECT_FALSE(rows[5].decided);
   EXPECT_EQ(rows[5].why, "faint");
+  // Its two options stand side by side: the crop reaches the second box (300 pt would not).
+  ASSERT_FALSE(rows[5].crop.empty());
+  PageImage tf = decode_image([&] {
+    std::ifstream in(dir.path() + "/" + rows[5].crop, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  }());
+  EXPECT_GT(box(boxes, 5, 1).x, box(boxes, 5, 0).x + 200);
+  EXPECT_GT(tf.width, static_cast<int>(2.2 * 300));
   EXPECT_EQ(r.writes[1].question, 4);
   EXPECT_TRUE(r.writes[1].blank);
   EXPECT_TRUE(r.writes[1].crop.empty());
