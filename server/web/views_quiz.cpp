@@ -98,6 +98,43 @@ std::optional<std::size_t> parse_index(const std::string& v) {
   return out;
 }
 
+// The options a form chose for a choice question, as an answer is kept ("0,2"): each value an
+// option's index; `none_ok`: an empty value ("no answer") is skipped rather than refused.
+std::string chosen_options(const std::vector<std::string>& values,
+                           const domain::QuizQuestion& question, bool none_ok = false) {
+  std::set<std::size_t> chosen;
+  for (const auto& v : values) {
+    if (v.empty() && none_ok) continue;
+    auto index = parse_index(v);
+    if (!index || *index >= question.choices.size())
+      throw http::BadRequest("The form refers to something that does not exist.");
+    chosen.insert(*index);
+  }
+  if (question.kind == QuizKind::single && chosen.size() > 1)
+    throw http::BadRequest("The form refers to something that does not exist.");
+  std::string joined;
+  for (auto k : chosen) joined += (joined.empty() ? "" : ",") + std::to_string(k);
+  return joined;
+}
+
+// An answer the teacher marks or decides: the route's assignment (its teacher's), quiz, attempt
+// and question (`n`, 1-based); 404 for anything that is not of this quiz.
+struct AnswerAt {
+  Assignment a;
+  domain::Quiz q;
+  domain::QuizAttempt t;
+  std::size_t position = 0;
+};
+AnswerAt answer_at(Ctx& ctx) {
+  Assignment a = teacher_access(ctx);
+  auto q = domain::find_quiz(ctx.db, a.id);
+  auto t = domain::find_attempt(ctx.db, ctx.req.id("aid"));
+  std::size_t position = static_cast<std::size_t>(ctx.req.id("n")) - 1;
+  if (!q || !t || t->assignment_id != a.id || position >= q->questions.size())
+    throw http::NotFound();
+  return {std::move(a), std::move(*q), *t, position};
+}
+
 int int_field(Ctx& ctx, const char* name, int fallback) {
   std::string v = ctx.req.form().value(name);
   int out = 0;
@@ -257,43 +294,21 @@ void register_quiz_views(App& app) {
   });
 
   app.route("POST", "/assignments/{id}/quiz/attempts/{aid}/answers/{n}", kTeacher, [](Ctx& ctx) {
-    Assignment a = teacher_access(ctx);
-    auto q = domain::find_quiz(ctx.db, a.id);
-    auto t = domain::find_attempt(ctx.db, ctx.req.id("aid"));
-    // `n`: the question's number, 1-based.
-    std::size_t position = static_cast<std::size_t>(ctx.req.id("n")) - 1;
-    if (!q || !t || t->assignment_id != a.id || position >= q->questions.size())
-      throw http::NotFound();
+    auto [a, q, t, position] = answer_at(ctx);
     auto in = domain::parse_typed_number(ctx.req.form().value("points"));
-    if (!in || *in < 0 || *in > q->questions[position].points)
+    if (!in || *in < 0 || *in > q.questions[position].points)
       throw http::BadRequest("The points are a number from 0 to the question's points.");
-    domain::mark_open_answer(ctx.db, ctx.clock, a, *q, t->id, position, *in);
+    domain::mark_open_answer(ctx.db, ctx.clock, a, q, t.id, position, *in);
     return http::Response::redirect(quiz_url(a) + "/results");
   });
 
   // A question read from paper that the page does not say plainly: the teacher's reading.
   app.route(
       "POST", "/assignments/{id}/quiz/attempts/{aid}/answers/{n}/decide", kTeacher, [](Ctx& ctx) {
-        Assignment a = teacher_access(ctx);
-        auto q = domain::find_quiz(ctx.db, a.id);
-        auto t = domain::find_attempt(ctx.db, ctx.req.id("aid"));
-        std::size_t position = static_cast<std::size_t>(ctx.req.id("n")) - 1;
-        if (!q || !t || t->assignment_id != a.id || position >= q->questions.size())
-          throw http::NotFound();
-        const auto& question = q->questions[position];
-        std::set<std::size_t> chosen;
-        for (const auto& v : ctx.req.form().all("answer")) {
-          if (v.empty()) continue;  // "no answer"
-          auto index = parse_index(v);
-          if (!index || *index >= question.choices.size())
-            throw http::BadRequest("The form refers to something that does not exist.");
-          chosen.insert(*index);
-        }
-        if (question.kind == QuizKind::single && chosen.size() > 1)
-          throw http::BadRequest("The form refers to something that does not exist.");
-        std::string joined;
-        for (auto k : chosen) joined += (joined.empty() ? "" : ",") + std::to_string(k);
-        domain::decide_paper_answer(ctx.db, ctx.clock, a, *q, t->id, position, joined, ctx.me().id);
+        auto [a, q, t, position] = answer_at(ctx);
+        std::string joined =
+            chosen_options(ctx.req.form().all("answer"), q.questions[position], true);
+        domain::decide_paper_answer(ctx.db, ctx.clock, a, q, t.id, position, joined, ctx.me().id);
         return http::Response::redirect(quiz_url(a) + "/results");
       });
 
@@ -385,16 +400,7 @@ void register_quiz_views(App& app) {
         const auto& question = q->questions[i];
         std::string name = "q" + std::to_string(i);
         if (question.kind == QuizKind::single || question.kind == QuizKind::multiple) {
-          std::set<std::size_t> chosen;
-          for (const auto& v : f.all(name)) {
-            auto index = parse_index(v);
-            if (!index || *index >= question.choices.size())
-              throw http::BadRequest("The form refers to something that does not exist.");
-            chosen.insert(*index);
-          }
-          std::string joined;
-          for (auto k : chosen) joined += (joined.empty() ? "" : ",") + std::to_string(k);
-          answers[i] = joined;
+          answers[i] = chosen_options(f.all(name), question);
         } else {
           answers[i] = field(ctx, name.c_str(),
                              question.kind == QuizKind::open ? domain::kMaxText : kMaxAnswer);
