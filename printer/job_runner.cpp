@@ -47,9 +47,25 @@ JobResult packets(const Job& job) {
   return r;
 }
 
-JobResult read_one_page(const Job& job) {
+// A job on one picture: `work` fills the result; a picture too large or unreadable becomes that
+// error (with the picture's size for too_large).
+template <typename F>
+JobResult on_picture(F work) {
   JobResult r;
   try {
+    work(r);
+  } catch (const TooLarge& e) {
+    r = error(JobError::too_large, e.what());
+    r.width = e.width;
+    r.height = e.height;
+  } catch (const Unreadable& e) {
+    r = error(JobError::unreadable, e.what());
+  }
+  return r;
+}
+
+JobResult read_one_page(const Job& job) {
+  return on_picture([&](JobResult& r) {
     PageImage img = load_page(job.path, job.page, kScanDpi, job.max_pixels);
     PageRead read = read_page(img);
     r.width = img.width;
@@ -68,26 +84,21 @@ JobResult read_one_page(const Job& job) {
     std::ofstream out(job.out + "/" + r.jpeg, std::ios::binary);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.close();
-    if (!out) return error(JobError::failed, "the page's JPEG cannot be written");
-  } catch (const TooLarge& e) {
-    r = error(JobError::too_large, e.what());
-    r.width = e.width;
-    r.height = e.height;
-  } catch (const Unreadable& e) {
-    r = error(JobError::unreadable, e.what());
-  }
-  return r;
+    if (!out) {
+      r = error(JobError::failed, "the page's JPEG cannot be written");
+      return;
+    }
+  });
 }
 
 // A quiz page's boxes, read through the map read_page found for it (the same page, loaded the
 // same way, so the map's pixels are this picture's).
 JobResult read_page_boxes(const Job& job) {
-  JobResult r;
   std::array<double, 9> v{};
   std::copy_n(job.frame.begin(), 9, v.begin());
   auto map = Homography::from_values(v);
   if (!map) return error(JobError::bad_job, "the page's map is not a usable map");
-  try {
+  return on_picture([&](JobResult& r) {
     // Boxes read as well at 150 dpi as at 300: a fine scan's JPEG is decoded at half its size.
     Point o = (*map)({100, 100}), e = (*map)({110, 100});
     double per_point = std::hypot(e.x - o.x, e.y - o.y) / 10;
@@ -95,27 +106,22 @@ JobResult read_page_boxes(const Job& job) {
     PageImage img =
         load_page(job.path, job.page, kScanDpi, job.max_pixels, per_point >= 3.6 ? 2 : 1, &shrunk);
     if (shrunk > 1) {
-      auto v = map->values();
-      for (std::size_t i = 0; i < 6; ++i) v[i] /= shrunk;  // pixels of the smaller picture
-      map = Homography::from_values(v);
-      if (!map) return error(JobError::failed, "the page's map does not scale");
+      auto scaled = map->values();
+      for (std::size_t i = 0; i < 6; ++i) scaled[i] /= shrunk;  // pixels of the smaller picture
+      map = Homography::from_values(scaled);
+      if (!map) {
+        r = error(JobError::failed, "the page's map does not scale");
+        return;
+      }
     }
     r.read = read_boxes(img, *map, job.boxes, job.out);
     r.width = img.width;
     r.height = img.height;
-  } catch (const TooLarge& e) {
-    r = error(JobError::too_large, e.what());
-    r.width = e.width;
-    r.height = e.height;
-  } catch (const Unreadable& e) {
-    r = error(JobError::unreadable, e.what());
-  }
-  return r;
+  });
 }
 
 JobResult travel_copy(const Job& job) {
-  JobResult r;
-  try {
+  return on_picture([&](JobResult& r) {
     TravelParams p;
     p.long_side = job.long_side;
     p.quality = job.quality;
@@ -129,7 +135,10 @@ JobResult travel_copy(const Job& job) {
     std::ofstream out(job.out + "/" + r.jpeg, std::ios::binary);
     out.write(c.jpeg.data(), static_cast<std::streamsize>(c.jpeg.size()));
     out.close();
-    if (!out) return error(JobError::failed, "the travel copy cannot be written");
+    if (!out) {
+      r = error(JobError::failed, "the travel copy cannot be written");
+      return;
+    }
     r.width = c.width;
     r.height = c.height;
     r.grey = c.grey;
@@ -140,14 +149,7 @@ JobResult travel_copy(const Job& job) {
     r.foreign = c.foreign_copy;
     r.codes_original = c.codes_original;
     r.foreign_original = c.foreign_original;
-  } catch (const TooLarge& e) {
-    r = error(JobError::too_large, e.what());
-    r.width = e.width;
-    r.height = e.height;
-  } catch (const Unreadable& e) {
-    r = error(JobError::unreadable, e.what());
-  }
-  return r;
+  });
 }
 
 }  // namespace
