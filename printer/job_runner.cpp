@@ -64,7 +64,7 @@ JobResult on_picture(F work) {
   return r;
 }
 
-JobResult read_one_page(const Job& job) {
+JobResult read_one_page(const Job& job, Session* session) {
   return on_picture([&](JobResult& r) {
     PageImage img = load_page(job.path, job.page, kScanDpi, job.max_pixels);
     PageRead read = read_page(img);
@@ -88,23 +88,52 @@ JobResult read_one_page(const Job& job) {
       r = error(JobError::failed, "the page's JPEG cannot be written");
       return;
     }
+    if (session) session->keep(job.path, job.page, std::move(img));
   });
+}
+
+// Half the size, each pixel the mean of four (what a JPEG decoder's shrink gives).
+PageImage halve(const PageImage& p) {
+  PageImage h;
+  h.width = p.width / 2;
+  h.height = p.height / 2;
+  h.gray.resize(static_cast<std::size_t>(h.width) * static_cast<std::size_t>(h.height));
+  for (int y = 0; y < h.height; ++y) {
+    const std::uint8_t* a = &p.gray[static_cast<std::size_t>(2 * y) * p.width];
+    const std::uint8_t* b = a + p.width;
+    std::uint8_t* o = &h.gray[static_cast<std::size_t>(y) * h.width];
+    for (int x = 0; x < h.width; ++x)
+      o[x] = static_cast<std::uint8_t>((a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1] + 2) / 4);
+  }
+  return h;
 }
 
 // A quiz page's boxes, read through the map read_page found for it (the same page, loaded the
 // same way, so the map's pixels are this picture's).
-JobResult read_page_boxes(const Job& job) {
+JobResult read_page_boxes(const Job& job, const Session* session) {
   std::array<double, 9> v{};
   std::copy_n(job.frame.begin(), 9, v.begin());
   auto map = Homography::from_values(v);
   if (!map) return error(JobError::bad_job, "the page's map is not a usable map");
   return on_picture([&](JobResult& r) {
-    // Boxes read as well at 150 dpi as at 300: a fine scan's JPEG is decoded at half its size.
+    // Boxes read as well at 150 dpi as at 300: a fine scan is read at half its size.
     Point o = (*map)({100, 100}), e = (*map)({110, 100});
     double per_point = std::hypot(e.x - o.x, e.y - o.y) / 10;
+    const bool fine = per_point >= 3.6;
     int shrunk = 1;
-    PageImage img =
-        load_page(job.path, job.page, kScanDpi, job.max_pixels, per_point >= 3.6 ? 2 : 1, &shrunk);
+    PageImage loaded;
+    const PageImage* img = &loaded;
+    if (const PageImage* kept = session ? session->page(job.path, job.page) : nullptr) {
+      // read_page just decoded it in this run: its map is in these pixels.
+      if (fine) {
+        loaded = halve(*kept);
+        shrunk = 2;
+      } else {
+        img = kept;
+      }
+    } else {
+      loaded = load_page(job.path, job.page, kScanDpi, job.max_pixels, fine ? 2 : 1, &shrunk);
+    }
     if (shrunk > 1) {
       auto scaled = map->values();
       for (std::size_t i = 0; i < 6; ++i) scaled[i] /= shrunk;  // pixels of the smaller picture
@@ -114,9 +143,9 @@ JobResult read_page_boxes(const Job& job) {
         return;
       }
     }
-    r.read = read_boxes(img, *map, job.boxes, job.out);
-    r.width = img.width;
-    r.height = img.height;
+    r.read = read_boxes(*img, *map, job.boxes, job.out);
+    r.width = img->width;
+    r.height = img->height;
   });
 }
 
@@ -154,7 +183,29 @@ JobResult travel_copy(const Job& job) {
 
 }  // namespace
 
-JobResult run_job(const Job& job) {
+Session::Key Session::key_of(const std::string& path, int index) {
+  Key k;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return k;
+  k.path = path;
+  k.index = index;
+  k.inode = st.st_ino;
+  k.size = static_cast<std::uint64_t>(st.st_size);
+  k.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+  return k;
+}
+
+const PageImage* Session::page(const std::string& path, int index) const {
+  if (key_.path.empty() || image_.gray.empty()) return nullptr;
+  return key_of(path, index) == key_ ? &image_ : nullptr;
+}
+
+void Session::keep(const std::string& path, int index, PageImage image) {
+  key_ = key_of(path, index);
+  image_ = std::move(image);
+}
+
+JobResult run_job(const Job& job, Session* session) {
   try {
     bool writes = job.kind == JobKind::packets || job.kind == JobKind::read_page ||
                   job.kind == JobKind::read_boxes || job.kind == JobKind::cards ||
@@ -174,9 +225,9 @@ JobResult run_job(const Job& job) {
         return r;
       }
       case JobKind::read_page:
-        return read_one_page(job);
+        return read_one_page(job, session);
       case JobKind::read_boxes:
-        return read_page_boxes(job);
+        return read_page_boxes(job, session);
       case JobKind::cards: {
         JobResult r;
         OutFile f{"cards.pdf", 0, {}};
@@ -212,14 +263,14 @@ JobResult run_job(const Job& job) {
   }
 }
 
-int run_job_text(std::string_view job_text, std::string& out) {
+int run_job_text(std::string_view job_text, std::string& out, Session* session) {
   auto parsed = parse_job(job_text);
   if (auto* refused = std::get_if<JobResult>(&parsed)) {
     out = result_to_json(JobKind::printers, *refused);
     return 2;
   }
   const Job& job = std::get<Job>(parsed);
-  out = result_to_json(job.kind, run_job(job));
+  out = result_to_json(job.kind, run_job(job, session));
   return 0;
 }
 

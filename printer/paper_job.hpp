@@ -1,9 +1,10 @@
 #pragma once
-// The protocol between partad and its paper helper `parta-paper` (one process per job): one JSON
-// job on the helper's stdin, its files written into a folder partad gave it, one JSON result on
-// its stdout. Versioned like every other format here (`"v"`, a supported range, a refusal of any
-// other version); described for people in printer/README.md. partad links this part of printer/
-// only: the result is read as untrusted input (the helper may have decoded a hostile image).
+// The protocol between partad and its paper helper `parta-paper` (one process per job, or per scan
+// page: read_page and then its read_boxes): one JSON job per line on the helper's stdin, its files
+// written into a folder partad gave it, one JSON result line per job on its stdout. Versioned like
+// every other format here (`"v"`, a supported range, a refusal of any other version); described for
+// people in printer/README.md. partad links this part of printer/ only: the result is read as
+// untrusted input (the helper may have decoded a hostile image).
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -107,10 +107,11 @@ const char* HelperRun::reason() const {
   return "The paper helper crashed.";
 }
 
-HelperRun PaperHelper::run(const printer::Job& job, int units,
-                           const std::atomic<bool>* cancel) const {
+HelperRun PaperHelper::run(const printer::Job& job, int units, const std::atomic<bool>* cancel,
+                           const FollowUp& then) const {
   HelperRun r;
-  const std::string input = printer::job_to_json(job);
+  // One job per line: the helper answers each with a line.
+  std::string input = printer::job_to_json(job) + "\n";
   // Everything the child needs is made before the fork.
   std::string path = limits_.path;
   std::vector<char*> argv{path.data(), nullptr};
@@ -163,15 +164,49 @@ HelperRun PaperHelper::run(const printer::Job& job, int units,
   out.close_end(1);
   fcntl(in.fd[1], F_SETFL, O_NONBLOCK);
 
-  const auto deadline = Clock::now() + limits_.timeout * std::max(units, 1);
+  auto deadline = Clock::now() + limits_.timeout * std::max(units, 1);
   std::size_t written = 0;
   std::string answer;
-  bool too_much = false, timed_out = false, cancelled = false;
+  // The kind whose answer is awaited; with `then`, its first answer is taken line by line.
+  printer::JobKind kind = job.kind;
+  bool asking = static_cast<bool>(then);
+  std::optional<printer::JobResult> settled;  // the first answer, when no follow-up came of it
+  bool too_much = false, timed_out = false, cancelled = false, nonsense = false;
+  std::string why_nonsense;
   int status = 0;
   bool reaped = false;
   auto kill_it = [&] {
     kill(-pid, SIGKILL);
     kill(pid, SIGKILL);
+  };
+  // The first answer has come (a whole line): ask for the follow-up and send it, or close the
+  // helper's stdin so that it ends.
+  auto follow_up = [&](std::string_view line) {
+    asking = false;
+    auto first = printer::parse_result(kind, line, &why_nonsense);
+    if (!first) {
+      nonsense = true;
+      kill_it();
+      return;
+    }
+    std::optional<printer::Job> next;
+    try {
+      next = then(*first);
+    } catch (...) {
+      kill_it();
+      while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      throw;
+    }
+    if (!next) {
+      settled = std::move(*first);
+      in.close_end(1);
+      return;
+    }
+    input = printer::job_to_json(*next) + "\n";
+    written = 0;
+    kind = next->kind;
+    deadline += limits_.timeout;
   };
   while (true) {
     if (Clock::now() >= deadline) {
@@ -186,7 +221,8 @@ HelperRun PaperHelper::run(const printer::Job& job, int units,
     }
     pollfd fds[2];
     int n = 0;
-    if (in.fd[1] >= 0) fds[n++] = {in.fd[1], POLLOUT, 0};
+    // (Once its job is written, stdin stays open only while a follow-up may still come.)
+    if (in.fd[1] >= 0 && written < input.size()) fds[n++] = {in.fd[1], POLLOUT, 0};
     if (out.fd[0] >= 0) fds[n++] = {out.fd[0], POLLIN, 0};
     if (n == 0) {
       // Both pipes done: wait for it to exit (it may hang after answering).
@@ -212,7 +248,7 @@ HelperRun PaperHelper::run(const printer::Job& job, int units,
         ssize_t w = write(in.fd[1], input.data() + written, input.size() - written);
         if (w > 0) written += static_cast<std::size_t>(w);
         // Done, or it stopped reading (EPIPE: it died or refused early): either way, no more.
-        if (written == input.size() || (w < 0 && errno != EAGAIN && errno != EINTR))
+        if ((written == input.size() && !asking) || (w < 0 && errno != EAGAIN && errno != EINTR))
           in.close_end(1);
       } else {
         char buf[65536];
@@ -222,19 +258,23 @@ HelperRun PaperHelper::run(const printer::Job& job, int units,
           if (answer.size() > printer::kMaxResultBytes) {
             too_much = true;
             kill_it();
+          } else if (std::size_t nl; asking && (nl = answer.find('\n')) != std::string::npos) {
+            std::string line = answer.substr(0, nl);
+            answer.erase(0, nl + 1);
+            follow_up(line);
           }
         } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
           out.close_end(0);
         }
       }
     }
-    if (too_much) break;
+    if (too_much || nonsense) break;
   }
   if (!reaped)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
 
-  const std::string what = std::string(printer::kind_name(job.kind)) + " job";
+  const std::string what = std::string(printer::kind_name(kind)) + " job";
   if (cancelled) {
     r.fate = HelperRun::Fate::cancelled;
     r.detail = what + ": stopped with partad";
@@ -242,6 +282,9 @@ HelperRun PaperHelper::run(const printer::Job& job, int units,
     r.fate = HelperRun::Fate::timed_out;
     r.detail = what + ": killed after " +
                std::to_string((limits_.timeout * std::max(units, 1)).count()) + " ms";
+  } else if (nonsense) {
+    r.fate = HelperRun::Fate::bad_answer;
+    r.detail = what + ": " + why_nonsense;
   } else if (too_much) {
     r.fate = HelperRun::Fate::bad_answer;
     r.detail = what + ": the answer is larger than " + std::to_string(printer::kMaxResultBytes);
@@ -252,9 +295,18 @@ HelperRun PaperHelper::run(const printer::Job& job, int units,
   } else if (WIFEXITED(status) && WEXITSTATUS(status) == 127 && answer.empty()) {
     r.fate = HelperRun::Fate::not_started;
     r.detail = what + ": " + path + " could not be executed";
+  } else if (settled && WIFEXITED(status) &&
+             (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 2)) {
+    r.fate = HelperRun::Fate::done;
+    r.result = std::move(*settled);
+  } else if (asking) {
+    // It ended without a whole first answer line (or without waiting for the follow-up).
+    r.fate = HelperRun::Fate::crashed;
+    r.detail = what + ": exited with " + std::to_string(WEXITSTATUS(status)) +
+               " before its first answer was whole";
   } else if (WIFEXITED(status) && (WEXITSTATUS(status) == 0 || WEXITSTATUS(status) == 2)) {
     std::string why;
-    if (auto parsed = printer::parse_result(job.kind, answer, &why)) {
+    if (auto parsed = printer::parse_result(kind, answer, &why)) {
       r.fate = HelperRun::Fate::done;
       r.result = std::move(*parsed);
     } else {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -37,14 +38,21 @@ struct HelperRun {
   const char* reason() const;
 };
 
+// Given the first job's result, the job the same helper does next (its one follow-up), or nullopt
+// for none. Runs in the calling thread while the helper waits.
+using FollowUp = std::function<std::optional<printer::Job>(const printer::JobResult&)>;
+
 class PaperHelper {
  public:
   explicit PaperHelper(HelperLimits limits) : limits_(std::move(limits)) {}
   // Runs one job; its wall-clock limit is the limit for one unit times `units` (a packets job
   // has one unit per packet). When `cancel` becomes true the helper is killed (partad is
   // stopping). Thread-safe: partad runs several at once.
-  HelperRun run(const printer::Job& job, int units = 1,
-                const std::atomic<bool>* cancel = nullptr) const;
+  // With `then`, the helper is kept after its answer to `job`: `then` is asked for a follow-up
+  // job (it gets one more unit of time), and the run's result is the follow-up's when there is
+  // one (a read_boxes after read_page: the page is not decoded twice, nor a helper started twice).
+  HelperRun run(const printer::Job& job, int units = 1, const std::atomic<bool>* cancel = nullptr,
+                const FollowUp& then = {}) const;
   // The job, or nullopt when the helper did not answer (logged); for pages that ask CUPS.
   std::optional<printer::JobResult> answer(const printer::Job& job) const;
   const HelperLimits& limits() const { return limits_; }

@@ -147,8 +147,8 @@ bool PaperWorker::step() {
   return true;
 }
 
-printer::JobResult PaperWorker::must_run(const printer::Job& job, int units) {
-  HelperRun r = helper_.run(job, units, &stop_);
+printer::JobResult PaperWorker::must_run(const printer::Job& job, int units, const FollowUp& then) {
+  HelperRun r = helper_.run(job, units, &stop_, then);
   if (r.fate == HelperRun::Fate::cancelled) throw Cancelled();
   if (r.fate != HelperRun::Fate::done) throw TryFailed(r.reason(), r.detail);
   return std::move(r.result);
@@ -400,15 +400,17 @@ void PaperWorker::read_page(std::int64_t batch, int position, const std::string&
   job.path = path;
   job.page = index;
   job.out = dir.path();
-  auto r = must_run(job);
+  printer::JobResult r;  // read_page's answer
   std::optional<std::int64_t> packet;
   std::optional<int> page_no;
-  std::string reason, sha = file_sha, boxes;
-  std::uint64_t size = 0;
-  if (r.ok()) {
-    auto stored = adopt_output(blobs_, dir, r.jpeg);
-    sha = stored.sha256;
-    size = stored.size;
+  std::string reason;
+  std::vector<printer::AnswerBox> here;  // a quiz page's answer places
+  bool boxes_asked = false;
+  // Once the page's codes are read, the same helper reads a quiz page's boxes from the picture it
+  // has just decoded.
+  auto file_it = [&](const printer::JobResult& got) -> std::optional<printer::Job> {
+    r = got;
+    if (!r.ok()) return std::nullopt;
     // The helper's reading is checked again here: partad trusts only a payload it decodes.
     auto id = r.payload ? printer::decode_payload(*r.payload) : std::nullopt;
     if (r.disagree) {
@@ -434,21 +436,33 @@ void PaperWorker::read_page(std::int64_t batch, int position, const std::string&
     } else if (!id) {
       reason = "No code could be read on this page.";
     } else {
-      std::vector<printer::AnswerBox> here;
-      {
-        auto c = db_.acquire();
-        auto m = domain::match_payload(*c, *id);
-        if (m.packet) {
-          packet = m.packet->id;
-          page_no = id->page;
-          for (const auto& b : domain::paper_layout(*c, *packet))
-            if (b.page == id->page) here.push_back(b);
-        } else {
-          reason = m.reason;
-        }
+      auto c = db_.acquire();
+      auto m = domain::match_payload(*c, *id);
+      if (m.packet) {
+        packet = m.packet->id;
+        page_no = id->page;
+        for (const auto& b : domain::paper_layout(*c, *packet))
+          if (b.page == id->page) here.push_back(b);
+      } else {
+        reason = m.reason;
       }
-      if (!here.empty()) boxes = read_boxes(path, index, r.frame, here);
     }
+    if (here.empty() || r.frame.size() != 9) return std::nullopt;
+    printer::Job boxes = job;
+    boxes.kind = printer::JobKind::read_boxes;
+    boxes.frame = r.frame;
+    boxes.boxes = here;
+    boxes_asked = true;
+    return boxes;
+  };
+  auto last = must_run(job, 1, file_it);
+  std::string sha = file_sha, boxes;
+  std::uint64_t size = 0;
+  if (r.ok()) {
+    auto stored = adopt_output(blobs_, dir, r.jpeg);
+    sha = stored.sha256;
+    size = stored.size;
+    if (!here.empty()) boxes = boxes_reading(here, boxes_asked ? &last : nullptr, dir);
   } else if (r.error == printer::JobError::too_large) {
     // Never decoded: the original file goes to review, to be scanned again smaller.
     reason = "The picture is too large to read: scan or photograph it at a lower resolution.";
@@ -467,12 +481,11 @@ void PaperWorker::read_page(std::int64_t batch, int position, const std::string&
                         r.ok() ? r.codes : 0, boxes);
 }
 
-std::string PaperWorker::read_boxes(const std::string& path, int index,
-                                    const std::vector<double>& frame,
-                                    const std::vector<printer::AnswerBox>& boxes) {
+std::string PaperWorker::boxes_reading(const std::vector<printer::AnswerBox>& boxes,
+                                       const printer::JobResult* read, const JobFolder& dir) {
   using nlohmann::json;
   json out{{"rows", json::array()}, {"writes", json::array()}};
-  if (frame.size() != 9) {
+  if (!read) {
     // The page was filed on its codes but could not be laid over its layout: every question on
     // it goes to the teacher, with the whole page to look at.
     std::set<int> questions;
@@ -482,16 +495,7 @@ std::string PaperWorker::read_boxes(const std::string& path, int index,
       out["rows"].push_back({{"q", q}, {"decided", false}, {"why", "lost"}, {"crop", ""}});
     return out.dump();
   }
-  JobFolder dir(blobs_.tmp_dir());
-  printer::Job job;
-  job.kind = printer::JobKind::read_boxes;
-  job.path = path;
-  job.page = index;
-  job.out = dir.path();
-  job.frame = frame;
-  job.boxes = boxes;
-  auto r = must_run(job);
-  if (!r.ok()) throw TryFailed(kBadAnswer, std::string("read_boxes: ") + r.detail);
+  if (!read->ok()) throw TryFailed(kBadAnswer, std::string("read_boxes: ") + read->detail);
   // Crops become blobs; the reading names them by their hashes.
   auto keep = [&](const std::string& name) -> std::string {
     if (name.empty()) return "";
@@ -500,16 +504,16 @@ std::string PaperWorker::read_boxes(const std::string& path, int index,
     domain::record_blob(*c, clock_, blob.sha256, blob.size);
     return blob.sha256;
   };
-  for (const auto& row : r.read.rows)
+  for (const auto& row : read->read.rows)
     out["rows"].push_back({{"q", row.question},
                            {"decided", row.decided},
                            {"chosen", row.chosen},
                            {"why", row.why},
                            {"crop", keep(row.crop)}});
-  for (const auto& w : r.read.writes)
+  for (const auto& w : read->read.writes)
     out["writes"].push_back({{"q", w.question}, {"blank", w.blank}, {"crop", keep(w.crop)}});
   json boxes_read = json::array();
-  for (const auto& b : r.read.boxes)
+  for (const auto& b : read->read.boxes)
     boxes_read.push_back({b.question, b.option, printer::box_state_code(b.state),
                           std::round(b.ink * 1000) / 1000, std::round(b.grey * 1000) / 1000,
                           std::round(b.beside * 1000) / 1000});

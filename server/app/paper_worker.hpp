@@ -43,12 +43,14 @@ class PaperWorker {
   void read_batch(std::int64_t batch);
   void read_page(std::int64_t batch, int position, const std::string& path,
                  const std::string& file_sha, int index, const std::string& source);
-  // A quiz page's answer boxes read (a second helper job, on the same page, through the map the
-  // first found); the reading as kept with the scanned page (JSON, crops as blob hashes).
-  std::string read_boxes(const std::string& path, int index, const std::vector<double>& frame,
-                         const std::vector<printer::AnswerBox>& boxes);
-  // One helper job whose failure to answer ends this try (thrown as TryFailed).
-  printer::JobResult must_run(const printer::Job& job, int units = 1);
+  // A quiz page's answer boxes as kept with the scanned page (JSON, crops as blob hashes): from
+  // the helper's read_boxes answer `read` (run right after read_page on the same page, through
+  // the map it found), or, when the page had no map, every question sent to the teacher.
+  std::string boxes_reading(const std::vector<printer::AnswerBox>& boxes,
+                            const printer::JobResult* read, const printer::JobFolder& dir);
+  // One helper job (and its follow-up) whose failure to answer ends this try (thrown as
+  // TryFailed).
+  printer::JobResult must_run(const printer::Job& job, int units = 1, const FollowUp& then = {});
 
   storage::Database& db_;
   content::BlobStore& blobs_;

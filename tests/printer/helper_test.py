@@ -34,11 +34,12 @@ HEAVY = ("libcairo", "libpango", "libpoppler", "libvips", "libZXing", "libcups")
 
 STAND_IN = """#!/bin/sh
 # Stands in for parta-paper: reading a scan page kills it; every other job goes to the real one.
-job=$(cat)
+# (A job is one line; partad keeps stdin open after read_page for a follow-up job.)
+IFS= read -r job
 case "$job" in
   *'"kind":"read_page"'*) echo $$ >> "$PARTA_TEST_KILLS"; kill -KILL $$ ;;
 esac
-printf '%s' "$job" | exec "$PARTA_REAL_HELPER"
+printf '%s\n' "$job" | exec "$PARTA_REAL_HELPER"
 """
 
 

@@ -16,9 +16,11 @@
 #include <iterator>
 
 #include "printer/boxes.hpp"
+#include "printer/job_runner.hpp"
 #include "printer/packet.hpp"
 #include "printer/registration.hpp"
 #include "printer/scan.hpp"
+#include "printer/vips_page.hpp"
 #include "test_db.hpp"
 
 namespace parta::printer {
@@ -252,6 +254,57 @@ TEST_F(PaperQuiz, AnUpsideDownScanAndASkewedPhotoReadTheSame) {
   skewed.gray.assign(px, px + n);
   g_free(px);
   check(skewed, "photo");
+}
+
+// partad sends a quiz page's read_boxes to the helper that has just read its codes: the boxes are
+// read from the picture kept in memory (halved for a fine scan, as a JPEG decoded at half size),
+// and read the same as from the file; another picture at the same path is never taken for it.
+TEST_F(PaperQuiz, BoxesAfterReadPageAreReadFromThePictureItDecoded) {
+  PageImage img = load_page(pdf, 1, 300);
+  const double k = img.width / PageGeometry::kWidth;
+  cross(img, k, box(boxes, 3, 2));
+  cross(img, k, box(boxes, 0, 0));
+  const std::string scan = dir.file("scan.jpg");
+  auto save = [&](const PageImage& p) {
+    std::string tmp = dir.file("scan.tmp.jpg");
+    detail::from_page(p).jpegsave(tmp.c_str(), vips::VImage::option()->set("Q", 88));
+    std::filesystem::rename(tmp, scan);
+  };
+  save(img);
+  Session session;
+  Job job;
+  job.kind = JobKind::read_page;
+  job.path = scan;
+  job.out = dir.path();
+  JobResult first = run_job(job, &session);
+  ASSERT_TRUE(first.ok()) << first.detail;
+  ASSERT_EQ(first.frame.size(), 9u);
+  ASSERT_NE(session.page(scan, 0), nullptr);
+  EXPECT_EQ(session.page(scan, 1), nullptr);
+  Job read = job;
+  read.kind = JobKind::read_boxes;
+  read.frame = first.frame;
+  read.boxes = on_page(2);
+  JobResult kept = run_job(read, &session), fresh = run_job(read);
+  ASSERT_TRUE(kept.ok()) << kept.detail;
+  ASSERT_TRUE(fresh.ok()) << fresh.detail;
+  EXPECT_EQ(kept.width, img.width / 2);  // a 300 dpi page is read at half size either way
+  EXPECT_EQ(fresh.width, kept.width);
+  auto a = by_question(kept.read), b = by_question(fresh.read);
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [q, row] : a) {
+    EXPECT_EQ(row.chosen, b[q].chosen) << q;
+    EXPECT_EQ(row.decided, b[q].decided) << q;
+  }
+  EXPECT_EQ(a[3].chosen, std::vector<int>{2});
+  EXPECT_EQ(a[0].chosen, std::vector<int>{0});
+  // The file replaced by another scan (another cross): the kept picture is not used for it.
+  cross(img, k, box(boxes, 1, 3));
+  save(img);
+  EXPECT_EQ(session.page(scan, 0), nullptr);
+  JobResult again = run_job(read, &session);
+  ASSERT_TRUE(again.ok()) << again.detail;
+  EXPECT_EQ(by_question(again.read)[1].chosen, std::vector<int>{3});
 }
 
 }  // namespace

@@ -139,6 +139,43 @@ TEST(PaperHelper, CrashesKillsAndNonsenseAreReportedNotThrown) {
   stopper.join();
 }
 
+// A scan page's two jobs go to one helper: it answers the first line, partad decides the
+// follow-up from that answer and sends it on the same stdin, or closes stdin for none.
+TEST(PaperHelper, AFollowUpJobGoesToTheSameHelper) {
+  testing::TempDir dir;
+  // Answers each job line with its pid as pages, counting the jobs it got.
+  HelperLimits limits{
+      script(dir, "two.sh",
+             "n=0\nwhile IFS= read -r job; do n=$((n+1)); "
+             "printf '{\"v\":1,\"ok\":true,\"pages\":%d}\\n' $(( ($$ % 9000) * 10 + n )); "
+             "done")};
+  int first_pages = 0;
+  auto second = [&](const printer::JobResult& first) -> std::optional<printer::Job> {
+    first_pages = first.pages;
+    return count_job();
+  };
+  HelperRun r = PaperHelper(limits).run(count_job(), 1, nullptr, second);
+  ASSERT_EQ(r.fate, HelperRun::Fate::done) << r.detail;
+  EXPECT_EQ(first_pages % 10, 1);
+  EXPECT_EQ(r.result.pages, first_pages + 1);  // the same process, its second job
+  // No follow-up: the first answer is the run's, and the helper ends when its stdin closes.
+  r = PaperHelper(limits).run(count_job(), 1, nullptr,
+                              [](const printer::JobResult&) { return std::nullopt; });
+  ASSERT_EQ(r.fate, HelperRun::Fate::done) << r.detail;
+  EXPECT_EQ(r.result.pages % 10, 1);
+  // A helper that ends after its first answer without taking the follow-up did not do it.
+  HelperLimits once{
+      script(dir, "once.sh", "IFS= read -r job; printf '{\"v\":1,\"ok\":true,\"pages\":1}\\n'")};
+  r = PaperHelper(once).run(count_job(), 1, nullptr, second);
+  EXPECT_NE(r.fate, HelperRun::Fate::done);
+  // A first answer that is not one ends the run at once.
+  HelperLimits nonsense{script(dir, "nonsense.sh", "echo nonsense; sleep 30")};
+  auto t0 = std::chrono::steady_clock::now();
+  r = PaperHelper(nonsense).run(count_job(), 1, nullptr, second);
+  EXPECT_EQ(r.fate, HelperRun::Fate::bad_answer);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+}
+
 class PaperWorkerTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -189,7 +226,7 @@ class PaperWorkerTest : public ::testing::Test {
 
 TEST_F(PaperWorkerTest, AHelperThatCrashesIsTriedThreeTimesThenTheBatchFails) {
   testing::TempDir dir;
-  PaperHelper crashing(HelperLimits{script(dir, "crash.sh", "cat >/dev/null; kill -KILL $$")});
+  PaperHelper crashing(HelperLimits{script(dir, "crash.sh", "IFS= read -r job; kill -KILL $$")});
   domain::run_failed(*c, run, "not this one");  // only the batch is queued
   std::int64_t batch = scan_batch();
   PaperWorker worker(*t.db, blobs, clock, crashing, 2);
