@@ -1,6 +1,7 @@
 #include "printer/scan.hpp"
 
 #include "printer/packet.hpp"
+#include "printer/pdf_scan.hpp"
 #include "printer/qr_draw.hpp"
 #include "printer/registration.hpp"
 #include "printer/vips_page.hpp"
@@ -158,11 +159,23 @@ PageImage load_page(const std::string& path, int index, int dpi, std::int64_t ma
   if (shrunk) *shrunk = 1;
   try {
     const FileType type = file_type(path);
-    auto img = open_page(path, type, index, dpi);
+    // A scanner's PDF page is read as the JPEG it wraps (pdf_scan.hpp); kept alive here, as
+    // libvips reads it lazily.
+    std::string jpeg;
+    if (type == FileType::pdf)
+      if (auto inside = scanned_jpeg(path, index)) jpeg = std::move(*inside);
+    const bool scaled = shrink == 2 || shrink == 4 || shrink == 8;
+    auto from_bytes = [&](int by) {
+      return vips::VImage::new_from_buffer(jpeg.data(), jpeg.size(), "",
+                                           vips::VImage::option()->set("shrink", by));
+    };
+    auto img = jpeg.empty() ? open_page(path, type, index, dpi) : from_bytes(1);
     std::int64_t w = img.width(), h = img.height();
     if (w * h > max_pixels) throw TooLarge(w, h);
-    if (type == FileType::jpeg && (shrink == 2 || shrink == 4 || shrink == 8)) {
-      img = vips::VImage::jpegload(path.c_str(), vips::VImage::option()->set("shrink", shrink));
+    if (scaled && (type == FileType::jpeg || !jpeg.empty())) {
+      img = jpeg.empty() ? vips::VImage::jpegload(path.c_str(),
+                                                  vips::VImage::option()->set("shrink", shrink))
+                         : from_bytes(shrink);
       if (shrunk) *shrunk = shrink;
     }
     return to_page(img);

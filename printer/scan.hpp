@@ -43,11 +43,13 @@ void init_vips();
 
 // How many pages the file has (1 for an image); throws Unreadable.
 int count_pages(const std::string& path);
-// Page `index` (0-based) as an image: PDF pages rendered at `dpi`, photos turned upright (EXIF).
+// Page `index` (0-based) as an image: PDF pages rendered at `dpi` — but a scanner's PDF page read
+// as the JPEG it wraps, at that JPEG's own size, as if sent as a .jpg (pdf_scan.hpp) — photos
+// turned upright (EXIF).
 // Throws TooLarge (checked from the header, before decoding) or Unreadable.
 // `shrink` > 1: a JPEG is decoded that many times smaller (libjpeg's own scaling, far cheaper than
 // decoding it whole: a 300 dpi scan's boxes read as well at 150); `shrunk`, when given, is set to
-// the factor used (1 for a PDF or PNG).
+// the factor used (1 for a rendered PDF page or a PNG).
 PageImage load_page(const std::string& path, int index, int dpi = 200,
                     std::int64_t max_pixels = kDefaultMaxPixels, int shrink = 1,
                     int* shrunk = nullptr);

@@ -10,6 +10,7 @@ packages=(
   libboost-dev libcivetweb-dev civetweb libsqlite3-dev sqlite3 libsodium-dev
   nlohmann-json3-dev libmstch-dev libcsv-dev libcmark-dev libxlsxwriter-dev libarchive-dev libzstd-dev
   libqrencode-dev libcairo2-dev libpango1.0-dev libzxing-dev libcups2-dev libpoppler-glib-dev
+  libqpdf-dev
   libvips-dev libsystemd-dev fonts-dejavu-core fonts-noto-core
   # the reference library: ZIM archives (libzim); the tests make archives with python3-libzim,
   # and the benchmark runs kiwix-serve beside partad on the same archive

@@ -10,6 +10,8 @@
 #include <filesystem>
 #include <map>
 
+#include <cairo-pdf.h>
+#include <cairo.h>
 #include <vips/vips8>
 
 #include <fstream>
@@ -18,6 +20,7 @@
 #include "printer/boxes.hpp"
 #include "printer/job_runner.hpp"
 #include "printer/packet.hpp"
+#include "printer/pdf_scan.hpp"
 #include "printer/registration.hpp"
 #include "printer/scan.hpp"
 #include "printer/vips_page.hpp"
@@ -305,6 +308,76 @@ TEST_F(PaperQuiz, BoxesAfterReadPageAreReadFromThePictureItDecoded) {
   JobResult again = run_job(read, &session);
   ASSERT_TRUE(again.ok()) << again.detail;
   EXPECT_EQ(by_question(again.read)[1].chosen, std::vector<int>{3});
+}
+
+// A scanner's PDF, as cairo and most scan software write one: each page one JPEG, embedded as it
+// is (DCTDecode), filling an A4 page.
+void scanner_pdf(const std::string& path, const std::vector<std::string>& jpegs,
+                 const std::vector<std::pair<int, int>>& sizes, bool second_image = false) {
+  cairo_surface_t* pdf = cairo_pdf_surface_create(path.c_str(), 595.28, 841.89);
+  cairo_t* cr = cairo_create(pdf);
+  for (std::size_t i = 0; i < jpegs.size(); ++i) {
+    auto [w, h] = sizes[i];
+    cairo_surface_t* img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
+    auto* copy = new std::string(jpegs[i]);
+    cairo_surface_set_mime_data(
+        img, CAIRO_MIME_TYPE_JPEG, reinterpret_cast<const unsigned char*>(copy->data()),
+        copy->size(), [](void* p) { delete static_cast<std::string*>(p); }, copy);
+    cairo_save(cr);
+    cairo_scale(cr, 595.28 / w, 841.89 / h);
+    cairo_set_source_surface(cr, img, 0, 0);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    if (second_image) {  // a stamp over the scan: a picture of its own
+      cairo_surface_t* stamp = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 20, 20);
+      cairo_set_source_surface(cr, stamp, 100, 100);
+      cairo_paint(cr);
+      cairo_surface_destroy(stamp);
+    }
+    cairo_surface_destroy(img);
+    cairo_show_page(cr);
+  }
+  cairo_destroy(cr);
+  cairo_surface_destroy(pdf);
+}
+
+// A scanner's PDF page is read as the JPEG it wraps: the same pixels as that scan sent as a .jpg
+// (and the same shrink for the boxes), its codes read; a PDF of any other kind is rendered.
+TEST_F(PaperQuiz, AScannersPdfPageIsReadAsTheJpegItWraps) {
+  PageImage img = load_page(pdf, 1, 300);
+  cross(img, img.width / PageGeometry::kWidth, box(boxes, 3, 2));
+  void* buf = nullptr;
+  std::size_t n = 0;
+  detail::from_page(img).jpegsave_buffer(&buf, &n, vips::VImage::option()->set("Q", 85));
+  std::string jpeg(static_cast<char*>(buf), n);
+  g_free(buf);
+  const std::string jpg = dir.file("scan.jpg"), scan = dir.file("scan.pdf");
+  std::ofstream(jpg, std::ios::binary) << jpeg;
+  scanner_pdf(scan, {jpeg, jpeg}, {{img.width, img.height}, {img.width, img.height}});
+  EXPECT_EQ(count_pages(scan), 2);
+  auto inside = scanned_jpeg(scan, 1);
+  ASSERT_TRUE(inside);
+  EXPECT_EQ(*inside, jpeg);
+  EXPECT_FALSE(scanned_jpeg(scan, 2));
+  PageImage from_pdf = load_page(scan, 1), from_jpg = load_page(jpg, 0);
+  EXPECT_EQ(from_pdf.width, img.width);  // its own 300 dpi, not rendered at 200
+  EXPECT_TRUE(from_pdf.gray == from_jpg.gray);
+  int shrunk = 0;
+  PageImage half = load_page(scan, 0, 200, kDefaultMaxPixels, 2, &shrunk);
+  EXPECT_EQ(shrunk, 2);
+  EXPECT_EQ(half.width, (img.width + 1) / 2);
+  PageRead r = read_page(from_pdf);
+  ASSERT_TRUE(r.id);
+  EXPECT_EQ(r.id->page, 2);
+  // The print file itself (text and drawings), a page with two images, bytes that are no PDF:
+  // rendered, or refused by the renderer, as before.
+  EXPECT_FALSE(scanned_jpeg(pdf, 1));
+  const std::string two = dir.file("two.pdf");
+  scanner_pdf(two, {jpeg}, {{img.width, img.height}}, true);
+  EXPECT_FALSE(scanned_jpeg(two, 0));
+  EXPECT_EQ(load_page(two, 0).width, load_page(pdf, 1).width);  // rendered at 200 dpi
+  EXPECT_FALSE(scanned_jpeg_in("%PDF-1.4 nothing else", 0));
+  EXPECT_FALSE(scanned_jpeg(dir.file("missing.pdf"), 0));
 }
 
 }  // namespace
