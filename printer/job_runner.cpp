@@ -12,6 +12,7 @@
 #include "printer/registration.hpp"
 #include "printer/scan.hpp"
 #include "printer/travel.hpp"
+#include "printer/vips_page.hpp"
 
 namespace parta::printer {
 
@@ -92,22 +93,6 @@ JobResult read_one_page(const Job& job, Session* session) {
   });
 }
 
-// Half the size, each pixel the mean of four (what a JPEG decoder's shrink gives).
-PageImage halve(const PageImage& p) {
-  PageImage h;
-  h.width = p.width / 2;
-  h.height = p.height / 2;
-  h.gray.resize(static_cast<std::size_t>(h.width) * static_cast<std::size_t>(h.height));
-  for (int y = 0; y < h.height; ++y) {
-    const std::uint8_t* a = &p.gray[static_cast<std::size_t>(2 * y) * p.width];
-    const std::uint8_t* b = a + p.width;
-    std::uint8_t* o = &h.gray[static_cast<std::size_t>(y) * h.width];
-    for (int x = 0; x < h.width; ++x)
-      o[x] = static_cast<std::uint8_t>((a[2 * x] + a[2 * x + 1] + b[2 * x] + b[2 * x + 1] + 2) / 4);
-  }
-  return h;
-}
-
 // A quiz page's boxes, read through the map read_page found for it (the same page, loaded the
 // same way, so the map's pixels are this picture's).
 JobResult read_page_boxes(const Job& job, const Session* session) {
@@ -126,7 +111,8 @@ JobResult read_page_boxes(const Job& job, const Session* session) {
     if (const PageImage* kept = session ? session->page(job.path, job.page) : nullptr) {
       // read_page just decoded it in this run: its map is in these pixels.
       if (fine) {
-        loaded = halve(*kept);
+        // Each pixel the mean of four, as the JPEG decoder's shrink gives.
+        loaded = detail::to_page(detail::from_page(*kept).shrink(2, 2));
         shrunk = 2;
       } else {
         img = kept;

@@ -134,6 +134,9 @@ def variants(rng):
         "faint-toner-150dpi": lambda p: jpeg(faint(at_dpi(p, 150), 0.4), 60),
         "phone-photo": lambda p: jpeg(perspective(at_dpi(p, 160), rng), 70),
         "fax-100dpi-1bit": fax,
+        # The same pages as a scanner's one PDF (each page a JPEG, DCTDecode), to compare with
+        # scan-200dpi: a PDF page should cost what the JPEG costs.
+        "scanner-pdf-200dpi": lambda p: jpeg(at_dpi(p, 200), 85),
         # Its own top code scribbled over, the next student's sheet lying on its bottom code:
         # the one code read is the other student's. Right: to review; wrong: filed to him.
         "sheet-on-top-photo": lambda p, other: jpeg(perspective(at_dpi(
@@ -219,6 +222,11 @@ def main():
                 png = data[:4] == b"\x89PNG"
                 files.append(("scans", f"{name}-{i:04d}." + ("png" if png else "jpg"),
                               "image/png" if png else "image/jpeg", data))
+            if name.endswith("-pdf-200dpi"):
+                pics = [Image.open(io.BytesIO(f[3])) for f in files]
+                buf = io.BytesIO()
+                pics[0].save(buf, "PDF", save_all=True, append_images=pics[1:], resolution=200)
+                files = [("scans", f"{name}.pdf", "application/pdf", buf.getvalue())]
             if args.keep:
                 os.makedirs(os.path.join(args.keep, name), exist_ok=True)
                 for _, fn, _, data in files:
@@ -233,20 +241,22 @@ def main():
             # identified (and checked against the truth) but not filed twice.
             filed = wrong = 0
             for source, status, what in rows:
-                i = int(re.search(r"-(\d+)\.(?:jpg|png)", source).group(1))
+                m = re.search(r"-(\d+)\.(?:jpg|png)", source)
+                i = int(m.group(1)) if m else keep[int(re.search(r" · (\d+)$", source).group(1)) - 1]
                 if status not in ("подшито", "уже подшито"):
                     continue
                 filed += 1
                 m = re.match(r"(.+?) · .+ · страница (\d+)", what)
                 if not m or m.group(1) != names[i // per] or int(m.group(2)) != i % per + 1:
                     wrong += 1
-            results.append((name, len(files), filed, wrong, took))
+            count = len(rows)
+            results.append((name, count, filed, wrong, took))
             reasons = {}
             for _, status, what in rows:
                 if status == "на проверку":
                     reasons[what[:60]] = reasons.get(what[:60], 0) + 1
-            print(f"{name:22s} {len(files):4d} pages  filed {filed:4d} ({100 * filed / len(files):5.1f}%)"
-                  f"  wrong {wrong}  {len(files) / took:5.1f} pages/s"
+            print(f"{name:22s} {count:4d} pages  filed {filed:4d} ({100 * filed / count:5.1f}%)"
+                  f"  wrong {wrong}  {count / took:5.1f} pages/s"
                   + "".join(f"\n    review ×{n}: {r}…" for r, n in reasons.items()))
         total = sum(r[1] for r in results)
         print(f"all: {sum(r[2] for r in results)}/{total} filed "

@@ -348,7 +348,7 @@ TEST_F(PaperQuiz, AScannersPdfPageIsReadAsTheJpegItWraps) {
   cross(img, img.width / PageGeometry::kWidth, box(boxes, 3, 2));
   void* buf = nullptr;
   std::size_t n = 0;
-  detail::from_page(img).jpegsave_buffer(&buf, &n, vips::VImage::option()->set("Q", 85));
+  detail::from_page(img).write_to_buffer(".jpg", &buf, &n, vips::VImage::option()->set("Q", 85));
   std::string jpeg(static_cast<char*>(buf), n);
   g_free(buf);
   const std::string jpg = dir.file("scan.jpg"), scan = dir.file("scan.pdf");
