@@ -231,6 +231,8 @@ WeekReport week_report(storage::Connection& c, std::int64_t class_id, const std:
   for (int i = 0; i < 8; ++i) bounds[i] = day_start(add_days(monday, i));
   auto students = list_students(c, class_id);
   r.students = static_cast<int>(students.size());
+  r.paper_students = static_cast<int>(
+      std::count_if(students.begin(), students.end(), [](const Student& s) { return s.paper; }));
   // Per student and day of the week: opened the portal, work handed in, absent. Each query reads
   // the class's rows of that week only.
   std::map<std::int64_t, std::size_t> at;
@@ -247,12 +249,16 @@ WeekReport week_report(storage::Connection& c, std::int64_t class_id, const std:
     if (auto it = at.find(v.integer(0)); it != at.end() && d >= 0 && d < 7)
       opened[it->second][static_cast<std::size_t>(d)] = true;
   }
+  std::map<std::int64_t, int> handed_in;  // per subject
   auto b = c.query(
-      "SELECT b.student_id, b.created_at FROM students s JOIN submissions b ON b.student_id = "
-      "s.user_id AND b.created_at >= ?2 AND b.created_at < ?3 WHERE s.class_id = ?1",
+      "SELECT b.student_id, b.created_at, b.via = 'paper', a.subject_id FROM students s JOIN "
+      "submissions b ON b.student_id = s.user_id AND b.created_at >= ?2 AND b.created_at < ?3 "
+      "JOIN assignments a ON a.id = b.assignment_id WHERE s.class_id = ?1",
       class_id, from, to);
   while (b.next()) {
     std::int64_t t = b.integer(1);
+    r.on_paper += b.integer(2) != 0;
+    ++handed_in[b.integer(3)];
     int d = static_cast<int>(std::upper_bound(bounds, bounds + 8, t) - bounds) - 1;
     if (auto it = at.find(b.integer(0)); it != at.end() && d >= 0 && d < 7)
       ++handed[it->second][static_cast<std::size_t>(d)];
@@ -317,8 +323,8 @@ WeekReport week_report(storage::Connection& c, std::int64_t class_id, const std:
   });
   for (const auto& t : teaching) {
     std::string name = t.teacher_name.substr(0, t.teacher_name.rfind(' '));
-    r.subjects.push_back(
-        SubjectWeek{t.subject_name, name, set[t.subject_id], marked[t.subject_id]});
+    r.subjects.push_back(SubjectWeek{t.subject_name, name, set[t.subject_id], marked[t.subject_id],
+                                     handed_in[t.subject_id]});
   }
   return r;
 }

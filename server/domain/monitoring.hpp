@@ -60,13 +60,15 @@ struct SubjectWeek {
   std::string subject, teacher;
   int assignments = 0;  // set that week
   int marks = 0;        // given that week
+  int submitted = 0;    // work handed in that week
 };
 struct WeekReport {
   std::string monday;
   int students = 0, active = 0;   // active at least once that week
   int families = 0, reached = 0;  // students with a parent account; of them, a parent signed in
   int submitted = 0, absences = 0;
-  std::vector<WeekDay> days;  // Monday … Sunday
+  int paper_students = 0, on_paper = 0;  // students on the paper track; work returned on paper
+  std::vector<WeekDay> days;             // Monday … Sunday
   std::vector<SubjectWeek> subjects;
 };
 WeekReport week_report(storage::Connection& c, std::int64_t class_id, const std::string& monday);
@@ -80,6 +82,9 @@ struct AtRisk {
   std::vector<Message> reasons;
 };
 inline constexpr int kOverdueLimit = 2;
+// A student with no activity for this many days is at risk unless someone chooses otherwise (the
+// monitoring pages' default, and the weekly figures a school sends its district).
+inline constexpr int kDefaultIdleDays = 3;
 // Overdue work counts over the last four weeks: what is piling up now, not what a student missed
 // in September (and the figure costs the same in May).
 inline constexpr int kOverdueWindowDays = 28;

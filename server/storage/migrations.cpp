@@ -1117,6 +1117,47 @@ CREATE UNIQUE INDEX quiz_attempts_packet ON quiz_attempts (packet_id) WHERE pack
 ALTER TABLE quiz_answers ADD COLUMN crop TEXT NOT NULL DEFAULT '';
 ALTER TABLE quiz_answers ADD COLUMN doubt TEXT NOT NULL DEFAULT '';
 )sql",
+    // 26 (issue 17, district reports): a school sends its week's monitoring figures as a record
+    // ('week', ref: the Monday); what it sent last for each week is kept, so a week travels again
+    // only when its figures changed. The hub keeps every school's figures by week, class and
+    // subject as they arrive, with each school's and the district's sums beside them (moved by
+    // the difference when a school's week comes again), so a report never adds up records.
+    R"sql(
+CREATE TABLE sync_week_sent (
+  monday TEXT PRIMARY KEY,
+  data TEXT NOT NULL
+);
+CREATE TABLE district_week_classes (
+  monday TEXT NOT NULL, peer TEXT NOT NULL, class TEXT NOT NULL,
+  students INTEGER NOT NULL, active INTEGER NOT NULL, at_risk INTEGER NOT NULL,
+  submitted INTEGER NOT NULL, on_paper INTEGER NOT NULL, paper_students INTEGER NOT NULL,
+  absences INTEGER NOT NULL,
+  PRIMARY KEY (monday, peer, class)
+) WITHOUT ROWID;
+CREATE TABLE district_week_subjects (
+  monday TEXT NOT NULL, peer TEXT NOT NULL, class TEXT NOT NULL, subject TEXT NOT NULL,
+  assignments INTEGER NOT NULL, submitted INTEGER NOT NULL, marks INTEGER NOT NULL,
+  PRIMARY KEY (monday, peer, class, subject)
+) WITHOUT ROWID;
+CREATE TABLE district_week_schools (
+  monday TEXT NOT NULL, peer TEXT NOT NULL,
+  students INTEGER NOT NULL, active INTEGER NOT NULL, at_risk INTEGER NOT NULL,
+  submitted INTEGER NOT NULL, on_paper INTEGER NOT NULL, paper_students INTEGER NOT NULL,
+  absences INTEGER NOT NULL,
+  PRIMARY KEY (monday, peer)
+) WITHOUT ROWID;
+CREATE TABLE district_week_totals (
+  monday TEXT PRIMARY KEY, schools INTEGER NOT NULL,
+  students INTEGER NOT NULL, active INTEGER NOT NULL, at_risk INTEGER NOT NULL,
+  submitted INTEGER NOT NULL, on_paper INTEGER NOT NULL, paper_students INTEGER NOT NULL,
+  absences INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE district_week_subject_totals (
+  monday TEXT NOT NULL, subject TEXT NOT NULL,
+  assignments INTEGER NOT NULL, submitted INTEGER NOT NULL, marks INTEGER NOT NULL,
+  PRIMARY KEY (monday, subject)
+) WITHOUT ROWID;
+)sql",
 };
 
 }  // namespace

@@ -363,6 +363,7 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
     if (!peer) throw std::runtime_error("this box is not enrolled with a district yet");
     peer_id = peer->device_id;
     lane = "";
+    queue_weeks(*c, n.clock.now());
     freeze_outbox(*c);
   } else {
     peer = find_peer(*c, peer_id);

@@ -7,6 +7,8 @@
 #include "content/pack.hpp"
 #include "content/utf8.hpp"
 #include "domain/coursework.hpp"
+#include "domain/days.hpp"
+#include "domain/district_reports.hpp"
 #include "domain/library.hpp"
 #include "domain/roster_csv.hpp"
 #include "domain/roster_import.hpp"
@@ -286,6 +288,14 @@ Record build_school_record(storage::Connection& c, std::int64_t seq, const std::
         uid, day);
     if (!q.next()) return gone("");
     r.data = {{"role", q.text(0)}};
+  } else if (kind == "week") {
+    // Queued with its payload (queue_weeks); built again only when the entry travels under a new
+    // epoch: the figures last queued for that week.
+    r.rid = ref;
+    auto q = c.query("SELECT data FROM sync_week_sent WHERE monday = ?1", ref);
+    if (!q.next()) return gone(ref);
+    r.data = json::parse(q.text(0), nullptr, false);
+    if (r.data.is_discarded()) return gone(ref);
   } else {
     r.rid = ref;
     r.deleted = true;
@@ -305,6 +315,47 @@ void freeze_outbox(storage::Connection& c) {
     c.run("UPDATE sync_outbox SET payload = ?1 WHERE seq = ?2",
           build_school_record(c, seq, kind, ref).text(), seq);
   tx.commit();
+}
+
+void queue_weeks(storage::Connection& c, std::int64_t now) {
+  std::string epoch;
+  {
+    auto q = c.query("SELECT epoch FROM sync_self WHERE role = 'school'");
+    if (!q.next()) return;
+    epoch = q.text(0);
+  }
+  const std::string this_week = domain::monday_of(domain::local_day(now));
+  for (const std::string& monday : {domain::add_days(this_week, -7), this_week}) {
+    json data = domain::school_week(c, monday, now);
+    std::optional<json> sent;
+    {
+      auto q = c.query("SELECT data FROM sync_week_sent WHERE monday = ?1", monday);
+      if (q.next()) sent = json::parse(q.text(0), nullptr, false);
+    }
+    if (sent && sent->is_discarded()) sent.reset();
+    if (sent && monday != this_week) {
+      std::map<std::string, json> risk;
+      for (const auto& k : sent->value("classes", json::array()))
+        if (k.is_object() && k.contains("class") && k.contains("at_risk"))
+          risk[k["class"].dump()] = k["at_risk"];
+      for (auto& k : data["classes"])
+        if (auto it = risk.find(k["class"].dump()); it != risk.end()) k["at_risk"] = it->second;
+    }
+    if (sent && *sent == data) continue;
+    storage::Transaction tx(c);
+    c.run("INSERT INTO sync_outbox (epoch, kind, ref) VALUES (?1, 'week', ?2)", epoch, monday);
+    Record r;
+    r.seq = c.last_insert_id();
+    r.kind = "week";
+    r.rid = monday;
+    r.data = data;
+    c.run("UPDATE sync_outbox SET payload = ?1 WHERE seq = ?2", r.text(), r.seq);
+    c.run(
+        "INSERT INTO sync_week_sent (monday, data) VALUES (?1, ?2) ON CONFLICT (monday) DO "
+        "UPDATE SET data = excluded.data",
+        monday, data.dump());
+    tx.commit();
+  }
 }
 
 void apply_at_district(ApplyContext& ctx, const Record& r) {
@@ -355,12 +406,14 @@ void apply_at_district(ApplyContext& ctx, const Record& r) {
         "UPDATE sync_records SET version = ?4, origin = ?5, data = ?6, deleted = ?7 WHERE "
         "peer = ?1 AND kind = ?2 AND rid = ?3",
         ctx.peer, r.kind, r.rid, r.version, r.origin, data, r.deleted);
-    return;
+  } else {
+    c.run(
+        "INSERT INTO sync_records (peer, kind, rid, version, origin, data, deleted) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        ctx.peer, r.kind, r.rid, r.version, r.origin, data, r.deleted);
   }
-  c.run(
-      "INSERT INTO sync_records (peer, kind, rid, version, origin, data, deleted) VALUES "
-      "(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-      ctx.peer, r.kind, r.rid, r.version, r.origin, data, r.deleted);
+  // A school's week of monitoring figures: kept by week for the district's reports.
+  if (r.kind == "week" && !r.deleted) domain::note_week(c, ctx.peer, r.rid, r.data);
 }
 
 namespace {
@@ -647,7 +700,7 @@ std::vector<std::string> district_dump(storage::Connection& c, const std::string
   std::vector<std::string> out;
   auto q = c.query(
       "SELECT kind, rid, version, data FROM sync_records WHERE peer = ?1 AND "
-      "deleted = 0 AND kind != 'grade-lost'",
+      "deleted = 0 AND kind NOT IN ('grade-lost', 'week')",
       school);
   while (q.next())
     out.push_back(q.text(0) + "\t" + q.text(1) + "\t" + std::to_string(q.integer(2)) + "\t" +

@@ -54,6 +54,12 @@ Record build_school_record(storage::Connection& c, std::int64_t seq, const std::
 // (epoch, seq) always carries the same content.
 void freeze_outbox(storage::Connection& c);
 
+// School: queues this week's and last week's monitoring figures (domain::school_week) as 'week'
+// records, each only when it differs from what was sent for that week; last week's at-risk
+// counts stay as they were sent (the list is a present state: today's is not last week's).
+// Nothing on a box that is not enrolled.
+void queue_weeks(storage::Connection& c, std::int64_t now);
+
 // Which of two versions of a grade wins: true when (v1, o1) beats (v2, o2).
 bool grade_wins(std::int64_t v1, const std::string& o1, std::int64_t v2, const std::string& o2);
 
@@ -92,7 +98,9 @@ void apply_at_district(ApplyContext& ctx, const Record& r);
 bool apply_at_school(ApplyContext& ctx, const Record& r, std::string* why);
 
 // Every travelling record of a school box as canonical lines (kind, rid, content), sorted: the
-// same text a district builds from its copy with district_dump. Tests compare the two.
+// same text a district builds from its copy with district_dump. Tests compare the two. The
+// weeks' monitoring figures are left out on both sides: a school computes them when it writes a
+// bundle, they are no rows of its own (tests/sync/reports_test.py follows them).
 std::vector<std::string> school_dump(storage::Connection& c);
 std::vector<std::string> district_dump(storage::Connection& c, const std::string& school);
 

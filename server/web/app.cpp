@@ -254,8 +254,9 @@ mstch::map base_context(Ctx& ctx) {
       nav.push_back(mstch::map{{"href", std::string(href)}, {"label", ctx.tr(label)}});
     };
     if (ctx.settings && ctx.settings->sync && ctx.settings->sync->role == sync::Role::district) {
-      // The district hub has one section.
+      // The district hub: its schools, and the reports across them.
       item("/district", "District hub");
+      item("/district/reports", "Reports");
       m["has_nav"] = true;
       m["nav"] = nav;
       m["me"] = mstch::map{{"name", u.short_name()}, {"login", u.login}};

@@ -192,6 +192,8 @@ void register_quiz_views(App& app);
 void register_sync_views(App& app);
 // The district hub's pages (partad --role district), instead of the school's.
 void register_district_views(App& app);
+// The district's weekly reports across schools (called by register_district_views).
+void register_report_views(App& app);
 // The latest announcements for the signed-in user (start pages).
 mstch::map board_data(Ctx& ctx, std::size_t limit);
 // Open surveys the signed-in student or parent has not answered yet (start pages).

@@ -13,8 +13,6 @@ namespace parta::web {
 
 namespace {
 
-constexpr int kDefaultIdleDays = 3;
-
 const char* reason_label(const std::string& r) {
   if (r == "ill") return "ill";
   if (r == "family") return "family reasons";
@@ -37,7 +35,7 @@ std::string chosen_day(Ctx& ctx, const char* param) {
 int idle_days_param(Ctx& ctx) {
   if (auto d = ctx.req.query("days"))
     if (auto n = parse_id(*d); n && *n <= 60) return static_cast<int>(*n);
-  return kDefaultIdleDays;
+  return domain::kDefaultIdleDays;
 }
 
 mstch::map class_head(const domain::ClassInfo& k) {
@@ -130,7 +128,7 @@ void register_monitoring_views(App& app) {
     std::vector<std::int64_t> ids;
     for (const auto& k : classes) ids.push_back(k.id);
     auto day = domain::classes_day(ctx.db, ids, today);
-    auto risk = domain::at_risk_counts(ctx.db, ids, now, kDefaultIdleDays, ctx.risk);
+    auto risk = domain::at_risk_counts(ctx.db, ids, now, domain::kDefaultIdleDays, ctx.risk);
     for (const auto& k : classes) {
       const auto& d = day[k.id];
       int active = d.active, n = d.students;

@@ -467,6 +467,7 @@ void register_sync_views(App& app) {
 }
 
 void register_district_views(App& app) {
+  register_report_views(app);
   app.route("GET", "/district", kAdmin, [](Ctx& ctx) { return district_page(ctx, "", ""); });
   app.route("GET", "/", kPublic, [](Ctx&) { return http::Response::redirect("/district"); });
   app.route("POST", "/district/enroll", kAdmin, [](Ctx& ctx) {
