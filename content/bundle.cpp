@@ -965,6 +965,61 @@ bool compressed_already(const unsigned char* p, std::size_t n) {
          (p[1] == 0xFB || p[1] == 0xF3 || p[1] == 0xF2 || p[1] == 0xF1 || p[1] == 0xF9);
 }
 
+namespace {
+
+// The match finder's tables bounded (level 19 alone would take 64 MiB of chain and 16 MiB of hash
+// table, for records that are a few MB of text): an export fits a 512 MB box beside partad.
+void set_zstd_params(ZSTD_CCtx* cctx, int lvl, bool long_distance) {
+  for (auto [param, value] :
+       {std::pair{ZSTD_c_compressionLevel, lvl}, std::pair{ZSTD_c_windowLog, kZstdWindowLog},
+        std::pair{ZSTD_c_chainLog, kZstdTableLog}, std::pair{ZSTD_c_hashLog, kZstdTableLog},
+        std::pair{ZSTD_c_enableLongDistanceMatching, long_distance ? 1 : 0}}) {
+    std::size_t r = ZSTD_CCtx_setParameter(cctx, param, value);
+    if (ZSTD_isError(r)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(r));
+  }
+}
+
+// Reads a regular file from its start in 64 KiB pieces, each given to `f`, and checks that it
+// holds exactly `size` bytes; throws std::runtime_error otherwise.
+template <class F>
+void read_file_pieces(int fd, const std::string& path, std::uint64_t size, F f) {
+  std::vector<unsigned char> buf(kChunkPlain);
+  std::uint64_t left = size;
+  while (true) {
+    // One byte more than is left: a file that grew since fstat is noticed.
+    std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), left + 1));
+    ssize_t n = ::read(fd, buf.data(), want);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) io_fail("read " + path);
+    if (n == 0) break;
+    if (static_cast<std::uint64_t>(n) > left)
+      throw std::runtime_error(path + " grew while it was being read");
+    f(buf.data(), static_cast<std::size_t>(n));
+    left -= static_cast<std::uint64_t>(n);
+  }
+  if (left != 0) throw std::runtime_error(path + " shrank while it was being read");
+}
+
+struct OpenFile {
+  int fd = -1;
+  std::uint64_t size = 0;
+  OpenFile(const std::string& path) {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) io_fail("open " + path);
+    struct stat st;
+    if (::fstat(fd, &st) != 0) io_fail("stat " + path);
+    if (!S_ISREG(st.st_mode)) throw std::runtime_error(path + " is not a regular file");
+    size = static_cast<std::uint64_t>(st.st_size);
+  }
+  ~OpenFile() {
+    if (fd >= 0) ::close(fd);
+  }
+  OpenFile(const OpenFile&) = delete;
+  OpenFile& operator=(const OpenFile&) = delete;
+};
+
+}  // namespace
+
 struct Writer::Impl {
   std::string final_path, dir, body_tmp, out_tmp;
   int body_fd = -1, out_fd = -1;
@@ -1058,18 +1113,7 @@ struct Writer::Impl {
     if (n) frame_empty = false;
   }
 
-  // The match finder's tables bounded (level 19 alone would take 64 MiB of chain and 16 MiB
-  // of hash table, for records that are a few MB of text): an export fits a 512 MB box beside
-  // partad.
-  void set_params(int lvl, bool long_distance) {
-    for (auto [param, value] :
-         {std::pair{ZSTD_c_compressionLevel, lvl}, std::pair{ZSTD_c_windowLog, kZstdWindowLog},
-          std::pair{ZSTD_c_chainLog, kZstdTableLog}, std::pair{ZSTD_c_hashLog, kZstdTableLog},
-          std::pair{ZSTD_c_enableLongDistanceMatching, long_distance ? 1 : 0}}) {
-      std::size_t r = ZSTD_CCtx_setParameter(cctx, param, value);
-      if (ZSTD_isError(r)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(r));
-    }
-  }
+  void set_params(int lvl, bool long_distance) { set_zstd_params(cctx, lvl, long_distance); }
 
   // Files compressed already (photos, video, archives) go in zstd frames of their own at its
   // fastest setting, which hardly looks for matches and stores the bytes: the level of the
@@ -1255,6 +1299,116 @@ void Writer::add_blob(const Bytes32& sha256, const std::string& file_path) {
   });
   w.blobs++;
   w.plain += 1 + kBlobHead + size;
+}
+
+void Writer::add_blob_frame(const std::string& frame_path, const BlobFrame& frame) {
+  if (!impl_) throw std::logic_error("bundle writer: moved from");
+  Impl& w = *impl_;
+  w.usable();
+  if (frame.count == 0 || frame.plain > w.limits.max_plain ||
+      frame.count > w.limits.max_records - w.records - w.blobs)
+    throw std::length_error("bundle writer: a frame larger than a reader accepts");
+  const std::uint64_t entries = frame.count * (1 + kBlobHead) + frame.plain;
+  if (entries > w.limits.max_plain - w.plain - 1 - kEndBody)
+    throw std::length_error("bundle writer: content larger than a reader accepts");
+  OpenFile file(frame_path);
+  if (file.size != frame.bytes) throw std::runtime_error(frame_path + " is not the frame made");
+  // Checked whole before any of it goes in: a frame changed on disk must not spoil the bundle.
+  crypto_generichash_state h;
+  crypto_generichash_init(&h, nullptr, 0, crypto_generichash_BYTES);
+  read_file_pieces(file.fd, frame_path, file.size, [&](const unsigned char* p, std::size_t n) {
+    crypto_generichash_update(&h, p, n);
+  });
+  unsigned char got[crypto_generichash_BYTES];
+  crypto_generichash_final(&h, got, sizeof got);
+  if (to_hex(got, sizeof got) != frame.hash)
+    throw std::runtime_error(frame_path + " is not the frame made (its hash differs)");
+  if (::lseek(file.fd, 0, SEEK_SET) != 0) io_fail("seek " + frame_path);
+  w.guarded([&] {
+    // The frame open now ends; the made one follows it as it is (a reader takes the frames one
+    // after another as one stream), and the next entry opens a frame of its own.
+    if (!w.frame_empty) w.compress(nullptr, 0, ZSTD_e_end);
+    w.frame_empty = true;
+    read_file_pieces(file.fd, frame_path, file.size,
+                     [&](const unsigned char* p, std::size_t n) { w.push_compressed(p, n); });
+  });
+  w.blobs += frame.count;
+  w.plain += entries;
+}
+
+BlobFrame write_blob_frame(const std::vector<std::pair<Bytes32, std::string>>& files,
+                           const std::string& out_path, int zstd_level) {
+  if (zstd_level < 1 || zstd_level > ZSTD_maxCLevel())
+    throw std::invalid_argument("blob frame: zstd level out of range");
+  if (files.empty()) throw std::invalid_argument("blob frame: no files");
+  std::filesystem::path parent = std::filesystem::path(out_path).parent_path();
+  std::string dir = parent.empty() ? "." : parent.string();
+  std::string tmp =
+      dir + "/." + std::filesystem::path(out_path).filename().string() + ".tmp-XXXXXX";
+  int out_fd = ::mkstemp(tmp.data());
+  if (out_fd < 0) io_fail("create a temp file in " + dir);
+  struct Cleanup {
+    int& fd;
+    std::string& path;
+    bool keep = false;
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    ~Cleanup() {
+      if (fd >= 0) ::close(fd);
+      if (!keep) ::unlink(path.c_str());
+      ZSTD_freeCCtx(cctx);
+    }
+  } cleanup{out_fd, tmp};
+  if (!cleanup.cctx) throw std::runtime_error("blob frame: out of memory for zstd");
+  // Made once for many bundles: every file at the bundle's level (the writer stores a photo in a
+  // frame of its own to save time per bundle; here the time is spent once).
+  set_zstd_params(cleanup.cctx, zstd_level, true);
+  BlobFrame made;
+  crypto_generichash_state h;
+  crypto_generichash_init(&h, nullptr, 0, crypto_generichash_BYTES);
+  std::vector<unsigned char> zout(ZSTD_CStreamOutSize());
+  auto compress = [&](const unsigned char* p, std::size_t n, ZSTD_EndDirective mode) {
+    ZSTD_inBuffer zin{p, n, 0};
+    while (true) {
+      ZSTD_outBuffer zo{zout.data(), zout.size(), 0};
+      std::size_t r = ZSTD_compressStream2(cleanup.cctx, &zo, &zin, mode);
+      if (ZSTD_isError(r)) throw std::runtime_error(std::string("zstd: ") + ZSTD_getErrorName(r));
+      if (!write_all(out_fd, zout.data(), zo.pos)) io_fail("write " + tmp);
+      crypto_generichash_update(&h, zout.data(), zo.pos);
+      made.bytes += zo.pos;
+      if (mode == ZSTD_e_end ? r == 0 : zin.pos == zin.size) break;
+    }
+  };
+  for (const auto& [sha256, file_path] : files) {
+    OpenFile in(file_path);
+    if (in.size > Limits{}.max_plain - made.plain)
+      throw std::length_error("blob frame: larger than a reader accepts");
+    unsigned char head[1 + kBlobHead] = {kFrameBlob};
+    std::memcpy(head + 1, sha256.data(), 32);
+    put_u64(head + 33, in.size);
+    compress(head, sizeof head, ZSTD_e_continue);
+    crypto_hash_sha256_state sha;
+    crypto_hash_sha256_init(&sha);
+    read_file_pieces(in.fd, file_path, in.size, [&](const unsigned char* p, std::size_t n) {
+      crypto_hash_sha256_update(&sha, p, n);
+      compress(p, n, ZSTD_e_continue);
+    });
+    unsigned char got[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_final(&sha, got);
+    if (sodium_memcmp(got, sha256.data(), sizeof got) != 0)
+      throw std::runtime_error(file_path + " does not match its SHA-256 " + to_hex(sha256));
+    made.plain += in.size;
+    made.count++;
+  }
+  compress(nullptr, 0, ZSTD_e_end);
+  unsigned char hash[crypto_generichash_BYTES];
+  crypto_generichash_final(&h, hash, sizeof hash);
+  made.hash = to_hex(hash, sizeof hash);
+  if (::fsync(out_fd) != 0) io_fail("fsync " + tmp);
+  ::close(std::exchange(out_fd, -1));
+  if (::rename(tmp.c_str(), out_path.c_str()) != 0) io_fail("rename " + tmp);
+  cleanup.keep = true;
+  fsync_dir(dir);
+  return made;
 }
 
 void Writer::add_blob_hex(std::string_view sha256_hex, const std::string& file_path) {

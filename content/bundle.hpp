@@ -99,6 +99,20 @@ struct Limits {
   std::uint64_t max_record_total = 1ull << 30;
 };
 
+// Files as one zstd frame of their own — each a body blob entry, `u8 2 | sha256 | u64 size |
+// bytes`, compressed with the writer's settings (level, window) — for Writer::add_blob_frame: the
+// files a hub sends to many schools (a content pack's items) compressed once. Each file's SHA-256
+// is checked while it is read (a mismatch throws std::runtime_error). Written to out_path durably
+// (a temp file beside it, fsync, rename, fsync of the folder).
+struct BlobFrame {
+  std::uint64_t bytes = 0;  // the frame's size on disk
+  std::uint64_t plain = 0;  // the files' sizes added up
+  std::uint64_t count = 0;  // files in it
+  std::string hash;         // BLAKE2b-256 of the frame, hex
+};
+BlobFrame write_blob_frame(const std::vector<std::pair<Bytes32, std::string>>& files,
+                           const std::string& out_path, int zstd_level = 19);
+
 // Writes a bundle: the body goes to a temp file beside `final_path`, then header + signature + body
 // to a second temp file, fsync, rename to final_path, fsync the directory. Nothing is left under a
 // final name unless complete. Throws std::runtime_error on I/O errors (removing the temp files),
@@ -123,6 +137,11 @@ class Writer {
   // (a mismatch throws std::runtime_error: the blob store has a damaged file).
   void add_blob(const Bytes32& sha256, const std::string& file_path);
   void add_blob_hex(std::string_view sha256_hex, const std::string& file_path);
+  // Files compressed beforehand by write_blob_frame, put in as they are (only encrypted): what
+  // goes to many recipients is compressed once. The frame is read and checked against
+  // `frame` first; one that is not as it was made throws std::runtime_error with nothing added
+  // (the writer stays usable: the caller adds the blob itself instead).
+  void add_blob_frame(const std::string& frame_path, const BlobFrame& frame);
   // Returns the final header (with body fields filled) and the file's total size.
   Header finish(std::uint64_t* file_size = nullptr);
 

@@ -1117,7 +1117,7 @@ CREATE UNIQUE INDEX quiz_attempts_packet ON quiz_attempts (packet_id) WHERE pack
 ALTER TABLE quiz_answers ADD COLUMN crop TEXT NOT NULL DEFAULT '';
 ALTER TABLE quiz_answers ADD COLUMN doubt TEXT NOT NULL DEFAULT '';
 )sql",
-    // 26 (issue 17, district reports): a school sends its week's monitoring figures as a record
+    // 26 (issue 17, district reports and shared content): a school sends its week's monitoring figures as a record
     // ('week', ref: the Monday); what it sent last for each week is kept, so a week travels again
     // only when its figures changed. The hub keeps every school's figures by week, class and
     // subject as they arrive, with each school's and the district's sums beside them (moved by
@@ -1151,6 +1151,15 @@ CREATE TABLE district_week_totals (
   students INTEGER NOT NULL, active INTEGER NOT NULL, at_risk INTEGER NOT NULL,
   submitted INTEGER NOT NULL, on_paper INTEGER NOT NULL, paper_students INTEGER NOT NULL,
   absences INTEGER NOT NULL
+) WITHOUT ROWID;
+-- The hub: files that go to many schools (a content pack's items) compressed once as a bundle frame
+-- (content/bundle write_blob_frame) under data/sync/frames, recorded after it is durable; every
+-- school's return bundle takes the frame as it is.
+-- Named by the SHA-256 of the files' SHA-256s in order (`key`).
+CREATE TABLE sync_blob_frames (
+  key TEXT NOT NULL, level INTEGER NOT NULL,
+  bytes INTEGER NOT NULL, plain INTEGER NOT NULL, count INTEGER NOT NULL, hash TEXT NOT NULL,
+  PRIMARY KEY (key, level)
 ) WITHOUT ROWID;
 CREATE TABLE district_week_subject_totals (
   monday TEXT NOT NULL, subject TEXT NOT NULL,

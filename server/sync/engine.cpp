@@ -351,6 +351,85 @@ std::optional<LinkBudget> kept_link_budget(storage::Connection& c) {
   return b;
 }
 
+namespace {
+
+// Files of one record sent from the hub that add up to this much are compressed once, as one
+// frame, for every school that gets the same files (a pack's items); less costs less than the
+// frame's bookkeeping.
+constexpr std::uint64_t kSharedFrameMin = 64 * 1024;
+
+// The hub: adds `files` (one record's, none held by the school) to `w` as the frame compressed
+// for exactly these files once (made now when there is none). False when they are small, or the
+// frame cannot be made or read: the caller adds them itself (a frame is a saving, never a
+// condition).
+bool add_shared_frame(Node& n, storage::Connection& c, bundle::Writer& w,
+                      const std::vector<std::string>& files) {
+  std::uint64_t total = 0;
+  std::error_code ec;
+  std::vector<std::pair<bundle::Bytes32, std::string>> paths;
+  crypto_hash_sha256_state key_state;
+  crypto_hash_sha256_init(&key_state);
+  for (const auto& sha : files) {
+    bundle::Bytes32 raw;
+    if (!bundle::from_hex(sha, raw.data(), raw.size())) return false;
+    std::string path = n.blobs.path_of(sha);
+    total += fs::file_size(path, ec);
+    if (ec) return false;
+    paths.emplace_back(raw, std::move(path));
+    crypto_hash_sha256_update(&key_state, raw.data(), raw.size());
+  }
+  if (total < kSharedFrameMin) return false;
+  unsigned char key_raw[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256_final(&key_state, key_raw);
+  // Named by the files it holds, in order.
+  const std::string key = bundle::to_hex(key_raw, sizeof key_raw);
+  const std::string dir = n.data_dir + "/sync/frames";
+  const std::string path = dir + "/" + key + "-" + std::to_string(n.zstd_level) + ".zst";
+  std::optional<bundle::BlobFrame> frame;
+  {
+    auto q = c.query(
+        "SELECT bytes, plain, hash, count FROM sync_blob_frames WHERE key = ?1 AND level = ?2", key,
+        n.zstd_level);
+    if (q.next())
+      frame = bundle::BlobFrame{static_cast<std::uint64_t>(q.integer(0)),
+                                static_cast<std::uint64_t>(q.integer(1)),
+                                static_cast<std::uint64_t>(q.integer(3)), q.text(2)};
+  }
+  if (frame) {
+    try {
+      w.add_blob_frame(path, *frame);
+      return true;
+    } catch (const std::runtime_error& e) {
+      // Gone or changed on disk: made again below.
+      log::warning("sync: the compressed frame " + key + " is not usable (" + e.what() +
+                   "): made again");
+      c.run("DELETE FROM sync_blob_frames WHERE key = ?1 AND level = ?2", key, n.zstd_level);
+    }
+  }
+  try {
+    fs::create_directories(dir);
+    // A maker stopped mid-way (a power cut) left its hidden temp file here; exports take turns
+    // (n.exchange), so none is being written now.
+    for (const auto& e : fs::directory_iterator(dir, ec))
+      if (e.path().filename().string().rfind(".", 0) == 0) fs::remove(e.path(), ec);
+    frame = bundle::write_blob_frame(paths, path, n.zstd_level);
+    c.run(
+        "INSERT OR REPLACE INTO sync_blob_frames (key, level, bytes, plain, count, hash) VALUES "
+        "(?1, ?2, ?3, ?4, ?5, ?6)",
+        key, n.zstd_level, static_cast<std::int64_t>(frame->bytes),
+        static_cast<std::int64_t>(frame->plain), static_cast<std::int64_t>(frame->count),
+        frame->hash);
+    w.add_blob_frame(path, *frame);
+    return true;
+  } catch (const std::runtime_error& e) {
+    log::warning("sync: files bundled one by one: their frame cannot be made (" +
+                 std::string(e.what()) + ")");
+    return false;
+  }
+}
+
+}  // namespace
+
 ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::string& dir) {
   std::lock_guard<std::recursive_mutex> exchange(n.exchange);
   if (n.role == Role::school && n.before_export) n.before_export();
@@ -471,6 +550,7 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
       std::string why;
       auto r = Record::parse(payload, &why);
       if (!r) continue;
+      std::vector<std::string> todo;  // this record's files that go in this bundle
       for (const auto& b : r->blobs) {
         if (sent_blobs.count(b) || held.count(b)) continue;
         if (c->scalar("SELECT 1 FROM sync_peer_blobs WHERE peer = ?1 AND sha256 = ?2", peer_id,
@@ -483,9 +563,17 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
           ++out.missing_blobs;  // not counted as sent: the export's result names it
           continue;
         }
-        w.add_blob_hex(b, n.blobs.path_of(b));
+        todo.push_back(b);
         sent_blobs.insert(b);
       }
+      if (todo.empty()) continue;
+      // The hub sends the same files to many schools (a pack, an announcement's attachment):
+      // compressed once, each school's bundle takes them as they are.
+      if (n.role == Role::district && add_shared_frame(n, *c, w, todo)) {
+        out.shared_blobs += static_cast<std::int64_t>(todo.size());
+        continue;
+      }
+      for (const auto& b : todo) w.add_blob_hex(b, n.blobs.path_of(b));
     }
     out.records = static_cast<std::int64_t>(entries.size());
     out.blobs = static_cast<std::int64_t>(sent_blobs.size());

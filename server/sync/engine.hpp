@@ -78,6 +78,7 @@ struct ExportResult {
   std::int64_t records = 0, blobs = 0, first = 0, last = 0;
   std::int64_t missing_blobs = 0;  // files records name that this box does not have
   std::int64_t held_blobs = 0;     // files left out: the peer holds them already
+  std::int64_t shared_blobs = 0;   // of `blobs`, put in as frames compressed once (the hub)
   std::uint64_t bytes = 0;
 };
 // Writes the bundle for `peer` (school: "" = its district) into `dir` as <bundle id>.ptb, then

@@ -238,6 +238,12 @@ def main():
         listed = "Литературное чтение, 5 класс" in school_admin.get("/admin/packs")
         check(ok and listed and size1 > 100 * 20000,
               f"the district's pack reaches the school's library ({size1} bytes)")
+        db = sqlite3.connect(os.path.join(D, "parta.db"))
+        frames = db.execute("SELECT count, plain FROM sync_blob_frames").fetchall()
+        db.close()
+        check(len(frames) == 1 and frames[0][0] >= 100 and frames[0][1] >= 100 * 20000 and
+              len(os.listdir(os.path.join(D, "sync", "frames"))) == 1,
+              f"the hub compressed the pack's items once, as one frame for every school ({frames})")
         size2, ok, items = carry_pack(2, changed=(5, 50, 95))
         page = school_admin.get("/admin/packs")
         check(ok and size2 < 3 * 20000 * 1.01 + 20000 and "2" in page,

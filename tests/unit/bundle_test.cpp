@@ -419,6 +419,92 @@ TEST_F(BundleTest, CompressedFilesStoredTheRestCompressedOneStream) {
   }
 }
 
+// Files for many recipients are compressed once (write_blob_frame: a content pack's items in one
+// frame) and put into each bundle as they are, between records and other files; every bundle
+// reads the same as one that compressed the files itself. A frame changed on disk is refused
+// before anything is added.
+TEST_F(BundleTest, AFrameCompressedOnceGoesIntoEveryBundle) {
+  std::vector<std::string> items;
+  for (int k = 0; k < 3; ++k) {
+    std::string item;
+    for (int i = 0; item.size() < 200000; ++i)
+      item += "<p>Параграф " + std::to_string(k * 1000 + i % 313) + ": текст учебника.</p>\n";
+    items.push_back(item);
+  }
+  std::string photo = "\xFF\xD8\xFF\xE0" + random_bytes(200000, 7);
+  std::vector<std::pair<Bytes32, std::string>> pack;
+  for (std::size_t k = 0; k < items.size(); ++k) {
+    std::string f = dir_.file("item" + std::to_string(k) + ".html");
+    write_file(f, items[k]);
+    pack.emplace_back(sha256_of(items[k]), f);
+  }
+  const std::string photo_file = dir_.file("photo.jpg");
+  write_file(photo_file, photo);
+  fs::create_directories(dir_.file("frames"));
+  BlobFrame frame = write_blob_frame(pack, dir_.file("frames/pack.zst"));
+  BlobFrame stored = write_blob_frame({{sha256_of(photo), photo_file}}, dir_.file("frames/ph.zst"));
+  EXPECT_EQ(frame.plain, items[0].size() + items[1].size() + items[2].size());
+  EXPECT_EQ(frame.count, 3u);
+  EXPECT_LT(frame.bytes, frame.plain / 10) << "compressed at the bundle's level";
+  EXPECT_EQ(frame.bytes, fs::file_size(dir_.file("frames/pack.zst")));
+  EXPECT_EQ(stored.count, 1u);
+  EXPECT_GE(stored.bytes, photo.size()) << "random bytes do not shrink";
+  EXPECT_EQ(files_in(dir_.file("frames")), 2u) << "no temp file left";
+  const std::vector<std::string> records = {R"({"kind":"pack","n":1})", R"({"kind":"x"})"};
+  for (int school = 0; school < 3; ++school) {
+    std::string path = dir_.file("out/s" + std::to_string(school) + ".ptb");
+    fs::create_directories(dir_.file("out"));
+    Writer w(path, test_header(), sender_, box_.pk);
+    w.add_record(records[0]);
+    w.add_blob_frame(dir_.file("frames/pack.zst"), frame);
+    w.add_record(records[1]);
+    std::string small = dir_.file("small.txt");
+    write_file(small, "ученик " + std::to_string(school));
+    w.add_blob(sha256_of("ученик " + std::to_string(school)), small);
+    w.add_blob_frame(dir_.file("frames/ph.zst"), stored);
+    std::uint64_t size = 0;
+    w.finish(&size);
+    EXPECT_LT(size, frame.bytes + stored.bytes + 4096);
+    Problem p;
+    auto o = open(path, &p);
+    ASSERT_TRUE(o) << p.detail;
+    ASSERT_TRUE(verify(*o, sender_.pk, "hub", &p)) << p.detail;
+    auto c = read_body(*o, box_, dir_.dir("staging"), &p);
+    ASSERT_TRUE(c) << refusal_name(p.code) << ": " << p.detail;
+    EXPECT_EQ(c->records, records);
+    ASSERT_EQ(c->blobs.size(), 5u);
+    for (std::size_t k = 0; k < items.size(); ++k)
+      EXPECT_EQ(read_file(c->blobs[k].temp_path), items[k]) << k;
+    EXPECT_EQ(read_file(c->blobs[3].temp_path), "ученик " + std::to_string(school));
+    EXPECT_EQ(read_file(c->blobs[4].temp_path), photo);
+    for (const auto& b : c->blobs) fs::remove(b.temp_path);
+  }
+  // A frame changed on disk, or another frame's numbers: refused, nothing added, the writer
+  // still writes a whole bundle.
+  std::string frame_bytes = read_file(dir_.file("frames/pack.zst"));
+  frame_bytes[frame_bytes.size() / 2] ^= 0x20;
+  write_file(dir_.file("frames/bad.zst"), frame_bytes);
+  std::string path = dir_.file("out/after-bad.ptb");
+  Writer w(path, test_header(), sender_, box_.pk);
+  EXPECT_THROW(w.add_blob_frame(dir_.file("frames/bad.zst"), frame), std::runtime_error);
+  EXPECT_THROW(w.add_blob_frame(dir_.file("frames/pack.zst"), stored), std::runtime_error);
+  EXPECT_THROW(w.add_blob_frame(dir_.file("frames/missing.zst"), frame), std::runtime_error);
+  w.add_blob(pack[0].first, pack[0].second);
+  w.finish();
+  Problem p;
+  auto o = open(path, &p);
+  ASSERT_TRUE(o && verify(*o, sender_.pk, "hub", &p)) << p.detail;
+  auto c = read_body(*o, box_, dir_.dir("staging"), &p);
+  ASSERT_TRUE(c) << p.detail;
+  ASSERT_EQ(c->blobs.size(), 1u);
+  EXPECT_EQ(read_file(c->blobs[0].temp_path), items[0]);
+  // A file that is not what its hash says makes no frame (and leaves no temp file).
+  EXPECT_THROW(write_blob_frame({{sha256_of("other"), pack[0].second}}, dir_.file("frames/no.zst")),
+               std::runtime_error);
+  EXPECT_FALSE(fs::exists(dir_.file("frames/no.zst")));
+  EXPECT_EQ(files_in(dir_.file("frames")), 3u);
+}
+
 TEST_F(BundleTest, MemoryAndFileReadTheSame) {
   Written w = small();
   std::string bytes = read_file(w.path);
