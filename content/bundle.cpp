@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <limits>
+#include <optional>
 #include <set>
 #include <stdexcept>
 #include <system_error>
@@ -1242,56 +1243,33 @@ void Writer::add_blob(const Bytes32& sha256, const std::string& file_path) {
   if (!impl_) throw std::logic_error("bundle writer: moved from");
   Impl& w = *impl_;
   w.usable();
-  struct File {
-    int fd = -1;
-    ~File() {
-      if (fd >= 0) ::close(fd);
-    }
-  } file;
-  int& fd = file.fd;
-  std::uint64_t size = 0;
-  w.guarded([&] {
-    fd = ::open(file_path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) io_fail("open " + file_path);
-    struct stat st;
-    if (::fstat(fd, &st) != 0) io_fail("stat " + file_path);
-    if (!S_ISREG(st.st_mode)) throw std::runtime_error(file_path + " is not a regular file");
-    size = static_cast<std::uint64_t>(st.st_size);
-  });
+  std::optional<OpenFile> file;
+  w.guarded([&] { file.emplace(file_path); });
+  const int fd = file->fd;
+  const std::uint64_t size = file->size;
   if (size > w.limits.max_plain) throw std::length_error("blob larger than a reader accepts");
   w.check_entry(1 + kBlobHead + size);
   w.guarded([&] {
     crypto_hash_sha256_state sha;
     crypto_hash_sha256_init(&sha);
-    std::vector<unsigned char> buf(kChunkPlain);
     // The file's first bytes say whether it is compressed already.
+    unsigned char first[16];
     std::size_t sniffed = 0;
-    while (sniffed < 16 && sniffed < size) {
-      ssize_t n = ::pread(fd, buf.data() + sniffed, 16 - sniffed, static_cast<off_t>(sniffed));
+    while (sniffed < sizeof first && sniffed < size) {
+      ssize_t n = ::pread(fd, first + sniffed, sizeof first - sniffed, static_cast<off_t>(sniffed));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;
       sniffed += static_cast<std::size_t>(n);
     }
-    w.use_stored(compressed_already(buf.data(), sniffed));
+    w.use_stored(compressed_already(first, sniffed));
     unsigned char head[1 + kBlobHead] = {kFrameBlob};
     std::memcpy(head + 1, sha256.data(), 32);
     put_u64(head + 33, size);
     w.plain_bytes(head, sizeof head);
-    std::uint64_t left = size;
-    while (true) {
-      // One byte more than is left: a file that grew since fstat is noticed.
-      std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(buf.size(), left + 1));
-      ssize_t n = ::read(fd, buf.data(), want);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) io_fail("read " + file_path);
-      if (n == 0) break;
-      if (static_cast<std::uint64_t>(n) > left)
-        throw std::runtime_error(file_path + " grew while it was being bundled");
-      crypto_hash_sha256_update(&sha, buf.data(), static_cast<std::size_t>(n));
-      w.plain_bytes(buf.data(), static_cast<std::size_t>(n));
-      left -= static_cast<std::uint64_t>(n);
-    }
-    if (left != 0) throw std::runtime_error(file_path + " shrank while it was being bundled");
+    read_file_pieces(fd, file_path, size, [&](const unsigned char* p, std::size_t n) {
+      crypto_hash_sha256_update(&sha, p, n);
+      w.plain_bytes(p, n);
+    });
     unsigned char got[crypto_hash_sha256_BYTES];
     crypto_hash_sha256_final(&sha, got);
     if (sodium_memcmp(got, sha256.data(), sizeof got) != 0)
