@@ -209,16 +209,21 @@ void note_week(storage::Connection& c, const std::string& peer, const std::strin
   tx.commit();
 }
 
-std::vector<SchoolWeek> schools_week(storage::Connection& c, const std::string& monday) {
+namespace {
+
+// The schools enrolled (revoked ones left out) with their figures of the week; `peer` non-empty:
+// that school alone.
+std::vector<SchoolWeek> read_schools_week(storage::Connection& c, const std::string& monday,
+                                          const std::string& peer) {
   std::vector<SchoolWeek> out;
-  auto q = c.query(std::string("SELECT p.device_id, p.name, p.last_in_at, w.peer IS NOT NULL, ") +
-                       "COALESCE(w.students, 0), COALESCE(w.active, 0), COALESCE(w.at_risk, 0), "
-                       "COALESCE(w.submitted, 0), COALESCE(w.on_paper, 0), "
-                       "COALESCE(w.paper_students, 0), COALESCE(w.absences, 0) FROM sync_peers p "
-                       "LEFT JOIN district_week_schools w ON w.monday = ?1 AND w.peer = "
-                       "p.device_id WHERE p.role = 'school' AND p.revoked = 0 ORDER BY "
-                       "p.name, p.device_id",
-                   monday);
+  auto q = c.query(
+      "SELECT p.device_id, p.name, p.last_in_at, w.peer IS NOT NULL, COALESCE(w.students, 0), "
+      "COALESCE(w.active, 0), COALESCE(w.at_risk, 0), COALESCE(w.submitted, 0), "
+      "COALESCE(w.on_paper, 0), COALESCE(w.paper_students, 0), COALESCE(w.absences, 0) FROM "
+      "sync_peers p LEFT JOIN district_week_schools w ON w.monday = ?1 AND w.peer = p.device_id "
+      "WHERE p.role = 'school' AND p.revoked = 0 AND (?2 = '' OR p.device_id = ?2) ORDER BY "
+      "p.name, p.device_id",
+      monday, peer);
   while (q.next()) {
     SchoolWeek s;
     s.peer = q.text(0);
@@ -229,6 +234,20 @@ std::vector<SchoolWeek> schools_week(storage::Connection& c, const std::string& 
     out.push_back(std::move(s));
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<SchoolWeek> schools_week(storage::Connection& c, const std::string& monday) {
+  return read_schools_week(c, monday, "");
+}
+
+std::optional<SchoolWeek> school_of_week(storage::Connection& c, const std::string& peer,
+                                         const std::string& monday) {
+  if (peer.empty()) return std::nullopt;
+  auto one = read_schools_week(c, monday, peer);
+  if (one.empty()) return std::nullopt;
+  return std::move(one.front());
 }
 
 std::vector<ClassWeek> school_classes_week(storage::Connection& c, const std::string& peer,

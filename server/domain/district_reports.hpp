@@ -41,6 +41,9 @@ struct SchoolWeek {
 };
 // Every school enrolled (revoked ones left out) with its figures of the week, by name.
 std::vector<SchoolWeek> schools_week(storage::Connection& c, const std::string& monday);
+// One enrolled school's week (nullopt: no such school, or revoked).
+std::optional<SchoolWeek> school_of_week(storage::Connection& c, const std::string& peer,
+                                         const std::string& monday);
 
 struct ClassWeek {
   std::string class_name;

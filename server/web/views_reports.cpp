@@ -121,9 +121,7 @@ http::Response reports_page(Ctx& ctx) {
 http::Response school_report(Ctx& ctx) {
   const std::string monday = chosen_week(ctx);
   const std::string peer = ctx.req.params.at("device");
-  std::optional<domain::SchoolWeek> school;
-  for (auto& s : domain::schools_week(ctx.db, monday))
-    if (s.peer == peer) school = std::move(s);
+  auto school = domain::school_of_week(ctx.db, peer, monday);
   if (!school) throw http::NotFound();
   mstch::array classes;
   for (const auto& k : domain::school_classes_week(ctx.db, peer, monday)) {
