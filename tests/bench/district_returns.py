@@ -14,15 +14,11 @@ Every fifth school imports its bundle to check it.
     python3 tests/bench/district_returns.py [--parta build/tools/parta] [--schools 10]
 """
 import argparse
-import hashlib
-import io
-import json
 import os
 import platform
 import random
 import subprocess
 import sys
-import tarfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,28 +32,22 @@ WORDS = ("урок задание ученик класс текст читат�
 
 
 def write_pack(path, items, item_bytes):
+    """The pack (synclib's layout) of `items` items of lesson text; returns its bytes."""
+    from synclib import write_pack as write
     rnd = random.Random(17)
-    files = []
-    for i in range(items):
+
+    def lesson(i, size):
         parts, n = [], 0
-        while n < item_bytes:
+        while n < size:
             p = "<p>" + " ".join(rnd.choice(WORDS) for _ in range(rnd.randint(8, 30))) + ".</p>\n"
             parts.append(p)
             n += len(p.encode())
-        files.append((f"items/{i:03d}.html", "".join(parts).encode()))
-    manifest = {"format": "parta-pack", "format_version": 1, "id": "bench-shared", "version": 1,
-                "title": "Хрестоматия для всех школ", "subjects": ["Литературное чтение"],
-                "grades": [5],
-                "items": [{"path": p, "title": f"Урок {i + 1}", "type": "text/html",
-                           "size": len(d), "sha256": hashlib.sha256(d).hexdigest()}
-                          for i, (p, d) in enumerate(files)]}
-    with tarfile.open(path, "w") as tar:
-        for name, data in [("manifest.json", json.dumps(manifest, ensure_ascii=False).encode())] \
-                + files:
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            tar.addfile(ti, io.BytesIO(data))
-    return sum(len(d) for _, d in files)
+        return "".join(parts).encode()
+
+    sizes = [item_bytes] * items
+    write(path, "bench-shared", "Хрестоматия для всех школ", 1, sizes, make=lesson,
+          kind=("html", "text/html"))
+    return os.path.getsize(path)
 
 
 def main():

@@ -101,9 +101,11 @@ def jpeg(seed, size=(320, 240)):
     return buf.getvalue()
 
 
-def write_pack(path, pack_id, title, version, sizes, changed=()):
+def write_pack(path, pack_id, title, version, sizes, changed=(), make=None,
+               kind=("pdf", "application/pdf")):
     """A content pack (tar: manifest.json, then the items) with an item of each size in `sizes`,
-    random bytes (nothing compresses), the same in every version but the indices in `changed`.
+    random bytes (nothing compresses), the same in every version but the indices in `changed`;
+    `make(i, size)` gives an item's bytes instead, `kind` its extension and type.
     Returns the items' hashes."""
     import hashlib
     import io
@@ -113,10 +115,10 @@ def write_pack(path, pack_id, title, version, sizes, changed=()):
     files = []
     for i, size in enumerate(sizes):
         rnd = random.Random(i * 1000 + (version if i in changed else 0))
-        files.append((f"items/{i:03d}.pdf", rnd.randbytes(size)))
+        files.append((f"items/{i:03d}.{kind[0]}", make(i, size) if make else rnd.randbytes(size)))
     manifest = {"format": "parta-pack", "format_version": 1, "id": pack_id, "version": version,
                 "title": title, "subjects": ["Литературное чтение"], "grades": [5],
-                "items": [{"path": p, "title": f"Урок {i + 1}", "type": "application/pdf",
+                "items": [{"path": p, "title": f"Урок {i + 1}", "type": kind[1],
                            "size": len(d), "sha256": hashlib.sha256(d).hexdigest()}
                           for i, (p, d) in enumerate(files)]}
     with tarfile.open(path, "w") as tar:
