@@ -19,6 +19,7 @@
 #include "sync/net_client.hpp"
 #include "sync/records.hpp"
 #include "sync/stick.hpp"
+#include "web/time_format.hpp"
 
 namespace parta::app {
 
@@ -283,6 +284,22 @@ void print_export(CommandIo& io, const sync::ExportResult& r) {
                      {"files", std::to_string(r.blobs)},
                      {"bytes", std::to_string(r.bytes)}}})
          << "\n";
+  if (r.more > 0)
+    io.out << tr(io, {"{more} more records wait: they go in the next part, once this one is "
+                      "acknowledged.",
+                      {{"more", std::to_string(r.more)}}})
+           << "\n";
+}
+
+void print_export(CommandIo& io, const sync::StickExport& x) {
+  for (const auto& r : x.bundles) print_export(io, r);
+  for (const auto& s : x.no_room)
+    io.err << tr(io, {"No room on the stick for school {school}: its next record needs {needed}, "
+                      "{room} are left.",
+                      {{"school", s.school},
+                       {"needed", web::format_size(io.lang, s.needed)},
+                       {"room", web::format_size(io.lang, s.room)}}})
+           << "\n";
 }
 
 int sync_status(Box& b, CommandIo& io) {
@@ -329,7 +346,8 @@ int import_from(Box& b, CommandIo& io, const std::string& what) {
 
 const char* kSyncUsage =
     "usage: parta sync status | export --to DIR | import FILE|DIR | request --to DIR "
-    "[--school NAME] | accept FILE|DIR | district-key HEX | push --url URL [--rate-kbit N] | "
+    "[--school NAME] | accept FILE|DIR | district-key HEX | push --url URL [--rate-kbit N] "
+    "[--part-mb N] | "
     "dump\n";
 
 bool is_role(Box& b, sync::Role role, CommandIo& io) {
@@ -357,7 +375,12 @@ int cmd_sync(Box& b, Parsed& p, CommandIo& io) {
   }
   if (w == "dump") return sync_dump(b, io, "");
   if (w == "export" && p.has("to")) {
-    for (const auto& x : sync::stick_export(*b.node, p.flag("to")).bundles) print_export(io, x);
+    try {
+      print_export(io, sync::stick_export(*b.node, p.flag("to")));
+    } catch (const sync::PartTooBig& e) {
+      io.err << tr(io, stick_trouble(e, io.lang)) << "\n";
+      return 1;
+    }
     return 0;
   }
   if (w == "import" && p.words.size() == 2) return import_from(b, io, p.words[1]);
@@ -395,10 +418,16 @@ int cmd_sync(Box& b, Parsed& p, CommandIo& io) {
     opt.url = p.flag("url");
     if (p.has("rate-kbit")) opt.rate_bytes_per_s = std::stoull(p.flag("rate-kbit")) * 125;
     if (p.has("attempts")) opt.max_attempts = std::stoi(p.flag("attempts"));
-    auto r = sync::sync_over_network(*b.node, opt);
+    if (p.has("part-mb")) {
+      auto mb = std::stoull(p.flag("part-mb"));
+      if (mb < 1 || mb > (sync::kMaxPartBytes >> 20)) return usage(io, kSyncUsage);
+      b.node->net_part_bytes = mb << 20;
+    }
+    int parts = 0;
+    auto r = sync::sync_all_parts(*b.node, opt, 1000, &parts);
     io.out << "uploaded " << r.uploaded << " bytes (" << r.resent
            << " sent again after drops), downloaded " << r.downloaded << ", " << r.attempts
-           << " attempts\n";
+           << " attempts, " << parts << " parts\n";
     if (!r.ok) {
       io.err << r.error << "\n";
       return 1;
@@ -450,8 +479,9 @@ int cmd_district(Box& b, Parsed& p, CommandIo& io) {
     return 0;
   }
   if (w == "export" && p.has("to")) {
-    for (const auto& x : sync::stick_export(n, p.flag("to")).bundles) print_export(io, x);
-    return 0;
+    auto x = sync::stick_export(n, p.flag("to"));
+    print_export(io, x);
+    return x.no_room.empty() ? 0 : 1;
   }
   if (w == "import" && p.words.size() == 2) return import_from(b, io, p.words[1]);
   if (w == "announce" && p.has("title")) {

@@ -81,6 +81,7 @@ std::unique_ptr<Box> open_box(const Config& cfg, DataDir dir, DataLock lock, boo
                                  sync::read_district_key(box->dir.root),
                                  cfg.disk_reserve_mb * 1024 * 1024,
                                  19,
+                                 cfg.sync_part_mb << 20,
                                  nullptr,
                                  {},
                                  {}});

@@ -135,6 +135,10 @@ std::optional<std::string> set(Config* cfg, const std::string& key, const std::s
       long long n = std::stoll(value);
       if (n < 0 || n > 10000000) return "sync_rate_kbit must be between 0 and 10000000";
       cfg->sync_rate_kbit = static_cast<std::uint64_t>(n);
+    } else if (key == "sync_part_mb") {
+      long long n = std::stoll(value);
+      if (n < 1 || n > 4000) return "sync_part_mb must be between 1 and 4000";
+      cfg->sync_part_mb = static_cast<std::uint64_t>(n);
     } else if (key == "count_statements") {
       if (value != "on" && value != "off") return "count_statements must be on or off";
       cfg->count_statements = value == "on";
@@ -164,6 +168,7 @@ const char* partad_usage() {
          "                      paper_timeout_s, travel_long_side, travel_quality, hash_slots,\n"
          "                      hash_wait_ms, hand_in_quota_mb, role,\n"
          "                      district_url, district_key, sync_interval_min, sync_rate_kbit,\n"
+         "                      sync_part_mb,\n"
          "                      trusted_front, accel_prefix, box_conf, count_statements,\n"
          "                      zim_wait_ms); later\n"
          "                      options override it\n"

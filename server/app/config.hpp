@@ -45,6 +45,7 @@ struct Config {
   std::string district_key;          // school: the district's public key (hex), for enrollment
   int sync_interval_min = 30;        // school: how often to try the network
   std::uint64_t sync_rate_kbit = 0;  // school: cap on the upload rate (0 = none)
+  std::uint64_t sync_part_mb = 64;   // a bundle over the network carries about this much at most
   bool count_statements = false;     // tests: X-Parta-Statements on every response
   bool demo = false;
   bool list_routes = false;

@@ -13,6 +13,7 @@
 #include "domain/school.hpp"
 #include "sync/stick.hpp"
 #include "web/i18n.hpp"
+#include "web/time_format.hpp"
 
 namespace parta::app {
 
@@ -207,8 +208,17 @@ void exchange_bundles(Box& box, const fs::path& stick, bool fresh, UsbResult* r)
       if (!prepared) return;
       for (const auto& [name, res] : sync::stick_import(n, stick.string()).results)
         count(r, name, res);
-      sync::stick_export(n, stick.string());
+      auto x = sync::stick_export(n, stick.string());
       ++r->imported;
+      for (const auto& s : x.no_room) {
+        ++r->refused;
+        r->problems.push_back(
+            {"No room on the stick for school {school}: its next record needs "
+             "{needed}, {room} are left.",
+             {{"school", s.school},
+              {"needed", web::format_size(web::Lang::ru, s.needed)},
+              {"room", web::format_size(web::Lang::ru, s.room)}}});
+      }
       return;
     }
     bool enrolled = false;
@@ -251,9 +261,15 @@ void exchange_bundles(Box& box, const fs::path& stick, bool fresh, UsbResult* r)
 
 }  // namespace
 
-domain::Message stick_trouble(const std::exception& e) {
+domain::Message stick_trouble(const std::exception& e, web::Lang lang) {
   // The stick's file operations (std::filesystem, the bundle writer, durable writes) throw
   // std::system_error with the errno.
+  if (const auto* big = dynamic_cast<const sync::PartTooBig*>(&e))
+    return {
+        "The stick has too little room for the next record: it needs {needed}, {room} are "
+        "free. Free some space on it (or take a bigger one) and plug it in again.",
+        {{"needed", web::format_size(lang, big->needed)},
+         {"room", web::format_size(lang, big->room)}}};
   int code = 0;
   if (const auto* se = dynamic_cast<const std::system_error*>(&e)) code = se->code().value();
   auto says = [&](int c) { return code == c; };

@@ -12,6 +12,7 @@
 
 #include "app/box.hpp"
 #include "domain/message.hpp"
+#include "web/i18n.hpp"
 
 namespace parta::app {
 
@@ -31,7 +32,7 @@ struct UsbResult {
 // What the admin page says when writing or reading the stick failed: the stick is full, it is
 // write-protected, or it could not be read or written; no paths or system text (those go to
 // partad's log).
-domain::Message stick_trouble(const std::exception& e);
+domain::Message stick_trouble(const std::exception& e, web::Lang lang = web::Lang::ru);
 
 // `label` names the stick for people (its volume label); partad's own status file is written.
 UsbResult exchange_with_stick(Box& box, const std::string& stick_root, const std::string& label);

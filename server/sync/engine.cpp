@@ -4,6 +4,7 @@
 #include <sodium.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -430,7 +431,14 @@ bool add_shared_frame(Node& n, storage::Connection& c, bundle::Writer& w,
 
 }  // namespace
 
-ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::string& dir) {
+PartTooBig::PartTooBig(std::uint64_t needed_bytes, std::uint64_t room_bytes)
+    : std::runtime_error("the next record and its files need " + std::to_string(needed_bytes) +
+                         " bytes; the carrier has room for " + std::to_string(room_bytes)),
+      needed(needed_bytes),
+      room(room_bytes) {}
+
+ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::string& dir,
+                           const PartBound& bound) {
   std::lock_guard<std::recursive_mutex> exchange(n.exchange);
   if (n.role == Role::school && n.before_export) n.before_export();
   auto c = n.db.acquire();
@@ -484,6 +492,64 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
         lane, epoch, acked);
     while (q.next()) entries.emplace_back(q.integer(0), q.text(1));
   }
+  // The part: the records in order while they fit the bound, each with the files it needs that
+  // the peer does not hold (a file two records name goes with the first). Sizes are counted
+  // before compression, with room for the format's own bytes: a part is never bigger than its
+  // estimate.
+  const auto total_entries = static_cast<std::int64_t>(entries.size());
+  std::vector<std::vector<std::string>> files_of;  // per record of the part: the files it takes
+  std::set<std::string> sent_blobs, held;
+  ExportResult out;
+  {
+    std::uint64_t plain = 0, items = 0;
+    auto estimate = [&](std::uint64_t p, std::uint64_t i) {
+      return p + p / 128 + i * 1024 + (256u << 10);
+    };
+    std::size_t cut = 0;
+    for (; cut < entries.size(); ++cut) {
+      std::vector<std::string> todo;
+      std::set<std::string> held_here;
+      std::int64_t missing = 0;
+      std::uint64_t add = entries[cut].second.size();
+      std::string why;
+      if (auto r = Record::parse(entries[cut].second, &why)) {
+        for (const auto& b : r->blobs) {
+          if (sent_blobs.count(b) || held.count(b) || held_here.count(b) ||
+              std::find(todo.begin(), todo.end(), b) != todo.end())
+            continue;
+          // A file the peer holds already (it sent it, or acknowledged a bundle that carried
+          // it) never travels to it again: a photo handed in twice, a pack sent before.
+          if (c->scalar("SELECT 1 FROM sync_peer_blobs WHERE peer = ?1 AND sha256 = ?2", peer_id,
+                        b)) {
+            held_here.insert(b);
+            continue;
+          }
+          if (!n.blobs.has(b)) {
+            ++missing;  // not counted as sent: the export's result names it
+            continue;
+          }
+          std::error_code ec;
+          add += fs::file_size(n.blobs.path_of(b), ec);
+          todo.push_back(b);
+        }
+      }
+      const std::uint64_t next = estimate(plain + add, items + 1 + todo.size());
+      if (next > bound.room) {
+        if (cut == 0) throw PartTooBig(next, bound.room);
+        break;
+      }
+      if (bound.want > 0 && cut > 0 && next > bound.want) break;
+      plain += add;
+      items += 1 + todo.size();
+      out.held_blobs += static_cast<std::int64_t>(held_here.size());
+      out.missing_blobs += missing;
+      held.insert(held_here.begin(), held_here.end());
+      sent_blobs.insert(todo.begin(), todo.end());
+      files_of.push_back(std::move(todo));
+    }
+    entries.resize(cut);
+  }
+  out.more = total_entries - static_cast<std::int64_t>(entries.size());
   // What the bundle announces is the end of what it carries, read in the same query: a change
   // committed meanwhile gets a number but is not in this bundle, so it must not be announced
   // (the peer would acknowledge it and this box would prune it unsent). A district lane is a
@@ -504,9 +570,9 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
     auto q = c->query("SELECT sha256 FROM sync_wanted_blobs WHERE peer = ?1 LIMIT 1000", peer_id);
     while (q.next()) wanted.push_back(q.text(0));
   }
-  h.meta = {{"broken_epochs", broken},   {"ack_hashes", ack_hashes},
-            {"seq_last", seq_last},      {"backlog", static_cast<std::int64_t>(entries.size())},
-            {"role", role_name(n.role)}, {"now", n.clock.now()}};
+  h.meta = {{"broken_epochs", broken},  {"ack_hashes", ack_hashes}, {"seq_last", seq_last},
+            {"backlog", total_entries}, {"more", out.more},         {"role", role_name(n.role)},
+            {"now", n.clock.now()}};
   if (!wanted.empty()) h.meta["wanted"] = std::move(wanted);
 
   fs::create_directories(dir);
@@ -523,7 +589,6 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
     }
   }
   std::string path = dir + "/" + h.bundle_id + ".ptb";
-  ExportResult out;
   {
     bundle::Writer w(path, h, n.id.sign, recipient_box, n.zstd_level);
     // Records first, as JSON-lines batches of about 4 MB; then the files they need.
@@ -543,29 +608,7 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
       if (batch_bytes > (4u << 20)) flush();
     }
     flush();
-    // A file the peer holds already (it sent it, or acknowledged a bundle that carried it) never
-    // travels to it again: a photo handed in twice, a pack sent before.
-    std::set<std::string> sent_blobs, held;
-    for (const auto& [seq, payload] : entries) {
-      std::string why;
-      auto r = Record::parse(payload, &why);
-      if (!r) continue;
-      std::vector<std::string> todo;  // this record's files that go in this bundle
-      for (const auto& b : r->blobs) {
-        if (sent_blobs.count(b) || held.count(b)) continue;
-        if (c->scalar("SELECT 1 FROM sync_peer_blobs WHERE peer = ?1 AND sha256 = ?2", peer_id,
-                      b)) {
-          held.insert(b);
-          ++out.held_blobs;
-          continue;
-        }
-        if (!n.blobs.has(b)) {
-          ++out.missing_blobs;  // not counted as sent: the export's result names it
-          continue;
-        }
-        todo.push_back(b);
-        sent_blobs.insert(b);
-      }
+    for (const auto& todo : files_of) {
       if (todo.empty()) continue;
       // The hub sends the same files to many schools (a pack, an announcement's attachment):
       // compressed once, each school's bundle takes them as they are.
@@ -929,6 +972,8 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
                             json{{"sha256", sha}}.dump(), {sha});
       }
     std::int64_t backlog = h.meta.is_object() ? h.meta.value("backlog", std::int64_t{0}) : 0;
+    if (h.meta.is_object() && h.meta.contains("more") && h.meta["more"].is_number_integer())
+      out.more = std::max<std::int64_t>(0, h.meta["more"].get<std::int64_t>());
     c->run(
         "INSERT INTO sync_bundles (bundle_id, direction, peer, at, records, bytes, carrier) "
         "VALUES (?1, 'in', ?2, ?3, ?4, ?5, ?6)",

@@ -30,6 +30,9 @@ struct Node {
   std::string district_key;  // school: the district's signing key (hex), from the config
   std::uint64_t disk_reserve = 0;
   int zstd_level = 19;
+  // The network's parts: a bundle over the network carries about this much at most (the first
+  // record goes whole): each part is acknowledged before the next goes.
+  std::uint64_t net_part_bytes = 64ull << 20;
   // School: the box's clock, moved forward by the time a district bundle was written (the hub
   // has the network's time; a box without a battery clock may not).
   domain::BoxClock* box_clock = nullptr;
@@ -76,14 +79,35 @@ bool revoke_school(Node& n, const std::string& device_id);
 struct ExportResult {
   std::string path, bundle_id;
   std::int64_t records = 0, blobs = 0, first = 0, last = 0;
+  std::int64_t more = 0;           // records left for the next parts (the part's bound was reached)
   std::int64_t missing_blobs = 0;  // files records name that this box does not have
   std::int64_t held_blobs = 0;     // files left out: the peer holds them already
   std::int64_t shared_blobs = 0;   // of `blobs`, put in as frames compressed once (the hub)
   std::uint64_t bytes = 0;
 };
-// Writes the bundle for `peer` (school: "" = its district) into `dir` as <bundle id>.ptb, then
-// reads it back and verifies it. Throws std::runtime_error (not enrolled, disk errors).
-ExportResult export_bundle(Node& n, const std::string& peer, const std::string& dir);
+// A backlog travels in parts, each acknowledged before the next leaves (the next starts after
+// what the peer acknowledged): no backlog is too big for its carrier. A part is the records in
+// order, each with the files it needs that the peer does not hold, up to the bound.
+// The largest part: under FAT32's largest file (4 GiB − 1) and the hub's upload limit.
+inline constexpr std::uint64_t kMaxPartBytes = 4000ull << 20;
+struct PartBound {
+  // Records stop once the part would pass this many bytes (0: no such bound); the first record
+  // goes even when it alone passes it (the network: a part is resumable, a 100 MB pack must go).
+  std::uint64_t want = 0;
+  // The part never passes this (the stick's free space): a first record that alone would throws
+  // PartTooBig.
+  std::uint64_t room = kMaxPartBytes;
+};
+// The next record with its files does not fit in the room the carrier has.
+struct PartTooBig : std::runtime_error {
+  std::uint64_t needed = 0, room = 0;
+  PartTooBig(std::uint64_t needed_bytes, std::uint64_t room_bytes);
+};
+// Writes the bundle (the next part) for `peer` (school: "" = its district) into `dir` as
+// <bundle id>.ptb, then reads it back and verifies it. Throws std::runtime_error (not enrolled,
+// disk errors), PartTooBig.
+ExportResult export_bundle(Node& n, const std::string& peer, const std::string& dir,
+                           const PartBound& bound = {});
 
 // How far a district bundle's time may move a school box's confirmed clock forward on its own.
 inline constexpr std::int64_t kDistrictClockBound = 15 * 60;
@@ -96,6 +120,7 @@ struct ImportResult {
   std::string sender, bundle_id;
   std::int64_t applied = 0, skipped = 0, acked = 0;
   std::int64_t refused = 0;  // of `applied`: refused alone (sync_refusals), the rest applied
+  std::int64_t more = 0;     // records the sender has left for its next parts
 };
 ImportResult import_bundle(Node& n, const std::string& path, const std::string& carrier);
 

@@ -135,6 +135,14 @@ std::int64_t last_seq(storage::Connection& c) {
 }
 
 void write_watermark(const std::string& data_dir, const std::string& epoch, std::int64_t seq) {
+  // Never lowered within an epoch: a part carries less than an earlier bundle may have.
+  std::string path = sync_dir(data_dir) + "/watermark";
+  if (fs::exists(path)) {
+    json wm = json::parse(read_file(path), nullptr, false);
+    if (wm.is_object() && str_field(wm, "epoch") == epoch && wm.contains("seq") &&
+        wm["seq"].is_number_integer() && wm["seq"].get<std::int64_t>() >= seq)
+      return;
+  }
   json j = {{"epoch", epoch}, {"seq", seq}};
   write_file_durably(sync_dir(data_dir) + "/watermark", j.dump() + "\n");
 }

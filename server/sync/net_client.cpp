@@ -258,10 +258,16 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
   fs::create_directories(outgoing);
   // A bundle a drop interrupted is finished first: starting a new one would send it all again.
   fs::path bundle_path;
+  bool resumed = false;
   if (auto p = pending_outgoing(outgoing)) {
     bundle_path = *p;
+    resumed = true;
   } else {
-    bundle_path = export_bundle(n, "", outgoing.string()).path;
+    PartBound bound;
+    bound.want = n.net_part_bytes;
+    auto part = export_bundle(n, "", outgoing.string(), bound);
+    bundle_path = part.path;
+    out.more_here = part.more;
   }
   std::string bundle_id = bundle_path.stem().string();
   std::uint64_t total = fs::file_size(bundle_path);
@@ -458,12 +464,39 @@ NetResult sync_over_network(Node& n, const NetOptions& opt) {
   fs::remove(etag_file, ec);
   out.imported = import_bundle(n, complete.string(), "network");
   fs::remove(complete, ec);
+  out.more_there = out.imported->ok ? out.imported->more : 0;
+  if (resumed) {
+    // What the resumed bundle left for later is not known: whatever still waits.
+    auto c = n.db.acquire();
+    out.more_here = outbox_backlog(*c, "");
+  }
   out.ok = out.imported->ok && refused.empty();
   if (!refused.empty())
     out.error = refused;
   else if (!out.ok)
     out.error = out.imported->code;
   return out;
+}
+
+NetResult sync_all_parts(Node& n, const NetOptions& opt, int max_parts, int* parts) {
+  NetResult total;
+  *parts = 0;
+  while (*parts < max_parts) {
+    NetResult r = sync_over_network(n, opt);
+    ++*parts;
+    total.ok = r.ok;
+    total.error = r.error;
+    total.uploaded += r.uploaded;
+    total.resent += r.resent;
+    total.downloaded += r.downloaded;
+    total.bundle_bytes += r.bundle_bytes;
+    total.attempts += r.attempts;
+    total.more_here = r.more_here;
+    total.more_there = r.more_there;
+    if (r.imported) total.imported = r.imported;  // the last part's
+    if (!r.ok || (r.more_here <= 0 && r.more_there <= 0) || stopping(opt)) break;
+  }
+  return total;
 }
 
 }  // namespace parta::sync

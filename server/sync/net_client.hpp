@@ -36,11 +36,18 @@ struct NetResult {
   std::uint64_t bundle_bytes = 0;
   int attempts = 0;
   std::optional<ImportResult> imported;
+  // Records left for the next parts: this box's (the part sent did not carry them all) and the
+  // hub's (its return said so). Either: exchange again at once.
+  std::int64_t more_here = 0, more_there = 0;
 };
 
-// One exchange: upload this box's pending bundle (resuming one a drop interrupted), then fetch
-// and import the hub's return bundle.
+// One exchange: upload this box's pending bundle (resuming one a drop interrupted) or the next
+// part of its backlog (n.net_part_bytes), then fetch and import the hub's return bundle.
 NetResult sync_over_network(Node& n, const NetOptions& opt);
+// Exchanges until neither side has records left for another part (at most `max_parts`), each
+// part acknowledged before the next goes. Bytes and attempts summed over the parts, the rest as
+// the last part left it; `parts`: how many exchanges ran.
+NetResult sync_all_parts(Node& n, const NetOptions& opt, int max_parts, int* parts);
 
 // The request signature a hub checks (Ed25519 over the method, path and offsets).
 std::string sign_request(const Identity& id, const std::string& method, const std::string& path,

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "content/durable.hpp"
+
 namespace parta::sync {
 
 namespace fs = std::filesystem;
@@ -25,13 +27,36 @@ std::vector<fs::path> bundles_in(const fs::path& dir) {
   return out;
 }
 
-// Removes the older bundles in a folder once a newer one is on the stick and verified.
-void drop_older(const fs::path& dir, const std::string& keep) {
-  for (const auto& p : bundles_in(dir))
-    if (p.filename().string() != keep) {
-      std::error_code ec;
-      fs::remove(p, ec);
-    }
+void drop_bundles(const fs::path& dir) {
+  std::error_code ec;
+  for (const auto& p : bundles_in(dir)) fs::remove(p, ec);
+}
+
+// Writes the next part for `peer` into `dir`, as big as the stick has room for: its free space
+// once the bundles the part replaces are gone (each starts where the peer's acknowledgement left
+// off, so the new one carries at least as much, and what they carried is still in this box's
+// outbox), less a margin for the filesystem's own writes (FAT's clusters, directory entries),
+// and never more than FAT32's largest file.
+ExportResult write_part(Node& n, const std::string& peer, const fs::path& dir) {
+  fs::create_directories(dir);
+  drop_bundles(dir);
+  const std::uint64_t free = content::free_space(dir.string());
+  const std::uint64_t margin = (1u << 20) + free / 64;
+  PartBound bound;
+  bound.room = std::min(free > margin ? free - margin : 0, kMaxPartBytes);
+  return export_bundle(n, peer, dir.string(), bound);
+}
+
+// Imports a bundle from the stick; one that is here now (imported, or held already) leaves the
+// stick: its room is the next part's or the answer's (a school's part may fill the stick). A
+// refused one stays for the admin to see.
+ImportResult take(Node& n, const fs::path& p) {
+  auto r = import_bundle(n, p.string(), "usb");
+  if (r.ok) {
+    std::error_code ec;
+    fs::remove(p, ec);
+  }
+  return r;
 }
 
 std::string district_id(Node& n) {
@@ -50,10 +75,7 @@ StickExport stick_export(Node& n, const std::string& stick_root) {
   StickExport out;
   fs::path base = fs::path(stick_root) / "parta" / district_id(n);
   if (n.role == Role::school) {
-    fs::path dir = base / "to-district" / n.id.device_id;
-    auto r = export_bundle(n, "", dir.string());
-    drop_older(dir, fs::path(r.path).filename().string());
-    out.bundles.push_back(r);
+    out.bundles.push_back(write_part(n, "", base / "to-district" / n.id.device_id));
     return out;
   }
   std::vector<PeerInfo> schools;
@@ -62,11 +84,14 @@ StickExport stick_export(Node& n, const std::string& stick_root) {
     for (auto& p : list_peers(*c))
       if (p.role == "school" && !p.revoked) schools.push_back(p);
   }
+  // A school whose next record does not fit in what is left of the stick gets nothing this
+  // time; the other schools still get theirs.
   for (const auto& s : schools) {
-    fs::path dir = base / "to-school" / s.device_id;
-    auto r = export_bundle(n, s.device_id, dir.string());
-    drop_older(dir, fs::path(r.path).filename().string());
-    out.bundles.push_back(r);
+    try {
+      out.bundles.push_back(write_part(n, s.device_id, base / "to-school" / s.device_id));
+    } catch (const PartTooBig& e) {
+      out.no_room.push_back({s.device_id, e.needed, e.room});
+    }
   }
   return out;
 }
@@ -78,7 +103,7 @@ StickImport stick_import(Node& n, const std::string& stick_root) {
   if (n.role == Role::school) {
     fs::path dir = base / district_id(n) / "to-school" / n.id.device_id;
     for (const auto& p : bundles_in(dir))
-      out.results.emplace_back(p.filename().string(), import_bundle(n, p.string(), "usb"));
+      out.results.emplace_back(p.filename().string(), take(n, p));
     return out;
   }
   fs::path dir = base / n.id.device_id / "to-district";
@@ -87,7 +112,7 @@ StickImport stick_import(Node& n, const std::string& stick_root) {
     if (school.symlink_status(ec).type() != fs::file_type::directory) continue;
     for (const auto& p : bundles_in(school.path()))
       out.results.emplace_back(school.path().filename().string() + "/" + p.filename().string(),
-                               import_bundle(n, p.string(), "usb"));
+                               take(n, p));
   }
   return out;
 }

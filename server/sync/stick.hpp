@@ -4,8 +4,9 @@
 //   <stick>/parta/<district id>/to-school/<school id>/<bundle>.ptb     written by the district
 //   <stick>/parta/enroll/<school id>.request                           enrollment requests
 //   <stick>/parta/enroll/<school id>.certificate                       the district's answers
-// Bundles are cumulative, so a newer bundle replaces the older ones in its folder (only after
-// it was read back and verified).
+// A bundle is the next part of its sender's backlog (from what the peer acknowledged, as much as
+// the stick has room for), so a newer bundle replaces the older ones in its folder; a bundle
+// imported leaves the stick.
 #include <string>
 #include <vector>
 
@@ -15,6 +16,12 @@ namespace parta::sync {
 
 struct StickExport {
   std::vector<ExportResult> bundles;
+  // District: schools whose next record did not fit in what was left of the stick.
+  struct NoRoom {
+    std::string school;
+    std::uint64_t needed = 0, room = 0;
+  };
+  std::vector<NoRoom> no_room;
 };
 // School: its bundle for the district. District: a return bundle for every enrolled school.
 StickExport stick_export(Node& n, const std::string& stick_root);

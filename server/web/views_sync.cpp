@@ -195,14 +195,18 @@ http::Response school_usb(Ctx& ctx, const std::string& action) {
     if (action == "export") {
       auto r = sync::stick_export(n, stick);
       const auto& b = r.bundles.front();
-      return school_page(
-          ctx,
-          ctx.tr(domain::Message{"Written and checked: {records} records, {files} files, {bytes} "
-                                 "in all. The stick can be removed.",
-                                 {{"records", std::to_string(b.records)},
-                                  {"files", std::to_string(b.blobs)},
-                                  {"bytes", format_size(ctx.lang, b.bytes)}}}),
-          "");
+      std::string text = ctx.tr(domain::Message{
+          "Written and checked: {records} records, {files} files, {bytes} in all. The stick can "
+          "be removed.",
+          {{"records", std::to_string(b.records)},
+           {"files", std::to_string(b.blobs)},
+           {"bytes", format_size(ctx.lang, b.bytes)}}});
+      if (b.more > 0)
+        text += " " + ctx.tr(domain::Message{"{more} more records did not fit on the stick: they "
+                                             "go with the next stick, once the district has "
+                                             "acknowledged this one.",
+                                             {{"more", std::to_string(b.more)}}});
+      return school_page(ctx, text, "");
     }
     auto r = sync::stick_import(n, stick);
     if (r.results.empty())
@@ -210,6 +214,15 @@ http::Response school_usb(Ctx& ctx, const std::string& action) {
     bool ok = true;
     std::string text = import_lines(ctx, r.results, &ok);
     return ok ? school_page(ctx, text, "") : school_page(ctx, "", text, 422);
+  } catch (const sync::PartTooBig& e) {
+    return school_page(
+        ctx, "",
+        ctx.tr(domain::Message{
+            "The stick has too little room for the next record: it needs {needed}, {room} are "
+            "free. Free some space on it (or take a bigger one) and plug it in again.",
+            {{"needed", format_size(ctx.lang, e.needed)},
+             {"room", format_size(ctx.lang, e.room)}}}),
+        507);
   } catch (const std::exception& e) {
     // The reason is a technician's (paths, system errors): the admin is told in words, the
     // detail is kept under "for the technician".
@@ -586,11 +599,17 @@ void register_district_views(App& app) {
       return district_page(ctx, "", ctx.tr("No USB stick is plugged in (or it is read-only)."),
                            409);
     auto r = sync::stick_export(node(ctx), ctx.settings->usb_dir);
-    return district_page(ctx,
-                         ctx.tr(domain::Message{"Return bundles for {n} schools written and "
-                                                "checked. The stick can be removed.",
-                                                {{"n", std::to_string(r.bundles.size())}}}),
-                         "");
+    std::string text = ctx.tr(domain::Message{
+        "Return bundles for {n} schools written and checked. The stick can be removed.",
+        {{"n", std::to_string(r.bundles.size())}}});
+    if (r.no_room.empty()) return district_page(ctx, text, "");
+    for (const auto& s : r.no_room)
+      text += " " + ctx.tr(domain::Message{"No room on the stick for school {school}: its next "
+                                           "record needs {needed}, {room} are left.",
+                                           {{"school", s.school},
+                                            {"needed", format_size(ctx.lang, s.needed)},
+                                            {"room", format_size(ctx.lang, s.room)}}});
+    return district_page(ctx, "", text, 507);
   });
   app.route("POST", "/district/alarms/{id}/resolve", kAdmin, [](Ctx& ctx) {
     sync::resolve_alarm(ctx.db, ctx.req.id("id"));
@@ -700,7 +719,8 @@ void register_district_views(App& app) {
     if (fs::is_directory(dir, ec))
       for (const auto& e : fs::directory_iterator(dir, ec))
         if (e.path().extension() == ".ptb") file = e.path();
-    if (file.empty()) file = sync::export_bundle(n, peer.device_id, dir.string()).path;
+    if (file.empty())
+      file = sync::export_bundle(n, peer.device_id, dir.string(), {n.net_part_bytes}).path;
     auto r = http::Response::file(file.string(), "application/octet-stream", "return.ptb", false);
     r.header("X-Parta-Bundle", file.stem().string());
     return r;

@@ -261,7 +261,7 @@ def main():
         # non-zero, and the admin page says why in Russian without the stick's paths. The
         # school's bundle still holds the photo (the district has not acknowledged it).
         owner = os.stat(school)
-        for name, opts, want in [("full", "size=8k", "не хватает места"),
+        for name, opts, want in [("full", "size=8k", "мало места для следующей записи"),
                                  ("locked", "size=1m", "защищена от записи")]:
             small = run.path(name + "-stick")
             os.makedirs(small)

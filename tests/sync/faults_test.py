@@ -75,8 +75,10 @@ def main():
         # ---- import killed ------------------------------------------------------------------
         import shutil
         shutil.copytree(D, D + "-probe")
+        # (A copy of the stick too: a bundle imported leaves the stick it was on.)
+        shutil.copytree(run.stick, run.stick + "-probe")
         t0 = time.time()
-        run.cli(D + "-probe", "district", "import", run.stick, check=True)
+        run.cli(D + "-probe", "district", "import", run.stick + "-probe", check=True)
         import_s = time.time() - t0
         finished = 0
         for _ in range(args.kills):
