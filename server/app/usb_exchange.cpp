@@ -230,7 +230,7 @@ void exchange_bundles(Box& box, const fs::path& stick, bool fresh, UsbResult* r)
       if (!prepared) return;
       for (const auto& [name, res] : sync::stick_import(n, stick.string()).results)
         count(r, name, res);
-      sync::stick_export(n, stick.string());
+      for (const auto& b : sync::stick_export(n, stick.string()).bundles) r->more += b.more;
       ++r->imported;
     } else if (fresh || plain_dir(sync::stick_enroll_dir(stick.string()))) {
       // Not enrolled yet: take the certificate if the district left one, else leave the request.
@@ -343,6 +343,11 @@ UsbResult exchange_with_stick(Box& box, const std::string& stick_root, const std
     details += tr_ru({"{count} reference archives wait for the administrator on the archives "
                       "page.",
                       {{"count", std::to_string(r.archives)}}}) +
+               " ";
+  if (r.more)
+    details += tr_ru({"{more} more records did not fit on the stick: they go with the next stick, "
+                      "once the district has acknowledged this one.",
+                      {{"more", std::to_string(r.more)}}}) +
                " ";
   for (const auto& p : r.problems) details += tr_ru(p) + "; ";
   // Not "done" yet: what was written may still be in the kernel's cache, and a FAT stick pulled

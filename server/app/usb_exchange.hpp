@@ -6,6 +6,7 @@
 // content packs in parta/packs/, the sync bundles both ways, and enrollment. Only regular files
 // are opened from the stick. The result is left as the status line the admin page shows.
 #include <chrono>
+#include <cstdint>
 #include <exception>
 #include <string>
 #include <vector>
@@ -23,6 +24,7 @@ struct UsbResult {
   int imported = 0, refused = 0;
   int waiting = 0;   // packs nobody trusted signed, copied for the admin to decide on
   int archives = 0;  // ZIM archives copied for the admin to add on the archives page
+  std::int64_t more = 0;  // school: records that did not fit on the stick (the next part's)
   std::vector<domain::Message> problems;
   // A word the admin page translates: admin-password-written, -not-written, -not-given,
   // -deleted, -not-deleted; "" when the stick had nothing to do with it.
