@@ -22,8 +22,8 @@ inline constexpr std::chrono::minutes kFirstAdminWindow{30};
 
 struct UsbResult {
   int imported = 0, refused = 0;
-  int waiting = 0;   // packs nobody trusted signed, copied for the admin to decide on
-  int archives = 0;  // ZIM archives copied for the admin to add on the archives page
+  int waiting = 0;        // packs nobody trusted signed, copied for the admin to decide on
+  int archives = 0;       // ZIM archives copied for the admin to add on the archives page
   std::int64_t more = 0;  // school: records that did not fit on the stick (the next part's)
   std::vector<domain::Message> problems;
   // A word the admin page translates: admin-password-written, -not-written, -not-given,
