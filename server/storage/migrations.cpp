@@ -1167,6 +1167,12 @@ CREATE TABLE district_week_subject_totals (
   PRIMARY KEY (monday, subject)
 ) WITHOUT ROWID;
 )sql",
+    // 27 (issue 17): a frame of shared files remembers when a bundle last took it; one no bundle
+    // took for kFrameKeepDays is removed (made again if a school still needs it).
+    R"sql(
+ALTER TABLE sync_blob_frames ADD COLUMN used_at INTEGER NOT NULL DEFAULT 0;
+UPDATE sync_blob_frames SET used_at = CAST(strftime('%s', 'now') AS INTEGER);
+)sql",
 };
 
 }  // namespace

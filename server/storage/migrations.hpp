@@ -5,7 +5,7 @@
 
 namespace parta::storage {
 
-inline constexpr int kSchemaVersion = 26;
+inline constexpr int kSchemaVersion = 27;
 
 // Applies the pending migrations up to `target` (tests stop earlier to make an older database),
 // one transaction each. Throws DbError if the file's version is newer than this program's.

@@ -358,6 +358,8 @@ namespace {
 // frame, for every school that gets the same files (a pack's items); less costs less than the
 // frame's bookkeeping.
 constexpr std::uint64_t kSharedFrameMin = 64 * 1024;
+// A frame no bundle took for this long is removed (a pack's schools have long had it).
+constexpr std::int64_t kFrameKeepDays = 30;
 
 // The hub: adds `files` (one record's, none held by the school) to `w` as the frame compressed
 // for exactly these files once (made now when there is none). False when they are small, or the
@@ -399,6 +401,8 @@ bool add_shared_frame(Node& n, storage::Connection& c, bundle::Writer& w,
   if (frame) {
     try {
       w.add_blob_frame(path, *frame);
+      c.run("UPDATE sync_blob_frames SET used_at = ?3 WHERE key = ?1 AND level = ?2", key,
+            n.zstd_level, n.clock.now());
       return true;
     } catch (const std::runtime_error& e) {
       // Gone or changed on disk: made again below.
@@ -415,11 +419,11 @@ bool add_shared_frame(Node& n, storage::Connection& c, bundle::Writer& w,
       if (e.path().filename().string().rfind(".", 0) == 0) fs::remove(e.path(), ec);
     frame = bundle::write_blob_frame(paths, path, n.zstd_level);
     c.run(
-        "INSERT OR REPLACE INTO sync_blob_frames (key, level, bytes, plain, count, hash) VALUES "
-        "(?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR REPLACE INTO sync_blob_frames (key, level, bytes, plain, count, hash, used_at) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         key, n.zstd_level, static_cast<std::int64_t>(frame->bytes),
         static_cast<std::int64_t>(frame->plain), static_cast<std::int64_t>(frame->count),
-        frame->hash);
+        frame->hash, n.clock.now());
     w.add_blob_frame(path, *frame);
     return true;
   } catch (const std::runtime_error& e) {
@@ -427,6 +431,26 @@ bool add_shared_frame(Node& n, storage::Connection& c, bundle::Writer& w,
                  std::string(e.what()) + ")");
     return false;
   }
+}
+
+// The hub: frames no bundle took for kFrameKeepDays go (the file first: a row whose file is gone
+// is made again when a school needs it after all).
+void drop_stale_frames(Node& n, storage::Connection& c) {
+  std::vector<std::pair<std::string, std::int64_t>> stale;
+  {
+    auto q = c.query("SELECT key, level FROM sync_blob_frames WHERE used_at < ?1",
+                     n.clock.now() - kFrameKeepDays * 86400);
+    while (q.next()) stale.emplace_back(q.text(0), q.integer(1));
+  }
+  for (const auto& [key, level] : stale) {
+    std::error_code ec;
+    fs::remove(n.data_dir + "/sync/frames/" + key + "-" + std::to_string(level) + ".zst", ec);
+    if (ec) continue;
+    c.run("DELETE FROM sync_blob_frames WHERE key = ?1 AND level = ?2", key, level);
+  }
+  if (!stale.empty())
+    log::info("sync: " + std::to_string(stale.size()) + " frames of shared files unused for " +
+              std::to_string(kFrameKeepDays) + " days removed");
 }
 
 }  // namespace
@@ -456,6 +480,7 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
     peer = find_peer(*c, peer_id);
     if (!peer || peer->role != "school") throw std::runtime_error("unknown school " + peer_id);
     if (peer->revoked) throw std::runtime_error("school " + peer_id + " is revoked");
+    drop_stale_frames(n, *c);
   }
   bundle::Bytes32 recipient_box;
   if (!bundle::from_hex(peer->box_pk, recipient_box.data(), recipient_box.size()))
