@@ -19,7 +19,7 @@
 #include "sync/net_client.hpp"
 #include "sync/records.hpp"
 #include "sync/stick.hpp"
-#include "web/time_format.hpp"
+#include "web/stick_messages.hpp"
 
 namespace parta::app {
 
@@ -284,22 +284,12 @@ void print_export(CommandIo& io, const sync::ExportResult& r) {
                      {"files", std::to_string(r.blobs)},
                      {"bytes", std::to_string(r.bytes)}}})
          << "\n";
-  if (r.more > 0)
-    io.out << tr(io, {"{more} more records wait: they go in the next part, once this one is "
-                      "acknowledged.",
-                      {{"more", std::to_string(r.more)}}})
-           << "\n";
+  if (r.more > 0) io.out << tr(io, web::more_for_next_stick(r.more)) << "\n";
 }
 
 void print_export(CommandIo& io, const sync::StickExport& x) {
   for (const auto& r : x.bundles) print_export(io, r);
-  for (const auto& s : x.no_room)
-    io.err << tr(io, {"No room on the stick for school {school}: its next record needs {needed}, "
-                      "{room} are left.",
-                      {{"school", s.school},
-                       {"needed", web::format_size(io.lang, s.needed)},
-                       {"room", web::format_size(io.lang, s.room)}}})
-           << "\n";
+  for (const auto& s : x.no_room) io.err << tr(io, web::no_room_for_school(io.lang, s)) << "\n";
 }
 
 int sync_status(Box& b, CommandIo& io) {
@@ -378,7 +368,7 @@ int cmd_sync(Box& b, Parsed& p, CommandIo& io) {
     try {
       print_export(io, sync::stick_export(*b.node, p.flag("to")));
     } catch (const sync::PartTooBig& e) {
-      io.err << tr(io, stick_trouble(e, io.lang)) << "\n";
+      io.err << tr(io, web::stick_too_small(io.lang, e)) << "\n";
       return 1;
     }
     return 0;

@@ -13,7 +13,7 @@
 #include "domain/school.hpp"
 #include "sync/stick.hpp"
 #include "web/i18n.hpp"
-#include "web/time_format.hpp"
+#include "web/stick_messages.hpp"
 
 namespace parta::app {
 
@@ -212,12 +212,7 @@ void exchange_bundles(Box& box, const fs::path& stick, bool fresh, UsbResult* r)
       ++r->imported;
       for (const auto& s : x.no_room) {
         ++r->refused;
-        r->problems.push_back(
-            {"No room on the stick for school {school}: its next record needs "
-             "{needed}, {room} are left.",
-             {{"school", s.school},
-              {"needed", web::format_size(web::Lang::ru, s.needed)},
-              {"room", web::format_size(web::Lang::ru, s.room)}}});
+        r->problems.push_back(web::no_room_for_school(web::Lang::ru, s));
       }
       return;
     }
@@ -265,11 +260,7 @@ domain::Message stick_trouble(const std::exception& e, web::Lang lang) {
   // The stick's file operations (std::filesystem, the bundle writer, durable writes) throw
   // std::system_error with the errno.
   if (const auto* big = dynamic_cast<const sync::PartTooBig*>(&e))
-    return {
-        "The stick has too little room for the next record: it needs {needed}, {room} are "
-        "free. Free some space on it (or take a bigger one) and plug it in again.",
-        {{"needed", web::format_size(lang, big->needed)},
-         {"room", web::format_size(lang, big->room)}}};
+    return web::stick_too_small(lang, *big);
   int code = 0;
   if (const auto* se = dynamic_cast<const std::system_error*>(&e)) code = se->code().value();
   auto says = [&](int c) { return code == c; };
@@ -344,11 +335,7 @@ UsbResult exchange_with_stick(Box& box, const std::string& stick_root, const std
                       "page.",
                       {{"count", std::to_string(r.archives)}}}) +
                " ";
-  if (r.more)
-    details += tr_ru({"{more} more records did not fit on the stick: they go with the next stick, "
-                      "once the district has acknowledged this one.",
-                      {{"more", std::to_string(r.more)}}}) +
-               " ";
+  if (r.more) details += tr_ru(web::more_for_next_stick(r.more)) + " ";
   for (const auto& p : r.problems) details += tr_ru(p) + "; ";
   // Not "done" yet: what was written may still be in the kernel's cache, and a FAT stick pulled
   // now keeps a file of size 0. parta-usb says done once the stick is synced and unmounted.

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -436,10 +438,15 @@ bool add_shared_frame(Node& n, storage::Connection& c, bundle::Writer& w,
 // The hub: frames no bundle took for kFrameKeepDays go (the file first: a row whose file is gone
 // is made again when a school needs it after all).
 void drop_stale_frames(Node& n, storage::Connection& c) {
+  // Once an hour is enough (a stick's export writes a bundle for every school).
+  static std::atomic<std::int64_t> checked_at{0};
+  const std::int64_t now = n.clock.now();
+  if (std::abs(now - checked_at.load()) < 3600) return;
+  checked_at = now;
   std::vector<std::pair<std::string, std::int64_t>> stale;
   {
     auto q = c.query("SELECT key, level FROM sync_blob_frames WHERE used_at < ?1",
-                     n.clock.now() - kFrameKeepDays * 86400);
+                     now - kFrameKeepDays * 86400);
     while (q.next()) stale.emplace_back(q.text(0), q.integer(1));
   }
   for (const auto& [key, level] : stale) {

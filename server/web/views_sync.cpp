@@ -20,6 +20,7 @@
 #include "sync/stick.hpp"
 #include "web/app.hpp"
 #include "web/form_fields.hpp"
+#include "web/stick_messages.hpp"
 #include "web/time_format.hpp"
 #include "web/uploads.hpp"
 
@@ -201,11 +202,7 @@ http::Response school_usb(Ctx& ctx, const std::string& action) {
           {{"records", std::to_string(b.records)},
            {"files", std::to_string(b.blobs)},
            {"bytes", format_size(ctx.lang, b.bytes)}}});
-      if (b.more > 0)
-        text += " " + ctx.tr(domain::Message{"{more} more records did not fit on the stick: they "
-                                             "go with the next stick, once the district has "
-                                             "acknowledged this one.",
-                                             {{"more", std::to_string(b.more)}}});
+      if (b.more > 0) text += " " + ctx.tr(web::more_for_next_stick(b.more));
       return school_page(ctx, text, "");
     }
     auto r = sync::stick_import(n, stick);
@@ -215,14 +212,7 @@ http::Response school_usb(Ctx& ctx, const std::string& action) {
     std::string text = import_lines(ctx, r.results, &ok);
     return ok ? school_page(ctx, text, "") : school_page(ctx, "", text, 422);
   } catch (const sync::PartTooBig& e) {
-    return school_page(
-        ctx, "",
-        ctx.tr(domain::Message{
-            "The stick has too little room for the next record: it needs {needed}, {room} are "
-            "free. Free some space on it (or take a bigger one) and plug it in again.",
-            {{"needed", format_size(ctx.lang, e.needed)},
-             {"room", format_size(ctx.lang, e.room)}}}),
-        507);
+    return school_page(ctx, "", ctx.tr(stick_too_small(ctx.lang, e)), 507);
   } catch (const std::exception& e) {
     // The reason is a technician's (paths, system errors): the admin is told in words, the
     // detail is kept under "for the technician".
@@ -603,12 +593,7 @@ void register_district_views(App& app) {
         "Return bundles for {n} schools written and checked. The stick can be removed.",
         {{"n", std::to_string(r.bundles.size())}}});
     if (r.no_room.empty()) return district_page(ctx, text, "");
-    for (const auto& s : r.no_room)
-      text += " " + ctx.tr(domain::Message{"No room on the stick for school {school}: its next "
-                                           "record needs {needed}, {room} are left.",
-                                           {{"school", s.school},
-                                            {"needed", format_size(ctx.lang, s.needed)},
-                                            {"room", format_size(ctx.lang, s.room)}}});
+    for (const auto& s : r.no_room) text += " " + ctx.tr(no_room_for_school(ctx.lang, s));
     return district_page(ctx, "", text, 507);
   });
   app.route("POST", "/district/alarms/{id}/resolve", kAdmin, [](Ctx& ctx) {

@@ -88,7 +88,7 @@ def main():
                 trips += 1
                 rc, out = run.cli(S, "sync", "export", "--to", small)
                 check(rc == 0, f"trip {trips}: the school writes its part ({out.strip()[-200:]})")
-                said_more = said_more or "more records wait" in out
+                said_more = said_more or "more records did not fit on the stick" in out
                 sizes += [os.path.getsize(p) for p in parts_on(small)]
                 rc, out = run.cli(D, "district", "import", small)
                 check(rc == 0, f"trip {trips}: the district imports it ({out.strip()[-200:]})")
