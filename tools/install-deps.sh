@@ -12,6 +12,8 @@ packages=(
   libqrencode-dev libcairo2-dev libpango1.0-dev libzxing-dev libcups2-dev libpoppler-glib-dev
   libqpdf-dev
   libvips-dev libsystemd-dev fonts-dejavu-core fonts-noto-core
+  # the district hub's database: PostgreSQL 15 (libpq; the tests start their own cluster)
+  libpq-dev postgresql-15 postgresql-client-15
   # the reference library: ZIM archives (libzim); the tests make archives with python3-libzim,
   # and the benchmark runs kiwix-serve beside partad on the same archive
   libzim-dev python3-libzim zim-tools kiwix-tools

@@ -1,6 +1,10 @@
 #include "app/box.hpp"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
 
 #include <filesystem>
 
@@ -15,7 +19,7 @@ namespace fs = std::filesystem;
 Box::~Box() {
   if (node) node->before_export = nullptr;  // the travel copies go before the node
   if (clock) clock->save_at_stop();
-  if (!daemon && !scratch.empty()) {
+  if ((!daemon || dir.postgres()) && !scratch.empty() && scratch != dir.tmp_dir()) {
     std::error_code ec;
     fs::remove_all(scratch, ec);
   }
@@ -24,7 +28,22 @@ Box::~Box() {
 std::unique_ptr<Box> open_box(const Config& cfg, DataDir dir, DataLock lock, bool daemon) {
   auto box = std::make_unique<Box>(cfg, std::move(dir), std::move(lock));
   box->daemon = daemon;
-  if (daemon) {
+  const bool shared = box->dir.postgres();  // one of several hub processes on one folder
+  if (daemon && shared) {
+    // tmp/ holds the other processes' files being written: only those of a process that is gone.
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(box->dir.tmp_dir(), ec)) {
+      const std::string name = e.path().filename().string();
+      if (!name.starts_with("partad-")) continue;
+      const long pid = std::strtol(name.c_str() + 7, nullptr, 10);
+      if (pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) continue;
+      fs::remove_all(e.path(), ec);
+    }
+    box->scratch = box->dir.tmp_dir() + "/partad-" + std::to_string(::getpid());
+    fs::remove_all(box->scratch, ec);
+    fs::create_directories(box->scratch, ec);
+    if (ec) throw std::runtime_error("cannot create " + box->scratch + ": " + ec.message());
+  } else if (daemon) {
     clean_tmp(box->dir);
     box->scratch = box->dir.tmp_dir();
   } else {
@@ -36,7 +55,7 @@ std::unique_ptr<Box> open_box(const Config& cfg, DataDir dir, DataLock lock, boo
   }
   box->db = open_database(box->dir);
   box->blobs = std::make_unique<content::BlobStore>(box->dir.root, box->scratch);
-  if (daemon) {
+  if (daemon && !shared) {
     // A power cut between a blob's rename and its row's commit leaves a file nothing names (seen
     // cutting the emulated box's power, tests/image/box_test.py powercut); no one writes a blob
     // before partad serves, so such files go now, as tmp/ went above.

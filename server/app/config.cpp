@@ -127,6 +127,11 @@ std::optional<std::string> set(Config* cfg, const std::string& key, const std::s
           value.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
         return "district_key must be the district's key: 64 hex digits";
       cfg->district_key = value;
+    } else if (key == "district_db") {
+      if (!value.empty() && value.rfind("postgresql://", 0) != 0 &&
+          value.rfind("postgres://", 0) != 0)
+        return "district_db must be a PostgreSQL URI: postgresql://user@host/database";
+      cfg->district_db = value;
     } else if (key == "sync_interval_min") {
       int n = std::stoi(value);
       if (n < 1 || n > 10080) return "sync_interval_min must be between 1 and 10080";
@@ -168,7 +173,7 @@ const char* partad_usage() {
          "                      paper_timeout_s, travel_long_side, travel_quality, hash_slots,\n"
          "                      hash_wait_ms, hand_in_quota_mb, role,\n"
          "                      district_url, district_key, sync_interval_min, sync_rate_kbit,\n"
-         "                      sync_part_mb,\n"
+         "                      sync_part_mb, district_db,\n"
          "                      trusted_front, accel_prefix, box_conf, count_statements,\n"
          "                      zim_wait_ms); later\n"
          "                      options override it\n"
@@ -183,6 +188,9 @@ const char* partad_usage() {
          "  --role ROLE         school (a school's box) or district (the hub schools sync with)\n"
          "  --district-url URL  school: the district hub, http://host:port (else USB only)\n"
          "  --district-key HEX  school: the district's public key, for enrollment\n"
+         "  --district-db URI   district: keep the hub's data in PostgreSQL\n"
+         "                      (postgresql://user@host/db), remembered in DATA/hub-database;\n"
+         "                      several hub processes may then share one data folder\n"
          "  --trusted-front ADDR[,ADDR]  behind the box's nginx front, which connects from ADDR:\n"
          "                      the visitor's address is the front's X-Real-IP\n"
          "  --accel-prefix PATH the front's internal location for stored files "
@@ -245,7 +253,7 @@ std::optional<std::string> parse_args(const std::vector<std::string>& args, Conf
                a == "--max-form" || a == "--max-upload-mb" || a == "--log-level" ||
                a == "--usb-dir" || a == "--disk-reserve-mb" || a == "--role" ||
                a == "--district-url" || a == "--district-key" || a == "--trusted-front" ||
-               a == "--accel-prefix" || a == "--paper-helper") {
+               a == "--accel-prefix" || a == "--paper-helper" || a == "--district-db") {
       auto v = value();
       if (!v) return a + " needs a value";
       if (a == "--config") {

@@ -46,6 +46,7 @@ struct Config {
   int sync_interval_min = 30;        // school: how often to try the network
   std::uint64_t sync_rate_kbit = 0;  // school: cap on the upload rate (0 = none)
   std::uint64_t sync_part_mb = 64;   // a bundle over the network carries about this much at most
+  std::string district_db;           // district: the hub's PostgreSQL URI ("" = as the folder says)
   bool count_statements = false;     // tests: X-Parta-Statements on every response
   bool demo = false;
   bool list_routes = false;

@@ -202,8 +202,26 @@ int run_partad(int argc, char** argv) {
         cfg.hash_slots > 0 ? static_cast<unsigned>(cfg.hash_slots) : default_hash_slots();
     domain::hash_slots().configure(slots, std::chrono::milliseconds(cfg.hash_wait_ms));
     DataDir dir = open_data_dir(cfg.data_dir);
-    // One writer per data folder: an admin command working on it directly finishes first.
-    auto lock = DataLock::take(dir.root, "partad", std::chrono::seconds(60));
+    if (!cfg.district_db.empty()) {
+      if (cfg.role != "district") {
+        log::error("district_db is for a district hub (role = district)");
+        return 1;
+      }
+      // A folder whose hub already keeps its data in SQLite is not switched over silently.
+      std::error_code ec;
+      if (!dir.postgres() && std::filesystem::exists(dir.db_path(), ec)) {
+        log::error("this data folder's hub keeps its data in " + dir.db_path() +
+                   " (SQLite): start it without district_db, or give the PostgreSQL hub a new "
+                   "data folder");
+        return 1;
+      }
+      // Remembered in the folder, for the admin CLI and the hub's other processes.
+      if (dir.database() != cfg.district_db)
+        content::write_file_durably(dir.hub_database_path(), cfg.district_db + "\n", 0600);
+    }
+    // One writer per data folder: an admin command working on it directly finishes first. The
+    // processes of a hub on PostgreSQL share the folder (and keep the CLI out together).
+    auto lock = DataLock::take(dir.root, "partad", std::chrono::seconds(60), dir.postgres());
     if (!lock) {
       log::error("the data folder " + dir.root + " is in use by " + DataLock::holder(dir.root) +
                  ": partad does not start beside another writer");

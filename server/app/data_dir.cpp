@@ -1,13 +1,27 @@
 #include "app/data_dir.hpp"
 
 #include <filesystem>
+#include <fstream>
 #include <stdexcept>
 
 #include "app/log.hpp"
+#include "storage/postgres.hpp"
 
 namespace parta::app {
 
 namespace fs = std::filesystem;
+
+std::string DataDir::database() const {
+  std::ifstream in(hub_database_path());
+  std::string uri;
+  if (in && std::getline(in, uri)) {
+    while (!uri.empty() && (uri.back() == '\r' || uri.back() == ' ')) uri.pop_back();
+    if (storage::pg::is_postgres_uri(uri)) return uri;
+  }
+  return db_path();
+}
+
+bool DataDir::postgres() const { return storage::pg::is_postgres_uri(database()); }
 
 DataDir open_data_dir(const std::string& root) {
   std::error_code ec;
@@ -30,7 +44,7 @@ void clean_tmp(const DataDir& d) {
 }
 
 std::unique_ptr<storage::Database> open_database(const DataDir& dir) {
-  return std::make_unique<storage::Database>(dir.db_path());
+  return std::make_unique<storage::Database>(dir.database());
 }
 
 }  // namespace parta::app

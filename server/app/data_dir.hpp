@@ -18,6 +18,12 @@ struct DataDir {
   // When and where that password was handed out (the one USB stick that got it).
   std::string first_admin_delivery_path() const { return root + "/first-admin-password.given"; }
   std::string usb_status_path() const { return root + "/usb-status"; }
+  // A district hub on PostgreSQL: this file holds the database's libpq URI (written by partad
+  // --district-db), read by partad and by the admin CLI alike. Absent: the folder's own SQLite.
+  std::string hub_database_path() const { return root + "/hub-database"; }
+  // The database this folder's box uses: the PostgreSQL URI above, or db_path().
+  std::string database() const;
+  bool postgres() const;
 };
 
 // Creates the folders if needed. Throws std::runtime_error with a clear message.

@@ -14,8 +14,11 @@ class DataLock {
   // Takes the lock, waiting up to `wait` for another holder to finish; nullopt if it still holds
   // it then. `who` is written into the lock file ("partad", "parta content import", ...).
   // Throws std::runtime_error when the lock file cannot be opened at all.
+  // shared: a district hub process on PostgreSQL, which shares the folder with the hub's other
+  // processes (their database is PostgreSQL's, each writes its temp files in a folder of its
+  // own); it still keeps an admin command working on the folder directly out.
   static std::optional<DataLock> take(const std::string& data_dir, const std::string& who,
-                                      std::chrono::milliseconds wait);
+                                      std::chrono::milliseconds wait, bool shared = false);
   // What the lock file says about its holder ("partad pid 123"), or "" when nobody holds it.
   static std::string holder(const std::string& data_dir);
 

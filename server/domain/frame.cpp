@@ -12,7 +12,7 @@ Frame page_frame(storage::Connection& c, const User* u, const std::string& today
       "(s.distance = 1 AND COALESCE(s.distance_from, '') <= ?3) OR EXISTS (SELECT 1 FROM classes "
       "WHERE distance = 1 AND COALESCE(distance_from, '') <= ?3 AND (?2 OR id IN "
       "(" PARTA_CLASSES_OF("?1") "))) "
-      "FROM (SELECT 1) LEFT JOIN school s ON s.id = 1",
+      "FROM (SELECT 1) AS one LEFT JOIN school s ON s.id = 1",
       u ? u->id : 0, u && u->role == Role::admin, today);
   if (!q.next()) return f;
   f.school_name = q.text(0);

@@ -3,11 +3,17 @@
 #define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #include "storage/database.hpp"
 
+#include <libpq-fe.h>
 #include <malloc.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "storage/migrations.hpp"
+#include "storage/postgres.hpp"
 
 namespace parta::storage {
 
@@ -20,12 +26,29 @@ namespace {
 Query::Query(sqlite3_stmt* stmt, bool owned, bool* in_use, Connection* conn)
     : stmt_(stmt), owned_(owned), in_use_(in_use), conn_(conn) {}
 
+Query::Query(Connection* conn, const std::string* pg_sql, bool returns_id)
+    : conn_(conn), pg_sql_(pg_sql), pg_returns_id_(returns_id) {}
+
 Query::Query(Query&& o) noexcept
-    : stmt_(o.stmt_), owned_(o.owned_), in_use_(o.in_use_), conn_(o.conn_), done_(o.done_) {
+    : stmt_(o.stmt_),
+      owned_(o.owned_),
+      in_use_(o.in_use_),
+      conn_(o.conn_),
+      done_(o.done_),
+      pg_sql_(o.pg_sql_),
+      pg_returns_id_(o.pg_returns_id_),
+      pg_ran_(o.pg_ran_),
+      pg_params_(std::move(o.pg_params_)),
+      pg_res_(o.pg_res_),
+      pg_row_(o.pg_row_),
+      pg_rows_(o.pg_rows_) {
   o.stmt_ = nullptr;
+  o.pg_res_ = nullptr;
+  o.pg_sql_ = nullptr;
 }
 
 Query::~Query() {
+  if (pg_res_) PQclear(pg_res_);
   if (!stmt_) return;
   if (conn_)
     conn_->steps_ +=
@@ -41,28 +64,94 @@ Query::~Query() {
   if (conn_) conn_->settle();
 }
 
+namespace {
+void pg_set(std::vector<std::optional<std::string>>& params, int i, std::optional<std::string> v) {
+  if (i < 1) throw DbError(SQLITE_RANGE, "bind: no parameter " + std::to_string(i));
+  if (params.size() < static_cast<std::size_t>(i)) params.resize(static_cast<std::size_t>(i));
+  params[static_cast<std::size_t>(i - 1)] = std::move(v);
+}
+}  // namespace
+
 Query& Query::bind(int i, std::int64_t v) {
+  if (pg_sql_) {
+    pg_set(pg_params_, i, std::to_string(v));
+    return *this;
+  }
   int rc = sqlite3_bind_int64(stmt_, i, v);
   if (rc != SQLITE_OK) fail(sqlite3_db_handle(stmt_), rc, "bind");
   return *this;
 }
 Query& Query::bind(int i, double v) {
+  if (pg_sql_) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    pg_set(pg_params_, i, std::string(buf));
+    return *this;
+  }
   int rc = sqlite3_bind_double(stmt_, i, v);
   if (rc != SQLITE_OK) fail(sqlite3_db_handle(stmt_), rc, "bind");
   return *this;
 }
 Query& Query::bind(int i, std::string_view v) {
+  if (pg_sql_) {
+    pg_set(pg_params_, i, std::string(v));
+    return *this;
+  }
   int rc = sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
   if (rc != SQLITE_OK) fail(sqlite3_db_handle(stmt_), rc, "bind");
   return *this;
 }
 Query& Query::bind(int i, std::nullptr_t) {
+  if (pg_sql_) {
+    pg_set(pg_params_, i, std::nullopt);
+    return *this;
+  }
   int rc = sqlite3_bind_null(stmt_, i);
   if (rc != SQLITE_OK) fail(sqlite3_db_handle(stmt_), rc, "bind");
   return *this;
 }
 
+void Query::pg_run() {
+  pg_ran_ = true;
+  std::vector<const char*> values;
+  values.reserve(pg_params_.size());
+  for (const auto& p : pg_params_) values.push_back(p ? p->c_str() : nullptr);
+  ++conn_->statements_;
+  PGresult* r = PQexecParams(conn_->pg_, pg_sql_->c_str(), static_cast<int>(values.size()), nullptr,
+                             values.data(), nullptr, nullptr, 0);
+  conn_->pg_check(r, *pg_sql_);
+  pg_res_ = r;
+  pg_rows_ = PQntuples(pg_res_);
+  // Rows written: INSERT, UPDATE and DELETE count (PQcmdTuples also counts a SELECT's rows).
+  const std::string_view tag = PQcmdStatus(pg_res_);
+  const char* changed = PQcmdTuples(pg_res_);
+  const bool write =
+      tag.starts_with("INSERT") || tag.starts_with("UPDATE") || tag.starts_with("DELETE");
+  conn_->pg_changes_ = write && changed && *changed ? std::atoi(changed) : 0;
+  conn_->pg_total_ += conn_->pg_changes_;
+  if (conn_->pg_changes_ > 0) conn_->generation_->fetch_add(1, std::memory_order_release);
+  if (pg_returns_id_) {
+    // The RETURNING the translation added for the new row's id: not the caller's rows.
+    if (pg_rows_ > 0) conn_->pg_last_id_ = std::strtoll(PQgetvalue(pg_res_, 0, 0), nullptr, 10);
+    pg_rows_ = 0;
+  }
+}
+
+const char* Query::pg_value(int c) const {
+  if (!pg_res_ || pg_row_ < 0 || pg_row_ >= pg_rows_ || c < 0 || c >= PQnfields(pg_res_))
+    return nullptr;
+  if (PQgetisnull(pg_res_, pg_row_, c)) return nullptr;
+  return PQgetvalue(pg_res_, pg_row_, c);
+}
+
 bool Query::next() {
+  if (pg_sql_) {
+    if (done_) return false;
+    if (!pg_ran_) pg_run();
+    if (++pg_row_ < pg_rows_) return true;
+    done_ = true;
+    return false;
+  }
   if (done_) return false;
   int rc = sqlite3_step(stmt_);
   if (rc == SQLITE_ROW) return true;
@@ -77,10 +166,36 @@ void Query::run() {
   }
 }
 
-bool Query::is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
-std::int64_t Query::integer(int c) const { return sqlite3_column_int64(stmt_, c); }
-double Query::real(int c) const { return sqlite3_column_double(stmt_, c); }
+bool Query::is_null(int c) const {
+  if (pg_sql_) return pg_value(c) == nullptr;
+  return sqlite3_column_type(stmt_, c) == SQLITE_NULL;
+}
+std::int64_t Query::integer(int c) const {
+  if (pg_sql_) {
+    const char* v = pg_value(c);
+    if (!v) return 0;
+    if (v[0] == 't' && v[1] == 0) return 1;  // a boolean, as SQLite's 1 and 0
+    if (v[0] == 'f' && v[1] == 0) return 0;
+    char* end = nullptr;
+    long long n = std::strtoll(v, &end, 10);
+    if (end && *end == '.') return static_cast<std::int64_t>(std::strtod(v, nullptr));
+    return n;
+  }
+  return sqlite3_column_int64(stmt_, c);
+}
+double Query::real(int c) const {
+  if (pg_sql_) {
+    const char* v = pg_value(c);
+    return v ? std::strtod(v, nullptr) : 0.0;
+  }
+  return sqlite3_column_double(stmt_, c);
+}
 std::string Query::text(int c) const {
+  if (pg_sql_) {
+    const char* v = pg_value(c);
+    return v ? std::string(v, static_cast<std::size_t>(PQgetlength(pg_res_, pg_row_, c)))
+             : std::string();
+  }
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, c));
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, c)))
            : std::string();
@@ -91,6 +206,20 @@ std::optional<std::int64_t> Query::opt_integer(int c) const {
 }
 
 Connection::Connection(const std::string& path, int cache_kib) {
+  if (pg::is_postgres_uri(path)) {
+    pg_ = PQconnectdb(path.c_str());
+    if (!pg_ || PQstatus(pg_) != CONNECTION_OK) {
+      std::string msg = std::string("cannot open the hub's PostgreSQL database: ") +
+                        (pg_ ? PQerrorMessage(pg_) : "out of memory");
+      if (pg_) PQfinish(pg_);
+      pg_ = nullptr;
+      throw DbError(SQLITE_CANTOPEN, msg);
+    }
+    // Which process holds what, for pg_stat_activity (and the tests' kill of a hub process).
+    exec("SET client_min_messages = warning; SET application_name = '" +
+         std::string(program_invocation_short_name) + " " + std::to_string(::getpid()) + "'");
+    return;
+  }
   // SQLite counts the memory it allocates under one global mutex unless told not to: with many
   // request threads every allocation of every query waited for it. Set before SQLite starts
   // (the first open); later it is refused, harmlessly.
@@ -169,11 +298,84 @@ int Connection::on_trace(unsigned, void* self, void*, void* sql) {
 }
 
 Connection::~Connection() {
+  if (pg_) {
+    PQfinish(pg_);
+    return;
+  }
   for (auto& [sql, c] : cache_) sqlite3_finalize(c->stmt);
   sqlite3_close_v2(db_);
 }
 
+void Connection::pg_check(pg_result* r, std::string_view what) {
+  ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) return;
+  const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
+  std::string code = state ? state : "";
+  int rc = SQLITE_ERROR;
+  if (code.starts_with("23")) rc = SQLITE_CONSTRAINT;
+  if (code == "40001" || code == "40P01" || code == "55P03") rc = SQLITE_BUSY;
+  if (code == "53100") rc = SQLITE_FULL;
+  std::string msg = r ? PQresultErrorMessage(r) : PQerrorMessage(pg_);
+  while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
+  if (r) PQclear(r);
+  throw DbError(rc, msg + " [" + code + "] in: " + std::string(what.substr(0, 400)));
+}
+
+const Connection::PgStatement& Connection::pg_statement(std::string_view sql) {
+  std::string key(sql);
+  auto it = pg_cache_.find(key);
+  if (it != pg_cache_.end()) return it->second;
+  pg::TableLookup tables = [this](const std::string& table) {
+    pg::TableInfo info;
+    // Straight through libpq: these must not come back here.
+    const char* v[1] = {table.c_str()};
+    PGresult* r = PQexecParams(
+        pg_,
+        "SELECT a.attname, a.attidentity <> '' FROM pg_index i JOIN pg_attribute a ON "
+        "a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::regclass "
+        "AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)",
+        1, nullptr, v, nullptr, nullptr, 0);
+    pg_check(r, "primary key of " + table);
+    for (int row = 0; row < PQntuples(r); ++row) {
+      info.key.emplace_back(PQgetvalue(r, row, 0));
+      if (PQgetvalue(r, row, 1)[0] == 't') info.identity = PQgetvalue(r, row, 0);
+    }
+    PQclear(r);
+    r = PQexecParams(pg_,
+                     "SELECT attname, attidentity <> '' FROM pg_attribute WHERE attrelid = "
+                     "$1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                     1, nullptr, v, nullptr, nullptr, 0);
+    pg_check(r, "columns of " + table);
+    for (int row = 0; row < PQntuples(r); ++row) {
+      info.columns.emplace_back(PQgetvalue(r, row, 0));
+      if (PQgetvalue(r, row, 1)[0] == 't') info.identity = PQgetvalue(r, row, 0);
+    }
+    PQclear(r);
+    return info;
+  };
+  pg::Translated t = pg::translate(sql, tables);
+  return pg_cache_.emplace(std::move(key), PgStatement{std::move(t.sql), t.returns_id})
+      .first->second;
+}
+
+bool Connection::in_transaction() const {
+  if (pg_) return PQtransactionStatus(pg_) != PQTRANS_IDLE;
+  return sqlite3_get_autocommit(db_) == 0;
+}
+
+std::int64_t Connection::sequence_value(const std::string& table, const std::string& column) {
+  if (!pg_) return scalar("SELECT seq FROM sqlite_sequence WHERE name = ?1", table).value_or(0);
+  auto name = query("SELECT pg_get_serial_sequence(?1, ?2)", table, column);
+  if (!name.next() || name.is_null(0)) return 0;
+  const std::string seq = name.text(0);
+  return scalar("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM " + seq).value_or(0);
+}
+
 Query Connection::prepare(std::string_view sql) {
+  if (pg_) {
+    const PgStatement& st = pg_statement(sql);
+    return Query(this, &st.sql, st.returns_id);
+  }
   std::string key(sql);
   auto it = cache_.find(key);
   if (it != cache_.end() && !it->second->in_use) {
@@ -193,7 +395,23 @@ Query Connection::prepare(std::string_view sql) {
   return Query(stmt, false, flag, this);
 }
 
+void Connection::exec_native(const std::string& sql) {
+  if (!pg_) return exec(sql);
+  ++statements_;
+  PGresult* r = PQexec(pg_, sql.c_str());
+  pg_check(r, sql);
+  PQclear(r);
+}
+
 void Connection::exec(const std::string& sql) {
+  if (pg_) {
+    const PgStatement& st = pg_statement(sql);
+    ++statements_;
+    PGresult* r = PQexec(pg_, st.sql.c_str());
+    pg_check(r, st.sql);
+    PQclear(r);
+    return;
+  }
   char* err = nullptr;
   int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
   settle();
@@ -204,16 +422,34 @@ void Connection::exec(const std::string& sql) {
   }
 }
 
-std::int64_t Connection::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
-int Connection::changes() const { return sqlite3_changes(db_); }
+std::int64_t Connection::last_insert_id() const {
+  return pg_ ? pg_last_id_ : sqlite3_last_insert_rowid(db_);
+}
+int Connection::changes() const { return pg_ ? pg_changes_ : sqlite3_changes(db_); }
 
-std::int64_t Connection::total_changes() const { return sqlite3_total_changes64(db_); }
+std::int64_t Connection::total_changes() const {
+  return pg_ ? pg_total_ : sqlite3_total_changes64(db_);
+}
 
-Transaction::Transaction(Connection& c) : c_(c) {
+Transaction::Transaction(Connection& c, std::string_view lock) : c_(c) {
   // Inside another transaction (a sync import applying a roster or a pack) this is a savepoint,
   // so the inner work commits or rolls back with the outer one.
-  nested_ = sqlite3_get_autocommit(c_.handle()) == 0;
-  c_.exec(nested_ ? "SAVEPOINT parta_nested" : "BEGIN IMMEDIATE");
+  nested_ = c_.in_transaction();
+  if (!c_.postgres()) {
+    c_.exec(nested_ ? "SAVEPOINT parta_nested" : "BEGIN IMMEDIATE");
+    return;
+  }
+  if (nested_) {
+    c_.exec("SAVEPOINT parta_nested");
+    return;
+  }
+  c_.exec("BEGIN");
+  try {
+    c_.query("SELECT pg_advisory_xact_lock(hashtext(?1))", lock).run();
+  } catch (...) {
+    c_.exec("ROLLBACK");
+    throw;
+  }
 }
 Transaction::~Transaction() {
   if (!done_) {
@@ -227,6 +463,21 @@ Transaction::~Transaction() {
 void Transaction::commit() {
   c_.exec(nested_ ? "RELEASE parta_nested" : "COMMIT");
   done_ = true;
+}
+
+SessionLock::SessionLock(Connection& c, const std::string& name) : c_(c), name_(name) {
+  if (!c_.postgres()) return;
+  c_.query("SELECT pg_advisory_lock(hashtext(?1))", name_).run();
+  held_ = true;
+}
+
+SessionLock::~SessionLock() {
+  if (!held_) return;
+  try {
+    c_.query("SELECT pg_advisory_unlock(hashtext(?1))", name_).run();
+  } catch (...) {
+    // The connection is gone: so is the lock.
+  }
 }
 
 Database::Database(std::string path, PoolOptions options)
@@ -311,12 +562,20 @@ std::size_t Database::open_connections() {
 
 int Database::schema_version() {
   auto c = acquire();
+  if (c->postgres())
+    return static_cast<int>(c->scalar("SELECT version FROM parta_schema").value_or(0));
   return static_cast<int>(c->scalar("PRAGMA user_version").value_or(0));
 }
 
 std::vector<std::string> Database::integrity_check() {
   auto c = acquire();
   std::vector<std::string> out;
+  if (c->postgres()) {
+    // PostgreSQL keeps its own pages whole (checksums, WAL); what is checked here is that the
+    // hub's schema is there and answers.
+    c->scalar("SELECT count(*) FROM sync_self");
+    return {"ok"};
+  }
   auto q = c->query("PRAGMA integrity_check");
   while (q.next()) out.push_back(q.text(0));
   return out;

@@ -18,6 +18,9 @@
 #include <unordered_map>
 #include <vector>
 
+struct pg_conn;    // libpq's PGconn
+struct pg_result;  // libpq's PGresult
+
 namespace parta::storage {
 
 class DbError : public std::runtime_error {
@@ -40,6 +43,9 @@ class Connection;
 class Query {
  public:
   Query(sqlite3_stmt* stmt, bool owned, bool* in_use, Connection* conn = nullptr);
+  // PostgreSQL (a district hub): the statement, already said in its dialect, runs at the first
+  // next() or run() with the bound values sent as text, typed by where they stand.
+  Query(Connection* conn, const std::string* pg_sql, bool returns_id);
   Query(Query&& other) noexcept;
   Query& operator=(Query&&) = delete;
   ~Query();
@@ -75,16 +81,25 @@ class Query {
   std::optional<std::int64_t> opt_integer(int col) const;
 
  private:
-  sqlite3_stmt* stmt_;
-  bool owned_;
-  bool* in_use_;
+  void pg_run();
+  const char* pg_value(int col) const;
+  sqlite3_stmt* stmt_ = nullptr;
+  bool owned_ = false;
+  bool* in_use_ = nullptr;
   Connection* conn_;
   bool done_ = false;
+  const std::string* pg_sql_ = nullptr;
+  bool pg_returns_id_ = false;
+  bool pg_ran_ = false;
+  std::vector<std::optional<std::string>> pg_params_;
+  pg_result* pg_res_ = nullptr;
+  int pg_row_ = -1, pg_rows_ = 0;
 };
 
 class Connection {
  public:
-  // cache_kib: this connection's page cache (SQLite's default is about 2 MiB).
+  // cache_kib: this connection's page cache (SQLite's default is about 2 MiB). A path that is a
+  // libpq URI (postgresql://...) opens a PostgreSQL database instead: a district hub's.
   explicit Connection(const std::string& path, int cache_kib = 2000);
   ~Connection();
   Connection(const Connection&) = delete;
@@ -125,11 +140,17 @@ class Connection {
 
   Query prepare(std::string_view sql);
   void exec(const std::string& sql);  // several statements, no parameters: schema only
+  // PostgreSQL: as exec, but the SQL is PostgreSQL's already (the hub's schema).
+  void exec_native(const std::string& sql);
   std::int64_t last_insert_id() const;
   int changes() const;
   // Rows changed through this connection since it opened, triggers included.
   std::int64_t total_changes() const;
   sqlite3* handle() { return db_; }
+  bool postgres() const { return pg_ != nullptr; }
+  bool in_transaction() const;
+  // The last value an AUTOINCREMENT column's sequence gave (0: none yet), deleted rows included.
+  std::int64_t sequence_value(const std::string& table, const std::string& column);
   static constexpr int kBusyTimeoutMs = 5000;
   // Statements run on this connection so far (each execution counts once; the statements a
   // trigger runs do not): what tests count to keep a page's cost from growing with the data.
@@ -183,13 +204,27 @@ class Connection {
   bool committed_content_ = false;
   std::uint64_t statements_ = 0, steps_ = 0;
   std::unordered_map<std::string, std::unique_ptr<Cached>> cache_;
+  // PostgreSQL
+  struct PgStatement {
+    std::string sql;
+    bool returns_id = false;
+  };
+  const PgStatement& pg_statement(std::string_view sql);
+  void pg_check(pg_result* r, std::string_view what);
+  pg_conn* pg_ = nullptr;
+  std::unordered_map<std::string, PgStatement> pg_cache_;
+  std::int64_t pg_last_id_ = 0, pg_total_ = 0;
+  int pg_changes_ = 0;
 };
 
 // BEGIN IMMEDIATE ... COMMIT (a savepoint when already inside one); rolls back unless commit()
 // was called.
 class Transaction {
  public:
-  explicit Transaction(Connection& c);
+  // On PostgreSQL, where writers do not wait for each other, the transaction first takes the
+  // advisory lock named `lock` (all hub processes share it): one writer at a time, as on SQLite,
+  // unless the caller names a narrower lock (one school's import runs beside another's).
+  explicit Transaction(Connection& c, std::string_view lock = "parta");
   ~Transaction();
   void commit();
 
@@ -197,6 +232,22 @@ class Transaction {
   Connection& c_;
   bool done_ = false;
   bool nested_ = false;
+};
+
+// A named lock held across transactions by one connection of the hub's PostgreSQL database (an
+// advisory lock: every hub process sees it; released when this goes or the connection drops, so a
+// killed process never leaves it held). On SQLite, where one process writes, it does nothing.
+class SessionLock {
+ public:
+  SessionLock(Connection& c, const std::string& name);
+  ~SessionLock();
+  SessionLock(const SessionLock&) = delete;
+  SessionLock& operator=(const SessionLock&) = delete;
+
+ private:
+  Connection& c_;
+  std::string name_;
+  bool held_ = false;
 };
 
 // How many connections the pool keeps and how much page cache each may hold. A Pi Zero 2 W has
@@ -234,6 +285,10 @@ class Database {
   };
   Lease acquire();
   const std::string& path() const { return path_; }
+  // A district hub's PostgreSQL database (path() is its URI).
+  bool postgres() const {
+    return path_.starts_with("postgresql:") || path_.starts_with("postgres:");
+  }
   int schema_version();
   // PRAGMA integrity_check: "ok" or the problems SQLite found.
   std::vector<std::string> integrity_check();

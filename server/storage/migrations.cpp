@@ -2,6 +2,11 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "storage/postgres.hpp"
 
 namespace parta::storage {
 
@@ -1177,7 +1182,123 @@ UPDATE sync_blob_frames SET used_at = CAST(strftime('%s', 'now') AS INTEGER);
 
 }  // namespace
 
+namespace {
+
+// A district hub's PostgreSQL database made from the schema the migrations make on SQLite (tables
+// in the order their references need, indexes, the rows the migrations put in, then triggers), in
+// one transaction under an advisory lock: the first of several hub processes starting together
+// creates it, the others find it made.
+void migrate_postgres(Connection& pg) {
+  pg.exec("BEGIN");
+  try {
+    pg.run("SELECT pg_advisory_xact_lock(hashtext('parta schema'))");
+    pg.exec_native(
+        "CREATE TABLE IF NOT EXISTS parta_schema (id INTEGER PRIMARY KEY CHECK (id = 1), "
+        "version INTEGER NOT NULL)");
+    const int version = static_cast<int>(pg.scalar("SELECT version FROM parta_schema").value_or(0));
+    if (version == kSchemaVersion) {
+      pg.exec("COMMIT");
+      return;
+    }
+    if (version != 0)
+      throw DbError(SQLITE_ERROR, "the hub's PostgreSQL database has schema version " +
+                                      std::to_string(version) + ", this partad knows " +
+                                      std::to_string(kSchemaVersion) +
+                                      ": install the matching Parta on every hub process");
+    Connection lite(":memory:");
+    migrate(lite);
+    struct Object {
+      std::string type, name, sql;
+    };
+    std::vector<Object> tables, rest;
+    auto q = lite.query(
+        "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE "
+        "'sqlite_%' ORDER BY rowid");
+    while (q.next()) {
+      Object o{q.text(0), q.text(1), q.text(2)};
+      (o.type == "table" ? tables : rest).push_back(std::move(o));
+    }
+    pg.exec_native(pg::compat_sql());
+    // Tables after the tables they reference.
+    std::set<std::string> made;
+    static const std::regex kRef(R"(REFERENCES\s+(\w+))", std::regex::icase);
+    std::vector<std::string> order;
+    while (made.size() < tables.size()) {
+      bool progress = false;
+      for (const auto& t : tables) {
+        if (made.count(t.name)) continue;
+        bool ready = true;
+        for (std::sregex_iterator it(t.sql.begin(), t.sql.end(), kRef), end; it != end; ++it) {
+          const std::string ref = (*it)[1];
+          if (ref != t.name && !made.count(ref)) ready = false;
+        }
+        if (!ready) continue;
+        for (const auto& s : pg::schema_object(t.type, t.name, t.sql)) pg.exec_native(s);
+        made.insert(t.name);
+        order.push_back(t.name);
+        progress = true;
+      }
+      if (!progress) throw DbError(SQLITE_ERROR, "tables reference each other in a cycle");
+    }
+    for (const auto& o : rest)
+      if (o.type == "index")
+        for (const auto& s : pg::schema_object(o.type, o.name, o.sql)) pg.exec_native(s);
+    // The rows the migrations wrote (settings, the district's own account), as they are.
+    for (const auto& t : order) {
+      std::vector<std::string> cols;
+      auto info = lite.query("SELECT name FROM pragma_table_info(?1) ORDER BY cid", t);
+      while (info.next()) cols.push_back(info.text(0));
+      std::string list, params;
+      for (std::size_t i = 0; i < cols.size(); ++i) {
+        list += (i ? ", " : "") + cols[i];
+        params += (i ? ", ?" : "?") + std::to_string(i + 1);
+      }
+      auto rows = lite.query("SELECT " + list + " FROM " + t);
+      while (rows.next()) {
+        auto ins = pg.prepare("INSERT INTO " + t + " (" + list + ") VALUES (" + params + ")");
+        for (std::size_t i = 0; i < cols.size(); ++i) {
+          const int col = static_cast<int>(i);
+          if (rows.is_null(col))
+            ins.bind(col + 1, nullptr);
+          else
+            ins.bind(col + 1, rows.text(col));
+        }
+        ins.run();
+      }
+    }
+    pg.run(
+        "SELECT setval(pg_get_serial_sequence(table_name, column_name), 1, false) FROM "
+        "information_schema.columns WHERE is_identity = 'YES' AND table_schema = "
+        "current_schema()");
+    for (const auto& t : order) {
+      auto id = pg.query(
+          "SELECT column_name FROM information_schema.columns WHERE is_identity = 'YES' AND "
+          "table_schema = current_schema() AND table_name = ?1",
+          t);
+      if (!id.next()) continue;
+      const std::string col = id.text(0);
+      pg.run("SELECT setval(pg_get_serial_sequence(?1, ?2), max(" + col + ")) FROM " + t +
+                 " HAVING max(" + col + ") IS NOT NULL",
+             t, col);
+    }
+    for (const auto& o : rest)
+      if (o.type == "trigger")
+        for (const auto& s : pg::schema_object(o.type, o.name, o.sql)) pg.exec_native(s);
+    pg.run("INSERT INTO parta_schema (id, version) VALUES (1, ?1)", kSchemaVersion);
+    pg.exec("COMMIT");
+  } catch (...) {
+    try {
+      pg.exec("ROLLBACK");
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+}  // namespace
+
 void migrate(Connection& c, int target) {
+  if (c.postgres()) return migrate_postgres(c);
   int version = static_cast<int>(c.scalar("PRAGMA user_version").value_or(0));
   if (version > kSchemaVersion) {
     throw DbError(SQLITE_ERROR, "database schema version " + std::to_string(version) +

@@ -470,9 +470,11 @@ PartTooBig::PartTooBig(std::uint64_t needed_bytes, std::uint64_t room_bytes)
 
 ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::string& dir,
                            const PartBound& bound) {
-  std::lock_guard<std::recursive_mutex> exchange(n.exchange);
+  std::unique_lock<std::recursive_mutex> exchange(n.exchange, std::defer_lock);
+  if (!n.db.postgres()) exchange.lock();
   if (n.role == Role::school && n.before_export) n.before_export();
   auto c = n.db.acquire();
+  storage::SessionLock school_lock(*c, "exchange:" + peer_arg);
   std::string peer_id = peer_arg;
   std::string lane = peer_arg;  // whose outbox entries: '' on a school
   std::optional<PeerInfo> peer;
@@ -690,12 +692,17 @@ ExportResult export_bundle(Node& n, const std::string& peer_arg, const std::stri
 }
 
 ImportResult import_bundle(Node& n, const std::string& path, const std::string& carrier) {
-  std::lock_guard<std::recursive_mutex> exchange(n.exchange);
+  // One exchange at a time: on a box, any; on a hub on PostgreSQL, per school, in every hub
+  // process (different schools' imports run side by side).
+  std::unique_lock<std::recursive_mutex> exchange(n.exchange, std::defer_lock);
+  if (!n.db.postgres()) exchange.lock();
   bundle::Problem p;
   auto opened = bundle::open(path, &p);
   if (!opened) return refuse(bundle::refusal_name(p.code), refusal_message(p.code));
   const bundle::Header& h = opened->header;
   auto c = n.db.acquire();
+  const std::string lane_lock = "exchange:" + h.sender;
+  storage::SessionLock school_lock(*c, lane_lock);
   auto peer = find_peer(*c, h.sender);
   if (!peer)
     return refuse("unknown_sender",
@@ -846,7 +853,7 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
   // this box's next bundle; one asked for that came is asked for no more. Kept even when the
   // records are refused below: the next bundle must bring the file.
   {
-    storage::Transaction tx(*c);
+    storage::Transaction tx(*c, lane_lock);
     for (const auto& [r, text] : records) {
       if (r.seq <= upto) continue;
       for (const auto& b : r.blobs) {
@@ -875,7 +882,7 @@ ImportResult import_bundle(Node& n, const std::string& path, const std::string& 
   }
   bool restored = false;
   {
-    storage::Transaction tx(*c);
+    storage::Transaction tx(*c, lane_lock);
     ApplyContext actx{*c, n.clock, n.blobs, h.sender, peer->name, n.disk_reserve, &packs};
     for (const auto& [r, text] : records) {
       if (r.seq <= upto) {

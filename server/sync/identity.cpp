@@ -130,9 +130,7 @@ std::string hardware_marker() {
   return "";
 }
 
-std::int64_t last_seq(storage::Connection& c) {
-  return c.scalar("SELECT seq FROM sqlite_sequence WHERE name = 'sync_outbox'").value_or(0);
-}
+std::int64_t last_seq(storage::Connection& c) { return c.sequence_value("sync_outbox", "seq"); }
 
 void write_watermark(const std::string& data_dir, const std::string& epoch, std::int64_t seq) {
   // Never lowered within an epoch: a part carries less than an earlier bundle may have.

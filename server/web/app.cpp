@@ -102,7 +102,8 @@ void App::route(const std::string& method, const std::string& pattern, unsigned 
     std::uint64_t statements_done = 0, steps_done = 0;  // counted when the view gives it back
     Ctx ctx{req, **lease, clock_, request_lang(req), std::nullopt, "", false, blobs_, &settings};
     ctx.risk = &risk_;
-    ctx.pages = &pages_;
+    // A hub on PostgreSQL has other processes writing: no page is kept past its request.
+    ctx.pages = db_.postgres() ? nullptr : &pages_;
     ctx.release_db = [&] {
       if (!lease) return;
       statements_done = (*lease)->statements() - statements;

@@ -3,8 +3,10 @@
 // enrollment, USB exchange, announcements) and the device endpoints the boxes' network client
 // speaks (/sync/v1/...: resumable upload, return bundle with Range).
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 #include <charconv>
+#include <chrono>
 
 #include <filesystem>
 #include <map>
@@ -12,6 +14,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "app/log.hpp"
 #include "content/durable.hpp"
 #include "domain/school.hpp"
 #include "printer/qr_svg.hpp"
@@ -416,6 +419,25 @@ std::mutex& lock_for(const std::string& key) {
   return *m;
 }
 
+// The same across processes: the hub's processes on PostgreSQL share the folder, and a retry
+// nginx sends to another process must wait for its predecessor there too. An flock on a file
+// beside the bundle, held while this lives (the kernel drops it with a killed process).
+class FileLock {
+ public:
+  explicit FileLock(const fs::path& path) {
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw std::runtime_error("cannot open " + path.string());
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~FileLock() { ::close(fd_); }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
 fs::path incoming_dir(sync::Node& n, const std::string& device) {
   return fs::path(n.data_dir) / "sync" / "incoming" / device;
 }
@@ -610,6 +632,8 @@ void register_district_views(App& app) {
     if (!valid_bundle_id(b)) throw http::NotFound();
     fs::path dir = incoming_dir(n, peer.device_id);
     std::lock_guard<std::mutex> lock(lock_for(peer.device_id + "/" + b));
+    fs::create_directories(dir);
+    FileLock across(dir / (b + ".lock"));
     return upload_state(ctx, dir / (b + ".part"), dir / (b + ".result"));
   });
   app.route("POST", "/sync/v1/upload/{bundle}", kDevice, [](Ctx& ctx) {
@@ -624,6 +648,7 @@ void register_district_views(App& app) {
     fs::create_directories(dir);
     fs::path part = dir / (b + ".part"), result = dir / (b + ".result");
     std::lock_guard<std::mutex> lock(lock_for(peer.device_id + "/" + b));
+    FileLock across(dir / (b + ".lock"));
     std::error_code ec;
     if (fs::exists(result, ec)) return upload_state(ctx, part, result);
     std::uint64_t have = fs::exists(part, ec) ? fs::file_size(part, ec) : 0;
@@ -674,12 +699,25 @@ void register_district_views(App& app) {
     fs::path full = dir / (b + ".ptb");
     fs::rename(part, full);
     sync::ImportResult r;
+    const auto since = std::chrono::system_clock::now();
     try {
       r = sync::import_bundle(n, full.string(), "network");
     } catch (...) {
       // Nothing was applied (one transaction); keep the bytes so the retry sends none again.
       fs::rename(full, part, ec);
       throw;
+    }
+    {
+      // When, for the hub's admin (how long imports take) and the tests (imports of different
+      // schools side by side).
+      auto ms = [](std::chrono::system_clock::time_point t) {
+        return std::to_string(
+            std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count());
+      };
+      const auto until = std::chrono::system_clock::now();
+      log::info("sync: bundle " + b + " from " + peer.device_id + " imported (" +
+                (r.ok ? std::string(r.already ? "already" : "ok") : r.code) + ") from " +
+                ms(since) + " to " + ms(until) + " ms");
     }
     nlohmann::json j = {{"offset", length},
                         {"complete", true},
@@ -696,6 +734,8 @@ void register_district_views(App& app) {
     if (peer.device_id != ctx.req.params.at("device")) throw http::Forbidden();
     fs::path dir = sync::return_bundle_dir(n, peer.device_id);
     std::lock_guard<std::mutex> lock(lock_for(peer.device_id + "/return"));
+    fs::create_directories(dir);
+    FileLock across(dir.string() + ".lock");
     // Made once and kept while nothing changes (the engine removes it when something does), so
     // a resumed download gets the same bytes; its name, the bundle id, tells the box whether
     // the part it holds is of this bundle.

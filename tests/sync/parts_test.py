@@ -16,17 +16,16 @@ import argparse
 import glob
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 
-from synclib import Run, Teacher, dump, enroll_by_cli, integrity_ok, jpeg, write_pack
+from synclib import connect, Run, Teacher, dump, enroll_by_cli, integrity_ok, jpeg, write_pack
 
 STUDENTS = [("ivanov.a", 19), ("sokolova.m", 20), ("lebedev.k", 21)]
 
 
 def count(data, sql, *args):
-    db = sqlite3.connect(os.path.join(data, "parta.db"))
+    db = connect(data)
     try:
         return db.execute(sql, args).fetchone()[0]
     finally:

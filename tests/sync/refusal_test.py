@@ -13,19 +13,18 @@ ahead does not move the school's confirmed clock (the admin is offered its time)
 import argparse
 import os
 import re
-import sqlite3
 import subprocess
 import sys
 import time
 
-from synclib import Run, Teacher, enroll_by_cli
+from synclib import connect, Run, Teacher, enroll_by_cli
 from common import Staff  # noqa: E402  (synclib put tests/browser on the path)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def outbox(data, peer=""):
-    db = sqlite3.connect(os.path.join(data, "parta.db"))
+    db = connect(data)
     try:
         return db.execute("SELECT COUNT(*) FROM sync_outbox WHERE peer = ?", (peer,)).fetchone()[0]
     finally:

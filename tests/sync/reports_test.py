@@ -18,18 +18,17 @@ import csv
 import io
 import os
 import re
-import sqlite3
 import sys
 import time
 import urllib.error
 import urllib.request
 
-from synclib import Run, Teacher, enroll_by_cli, jpeg
+from synclib import connect, Run, Teacher, enroll_by_cli, jpeg
 from common import Staff  # noqa: E402  (synclib put tests/browser on the path)
 
 
 def db(data):
-    return sqlite3.connect(os.path.join(data, "parta.db"))
+    return connect(data)
 
 
 def week_entries(data):

@@ -11,7 +11,13 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "browser"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
 from common import Staff, wait_for  # noqa: E402  (the signed-in HTTP client of the browser tests)
+
+# PARTA_HUB_DB=postgres: every district hub a test starts keeps its data in PostgreSQL (a cluster
+# of the run's own, tests/lib/pg_cluster.py), as a district's hub does; school boxes stay on
+# SQLite.
+HUB_ON_POSTGRES = os.environ.get("PARTA_HUB_DB") == "postgres"
 
 
 class Run:
@@ -22,6 +28,19 @@ class Run:
         os.makedirs(self.stick)
         self.failures = []
         self.procs = {}
+        self.pg = None
+        self.hub_dbs = {}
+
+    def hub_db(self, data):
+        """The PostgreSQL URI of the hub whose folder is `data` (made on first use)."""
+        if self.pg is None:
+            from pg_cluster import Cluster
+            self.pg = Cluster()
+        if data not in self.hub_dbs:
+            name = f"hub{len(self.hub_dbs) + 1}"
+            self.pg.createdb(name)
+            self.hub_dbs[data] = self.pg.uri(name)
+        return self.hub_dbs[data]
 
     def check(self, cond, what):
         print(("ok   " if cond else "FAIL ") + what, flush=True)
@@ -33,6 +52,13 @@ class Run:
 
     def cli(self, data, *args, env=None, check=False):
         """parta --data DATA --lang en ARGS: (exit code, stdout + stderr)."""
+        if HUB_ON_POSTGRES and args and args[0] == "district" and not os.path.exists(
+                os.path.join(data, "hub-database")) and not os.path.exists(
+                os.path.join(data, "parta.db")):
+            # A new hub's folder names its database before the first command on it.
+            os.makedirs(data, exist_ok=True)
+            with open(os.path.join(data, "hub-database"), "w") as f:
+                f.write(self.hub_db(data) + "\n")
         r = subprocess.run([self.parta, "--data", data, "--lang", "en", *args],
                            capture_output=True, text=True, env=env, timeout=600)
         out = r.stdout + r.stderr
@@ -44,6 +70,8 @@ class Run:
         """Starts partad; returns its base URL. The log is data/../<name>.log."""
         log = open(self.path(name + ".log"), "a+")
         start = log.tell()  # earlier runs of this box logged their ports above
+        if HUB_ON_POSTGRES and "district" in extra and "--district-db" not in extra:
+            extra = (*extra, "--district-db", self.hub_db(data))
         proc = subprocess.Popen([self.partad, "--data", data, "--listen", "127.0.0.1:0",
                                  "--usb-dir", self.stick, *extra],
                                 stdout=log, stderr=log, env=env)
@@ -68,11 +96,74 @@ class Run:
     def finish(self):
         for name in list(self.procs):
             self.stop(name)
-        if self.failures:
+        keep = self.failures or os.environ.get("PARTA_KEEP")
+        if self.pg is not None and not keep:
+            self.pg.stop()
+        if keep:
             print(f"{len(self.failures)} check(s) failed; files kept in {self.tmp}")
-            return 1
+            return 1 if self.failures else 0
         shutil.rmtree(self.tmp, ignore_errors=True)
         return 0
+
+
+class _PgRows:
+    def __init__(self, rows):
+        self.rows = rows
+
+    def fetchone(self):
+        return self.rows[0] if self.rows else None
+
+    def fetchall(self):
+        return self.rows
+
+    def __iter__(self):
+        return iter(self.rows)
+
+
+class _PgDb:
+    """A hub's PostgreSQL database through psql, with sqlite3's few calls the tests make
+    (execute with ? parameters, fetchone/fetchall, commit, close); each statement commits."""
+
+    def __init__(self, uri):
+        self.uri = uri
+
+    def execute(self, sql, args=()):
+        args = list(args)
+
+        def literal(_):
+            v = args.pop(0)
+            if v is None:
+                return "NULL"
+            if isinstance(v, (int, float)):
+                return str(v)
+            return "'" + str(v).replace("'", "''") + "'"
+        text = re.sub(r"\?", literal, sql)
+        r = subprocess.run(["psql", "-X", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=1", "-q",
+                            "-d", self.uri, "-c", text], capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError(f"psql: {r.stderr.strip()} in {text}")
+
+        def value(x):
+            return int(x) if re.fullmatch(r"-?\d+", x) else x
+        return _PgRows([tuple(value(x) for x in line.split("\t"))
+                        for line in r.stdout.splitlines() if line])
+
+    def commit(self):
+        pass
+
+    def close(self):
+        pass
+
+
+def connect(data):
+    """The database of the box or hub whose folder is `data`: its SQLite file, or the hub's
+    PostgreSQL database when the folder names one."""
+    named = os.path.join(data, "hub-database")
+    if os.path.exists(named):
+        with open(named) as f:
+            return _PgDb(f.read().strip())
+    import sqlite3
+    return sqlite3.connect(os.path.join(data, "parta.db"))
 
 
 def dump(run, data, school=None):

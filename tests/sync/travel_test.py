@@ -19,7 +19,7 @@ import re
 import sys
 
 import synclib
-from synclib import Run, Staff, Teacher
+from synclib import connect, Run, Staff, Teacher
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf"
 
@@ -219,10 +219,9 @@ def main():
         import subprocess
         bad = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "fixtures", "packs",
                            "hash_mismatch.tar.gz")
-        import sqlite3
 
         def queued_packs():
-            db = sqlite3.connect(os.path.join(D, "parta.db"))
+            db = connect(D)
             n = db.execute("SELECT COUNT(*) FROM sync_outbox WHERE kind = 'pack'").fetchone()[0]
             db.close()
             return n
@@ -238,7 +237,7 @@ def main():
         listed = "Литературное чтение, 5 класс" in school_admin.get("/admin/packs")
         check(ok and listed and size1 > 100 * 20000,
               f"the district's pack reaches the school's library ({size1} bytes)")
-        db = sqlite3.connect(os.path.join(D, "parta.db"))
+        db = connect(D)
         frames = db.execute("SELECT count, plain FROM sync_blob_frames").fetchall()
         db.close()
         check(len(frames) == 1 and frames[0][0] >= 100 and frames[0][1] >= 100 * 20000 and
@@ -266,7 +265,7 @@ def main():
               "the lost item is back in the school's store")
         # Version 4 travels as a patch from version 3's manifest; a school that lost that
         # manifest asks for the new one whole, and takes the pack on the next trip.
-        db = sqlite3.connect(os.path.join(D, "parta.db"))
+        db = connect(D)
         m3 = db.execute("SELECT manifest FROM district_packs WHERE version = 3").fetchone()[0]
         db.close()
         carry_to_district()  # the district learns the school holds version 3
@@ -282,7 +281,7 @@ def main():
         # A month on, the frames no bundle took since are removed (the hub's disk is not a
         # cache of every pack ever sent): an export under faketime +31 days, the hub stopped.
         def frames():
-            db = sqlite3.connect(os.path.join(D, "parta.db"))
+            db = connect(D)
             n = db.execute("SELECT COUNT(*) FROM sync_blob_frames").fetchone()[0]
             db.close()
             return n, len([f for f in os.listdir(os.path.join(D, "sync", "frames"))

@@ -156,7 +156,10 @@ int run(const std::vector<std::string>& raw) {
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
     while (true) {
       if (!foreign) {
-        if (auto lock = app::DataLock::take(data, "parta " + g.args[0], std::chrono::seconds(0)))
+        // A hub on PostgreSQL: the CLI works beside the hub's processes, as one more of them.
+        const bool shared = app::DataDir{data}.postgres();
+        if (auto lock =
+                app::DataLock::take(data, "parta " + g.args[0], std::chrono::seconds(0), shared))
           return run_here(g, cfg, std::move(*lock));
       }
       int rc = ask_partad(g, data);
