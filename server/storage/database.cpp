@@ -26,8 +26,7 @@ namespace {
 Query::Query(sqlite3_stmt* stmt, bool owned, bool* in_use, Connection* conn)
     : stmt_(stmt), owned_(owned), in_use_(in_use), conn_(conn) {}
 
-Query::Query(Connection* conn, const std::string* pg_sql, bool returns_id)
-    : conn_(conn), pg_sql_(pg_sql), pg_returns_id_(returns_id) {}
+Query::Query(Connection* conn, PgStatement* pg) : conn_(conn), pg_sql_(pg) {}
 
 Query::Query(Query&& o) noexcept
     : stmt_(o.stmt_),
@@ -36,7 +35,6 @@ Query::Query(Query&& o) noexcept
       conn_(o.conn_),
       done_(o.done_),
       pg_sql_(o.pg_sql_),
-      pg_returns_id_(o.pg_returns_id_),
       pg_ran_(o.pg_ran_),
       pg_params_(std::move(o.pg_params_)),
       pg_res_(o.pg_res_),
@@ -117,9 +115,17 @@ void Query::pg_run() {
   values.reserve(pg_params_.size());
   for (const auto& p : pg_params_) values.push_back(p ? p->c_str() : nullptr);
   ++conn_->statements_;
-  PGresult* r = PQexecParams(conn_->pg_, pg_sql_->c_str(), static_cast<int>(values.size()), nullptr,
-                             values.data(), nullptr, nullptr, 0);
-  conn_->pg_check(r, *pg_sql_);
+  PgStatement& st = *pg_sql_;
+  if (st.name.empty()) {
+    std::string name = "parta_" + std::to_string(++conn_->pg_prepared_);
+    PGresult* p = PQprepare(conn_->pg_, name.c_str(), st.sql.c_str(), 0, nullptr);
+    conn_->pg_check(p, st.sql);
+    PQclear(p);
+    st.name = std::move(name);
+  }
+  PGresult* r = PQexecPrepared(conn_->pg_, st.name.c_str(), static_cast<int>(values.size()),
+                               values.data(), nullptr, nullptr, 0);
+  conn_->pg_check(r, st.sql);
   pg_res_ = r;
   pg_rows_ = PQntuples(pg_res_);
   // Rows written: INSERT, UPDATE and DELETE count (PQcmdTuples also counts a SELECT's rows).
@@ -130,7 +136,7 @@ void Query::pg_run() {
   conn_->pg_changes_ = write && changed && *changed ? std::atoi(changed) : 0;
   conn_->pg_total_ += conn_->pg_changes_;
   if (conn_->pg_changes_ > 0) conn_->generation_->fetch_add(1, std::memory_order_release);
-  if (pg_returns_id_) {
+  if (st.returns_id) {
     // The RETURNING the translation added for the new row's id: not the caller's rows.
     if (pg_rows_ > 0) conn_->pg_last_id_ = std::strtoll(PQgetvalue(pg_res_, 0, 0), nullptr, 10);
     pg_rows_ = 0;
@@ -321,7 +327,7 @@ void Connection::pg_check(pg_result* r, std::string_view what) {
   throw DbError(rc, msg + " [" + code + "] in: " + std::string(what.substr(0, 400)));
 }
 
-const Connection::PgStatement& Connection::pg_statement(std::string_view sql) {
+PgStatement& Connection::pg_statement(std::string_view sql) {
   std::string key(sql);
   auto it = pg_cache_.find(key);
   if (it != pg_cache_.end()) return it->second;
@@ -354,7 +360,7 @@ const Connection::PgStatement& Connection::pg_statement(std::string_view sql) {
     return info;
   };
   pg::Translated t = pg::translate(sql, tables);
-  return pg_cache_.emplace(std::move(key), PgStatement{std::move(t.sql), t.returns_id})
+  return pg_cache_.emplace(std::move(key), PgStatement{std::move(t.sql), t.returns_id, ""})
       .first->second;
 }
 
@@ -372,10 +378,7 @@ std::int64_t Connection::sequence_value(const std::string& table, const std::str
 }
 
 Query Connection::prepare(std::string_view sql) {
-  if (pg_) {
-    const PgStatement& st = pg_statement(sql);
-    return Query(this, &st.sql, st.returns_id);
-  }
+  if (pg_) return Query(this, &pg_statement(sql));
   std::string key(sql);
   auto it = cache_.find(key);
   if (it != cache_.end() && !it->second->in_use) {

@@ -40,12 +40,20 @@ class DbError : public std::runtime_error {
 // cached statement is always clean for its next user.
 class Connection;
 
+// PostgreSQL: a statement said in its dialect, prepared on the connection at its first run (by
+// name: parsed and planned once per connection, as SQLite's cached statements are).
+struct PgStatement {
+  std::string sql;
+  bool returns_id = false;
+  std::string name;  // "" until prepared
+};
+
 class Query {
  public:
   Query(sqlite3_stmt* stmt, bool owned, bool* in_use, Connection* conn = nullptr);
   // PostgreSQL (a district hub): the statement, already said in its dialect, runs at the first
   // next() or run() with the bound values sent as text, typed by where they stand.
-  Query(Connection* conn, const std::string* pg_sql, bool returns_id);
+  Query(Connection* conn, PgStatement* pg);
   Query(Query&& other) noexcept;
   Query& operator=(Query&&) = delete;
   ~Query();
@@ -88,8 +96,7 @@ class Query {
   bool* in_use_ = nullptr;
   Connection* conn_;
   bool done_ = false;
-  const std::string* pg_sql_ = nullptr;
-  bool pg_returns_id_ = false;
+  PgStatement* pg_sql_ = nullptr;
   bool pg_ran_ = false;
   std::vector<std::optional<std::string>> pg_params_;
   pg_result* pg_res_ = nullptr;
@@ -205,15 +212,11 @@ class Connection {
   std::uint64_t statements_ = 0, steps_ = 0;
   std::unordered_map<std::string, std::unique_ptr<Cached>> cache_;
   // PostgreSQL
-  struct PgStatement {
-    std::string sql;
-    bool returns_id = false;
-  };
-  const PgStatement& pg_statement(std::string_view sql);
+  PgStatement& pg_statement(std::string_view sql);
   void pg_check(pg_result* r, std::string_view what);
   pg_conn* pg_ = nullptr;
   std::unordered_map<std::string, PgStatement> pg_cache_;
-  std::int64_t pg_last_id_ = 0, pg_total_ = 0;
+  std::int64_t pg_last_id_ = 0, pg_total_ = 0, pg_prepared_ = 0;
   int pg_changes_ = 0;
 };
 

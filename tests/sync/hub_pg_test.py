@@ -20,6 +20,7 @@ network through that front.
 import argparse
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,7 +31,7 @@ import urllib.request
 from synclib import Run, Staff, Teacher, dump, enroll_by_cli, jpeg
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from pg_cluster import Cluster  # noqa: E402
+from pg_cluster import BIN, Cluster  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 STUDENTS = [("ivanov.a", 19), ("sokolova.m", 20), ("lebedev.k", 21)]
@@ -281,6 +282,28 @@ def main():
         overview = admin.get("/district")
         check(all(f"/district/schools/{s['device']}" in overview for s in schools),
               "the overview through the front lists the three schools")
+
+        # ---- backed up with PostgreSQL's own tools, restored, and read --------------------------
+        # pg_basebackup of the live cluster (as a district's IT runs it, WAL streamed with it),
+        # started as a cluster of its own; a copy of the hub's folder pointed at it holds every
+        # school's records as the hub does.
+        backup = os.path.join(pg.dir, "backup")
+        pg._run(f"{BIN}/pg_basebackup", "-h", pg.dir, "-p", str(pg.port), "-U", "postgres",
+                "-D", backup, "-X", "stream", "-c", "fast")
+        port2 = free_port()
+        pg._run(f"{BIN}/pg_ctl", "-D", backup, "-l", backup + ".log", "-w", "-t", "60", "-o",
+                f"-p {port2} -k {pg.dir} -c listen_addresses=''", "start")
+        try:
+            restored = run.path("restored")
+            shutil.copytree(D, restored, ignore=shutil.ignore_patterns("tmp", "*.lock", "*.sock"))
+            with open(os.path.join(restored, "hub-database"), "w") as f:
+                f.write(f"postgresql://postgres@/hub?host={pg.dir}&port={port2}\n")
+            same = all(dump(run, restored, s["device"]) == dump(run, D, s["device"])
+                       for s in schools)
+            check(same, "a pg_basebackup of the hub, started on its own, holds every school's "
+                        "records as the hub does")
+        finally:
+            pg._run(f"{BIN}/pg_ctl", "-D", backup, "-m", "fast", "-w", "stop")
     finally:
         if front_conf:
             subprocess.run(["nginx", "-c", front_conf, "-s", "stop"], capture_output=True)
