@@ -40,10 +40,11 @@ arm64_dev=(libcivetweb-dev libsqlite3-dev libsodium-dev libmstch-dev libcsv-dev 
            libxlsxwriter-dev libarchive-dev libzstd-dev libqrencode-dev libcairo2-dev
            libpango1.0-dev libzxing-dev libcups2-dev libpoppler-dev libpoppler-glib8
            libglib2.0-dev libsystemd-dev zlib1g-dev libcurl4-openssl-dev libgtest-dev libgmock-dev
-           libzim8 libxapian30 libicu-dev liblzma-dev libqpdf-dev)
+           libzim8 libxapian30 libicu-dev liblzma-dev libqpdf-dev libpq5 libssl-dev)
 # Not Multi-Arch: same, so apt would remove their amd64 twins (and with them the host's
 # libvips-dev): these are unpacked into an overlay folder instead, never installed.
-overlay_debs=(libvips42 libvips-dev libopenslide0 libpoppler-glib-dev libzim-dev libxapian-dev)
+overlay_debs=(libvips42 libvips-dev libopenslide0 libpoppler-glib-dev libzim-dev libxapian-dev
+              libpq-dev)
 
 missing() {  # prints the packages of "$@" that are not installed
   for p in "$@"; do

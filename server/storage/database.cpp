@@ -7,6 +7,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -333,30 +334,26 @@ PgStatement& Connection::pg_statement(std::string_view sql) {
   if (it != pg_cache_.end()) return it->second;
   pg::TableLookup tables = [this](const std::string& table) {
     pg::TableInfo info;
-    // Straight through libpq: these must not come back here.
+    // Straight through libpq: this must not come back here. Every column, with its place in
+    // the primary key (NULL: not in it) and whether it is the identity.
     const char* v[1] = {table.c_str()};
     PGresult* r = PQexecParams(
         pg_,
-        "SELECT a.attname, a.attidentity <> '' FROM pg_index i JOIN pg_attribute a ON "
-        "a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey) WHERE i.indrelid = $1::regclass "
-        "AND i.indisprimary ORDER BY array_position(i.indkey::int2[], a.attnum)",
+        "SELECT a.attname, a.attidentity <> '', array_position(i.indkey::int2[], a.attnum) FROM "
+        "pg_attribute a LEFT JOIN pg_index i ON i.indrelid = a.attrelid AND i.indisprimary WHERE "
+        "a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
         1, nullptr, v, nullptr, nullptr, 0);
-    pg_check(r, "primary key of " + table);
-    for (int row = 0; row < PQntuples(r); ++row) {
-      info.key.emplace_back(PQgetvalue(r, row, 0));
-      if (PQgetvalue(r, row, 1)[0] == 't') info.identity = PQgetvalue(r, row, 0);
-    }
-    PQclear(r);
-    r = PQexecParams(pg_,
-                     "SELECT attname, attidentity <> '' FROM pg_attribute WHERE attrelid = "
-                     "$1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
-                     1, nullptr, v, nullptr, nullptr, 0);
     pg_check(r, "columns of " + table);
+    std::vector<std::pair<int, std::string>> key;
     for (int row = 0; row < PQntuples(r); ++row) {
-      info.columns.emplace_back(PQgetvalue(r, row, 0));
-      if (PQgetvalue(r, row, 1)[0] == 't') info.identity = PQgetvalue(r, row, 0);
+      std::string name = PQgetvalue(r, row, 0);
+      if (PQgetvalue(r, row, 1)[0] == 't') info.identity = name;
+      if (!PQgetisnull(r, row, 2)) key.emplace_back(std::atoi(PQgetvalue(r, row, 2)), name);
+      info.columns.push_back(std::move(name));
     }
     PQclear(r);
+    std::sort(key.begin(), key.end());
+    for (auto& [place, name] : key) info.key.push_back(std::move(name));
     return info;
   };
   pg::Translated t = pg::translate(sql, tables);

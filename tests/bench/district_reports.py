@@ -7,6 +7,10 @@ this script times them one after another (sequential GETs through a signed-in se
 /district/reports (this week and a week in the middle), a school's week, both CSVs, /district.
 
     python3 tests/bench/district_reports.py --partad build/server/partad [--schools N] [--weeks W]
+        [--postgres]
+
+--postgres: the hub on PostgreSQL 15 (a cluster of the bench's own): the figures are filled into
+a SQLite hub as above, then copied table by table into the PostgreSQL hub's (psql \\copy).
 
 Prints p50/p99 per page and partad's peak RSS; numbers go to tests/bench/RESULTS.md by hand.
 """
@@ -25,7 +29,27 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "browser"))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "lib"))
 from common import Staff, start_partad  # noqa: E402
+from pg_cluster import Cluster  # noqa: E402
+
+TABLES = ["sync_peers", "district_week_classes", "district_week_subjects", "district_week_schools",
+          "district_week_totals", "district_week_subject_totals"]
+
+
+def copy_to_postgres(sqlite_path, pg, db, folder):
+    """The filled tables, as they are, into the PostgreSQL hub (its own rows first removed)."""
+    lite = sqlite3.connect(sqlite_path)
+    for t in TABLES:
+        cols = [r[1] for r in lite.execute(f"PRAGMA table_info({t})")]
+        csv = os.path.join(folder, t + ".csv")
+        with open(csv, "w") as f:
+            subprocess.run(["sqlite3", "-csv", sqlite_path, f"SELECT {', '.join(cols)} FROM {t}"],
+                           stdout=f, check=True)
+        os.chmod(csv, 0o644)
+        pg.psql(db, f"DELETE FROM {t}")
+        pg.psql(db, f"\\copy {t} ({', '.join(cols)}) FROM '{csv}' CSV")
+    lite.close()
 
 CLASSES = ["1А", "2А", "3А", "4А", "5А", "6А", "7А", "8А", "9А", "10А", "11А"]
 SUBJECTS = ["Русский язык", "Литература", "Математика", "История", "Биология", "Английский язык"]
@@ -94,12 +118,20 @@ def main():
     ap.add_argument("--schools", type=int, default=2000)
     ap.add_argument("--weeks", type=int, default=40)
     ap.add_argument("--requests", type=int, default=100)
+    ap.add_argument("--postgres", action="store_true", help="the hub on PostgreSQL")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="parta-district-bench-")
+    os.chmod(tmp, 0o755)
+    pg = None
+    hub_extra = ("--role", "district")
     try:
         proc, port = start_partad(args.partad, tmp, extra=("--role", "district"))
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
+        if args.postgres:
+            pg = Cluster()
+            pg.createdb("hub")
+            hub_extra += ("--district-db", pg.uri("hub"))
         today = datetime.date.today()
         monday = today - datetime.timedelta(days=today.weekday())
         t0 = time.time()
@@ -108,7 +140,20 @@ def main():
         print(f"{args.schools} schools × {args.weeks} weeks × {len(CLASSES)} classes × "
               f"{len(SUBJECTS)} subjects filled in {time.time() - t0:.0f} s; database "
               f"{size / 2**20:.0f} MiB")
-        proc, port = start_partad(args.partad, tmp, extra=("--role", "district"))
+        if pg:
+            # The PostgreSQL hub's own folder beside the SQLite one the figures were filled in.
+            os.rename(os.path.join(tmp, "db"), os.path.join(tmp, "lite"))
+            lite = os.path.join(tmp, "lite", "parta.db")
+            proc, port = start_partad(args.partad, tmp, extra=hub_extra)
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+            t0 = time.time()
+            copy_to_postgres(lite, pg, "hub", tmp)
+            pg.psql("hub", "VACUUM ANALYZE")
+            size = int(pg.psql("hub", "SELECT pg_database_size('hub')")[0][0])
+            print(f"copied into PostgreSQL in {time.time() - t0:.0f} s; database "
+                  f"{size / 2**20:.0f} MiB")
+        proc, port = start_partad(args.partad, tmp, extra=hub_extra)
         admin = Staff(f"http://127.0.0.1:{port}", "admin", "demo2026")
         middle = (monday - datetime.timedelta(days=7 * (args.weeks // 2))).isoformat()
         pages = [("/district/reports", "reports, this week"),
@@ -128,6 +173,8 @@ def main():
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     finally:
+        if pg:
+            pg.stop()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
