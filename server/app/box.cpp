@@ -30,12 +30,14 @@ std::unique_ptr<Box> open_box(const Config& cfg, DataDir dir, DataLock lock, boo
   box->daemon = daemon;
   const bool shared = box->dir.postgres();  // one of several hub processes on one folder
   if (daemon && shared) {
-    // tmp/ holds the other processes' files being written: only those of a process that is gone.
+    // tmp/ holds the other processes' files being written (hub processes', the CLI's): only those
+    // of a process that is gone.
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(box->dir.tmp_dir(), ec)) {
       const std::string name = e.path().filename().string();
-      if (!name.starts_with("partad-")) continue;
-      const long pid = std::strtol(name.c_str() + 7, nullptr, 10);
+      const std::size_t dash = name.find('-');
+      if (!name.starts_with("partad-") && !name.starts_with("cli-")) continue;
+      const long pid = std::strtol(name.c_str() + dash + 1, nullptr, 10);
       if (pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) continue;
       fs::remove_all(e.path(), ec);
     }

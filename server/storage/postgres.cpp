@@ -509,8 +509,11 @@ CREATE FUNCTION json_array_length(text) RETURNS bigint LANGUAGE sql IMMUTABLE AS
   'SELECT jsonb_array_length($1::jsonb)::bigint';
 CREATE FUNCTION json_array_length(text, text) RETURNS bigint LANGUAGE sql IMMUTABLE AS
   'SELECT jsonb_array_length(jsonb_path_query_first($1::jsonb, $2::jsonpath))::bigint';
+-- An array's keys are its indices, zero-padded so that ORDER BY key is the array's order (SQLite's
+-- are integers).
 CREATE FUNCTION json_each(text) RETURNS TABLE (key text, value text) LANGUAGE sql IMMUTABLE AS
-  'SELECT CASE jsonb_typeof($1::jsonb) WHEN ''array'' THEN (e.n - 1)::text ELSE e.k END, e.v
+  'SELECT CASE jsonb_typeof($1::jsonb) WHEN ''array'' THEN lpad((e.n - 1)::text, 10, ''0'')
+     ELSE e.k END, e.v
    FROM (SELECT NULL::text AS k, a.v, a.n FROM jsonb_array_elements_text(
            CASE jsonb_typeof($1::jsonb) WHEN ''array'' THEN $1::jsonb ELSE ''[]''::jsonb END)
            WITH ORDINALITY a(v, n)
