@@ -1253,9 +1253,10 @@ void migrate_postgres(Connection& pg) {
         list += (i ? ", " : "") + cols[i];
         params += (i ? ", ?" : "?") + std::to_string(i + 1);
       }
+      const std::string insert = "INSERT INTO " + t + " (" + list + ") VALUES (" + params + ")";
       auto rows = lite.query("SELECT " + list + " FROM " + t);
       while (rows.next()) {
-        auto ins = pg.prepare("INSERT INTO " + t + " (" + list + ") VALUES (" + params + ")");
+        auto ins = pg.prepare(insert);
         for (std::size_t i = 0; i < cols.size(); ++i) {
           const int col = static_cast<int>(i);
           if (rows.is_null(col))
@@ -1266,10 +1267,7 @@ void migrate_postgres(Connection& pg) {
         ins.run();
       }
     }
-    pg.run(
-        "SELECT setval(pg_get_serial_sequence(table_name, column_name), 1, false) FROM "
-        "information_schema.columns WHERE is_identity = 'YES' AND table_schema = "
-        "current_schema()");
+    // Identities start after the rows copied in with their ids.
     for (const auto& t : order) {
       auto id = pg.query(
           "SELECT column_name FROM information_schema.columns WHERE is_identity = 'YES' AND "

@@ -121,7 +121,6 @@ void rewrite_tokens(std::vector<Token>& t, int& auto_param) {
             !is_word(t[b], "FALSE") && !is_word(t[b], "DISTINCT")) {
           tok.text = "IS DISTINCT FROM";
           for (std::size_t k = i + 1; k <= a; ++k) t[k].text.clear();
-          t[a].text = "";
         }
       } else if (!is_word(t[a], "NULL") && !is_word(t[a], "TRUE") && !is_word(t[a], "FALSE") &&
                  !is_word(t[a], "DISTINCT")) {
@@ -335,15 +334,11 @@ std::string column_def(std::vector<Token> t, bool* integer_key = nullptr) {
     return join(t);
   }
   std::size_t type = skip(t, name + 1);
-  bool pk = false, autoinc = false;
+  bool pk = false;
   for (std::size_t k = name + 1; k < t.size(); ++k) {
     if (is_word(t[k], "PRIMARY")) pk = true;
-    if (is_word(t[k], "AUTOINCREMENT")) {
-      autoinc = true;
-      t[k].text.clear();
-    }
+    if (is_word(t[k], "AUTOINCREMENT")) t[k].text.clear();  // an identity never reuses ids
   }
-  (void)autoinc;
   if (type < t.size() && t[type].kind == Kind::Word) {
     const std::string ty = upper(t[type].text);
     if ((ty == "INTEGER" || ty == "INT") && pk && integer_key) *integer_key = true;

@@ -31,17 +31,11 @@ import urllib.request
 from synclib import Run, Staff, Teacher, dump, enroll_by_cli, jpeg
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from pg_cluster import BIN, Cluster  # noqa: E402
+from common import free_port  # noqa: E402
+from pg_cluster import BIN  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 STUDENTS = [("ivanov.a", 19), ("sokolova.m", 20), ("lebedev.k", 21)]
-
-
-def free_port():
-    import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_front(run, ports):
@@ -72,7 +66,7 @@ def hand_in(work, assignments, seed, size=(1000, 750)):
 
 def import_holders(pg):
     """The hub processes holding a school's import lock now (application_name 'partad PID')."""
-    rows = pg.psql("hub", "SELECT DISTINCT a.application_name FROM pg_locks l JOIN "
+    rows = pg.psql("hub1", "SELECT DISTINCT a.application_name FROM pg_locks l JOIN "
                           "pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND "
                           "l.granted AND a.application_name LIKE 'partad %'")
     return [r[0] for r in rows]
@@ -87,7 +81,7 @@ class LockSampler:
     def __init__(self, pg):
         self.proc = subprocess.Popen(
             pg.prefix + ["psql", "-X", "-A", "-t", "-q", "-h", pg.dir, "-p", str(pg.port), "-U",
-                         "postgres", "-d", "hub"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         "postgres", "-d", "hub1"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             text=True, bufsize=1)
         self.most, self.samples = 0, 0
         self.done = threading.Event()
@@ -132,12 +126,11 @@ def main():
     args = ap.parse_args()
     run = Run(args.partad, args.parta, "parta-hubpg-")
     check = run.check
-    pg = Cluster()
     front_conf = None
     try:
-        pg.createdb("hub")
-        uri = pg.uri("hub")
         D = run.path("district")
+        uri = run.hub_db(D)  # the run's own cluster, database "hub1"
+        pg = run.pg
         # ---- two hub processes, one database, one folder, behind nginx ---------------------------
         a_url = run.start("hub-a", D, "--role", "district", "--demo", "--district-db", uri)
         b_url = run.start("hub-b", D, "--role", "district")  # the folder names the database
@@ -147,12 +140,8 @@ def main():
                                               int(b_url.rsplit(":", 1)[1])])
         admin_a = Staff(a_url, "admin", "demo2026")
         page_b = urllib.request.Request(b_url + "/district")
-        cookies = {c.name: c.value for c in admin_a.opener.handlers[-1].cookiejar} \
-            if hasattr(admin_a.opener.handlers[-1], "cookiejar") else {}
-        if not cookies:
-            for h in admin_a.opener.handlers:
-                if hasattr(h, "cookiejar"):
-                    cookies = {c.name: c.value for c in h.cookiejar}
+        jar = next(h.cookiejar for h in admin_a.opener.handlers if hasattr(h, "cookiejar"))
+        cookies = {c.name: c.value for c in jar}
         page_b.add_header("Cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()))
         with urllib.request.urlopen(page_b) as r:
             body_b = r.read().decode()
@@ -269,7 +258,7 @@ def main():
         for s in schools[1:]:
             check(dump(run, D, s["device"]) == dump(run, s["data"]),
                   f"school {s['device'][:8]}: untouched by the kill")
-        counts = pg.psql("hub", "SELECT count(*), count(DISTINCT (peer, kind, rid)) FROM "
+        counts = pg.psql("hub1", "SELECT count(*), count(DISTINCT (peer, kind, rid)) FROM "
                                 "sync_records")
         check(counts and counts[0][0] == counts[0][1], f"no record twice in the hub ({counts})")
         # The killed process starts again (its temp folder is cleared) and serves.
@@ -297,7 +286,7 @@ def main():
             restored = run.path("restored")
             shutil.copytree(D, restored, ignore=shutil.ignore_patterns("tmp", "*.lock", "*.sock"))
             with open(os.path.join(restored, "hub-database"), "w") as f:
-                f.write(f"postgresql://postgres@/hub?host={pg.dir}&port={port2}\n")
+                f.write(f"postgresql://postgres@/hub1?host={pg.dir}&port={port2}\n")
             same = all(dump(run, restored, s["device"]) == dump(run, D, s["device"])
                        for s in schools)
             check(same, "a pg_basebackup of the hub, started on its own, holds every school's "
@@ -308,7 +297,6 @@ def main():
         if front_conf:
             subprocess.run(["nginx", "-c", front_conf, "-s", "stop"], capture_output=True)
         rc = run.finish()
-        pg.stop()
     return rc
 
 
